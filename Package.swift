@@ -1,0 +1,94 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Release builds of the codec kernels need AVX2; every x86-64 server we target has it, and the
+/// codecs check at run time before taking the wide path.
+let package = Package(
+    name: "RadonFS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "radonfs", targets: ["radonfs"]),
+        .library(name: "RadonCodec", targets: ["RadonCodec"]),
+        .library(name: "RadonClient", targets: ["RadonClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // C system libraries from Debian (libisal-dev, libfuse3-dev).
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CFUSE3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+
+        // Erasure codes: no network, no disk.
+        .target(name: "RadonCodec", dependencies: ["CISAL"]),
+        // Framing, authentication, connections and the message types of every service.
+        .target(name: "RadonWire", dependencies: [
+            "RadonCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The storage daemon: fragments on local disks.
+        .target(name: "RadonStorage", dependencies: [
+            "RadonWire", "RadonCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // The metadata service: namespace, volumes, placement groups, node registry.
+        .target(name: "RadonMeta", dependencies: [
+            "RadonWire",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // The client core: striping, encoding, fan-out, caching. Knows nothing of FUSE.
+        .target(name: "RadonClient", dependencies: [
+            "RadonWire", "RadonCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The FUSE mount over the client core.
+        .target(name: "RadonMount", dependencies: [
+            "CFUSE3", "RadonClient", "RadonWire",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Every subcommand of `radonfs`.
+        .target(name: "RadonCLI", dependencies: [
+            "RadonCodec", "RadonWire", "RadonStorage", "RadonMeta", "RadonClient", "RadonMount",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
+
+        .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec"]),
+        .testTarget(name: "RadonWireTests", dependencies: ["RadonWire"]),
+        .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire"]),
+        .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire"]),
+        .testTarget(name: "RadonClusterTests", dependencies: ["RadonClient", "RadonWire", "RadonCodec"]),
+        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient"]),
+    ]
+)
+
+// Codec kernels: let the optimiser use AVX2 in release builds of the codec only.
+for target in package.targets where target.name == "RadonCodec" {
+    target.swiftSettings = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+}

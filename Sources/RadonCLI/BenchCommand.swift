@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `radonfs bench ...`: measurements in a release build, side by side with the reference.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure RadonFS against its references (ISA-L, GlusterFS, the raw disk).",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// Placeholder so the package builds while RadonClient is written; replaced by its real files.

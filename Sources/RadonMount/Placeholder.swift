@@ -1,0 +1,1 @@
+// Placeholder so the package builds while RadonMount is written; replaced by its real files.

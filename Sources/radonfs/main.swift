@@ -1,0 +1,3 @@
+import RadonCLI
+
+await RadonFSCommand.main()
