@@ -1,0 +1,98 @@
+@_exported import RadonWire
+
+/// A user's identity for one request, as the kernel gives it to the mount; permission checks
+/// are made against it.
+public struct RequestContext: Sendable, Hashable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Supplementary groups, where known.
+    public var groups: [UInt32]
+    public var pid: Int32
+
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32] = [], pid: Int32 = 0) {
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.pid = pid
+    }
+
+    public static let root = RequestContext(uid: 0, gid: 0)
+}
+
+/// How `rename` treats an existing target (Linux `renameat2` flags).
+public enum RenameMode: Sendable, Hashable {
+    /// Replace the target if it exists (plain `rename`).
+    case replace
+    /// Fail with EEXIST if the target exists (`RENAME_NOREPLACE`).
+    case noReplace
+    /// Swap source and target atomically; both must exist (`RENAME_EXCHANGE`).
+    case exchange
+}
+
+/// How a file is opened: the flags that change what the core does.
+public struct OpenFlags: Sendable, Hashable {
+    public var read: Bool
+    public var write: Bool
+    public var append: Bool
+    public var truncate: Bool
+
+    public init(read: Bool, write: Bool, append: Bool = false, truncate: Bool = false) {
+        self.read = read
+        self.write = write
+        self.append = append
+        self.truncate = truncate
+    }
+}
+
+/// An open file: the core keeps its write buffer and read-ahead state behind this number.
+public struct FileHandle: Sendable, Hashable {
+    public var rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+}
+
+/// The whole file system as the mount sees it, by inode number, in POSIX terms.
+///
+/// The client core implements it over the metadata service and the storage daemons; the FUSE
+/// mount calls it and nothing else, so the mount can be tested against any implementation and
+/// the core never hears of FUSE. Every method throws `FileSystemError` (an errno) on failure.
+/// Inode 1 is the root directory.
+public protocol FileSystemOperations: Sendable {
+    func lookup(parent: UInt64, name: String, context: RequestContext) async throws -> InodeAttributes
+    func attributes(of inode: UInt64) async throws -> InodeAttributes
+    func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes
+
+    /// Creates a regular file, fifo, socket or device node (mknod).
+    func makeNode(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes
+    func makeDirectory(parent: UInt64, name: String, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes
+    func makeSymbolicLink(parent: UInt64, name: String, target: String, context: RequestContext) async throws -> InodeAttributes
+    func readSymbolicLink(_ inode: UInt64) async throws -> String
+    func removeFile(parent: UInt64, name: String, context: RequestContext) async throws
+    func removeDirectory(parent: UInt64, name: String, context: RequestContext) async throws
+    func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, mode: RenameMode, context: RequestContext) async throws
+    func link(_ inode: UInt64, newParent: UInt64, newName: String, context: RequestContext) async throws -> InodeAttributes
+
+    /// Creates and opens a regular file; `exclusive` is O_EXCL.
+    func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle)
+    func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle
+    /// Reads up to `count` bytes; fewer only at end of file. Holes read as zeros.
+    func read(_ handle: FileHandle, offset: UInt64, count: Int) async throws -> [UInt8]
+    /// Writes all of `bytes` (at the end of file when the handle was opened with append);
+    /// returns the count written. May stay buffered until `flush`, `fsync` or `release`.
+    func write(_ handle: FileHandle, offset: UInt64, bytes: [UInt8]) async throws -> Int
+    /// close(2) of one descriptor: buffered writes become durable and visible to other clients.
+    func flush(_ handle: FileHandle) async throws
+    func fsync(_ handle: FileHandle, dataOnly: Bool) async throws
+    func release(_ handle: FileHandle) async throws
+    /// Reserves space (mode 0) or punches a hole, as fallocate(2).
+    func allocate(_ handle: FileHandle, offset: UInt64, length: UInt64, mode: Int32) async throws
+
+    /// Up to `limit` entries after `cookie` (0 starts from the beginning; "." and ".." included).
+    func readDirectory(_ inode: UInt64, after cookie: UInt64, limit: Int) async throws -> [DirectoryEntry]
+    func statistics() async throws -> FileSystemStatistics
+
+    func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8]
+    /// `flags`: XATTR_CREATE (1) fails if present, XATTR_REPLACE (2) fails if absent.
+    func setExtendedAttribute(of inode: UInt64, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws
+    func extendedAttributeNames(of inode: UInt64) async throws -> [String]
+    func removeExtendedAttribute(of inode: UInt64, name: String, context: RequestContext) async throws
+}
