@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages RadonFS needs to build, run and test: ISA-L and libfuse3 to build
+# and mount; fio, rsync, sqlite3, git and attr for the test suite. Runs apt-get update once, and
+# only when something is missing, so a second run costs nothing.
+set -euo pipefail
+
+packages=(libisal-dev libfuse3-dev fuse3 pkg-config)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(fio rsync sqlite3 git attr iproute2 procps)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+    packages+=(fio glusterfs-server glusterfs-client linux-perf)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if (( ${#missing[@]} > 0 )); then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "Installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The FUSE device must exist for mounts (containers sometimes lack the node).
+if [[ ! -e /dev/fuse ]]; then
+    echo "warning: /dev/fuse is missing; mounts will fail (load the fuse module or run with --device /dev/fuse)" >&2
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The second command: installs what the tests need, builds everything, and runs the whole test
+# suite. The suite starts real daemons on loopback and mounts the real FUSE file system, so it
+# runs as root (or with /dev/fuse usable by the user).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-dependencies.sh --test
+swift build --build-tests
+swift test --skip-build "$@"
