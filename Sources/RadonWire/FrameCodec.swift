@@ -1,0 +1,84 @@
+import NIOCore
+
+/// Cuts the byte stream into frames. A header that is not ours (magic, version, reserved bits,
+/// length over the limit) is a protocol violation: the decoder throws and the connection closes,
+/// since nothing after a bad header can be trusted to be aligned on a frame.
+struct FrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = Frame
+
+    /// The limit for every frame but the first; the first is held to `firstFrameLimit`, so an
+    /// unauthenticated peer cannot make the server buffer megabytes.
+    let maximumPayloadLength: Int
+    var firstFrameLimit: Int
+    private var isFirstFrame = true
+
+    init(maximumPayloadLength: Int = Frame.maximumPayloadLength, firstFrameLimit: Int? = nil) {
+        self.maximumPayloadLength = maximumPayloadLength
+        self.firstFrameLimit = firstFrameLimit ?? maximumPayloadLength
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard buffer.readableBytes >= Frame.headerLength else { return .needMoreData }
+        let start = buffer.readerIndex
+        guard let (magic, version, opcode, status, requestID, length, reserved) = buffer.getMultipleIntegers(
+            at: start, as: (UInt32, UInt8, UInt8, UInt16, UInt64, UInt32, UInt32).self
+        ) else { return .needMoreData }
+        let limit = isFirstFrame ? firstFrameLimit : maximumPayloadLength
+        guard magic == Frame.magic, version == Frame.version, reserved == 0 else {
+            throw FrameError.malformedHeader
+        }
+        guard Int(length) <= limit else { throw FrameError.frameTooLong(Int(length), limit: limit) }
+        guard buffer.readableBytes >= Frame.headerLength + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: Frame.headerLength)
+        let payload = buffer.readSlice(length: Int(length))!
+        isFirstFrame = false
+        context.fireChannelRead(wrapInboundOut(
+            Frame(opcode: opcode, status: status, requestID: requestID, payload: payload)
+        ))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+/// Writes a frame as its header and then its payload buffer as it is, so a multi-MiB payload is
+/// handed to the socket without being copied into a combined buffer.
+final class FrameEncoder: ChannelOutboundHandler {
+    typealias OutboundIn = Frame
+    typealias OutboundOut = ByteBuffer
+
+    /// Payloads up to this size are copied behind the header: one write beats two for small frames.
+    private static let inlinePayloadLimit = 4096
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        let length = frame.payload.readableBytes
+        let inline = length <= Self.inlinePayloadLimit
+        var header = context.channel.allocator.buffer(capacity: Frame.headerLength + (inline ? length : 0))
+        header.writeFrameHeader(opcode: frame.opcode, status: frame.status, requestID: frame.requestID, payloadLength: length)
+        if inline {
+            var payload = frame.payload
+            header.writeBuffer(&payload)
+            context.write(wrapOutboundOut(header), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(header), promise: nil)
+            context.write(wrapOutboundOut(frame.payload), promise: promise)
+        }
+    }
+}
+
+/// Why a connection was closed by the framing layer.
+enum FrameError: Error, CustomStringConvertible {
+    case malformedHeader
+    case frameTooLong(Int, limit: Int)
+
+    var description: String {
+        switch self {
+        case .malformedHeader: "malformed frame header"
+        case let .frameTooLong(length, limit): "frame payload of \(length) bytes exceeds the limit of \(limit)"
+        }
+    }
+}

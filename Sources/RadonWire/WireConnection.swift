@@ -1,0 +1,115 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// An authenticated connection to a daemon, carrying many requests at once.
+///
+/// Every `call` gets a fresh request id; replies are matched by id, so callers on many tasks
+/// share one connection without waiting for each other. A connection that closes fails every
+/// call in flight with `.unavailable`; it is not reopened (`WireConnectionPool` does that).
+public final class WireConnection: Sendable {
+    private let channel: any Channel
+    private let nextRequestID = Atomic<UInt64>(1)
+    /// The daemon this connection goes to.
+    public let address: WireAddress
+
+    private init(channel: any Channel, address: WireAddress) {
+        self.channel = channel
+        self.address = address
+    }
+
+    /// Connects and authenticates with `key`, within `timeout` for both.
+    /// Throws `.unavailable` when nothing answers, `.unauthorized` when the key is refused,
+    /// `.timedOut` when the handshake does not finish in time.
+    public static func connect(
+        to address: WireAddress, key: ClusterKey,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        timeout: Duration = .seconds(5)
+    ) async throws -> WireConnection {
+        let eventLoop = group.next()
+        let authenticated = eventLoop.makePromise(of: Void.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(TimeAmount(timeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(FrameDecoder()),
+                            FrameEncoder(),
+                            WireClientHandler(key: key, authenticated: authenticated),
+                        ])
+                    }
+                }
+                .connect(host: address.host, port: address.port)
+                .get()
+        } catch {
+            authenticated.fail(error)
+            throw WireError(.unavailable, "cannot connect to \(address): \(error)")
+        }
+        let deadline = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            authenticated.fail(WireError(.timedOut, "\(address) did not complete authentication within \(timeout)"))
+            channel.close(promise: nil)
+        }
+        do {
+            try await authenticated.futureResult.get()
+            deadline.cancel()
+        } catch {
+            deadline.cancel()
+            channel.close(promise: nil)
+            throw error as? WireError ?? WireError(.unavailable, "\(address): \(error)")
+        }
+        return WireConnection(channel: channel, address: address)
+    }
+
+    /// Whether the connection is still open.
+    public var isActive: Bool { channel.isActive }
+
+    /// Sends one request and waits for its reply payload.
+    /// Throws the server's `WireError` on a non-ok status, `.timedOut` when no reply comes within
+    /// `timeout`, `.unavailable` when the connection is or becomes closed.
+    public func call(opcode: UInt8, payload: ByteBuffer, timeout: Duration = .seconds(30)) async throws -> ByteBuffer {
+        let frame = try await callFrame(opcode: opcode, payload: payload, timeout: timeout)
+        guard frame.status == WireStatus.ok.rawValue else {
+            guard let status = WireStatus(rawValue: frame.status) else {
+                throw WireError(.internalError, "unknown reply status \(frame.status)")
+            }
+            throw WireError(status: status, errorPayload: frame.payload)
+        }
+        return frame.payload
+    }
+
+    /// Sends a typed request and decodes the typed reply.
+    public func call<Request: WireMessage, Response: WireMessage>(
+        _ opcode: UInt8, _ request: Request, timeout: Duration = .seconds(30)
+    ) async throws -> Response {
+        var payload = channel.allocator.buffer(capacity: 64)
+        request.encode(into: &payload)
+        return try Response(decoding: try await call(opcode: opcode, payload: payload, timeout: timeout))
+    }
+
+    /// Round trip of the connection layer's own ping (answered without reaching the service).
+    public func ping(timeout: Duration = .seconds(5)) async throws {
+        _ = try await call(opcode: ConnectionOpcode.ping, payload: ByteBuffer(), timeout: timeout)
+    }
+
+    /// Sends a frame as it is and returns the reply frame whatever its status; for tests and tools
+    /// that need to see raw statuses.
+    public func callFrame(opcode: UInt8, payload: ByteBuffer, timeout: Duration) async throws -> Frame {
+        let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let reply = channel.eventLoop.makePromise(of: Frame.self)
+        let call = PendingCall(
+            frame: Frame(opcode: opcode, requestID: requestID, payload: payload), reply: reply, timeout: TimeAmount(timeout)
+        )
+        channel.writeAndFlush(call).whenFailure { error in
+            reply.fail(WireError(.unavailable, "cannot send to \(self.address): \(error)"))
+        }
+        return try await reply.futureResult.get()
+    }
+
+    /// Closes the connection; calls in flight fail with `.unavailable`.
+    public func close() {
+        channel.close(promise: nil)
+    }
+}
