@@ -1,0 +1,157 @@
+import NIOCore
+
+/// The typed client of one storage daemon, over a (shared, multiplexed) `WireConnection`.
+///
+/// Every method throws `WireError`: the daemon's status (`.noSpace`, `.invalidArgument`, ...),
+/// `.timedOut` or `.unavailable`. Large writes and reads are split into frames transparently.
+public struct StorageClient: Sendable {
+    public let connection: WireConnection
+    public var timeout: Duration
+
+    /// Payload budget of one request or reply, under `Frame.maximumPayloadLength` with room for headers.
+    static let frameBudget = 16 * 1024 * 1024
+
+    public init(connection: WireConnection, timeout: Duration = .seconds(30)) {
+        self.connection = connection
+        self.timeout = timeout
+    }
+
+    /// Stores `slots` in fragment file `g<group>/<inode>.<fragmentIndex>`; returns once every
+    /// slot is durable (fsync'd). Slots that already held a newer version are left as they are
+    /// and listed in the result; everything else was written.
+    @discardableResult
+    public func writeFragments(
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]
+    ) async throws -> [StaleSlot] {
+        let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex)
+        var stale: [StaleSlot] = []
+        var batch: [FragmentSlotWrite] = []
+        var batchBytes = 0
+        for slot in slots {
+            let size = slot.bytes.readableBytes + 32
+            if !batch.isEmpty, batchBytes + size > Self.frameBudget {
+                stale += try await writeBatch(file: file, fragmentCapacity: fragmentCapacity, slots: batch)
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
+            }
+            batch.append(slot)
+            batchBytes += size
+        }
+        if !batch.isEmpty || slots.isEmpty {
+            stale += try await writeBatch(file: file, fragmentCapacity: fragmentCapacity, slots: batch)
+        }
+        return stale
+    }
+
+    /// Convenience for tuples, as the brief's callers write them.
+    @discardableResult
+    public func writeFragments(
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32,
+        slots: [(blockIndex: UInt64, version: UInt64, effectiveLength: UInt32, bytes: [UInt8])]
+    ) async throws -> [StaleSlot] {
+        try await writeFragments(
+            group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
+            slots: slots.map { FragmentSlotWrite(blockIndex: $0.blockIndex, version: $0.version, effectiveLength: $0.effectiveLength, bytes: $0.bytes) }
+        )
+    }
+
+    private func writeBatch(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]) async throws -> [StaleSlot] {
+        let request = WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: slots)
+        let reply: WriteFragmentsReply = try await connection.call(StorageOpcode.writeFragments.rawValue, request, timeout: timeout)
+        return reply.staleSlots
+    }
+
+    /// Reads slots of one fragment file, one result per block asked for, in order. The daemon
+    /// checks every slot's CRC32C: a bad slot comes back `.corrupt`, never as wrong bytes.
+    /// - Parameters:
+    ///   - fragmentCapacity: unused by the daemon (the file records its own); accepted so callers
+    ///     can pass what they write with.
+    ///   - includeBytes: false to learn only versions and health.
+    public func readFragments(
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32? = nil,
+        blocks: BlockSelection, includeBytes: Bool = true
+    ) async throws -> [FragmentReadResult] {
+        let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex)
+        var results: [FragmentReadResult] = []
+        results.reserveCapacity(blocks.count)
+        var remaining = blocks
+        while remaining.count > 0 {
+            let request = ReadFragmentsRequest(file: file, blocks: remaining, includeBytes: includeBytes)
+            let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readFragments.rawValue, request, timeout: timeout)
+            guard !reply.results.isEmpty, reply.results.count <= remaining.count else {
+                throw WireError(.internalError, "the daemon answered \(reply.results.count) of \(remaining.count) blocks")
+            }
+            results += reply.results
+            remaining = remaining.dropping(reply.results.count)
+        }
+        return results
+    }
+
+    public func readFragments(
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32? = nil, blockIndices: [UInt64]
+    ) async throws -> [FragmentReadResult] {
+        try await readFragments(group: group, inode: inode, fragmentIndex: fragmentIndex, blocks: .indices(blockIndices))
+    }
+
+    public func readFragments(
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32? = nil, blockRange: Range<UInt64>
+    ) async throws -> [FragmentReadResult] {
+        try await readFragments(group: group, inode: inode, fragmentIndex: fragmentIndex, blocks: .range(blockRange))
+    }
+
+    /// Removes every fragment file of `inode` in `group`; returns how many there were.
+    @discardableResult
+    public func deleteFile(group: UInt32, inode: UInt64) async throws -> UInt32 {
+        let reply: DeleteFileReply = try await connection.call(
+            StorageOpcode.deleteFile.rawValue, DeleteFileRequest(group: group, inode: inode), timeout: timeout
+        )
+        return reply.removedFiles
+    }
+
+    /// Drops every slot from `blockCount` on, in every fragment file of `inode` in `group` (durably).
+    public func truncate(group: UInt32, inode: UInt64, blockCount: UInt64) async throws {
+        let _: WireEmpty = try await connection.call(
+            StorageOpcode.truncate.rawValue, TruncateRequest(group: group, inode: inode, blockCount: blockCount), timeout: timeout
+        )
+    }
+
+    /// Every fragment file of `group`, in (inode, fragment index) order.
+    public func listFiles(group: UInt32) async throws -> [FragmentFileInfo] {
+        var files: [FragmentFileInfo] = []
+        var after: FragmentFileKey?
+        while true {
+            let reply: ListFilesReply = try await connection.call(
+                StorageOpcode.listFiles.rawValue, ListFilesRequest(group: group, after: after, limit: 50_000), timeout: timeout
+            )
+            files += reply.files
+            guard reply.hasMore, let last = reply.files.last else { return files }
+            after = FragmentFileKey(group: group, inode: last.inode, fragmentIndex: last.fragmentIndex)
+        }
+    }
+
+    /// The placement groups this daemon holds fragments of.
+    public func listGroups() async throws -> [UInt32] {
+        let reply: ListGroupsReply = try await connection.call(StorageOpcode.listGroups.rawValue, WireEmpty(), timeout: timeout)
+        return reply.groups
+    }
+
+    /// Capacity, free space and counts of the daemon.
+    public func nodeStatus() async throws -> StorageNodeStatus {
+        try await connection.call(StorageOpcode.nodeStatus.rawValue, WireEmpty(), timeout: timeout)
+    }
+
+    /// A round trip to the daemon (answered by its wire layer).
+    public func ping() async throws {
+        try await connection.ping(timeout: timeout)
+    }
+}
+
+extension BlockSelection {
+    /// The selection without its first `count` blocks.
+    func dropping(_ count: Int) -> BlockSelection {
+        switch self {
+        case let .range(range): .range(range.lowerBound + UInt64(count)..<range.upperBound)
+        case let .indices(indices): .indices(Array(indices.dropFirst(count)))
+        }
+    }
+}

@@ -1,0 +1,289 @@
+import NIOCore
+
+/// Where one fragment file lives: placement group, file (inode) and fragment index.
+public struct FragmentFileKey: Sendable, Hashable, CustomStringConvertible {
+    public var group: UInt32
+    public var inode: UInt64
+    public var fragmentIndex: UInt8
+
+    public init(group: UInt32, inode: UInt64, fragmentIndex: UInt8) {
+        self.group = group
+        self.inode = inode
+        self.fragmentIndex = fragmentIndex
+    }
+
+    public var description: String { "g\(group)/\(inode).\(fragmentIndex)" }
+
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(group, inode, fragmentIndex)
+    }
+
+    init(from buffer: inout ByteBuffer) throws {
+        guard let (group, inode, index) = buffer.readMultipleIntegers(as: (UInt32, UInt64, UInt8).self) else {
+            throw WireError.truncated
+        }
+        self.init(group: group, inode: inode, fragmentIndex: index)
+    }
+}
+
+/// `writeFragments`: slots of one fragment file, all fsync'd before the reply.
+public struct WriteFragmentsRequest: WireMessage {
+    public var file: FragmentFileKey
+    /// The size of every slot's fragment area in this file; fixed when the file is created.
+    public var fragmentCapacity: UInt32
+    public var slots: [FragmentSlotWrite]
+
+    public init(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]) {
+        self.file = file
+        self.fragmentCapacity = fragmentCapacity
+        self.slots = slots
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        file.encode(into: &buffer)
+        buffer.writeInteger(fragmentCapacity)
+        buffer.writeWireArray(slots) { buffer, slot in
+            buffer.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength)
+            buffer.writeWireBytes(slot.bytes)
+        }
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        file = try FragmentFileKey(from: &buffer)
+        let capacity: UInt32 = try buffer.readWireInteger()
+        fragmentCapacity = capacity
+        slots = try buffer.readWireArray { buffer in
+            guard let (block, version, length) = buffer.readMultipleIntegers(as: (UInt64, UInt64, UInt32).self) else {
+                throw WireError.truncated
+            }
+            let bytes = try buffer.readWireBuffer(maximumLength: Int(capacity))
+            return FragmentSlotWrite(blockIndex: block, version: version, effectiveLength: length, bytes: bytes)
+        }
+    }
+}
+
+/// The reply to `writeFragments`: the slots kept because they held a newer version.
+public struct WriteFragmentsReply: WireMessage, Hashable {
+    public var staleSlots: [StaleSlot]
+
+    public init(staleSlots: [StaleSlot]) {
+        self.staleSlots = staleSlots
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeWireArray(staleSlots) { $0.writeMultipleIntegers($1.blockIndex, $1.storedVersion) }
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        staleSlots = try buffer.readWireArray { buffer in
+            guard let (block, version) = buffer.readMultipleIntegers(as: (UInt64, UInt64).self) else { throw WireError.truncated }
+            return StaleSlot(blockIndex: block, storedVersion: version)
+        }
+    }
+}
+
+/// `readFragments`: some slots of one fragment file, CRC-checked by the daemon.
+public struct ReadFragmentsRequest: WireMessage, Hashable {
+    public var file: FragmentFileKey
+    public var blocks: BlockSelection
+    /// False to learn versions and health only (scrub, rebuild planning): no bytes travel.
+    public var includeBytes: Bool
+
+    public init(file: FragmentFileKey, blocks: BlockSelection, includeBytes: Bool = true) {
+        self.file = file
+        self.blocks = blocks
+        self.includeBytes = includeBytes
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        file.encode(into: &buffer)
+        buffer.writeWireBool(includeBytes)
+        switch blocks {
+        case let .range(range):
+            buffer.writeMultipleIntegers(UInt8(0), range.lowerBound, range.upperBound)
+        case let .indices(indices):
+            buffer.writeInteger(UInt8(1))
+            buffer.writeWireArray(indices) { $0.writeInteger($1) }
+        }
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        file = try FragmentFileKey(from: &buffer)
+        includeBytes = try buffer.readWireBool()
+        switch try buffer.readWireInteger(as: UInt8.self) {
+        case 0:
+            let (lower, upper): (UInt64, UInt64) = (try buffer.readWireInteger(), try buffer.readWireInteger())
+            guard lower <= upper else { throw WireError(.badRequest, "block range \(lower)..<\(upper) is reversed") }
+            blocks = .range(lower..<upper)
+        case 1:
+            blocks = .indices(try buffer.readWireArray { try $0.readWireInteger() })
+        case let other:
+            throw WireError(.badRequest, "unknown block selection \(other)")
+        }
+    }
+}
+
+/// The reply to `readFragments`: one result per block asked for, in the order asked. A reply
+/// may stop early (it is bounded to fit a frame); the client asks again for the rest.
+public struct ReadFragmentsReply: WireMessage, Equatable {
+    public var results: [FragmentReadResult]
+
+    public init(results: [FragmentReadResult]) {
+        self.results = results
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeWireArray(results) { buffer, result in
+            buffer.writeInteger(result.blockIndex)
+            switch result.fragment {
+            case let .present(version, effectiveLength, bytes):
+                buffer.writeMultipleIntegers(UInt8(0), version, effectiveLength)
+                buffer.writeWireBytes(bytes)
+            case .missing:
+                buffer.writeInteger(UInt8(1))
+            case .corrupt:
+                buffer.writeInteger(UInt8(2))
+            }
+        }
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        results = try buffer.readWireArray { buffer in
+            let block: UInt64 = try buffer.readWireInteger()
+            switch try buffer.readWireInteger(as: UInt8.self) {
+            case 0:
+                let version: UInt64 = try buffer.readWireInteger()
+                let length: UInt32 = try buffer.readWireInteger()
+                let bytes = try buffer.readWireBuffer()
+                return FragmentReadResult(blockIndex: block, fragment: .present(version: version, effectiveLength: length, bytes: bytes))
+            case 1:
+                return FragmentReadResult(blockIndex: block, fragment: .missing)
+            case 2:
+                return FragmentReadResult(blockIndex: block, fragment: .corrupt)
+            case let other:
+                throw WireError(.badRequest, "unknown fragment state \(other)")
+            }
+        }
+    }
+}
+
+/// `deleteFile`: every fragment file of an inode in a group.
+public struct DeleteFileRequest: WireMessage, Hashable {
+    public var group: UInt32
+    public var inode: UInt64
+
+    public init(group: UInt32, inode: UInt64) {
+        self.group = group
+        self.inode = inode
+    }
+
+    public func encode(into buffer: inout ByteBuffer) { buffer.writeMultipleIntegers(group, inode) }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        group = try buffer.readWireInteger()
+        inode = try buffer.readWireInteger()
+    }
+}
+
+/// The reply to `deleteFile`: how many fragment files were removed (0 when there were none).
+public struct DeleteFileReply: WireMessage, Hashable {
+    public var removedFiles: UInt32
+
+    public init(removedFiles: UInt32) { self.removedFiles = removedFiles }
+    public func encode(into buffer: inout ByteBuffer) { buffer.writeInteger(removedFiles) }
+    public init(from buffer: inout ByteBuffer) throws { removedFiles = try buffer.readWireInteger() }
+}
+
+/// `truncate`: drops every slot from `blockCount` on, in every fragment file of the inode.
+public struct TruncateRequest: WireMessage, Hashable {
+    public var group: UInt32
+    public var inode: UInt64
+    public var blockCount: UInt64
+
+    public init(group: UInt32, inode: UInt64, blockCount: UInt64) {
+        self.group = group
+        self.inode = inode
+        self.blockCount = blockCount
+    }
+
+    public func encode(into buffer: inout ByteBuffer) { buffer.writeMultipleIntegers(group, inode, blockCount) }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        group = try buffer.readWireInteger()
+        inode = try buffer.readWireInteger()
+        blockCount = try buffer.readWireInteger()
+    }
+}
+
+/// `listFiles`: the fragment files of a group in (inode, fragment index) order, a page at a time.
+public struct ListFilesRequest: WireMessage, Hashable {
+    public var group: UInt32
+    /// Start after this file (exclusive); nil for the first page.
+    public var after: FragmentFileKey?
+    public var limit: UInt32
+
+    public init(group: UInt32, after: FragmentFileKey?, limit: UInt32) {
+        self.group = group
+        self.after = after
+        self.limit = limit
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(group)
+        buffer.writeWireOptional(after) { $1.encode(into: &$0) }
+        buffer.writeInteger(limit)
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        group = try buffer.readWireInteger()
+        after = try buffer.readWireOptional { try FragmentFileKey(from: &$0) }
+        limit = try buffer.readWireInteger()
+    }
+}
+
+public struct ListFilesReply: WireMessage, Hashable {
+    public var files: [FragmentFileInfo]
+    /// Whether more files follow the last one listed.
+    public var hasMore: Bool
+
+    public init(files: [FragmentFileInfo], hasMore: Bool) {
+        self.files = files
+        self.hasMore = hasMore
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeWireArray(files) { $0.writeMultipleIntegers($1.inode, $1.fragmentIndex, $1.blockCount, $1.fragmentCapacity) }
+        buffer.writeWireBool(hasMore)
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        files = try buffer.readWireArray { buffer in
+            guard let (inode, index, count, capacity) = buffer.readMultipleIntegers(as: (UInt64, UInt8, UInt64, UInt32).self) else {
+                throw WireError.truncated
+            }
+            return FragmentFileInfo(inode: inode, fragmentIndex: index, blockCount: count, fragmentCapacity: capacity)
+        }
+        hasMore = try buffer.readWireBool()
+    }
+}
+
+public struct ListGroupsReply: WireMessage, Hashable {
+    public var groups: [UInt32]
+
+    public init(groups: [UInt32]) { self.groups = groups }
+    public func encode(into buffer: inout ByteBuffer) { buffer.writeWireArray(groups) { $0.writeInteger($1) } }
+    public init(from buffer: inout ByteBuffer) throws { groups = try buffer.readWireArray { try $0.readWireInteger() } }
+}
+
+extension StorageNodeStatus: WireMessage {
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(capacityBytes, freeBytes, fragmentFileCount, groupCount, uptimeSeconds)
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        guard let (capacity, free, files, groups, uptime) = buffer.readMultipleIntegers(as: (UInt64, UInt64, UInt64, UInt32, UInt64).self) else {
+            throw WireError.truncated
+        }
+        self.init(capacityBytes: capacity, freeBytes: free, fragmentFileCount: files, groupCount: groups, uptimeSeconds: uptime)
+    }
+}

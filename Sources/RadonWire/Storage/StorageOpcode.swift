@@ -1,0 +1,15 @@
+/// The opcodes of the storage daemon, in the 0x10-0x3F range the wire protocol reserves for it.
+///
+/// Raw values are the wire encoding: never renumber, only append.
+public enum StorageOpcode: UInt8, Sendable, CaseIterable {
+    case writeFragments = 0x10
+    case readFragments = 0x11
+    case deleteFile = 0x12
+    case truncate = 0x13
+    case listFiles = 0x14
+    case listGroups = 0x15
+    case nodeStatus = 0x16
+
+    /// The opcode range the wire protocol gives the storage daemon.
+    public static let range: ClosedRange<UInt8> = 0x10...0x3F
+}
