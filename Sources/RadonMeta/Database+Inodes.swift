@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import RadonWire
+
+/// The row-level steps every namespace operation is built from, each one cached statement.
+extension Database {
+    func inode(_ id: UInt64) throws -> InodeRecord {
+        guard let row = try cachedRow("SELECT \(InodeRecord.columns) FROM inode WHERE id = ?", [id]) else {
+            throw FileSystemError.notFound("no inode \(id)")
+        }
+        return try InodeRecord(row: row)
+    }
+
+    /// The inode, which must be a directory (ENOTDIR otherwise).
+    func directory(_ id: UInt64) throws -> InodeRecord {
+        let record = try inode(id)
+        guard record.isDirectory else { throw FileSystemError.notDirectory("inode \(id) is not a directory") }
+        return record
+    }
+
+    /// Writes back every mutable column but the inline bytes and symlink target.
+    func save(_ record: InodeRecord) throws {
+        try cachedExecute(
+            """
+            UPDATE inode SET permissions = ?, uid = ?, gid = ?, size = ?, atime = ?, mtime = ?, ctime = ?,
+                nlink = ?, generation = ?, parent = ?, volume_id = ?, group_id = ? WHERE id = ?
+            """,
+            [record.permissions, record.uid, record.gid, record.size, record.accessTime, record.modificationTime,
+             record.changeTime, record.linkCount, record.generation, record.parent, record.volumeID,
+             record.groupID, record.id]
+        )
+    }
+
+    /// Inserts a new inode and returns it with its number (never reused: AUTOINCREMENT).
+    func insert(_ record: InodeRecord, inlineData: [UInt8]?, symlinkTarget: String?) throws -> InodeRecord {
+        try cachedExecute(
+            """
+            INSERT INTO inode (kind, permissions, uid, gid, rdev, size, atime, mtime, ctime, nlink, generation,
+                parent, volume_id, group_id, inline_data, symlink_target)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [record.kind.rawValue, record.permissions, record.uid, record.gid, record.rdev, record.size,
+             record.accessTime, record.modificationTime, record.changeTime, record.linkCount, record.generation,
+             record.parent, record.volumeID, record.groupID, inlineData.map { Data($0) }, symlinkTarget]
+        )
+        var inserted = record
+        inserted.id = UInt64(lastInsertedRowID)
+        inserted.isInline = inlineData != nil
+        return inserted
+    }
+
+    /// Deletes an inode whose last link went, with its extended attributes. Returns the file to
+    /// clean off the storage nodes when it had fragments, and remembers it until confirmed.
+    func deleteInode(_ record: InodeRecord, now: Int64) throws -> RemovedFile? {
+        try cachedExecute("DELETE FROM inode WHERE id = ?", [record.id])
+        try cachedExecute("DELETE FROM xattr WHERE inode = ?", [record.id])
+        guard record.kind == .regular, !record.isInline, let volumeID = record.volumeID, let groupID = record.groupID else {
+            return nil
+        }
+        let removed = RemovedFile(inode: record.id, volumeID: volumeID, groupID: groupID, size: record.size)
+        try cachedExecute(
+            "INSERT OR REPLACE INTO removed_file (inode, volume_id, group_id, size, removed_at) VALUES (?, ?, ?, ?, ?)",
+            [removed.inode, removed.volumeID, removed.groupID, removed.size, now]
+        )
+        return removed
+    }
+
+    /// The entry `name` in `parent`: its row id (the readdir cookie's base) and inode.
+    func entry(in parent: UInt64, named name: String) throws -> (id: Int64, inode: UInt64)? {
+        guard let row = try cachedRow("SELECT id, inode FROM dentry WHERE parent = ? AND name = ?", [parent, name]) else {
+            return nil
+        }
+        return (row[0], row[1])
+    }
+
+    func insertEntry(in parent: UInt64, named name: String, inode: UInt64) throws {
+        try cachedExecute("INSERT INTO dentry (parent, name, inode) VALUES (?, ?, ?)", [parent, name, inode])
+    }
+
+    func deleteEntry(id: Int64) throws {
+        try cachedExecute("DELETE FROM dentry WHERE id = ?", [id])
+    }
+
+    func hasEntries(_ directory: UInt64) throws -> Bool {
+        try cachedRow("SELECT 1 FROM dentry WHERE parent = ? LIMIT 1", [directory]) != nil
+    }
+}
+
+/// Names as POSIX allows them in a directory.
+enum NameRule {
+    /// Refuses names no directory can hold: empty, "." or "..", with "/" or NUL, longer than
+    /// NAME_MAX bytes.
+    static func validate(_ name: String) throws {
+        if name.utf8.count > MetaLimits.maximumNameLength {
+            throw FileSystemError.nameTooLong("name of \(name.utf8.count) bytes, at most \(MetaLimits.maximumNameLength)")
+        }
+        if name.isEmpty || name == "." || name == ".." {
+            throw FileSystemError.invalid("invalid name \"\(name)\"")
+        }
+        if name.utf8.contains(where: { $0 == 0x2F || $0 == 0 }) {
+            throw FileSystemError.invalid("a name cannot contain '/' or NUL")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import RadonWire
+
+/// Everything the metadata service keeps, behind one interface so a PostgreSQL backend (for
+/// active/standby metadata servers) can stand where SQLite stands now.
+///
+/// Every mutating method is one atomic, durable transaction: when it returns, the change is on
+/// disk. POSIX failures throw `FileSystemError` (the errno reaches the mount unchanged);
+/// anything else throws `WireError`. Requests are the wire messages themselves, so the service
+/// passes them through untouched and a new backend cannot drift from the protocol.
+public protocol MetadataStore: Sendable {
+    // MARK: Namespace
+    func lookup(_ request: NameRequest) async throws -> InodeAttributes
+    func attributes(of inode: UInt64) async throws -> InodeAttributes
+    func setAttributes(_ request: SetAttributesRequest) async throws -> InodeAttributes
+    func create(_ request: CreateRequest) async throws -> CreateReply
+    func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes
+    func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes
+    func readSymbolicLink(_ inode: UInt64) async throws -> String
+    /// unlink(2). An open file loses its name and, with its last link, its inode at once: there
+    /// is no orphan list yet, so the holder of an open descriptor sees ENOENT/ESTALE afterwards.
+    func remove(_ request: NameRequest) async throws -> RemovedFile?
+    func removeDirectory(_ request: NameRequest) async throws
+    func rename(_ request: RenameRequest) async throws -> RemovedFile?
+    func link(_ request: LinkRequest) async throws -> InodeAttributes
+    func readDirectory(_ request: ReadDirectoryRequest) async throws -> [DirectoryEntry]
+    func statistics() async throws -> FileSystemStatistics
+
+    // MARK: Extended attributes
+    func extendedAttribute(_ request: ExtendedAttributeRequest) async throws -> [UInt8]
+    func setExtendedAttribute(_ request: SetExtendedAttributeRequest) async throws
+    func extendedAttributeNames(of inode: UInt64) async throws -> [String]
+    func removeExtendedAttribute(_ request: ExtendedAttributeRequest) async throws
+
+    // MARK: File data
+    func fileLayout(of inode: UInt64) async throws -> FileLayout
+    func updateSizeAfterWrite(_ request: UpdateSizeRequest) async throws -> InodeAttributes
+    func readInline(of inode: UInt64) async throws -> InlineDataReply
+    func writeInline(_ request: WriteInlineRequest) async throws -> WriteInlineReply
+    /// Moves a file out of its inode: returns the bytes it held (the client writes them as
+    /// blocks) and marks it as block-stored; its size is unchanged.
+    func clearInline(of inode: UInt64) async throws -> InlineDataReply
+    func pendingDeletions(limit: Int) async throws -> [RemovedFile]
+    func confirmDeletions(_ inodes: [UInt64]) async throws
+
+    // MARK: Nodes, volumes, placement
+    func registerNode(_ request: RegisterNodeRequest) async throws -> NodeAcknowledgement
+    func heartbeat(_ request: HeartbeatRequest) async throws -> NodeAcknowledgement
+    func nodes() async throws -> [NodeInfo]
+    /// Moves nodes between up, down and lost by the time since their last heartbeat (never
+    /// counting from before `notBefore`, the service's start, so a restart is not an outage).
+    func sweepLiveness(now: Timestamp, downAfter: Double, lostAfter: Double, notBefore: Timestamp) async throws -> [NodeStateTransition]
+    func createVolume(_ specification: VolumeSpecification) async throws -> VolumeSettings
+    func volumes() async throws -> [VolumeSettings]
+    /// 0 names the default volume.
+    func groupMap(volumeID: UInt32) async throws -> GroupMap
+    func replaceMember(_ request: ReplaceMemberRequest) async throws -> PlacementGroup
+    func status() async throws -> ClusterStatus
+}

@@ -1,0 +1,42 @@
+import GRDB
+import RadonWire
+
+extension SQLiteMetadataStore {
+    /// Cookies: "." is 1, ".." is 2, and an entry's is its row id + 2. Row ids only grow
+    /// (AUTOINCREMENT) and a renamed entry keeps its row, so a cookie stays valid across any
+    /// concurrent insert or removal: a listing never repeats an entry, and sees every entry that
+    /// existed throughout it.
+    public func readDirectory(_ request: ReadDirectoryRequest) async throws -> [DirectoryEntry] {
+        let limit = min(Int(request.limit), MetaLimits.maximumDirectoryBatch)
+        guard limit > 0 else { return [] }
+        return try await database.read { db in
+            let directory = try db.directory(request.inode)
+            var entries: [DirectoryEntry] = []
+            if request.cookie < 1 {
+                entries.append(DirectoryEntry(name: ".", attributes: directory.attributes, cookie: 1))
+            }
+            if request.cookie < 2, entries.count < limit {
+                let parent = try db.inode(directory.parent ?? directory.id)
+                entries.append(DirectoryEntry(name: "..", attributes: parent.attributes, cookie: 2))
+            }
+            let remaining = limit - entries.count
+            guard remaining > 0 else { return entries }
+            let after = request.cookie >= 2 ? Int64(clamping: request.cookie - 2) : 0
+            let rows = try db.cachedRows(
+                """
+                SELECT dentry.id, dentry.name, \(InodeRecord.columns)
+                FROM dentry JOIN inode ON inode.id = dentry.inode
+                WHERE dentry.parent = ? AND dentry.id > ? ORDER BY dentry.id LIMIT ?
+                """,
+                [directory.id, after, remaining]
+            )
+            for row in rows {
+                let entryID: Int64 = row[0]
+                let name: String = row[1]
+                let record = try InodeRecord(row: row, at: 2)
+                entries.append(DirectoryEntry(name: name, attributes: record.attributes, cookie: UInt64(entryID) + 2))
+            }
+            return entries
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import RadonWire
+
+extension SQLiteMetadataStore {
+    public func lookup(_ request: NameRequest) async throws -> InodeAttributes {
+        try await database.read { db in
+            let parent = try db.directory(request.parent)
+            try request.caller.require(.execute, on: parent)
+            switch request.name {
+            case ".": return parent.attributes
+            case "..": return try db.inode(parent.parent ?? parent.id).attributes
+            default:
+                if request.name.utf8.count > MetaLimits.maximumNameLength {
+                    throw FileSystemError.nameTooLong()
+                }
+                guard let entry = try db.entry(in: parent.id, named: request.name) else {
+                    throw FileSystemError.notFound("no \"\(request.name)\" in directory \(parent.id)")
+                }
+                return try db.inode(entry.inode).attributes
+            }
+        }
+    }
+
+    public func attributes(of inode: UInt64) async throws -> InodeAttributes {
+        try await database.read { db in try db.inode(inode).attributes }
+    }
+
+    public func create(_ request: CreateRequest) async throws -> CreateReply {
+        guard request.kind != .directory, request.kind != .symlink else {
+            throw FileSystemError.invalid("create makes files, fifos, sockets and devices; use makeDirectory or makeSymbolicLink")
+        }
+        let now = nowNanoseconds()
+        return try await database.write { db in
+            var parent = try db.directory(request.parent)
+            try NameRule.validate(request.name)
+            if let existing = try db.entry(in: parent.id, named: request.name) {
+                try request.caller.require(.execute, on: parent)
+                guard !request.exclusive else { throw FileSystemError.exists("\"\(request.name)\" exists") }
+                let record = try db.inode(existing.inode)
+                guard !record.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
+                return CreateReply(attributes: record.attributes, created: false, isInline: record.isInline,
+                                   volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0)
+            }
+            try request.caller.requireChange(of: parent)
+            var record = InodeRecord(
+                id: 0, kind: request.kind, permissions: request.permissions, uid: request.caller.uid,
+                gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: request.rdev, now: now,
+                linkCount: 1, parent: nil, volumeID: nil
+            )
+            var inlineData: [UInt8]? = nil
+            if request.kind == .regular {
+                let volume = try db.volumeForNewFile(in: parent)
+                record.volumeID = volume?.id
+                if (volume?.inlineThreshold ?? Self.defaultInlineThreshold) > 0 { inlineData = [] }
+            }
+            record = try db.insert(record, inlineData: inlineData, symlinkTarget: nil)
+            if let volumeID = record.volumeID {
+                record.groupID = try db.groupID(forNewFile: record.id, volumeID: volumeID)
+                try db.save(record)
+            }
+            try db.insertEntry(in: parent.id, named: request.name, inode: record.id)
+            parent.touchContent(now)
+            try db.save(parent)
+            return CreateReply(attributes: record.attributes, created: true, isInline: record.isInline,
+                               volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0)
+        }
+    }
+
+    public func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes {
+        let now = nowNanoseconds()
+        return try await database.write { db in
+            var parent = try db.directory(request.parent)
+            try NameRule.validate(request.name)
+            try request.caller.requireChange(of: parent)
+            guard try db.entry(in: parent.id, named: request.name) == nil else {
+                throw FileSystemError.exists("\"\(request.name)\" exists")
+            }
+            guard parent.linkCount < Self.maximumLinkCount else { throw FileSystemError.tooManyLinks() }
+            var permissions = request.permissions & 0o7777
+            // A directory made in a setgid directory is setgid too, so the group keeps propagating.
+            if parent.permissions & 0o2000 != 0 { permissions |= 0o2000 }
+            var record = InodeRecord(
+                id: 0, kind: .directory, permissions: permissions, uid: request.caller.uid,
+                gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: 0, now: now,
+                linkCount: 2, parent: parent.id, volumeID: parent.volumeID
+            )
+            record = try db.insert(record, inlineData: nil, symlinkTarget: nil)
+            try db.insertEntry(in: parent.id, named: request.name, inode: record.id)
+            parent.linkCount += 1
+            parent.touchContent(now)
+            try db.save(parent)
+            return record.attributes
+        }
+    }
+
+    public func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes {
+        guard !request.target.isEmpty else { throw FileSystemError.notFound("empty symbolic link target") }
+        guard request.target.utf8.count <= MetaLimits.maximumSymbolicLinkLength else {
+            throw FileSystemError.nameTooLong("symbolic link target of \(request.target.utf8.count) bytes")
+        }
+        let now = nowNanoseconds()
+        return try await database.write { db in
+            var parent = try db.directory(request.parent)
+            try NameRule.validate(request.name)
+            try request.caller.requireChange(of: parent)
+            guard try db.entry(in: parent.id, named: request.name) == nil else {
+                throw FileSystemError.exists("\"\(request.name)\" exists")
+            }
+            var record = InodeRecord(
+                id: 0, kind: .symlink, permissions: 0o777, uid: request.caller.uid,
+                gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: 0, now: now,
+                linkCount: 1, parent: nil, volumeID: nil
+            )
+            record.size = UInt64(request.target.utf8.count)
+            record = try db.insert(record, inlineData: nil, symlinkTarget: request.target)
+            try db.insertEntry(in: parent.id, named: request.name, inode: record.id)
+            parent.touchContent(now)
+            try db.save(parent)
+            return record.attributes
+        }
+    }
+
+    public func readSymbolicLink(_ inode: UInt64) async throws -> String {
+        try await database.read { db in
+            guard let row = try db.cachedRow("SELECT kind, symlink_target FROM inode WHERE id = ?", [inode]) else {
+                throw FileSystemError.notFound("no inode \(inode)")
+            }
+            guard (row[0] as UInt8) == InodeKind.symlink.rawValue, let target = row[1] as String? else {
+                throw FileSystemError.invalid("inode \(inode) is not a symbolic link")
+            }
+            return target
+        }
+    }
+
+    public func link(_ request: LinkRequest) async throws -> InodeAttributes {
+        let now = nowNanoseconds()
+        return try await database.write { db in
+            var record = try db.inode(request.inode)
+            guard !record.isDirectory else { throw FileSystemError.notPermitted("hard links to directories are not allowed") }
+            var parent = try db.directory(request.newParent)
+            try NameRule.validate(request.newName)
+            try request.caller.requireChange(of: parent)
+            guard try db.entry(in: parent.id, named: request.newName) == nil else {
+                throw FileSystemError.exists("\"\(request.newName)\" exists")
+            }
+            guard record.linkCount < Self.maximumLinkCount else { throw FileSystemError.tooManyLinks() }
+            try db.insertEntry(in: parent.id, named: request.newName, inode: record.id)
+            record.linkCount += 1
+            record.touchChange(now)
+            try db.save(record)
+            parent.touchContent(now)
+            try db.save(parent)
+            return record.attributes
+        }
+    }
+
+    /// The group owner of a new inode: the directory's group when it is setgid (BSD
+    /// semantics), the caller's otherwise.
+    static func newGroupOwner(parent: InodeRecord, caller: MetaCaller) -> UInt32 {
+        parent.permissions & 0o2000 != 0 ? parent.gid : caller.gid
+    }
+}

@@ -1,0 +1,181 @@
+import GRDB
+import RadonWire
+
+extension SQLiteMetadataStore {
+    public func remove(_ request: NameRequest) async throws -> RemovedFile? {
+        let now = nowNanoseconds()
+        return try await database.write { db in
+            var parent = try db.directory(request.parent)
+            try NameRule.validate(request.name)
+            try request.caller.requireChange(of: parent)
+            guard let entry = try db.entry(in: parent.id, named: request.name) else {
+                throw FileSystemError.notFound("no \"\(request.name)\" in directory \(parent.id)")
+            }
+            var victim = try db.inode(entry.inode)
+            guard !victim.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
+            try request.caller.requireStickyPermission(in: parent, toRemove: victim)
+            try db.deleteEntry(id: entry.id)
+            parent.touchContent(now)
+            try db.save(parent)
+            return try db.dropLink(of: &victim, now: now)
+        }
+    }
+
+    public func removeDirectory(_ request: NameRequest) async throws {
+        let now = nowNanoseconds()
+        try await database.write { db in
+            var parent = try db.directory(request.parent)
+            if request.name == ".." { throw FileSystemError.notEmpty("cannot remove \"..\"") }
+            try NameRule.validate(request.name)
+            try request.caller.requireChange(of: parent)
+            guard let entry = try db.entry(in: parent.id, named: request.name) else {
+                throw FileSystemError.notFound("no \"\(request.name)\" in directory \(parent.id)")
+            }
+            let victim = try db.inode(entry.inode)
+            guard victim.isDirectory else { throw FileSystemError.notDirectory("\"\(request.name)\" is not a directory") }
+            try request.caller.requireStickyPermission(in: parent, toRemove: victim)
+            guard try !db.hasEntries(victim.id) else { throw FileSystemError.notEmpty("\"\(request.name)\" is not empty") }
+            try db.deleteEntry(id: entry.id)
+            _ = try db.deleteInode(victim, now: now)
+            parent.linkCount -= 1
+            parent.touchContent(now)
+            try db.save(parent)
+        }
+    }
+
+    /// rename / renameat2: replace, no-replace or exchange, atomically, with the POSIX rules
+    /// (a directory never into its own subtree, a non-empty directory never replaced, a
+    /// directory only over a directory).
+    public func rename(_ request: RenameRequest) async throws -> RemovedFile? {
+        let now = nowNanoseconds()
+        return try await database.write { db in
+            let caller = request.caller
+            var source = try db.directory(request.parent)
+            var target = request.newParent == source.id ? source : try db.directory(request.newParent)
+            try NameRule.validate(request.name)
+            try NameRule.validate(request.newName)
+            try caller.requireChange(of: source)
+            try caller.requireChange(of: target)
+            guard let moving = try db.entry(in: source.id, named: request.name) else {
+                throw FileSystemError.notFound("no \"\(request.name)\" in directory \(source.id)")
+            }
+            var movingInode = try db.inode(moving.inode)
+            let existing = try db.entry(in: target.id, named: request.newName)
+            var existingInode = try existing.map { try db.inode($0.inode) }
+
+            switch request.mode {
+            case .noReplace where existing != nil:
+                throw FileSystemError.exists("\"\(request.newName)\" exists")
+            case .exchange where existing == nil:
+                throw FileSystemError.notFound("no \"\(request.newName)\" to exchange with")
+            default: break
+            }
+            // Two names of one inode (or one name onto itself): POSIX says do nothing.
+            if movingInode.id == existingInode?.id { return nil }
+
+            try caller.requireStickyPermission(in: source, toRemove: movingInode)
+            if let existingInode { try caller.requireStickyPermission(in: target, toRemove: existingInode) }
+            let crossesDirectories = source.id != target.id
+            if crossesDirectories, movingInode.isDirectory {
+                // Its ".." changes: that is a write to the directory itself.
+                try caller.require(.write, on: movingInode)
+                try db.requireNotWithin(movingInode.id, directory: target.id)
+            }
+
+            if request.mode == .exchange, let existing, var other = existingInode {
+                if crossesDirectories, other.isDirectory {
+                    try caller.require(.write, on: other)
+                    try db.requireNotWithin(other.id, directory: source.id)
+                }
+                try db.cachedExecute("UPDATE dentry SET inode = ? WHERE id = ?", [other.id, moving.id])
+                try db.cachedExecute("UPDATE dentry SET inode = ? WHERE id = ?", [movingInode.id, existing.id])
+                if crossesDirectories {
+                    Self.moveDirectoryLink(of: &movingInode, from: &source, to: &target)
+                    Self.moveDirectoryLink(of: &other, from: &target, to: &source)
+                }
+                other.touchChange(now)
+                try db.save(other)
+                movingInode.touchChange(now)
+                try db.save(movingInode)
+                try Self.saveParents(&source, &target, now: now, in: db)
+                return nil
+            }
+
+            var removed: RemovedFile? = nil
+            if let existing, var replaced = existingInode {
+                switch (movingInode.isDirectory, replaced.isDirectory) {
+                case (true, false): throw FileSystemError.notDirectory("cannot replace non-directory \"\(request.newName)\" with a directory")
+                case (false, true): throw FileSystemError.isDirectory("cannot replace directory \"\(request.newName)\" with a non-directory")
+                case (true, true):
+                    guard try !db.hasEntries(replaced.id) else { throw FileSystemError.notEmpty("\"\(request.newName)\" is not empty") }
+                    target.linkCount -= 1
+                    try db.deleteEntry(id: existing.id)
+                    _ = try db.deleteInode(replaced, now: now)
+                case (false, false):
+                    try db.deleteEntry(id: existing.id)
+                    removed = try db.dropLink(of: &replaced, now: now)
+                }
+                existingInode = nil
+            }
+            // The entry keeps its row id, so a listing in progress neither loses nor repeats it.
+            try db.cachedExecute("UPDATE dentry SET parent = ?, name = ? WHERE id = ?", [target.id, request.newName, moving.id])
+            if crossesDirectories { Self.moveDirectoryLink(of: &movingInode, from: &source, to: &target) }
+            movingInode.touchChange(now)
+            try db.save(movingInode)
+            try Self.saveParents(&source, &target, now: now, in: db)
+            return removed
+        }
+    }
+
+    /// A directory moving between parents takes its ".." link with it.
+    static func moveDirectoryLink(of inode: inout InodeRecord, from old: inout InodeRecord, to new: inout InodeRecord) {
+        guard inode.isDirectory else { return }
+        inode.parent = new.id
+        old.linkCount -= 1
+        new.linkCount += 1
+    }
+
+    static func saveParents(_ source: inout InodeRecord, _ target: inout InodeRecord, now: Int64, in db: Database) throws {
+        if source.id == target.id {
+            // One directory: only `target` (a copy of `source`) was changed.
+            target.touchContent(now)
+            try db.save(target)
+            return
+        }
+        source.touchContent(now)
+        target.touchContent(now)
+        try db.save(source)
+        try db.save(target)
+    }
+}
+
+extension Database {
+    /// One link less; the inode goes with its last link (no orphan list: an open file loses
+    /// its data when unlinked, see `MetadataStore.remove`).
+    func dropLink(of record: inout InodeRecord, now: Int64) throws -> RemovedFile? {
+        if record.linkCount <= 1 { return try deleteInode(record, now: now) }
+        record.linkCount -= 1
+        record.touchChange(now)
+        try save(record)
+        return nil
+    }
+
+    /// EINVAL when `directory` is `ancestor` or lies below it: a directory cannot move into
+    /// its own subtree. Walks ".." links up to the root.
+    func requireNotWithin(_ ancestor: UInt64, directory: UInt64) throws {
+        var current = directory
+        var steps = 0
+        while true {
+            if current == ancestor {
+                throw FileSystemError.invalid("cannot move directory \(ancestor) into its own subtree")
+            }
+            guard current != SQLiteMetadataStore.rootInode else { return }
+            guard let row = try cachedRow("SELECT parent FROM inode WHERE id = ?", [current]), let parent = row[0] as UInt64? else {
+                throw WireError(.corrupt, "directory \(current) has no parent")
+            }
+            current = parent
+            steps += 1
+            if steps > 1_000_000 { throw WireError(.corrupt, "directory parent chain loops at \(current)") }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import GRDB
+import RadonWire
+
+extension SQLiteMetadataStore {
+    /// The schema, as numbered migrations; a new backend or column is a new migration, never
+    /// an edit of an old one. docs/architecture.md ("Metadata service") explains each table.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE inode (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind INTEGER NOT NULL,
+                    permissions INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    gid INTEGER NOT NULL,
+                    rdev INTEGER NOT NULL DEFAULT 0,
+                    size INTEGER NOT NULL DEFAULT 0,
+                    atime INTEGER NOT NULL,
+                    mtime INTEGER NOT NULL,
+                    ctime INTEGER NOT NULL,
+                    nlink INTEGER NOT NULL,
+                    generation INTEGER NOT NULL,
+                    parent INTEGER,
+                    volume_id INTEGER,
+                    group_id INTEGER,
+                    inline_data BLOB,
+                    symlink_target TEXT
+                );
+                CREATE TABLE dentry (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    parent INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    inode INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX dentry_by_name ON dentry(parent, name);
+                CREATE INDEX dentry_by_parent ON dentry(parent);
+                CREATE TABLE xattr (
+                    inode INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    value BLOB NOT NULL,
+                    PRIMARY KEY (inode, name)
+                ) WITHOUT ROWID;
+                CREATE TABLE removed_file (
+                    inode INTEGER PRIMARY KEY,
+                    volume_id INTEGER NOT NULL,
+                    group_id INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    removed_at INTEGER NOT NULL
+                );
+                CREATE TABLE volume (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    codec TEXT NOT NULL,
+                    k INTEGER NOT NULL,
+                    n INTEGER NOT NULL,
+                    block_size INTEGER NOT NULL,
+                    inline_threshold INTEGER NOT NULL,
+                    group_count INTEGER NOT NULL,
+                    is_default INTEGER NOT NULL
+                );
+                CREATE TABLE placement_group (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    volume_id INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    members TEXT NOT NULL
+                );
+                CREATE UNIQUE INDEX placement_group_by_volume ON placement_group(volume_id, idx);
+                CREATE TABLE node (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    uuid TEXT NOT NULL UNIQUE,
+                    host TEXT NOT NULL,
+                    port INTEGER NOT NULL,
+                    host_id TEXT NOT NULL,
+                    data_dir TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    capacity INTEGER NOT NULL,
+                    free INTEGER NOT NULL,
+                    fragments INTEGER NOT NULL,
+                    state INTEGER NOT NULL,
+                    state_since INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL
+                );
+                CREATE TABLE counter (
+                    name TEXT PRIMARY KEY,
+                    value INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO counter (name, value) VALUES ('map_epoch', 0);
+                """)
+            let now = Timestamp.now().totalNanoseconds
+            try db.execute(
+                sql: """
+                    INSERT INTO inode (id, kind, permissions, uid, gid, atime, mtime, ctime, nlink, generation, parent)
+                    VALUES (?, ?, ?, 0, 0, ?, ?, ?, 2, 1, ?)
+                    """,
+                arguments: [rootInode, InodeKind.directory.rawValue, 0o755, now, now, now, rootInode]
+            )
+        }
+        return migrator
+    }
+}

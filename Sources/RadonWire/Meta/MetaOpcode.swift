@@ -1,0 +1,45 @@
+/// The opcodes of the metadata service, in the 0x40-0x9F range the wire protocol reserves for it.
+///
+/// Raw values are the wire encoding: never renumber, only append.
+public enum MetaOpcode: UInt8, Sendable, CaseIterable {
+    // Namespace, 0x40-0x5F.
+    case lookup = 0x40
+    case getAttributes = 0x41
+    case setAttributes = 0x42
+    case create = 0x43
+    case makeDirectory = 0x44
+    case makeSymbolicLink = 0x45
+    case readSymbolicLink = 0x46
+    case remove = 0x47
+    case removeDirectory = 0x48
+    case rename = 0x49
+    case link = 0x4A
+    case readDirectory = 0x4B
+    case statistics = 0x4C
+    case getExtendedAttribute = 0x4D
+    case setExtendedAttribute = 0x4E
+    case listExtendedAttributes = 0x4F
+    case removeExtendedAttribute = 0x50
+
+    // File data bookkeeping, 0x60-0x6F.
+    case fileLayout = 0x60
+    case updateSizeAfterWrite = 0x61
+    case readInline = 0x62
+    case writeInline = 0x63
+    case clearInline = 0x64
+    case pendingDeletions = 0x65
+    case confirmDeletions = 0x66
+
+    // Cluster, 0x80-0x9F.
+    case registerNode = 0x80
+    case heartbeat = 0x81
+    case nodes = 0x82
+    case status = 0x83
+    case createVolume = 0x84
+    case volumes = 0x85
+    case groupMap = 0x86
+    case replaceMember = 0x87
+
+    /// The opcode range the wire protocol gives the metadata service.
+    public static let range: ClosedRange<UInt8> = 0x40...0x9F
+}
