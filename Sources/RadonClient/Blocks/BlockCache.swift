@@ -1,0 +1,78 @@
+import Synchronization
+
+/// A small cache of decoded blocks, shared by every open file of one client.
+///
+/// Sequential readers hit it through read-ahead, and small reads of one block (4 KiB reads of a
+/// 1 MiB block) decode the block once instead of 256 times. Entries are whole blocks as the
+/// codec decoded them; a write replaces its block, and a change of the inode's generation made by
+/// someone else drops all of that inode's blocks.
+public final class BlockCache: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var inode: UInt64
+        public var blockIndex: UInt64
+    }
+
+    private struct Entry {
+        var bytes: [UInt8]
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var byteCount = 0
+        var clock: UInt64 = 0
+    }
+
+    /// Bytes kept at most.
+    public let capacity: Int
+    /// The cache contents; guarded by the mutex.
+    private let state = Mutex(State())
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    public func block(inode: UInt64, index: UInt64) -> [UInt8]? {
+        state.withLock { state in
+            let key = Key(inode: inode, blockIndex: index)
+            guard var entry = state.entries[key] else { return nil }
+            state.clock += 1
+            entry.lastUse = state.clock
+            state.entries[key] = entry
+            return entry.bytes
+        }
+    }
+
+    public func store(_ bytes: [UInt8], inode: UInt64, index: UInt64) {
+        guard bytes.count <= capacity else { return }
+        state.withLock { state in
+            let key = Key(inode: inode, blockIndex: index)
+            state.clock += 1
+            if let old = state.entries.updateValue(Entry(bytes: bytes, lastUse: state.clock), forKey: key) {
+                state.byteCount -= old.bytes.count
+            }
+            state.byteCount += bytes.count
+            while state.byteCount > capacity, let victim = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                state.entries[victim.key] = nil
+                state.byteCount -= victim.value.bytes.count
+            }
+        }
+    }
+
+    public func remove(inode: UInt64, index: UInt64) {
+        state.withLock { state in
+            if let old = state.entries.removeValue(forKey: Key(inode: inode, blockIndex: index)) {
+                state.byteCount -= old.bytes.count
+            }
+        }
+    }
+
+    /// Drops every block of `inode` (or only those from `firstIndex` on).
+    public func removeAll(inode: UInt64, from firstIndex: UInt64 = 0) {
+        state.withLock { state in
+            for key in state.entries.keys where key.inode == inode && key.blockIndex >= firstIndex {
+                state.byteCount -= state.entries.removeValue(forKey: key)?.bytes.count ?? 0
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+/// Decides, from the fragments of one block gathered so far, what the block holds.
+///
+/// The rules keep the promise "the right bytes or an error, never wrong bytes": a write is
+/// acknowledged only once it is durable on `min(n, k+1)` nodes, so a version seen on fewer
+/// nodes than that, when every node has answered, was a write that failed and can be ignored;
+/// but while enough nodes are silent for a newer acknowledged version to hide among them, an
+/// older version is not returned. A block no node holds (and that no silent node could hold as
+/// an acknowledged write) is a hole and reads as zeros.
+public struct BlockVote: Sendable {
+    /// n: fragments per block.
+    public let fragmentCount: Int
+    /// k: fragments needed to decode.
+    public let requiredCount: Int
+    /// The answers so far, by fragment index.
+    public private(set) var answers: [Int: FragmentAnswer] = [:]
+
+    public init(fragmentCount: Int, requiredCount: Int) {
+        self.fragmentCount = fragmentCount
+        self.requiredCount = requiredCount
+    }
+
+    /// What the reader should do next.
+    public enum Verdict: Sendable {
+        /// Decode these k fragments, all of `version`.
+        case decode(version: UInt64, effectiveLength: Int, fragments: [(index: Int, bytes: [UInt8])])
+        /// The block was never written (or not with an acknowledged write): zeros.
+        case hole
+        /// Ask the nodes not asked yet before deciding.
+        case needMoreAnswers
+        /// The block cannot be read safely with the nodes that answered.
+        case unreadable(String)
+    }
+
+    /// How many nodes a write must reach before it is acknowledged.
+    public var durableCount: Int { min(fragmentCount, requiredCount + 1) }
+
+    public mutating func record(_ answer: FragmentAnswer, forFragment index: Int) {
+        answers[index] = answer
+    }
+
+    /// The verdict with the answers so far; `unaskedCount` nodes have not been asked at all.
+    public func verdict() -> Verdict {
+        var countByVersion: [UInt64: Int] = [:]
+        var presentCount = 0
+        var missingCount = 0
+        for answer in answers.values {
+            switch answer {
+            case .present(let version, _, _):
+                countByVersion[version, default: 0] += 1
+                presentCount += 1
+            case .missing:
+                missingCount += 1
+            case .corrupt, .failed:
+                break
+            }
+        }
+        // Nodes whose slot version we do not know: silent, failed, corrupt, or not asked yet.
+        let unknownCount = fragmentCount - presentCount - missingCount
+        let unaskedCount = fragmentCount - answers.count
+        let decodable = countByVersion.filter { $0.value >= requiredCount }.keys.max()
+
+        // Could a version newer than `floor` (seen or not) have been acknowledged?
+        func newerMayBeAcknowledged(than floor: UInt64?) -> Bool {
+            if unknownCount >= durableCount { return true }
+            return countByVersion.contains { version, count in
+                (floor.map { version > $0 } ?? true) && count + unknownCount >= durableCount
+            }
+        }
+
+        if let version = decodable, !newerMayBeAcknowledged(than: version) {
+            return decodeVerdict(version: version)
+        }
+        if unaskedCount > 0 { return .needMoreAnswers }
+        if let version = decodable {
+            return .unreadable("block version \(version) has \(countByVersion[version] ?? 0) fragments but a newer write may hide among \(unknownCount) unreachable nodes")
+        }
+        if !newerMayBeAcknowledged(than: nil) { return .hole }
+        let reachable = presentCount + missingCount
+        return .unreadable("only \(reachable) of \(fragmentCount) fragments readable, \(requiredCount) needed")
+    }
+
+    /// Fragment indices that answered but do not hold `version` intact: where a repair writes.
+    public func staleFragments(comparedTo version: UInt64) -> [Int] {
+        answers.compactMap { index, answer in
+            switch answer {
+            case .present(let found, _, _): found < version ? index : nil
+            case .missing, .corrupt: index
+            case .failed: nil
+            }
+        }.sorted()
+    }
+
+    private func decodeVerdict(version: UInt64) -> Verdict {
+        var fragments: [(index: Int, bytes: [UInt8])] = []
+        var effectiveLength = 0
+        for index in answers.keys.sorted() {
+            guard case .present(let found, let length, let bytes) = answers[index], found == version else { continue }
+            effectiveLength = length
+            fragments.append((index, bytes))
+            if fragments.count == requiredCount { break }
+        }
+        return .decode(version: version, effectiveLength: effectiveLength, fragments: fragments)
+    }
+}

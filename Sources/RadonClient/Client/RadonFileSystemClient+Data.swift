@@ -1,0 +1,163 @@
+/// File data: open files, reads, buffered writes, flush and truncation.
+extension RadonFileSystemClient {
+    public func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes {
+        if let newSize = changes.size {
+            try await resize(inode, to: newSize, context: context)
+        }
+        var remaining = changes
+        remaining.size = nil
+        let attributes: InodeAttributes
+        if remaining == AttributeChanges(), changes.size != nil {
+            attributes = try await service { try await meta().attributes(of: inode) }
+        } else {
+            attributes = try await service { try await meta().setAttributes(of: inode, remaining, caller: context.caller) }
+        }
+        return await withLocalSize(remember(attributes))
+    }
+
+    /// Truncates or extends a file: what it holds past the new end is dropped from the storage
+    /// nodes (and the tail of a partial last block zeroed) before the service learns the size, so
+    /// a later extension reads zeros, never old bytes.
+    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext) async throws {
+        let open = openFile(inode)
+        try await open?.flush()
+        let layout = try await service { try await meta().fileLayout(of: inode) }
+        guard layout.size != newSize || open != nil else { return }
+        if !layout.isInline {
+            let geometry = BlockGeometry(blockSize: Int(layout.volume.blockSize))
+            let keptBlocks = geometry.blockCount(forFileSize: min(newSize, layout.size))
+            let tail = Int(newSize % UInt64(geometry.blockSize))
+            if newSize < layout.size, tail != 0 {
+                // The block that becomes the last one keeps only its first `tail` bytes.
+                let index = geometry.blockIndex(containing: newSize)
+                var block = try await store.readBlock(layout: layout, index: index)
+                if block.version != 0 {
+                    block.bytes.replaceSubrange(tail..<block.bytes.count, with: repeatElement(0, count: block.bytes.count - tail))
+                    try await store.writeBlock(layout: layout, index: index, bytes: block.bytes, effectiveLength: tail, after: block.version)
+                }
+            }
+            try await store.truncate(layout: layout, keepingBlocks: keptBlocks)
+            cache.removeAll(inode: inode, from: keptBlocks == 0 ? 0 : keptBlocks - 1)
+        }
+        let attributes = try await service { try await meta().setAttributes(of: inode, AttributeChanges(size: newSize), caller: context.caller) }
+        remember(attributes)
+        if let open {
+            let fresh = try await service { try await meta().fileLayout(of: inode) }
+            let inline = fresh.isInline ? try await service { try await metaService.readInline(inode) } : nil
+            await open.reset(to: fresh, inlineBytes: inline)
+        }
+    }
+
+    public func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+        let reply = try await service {
+            try await meta().create(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive, caller: context.caller)
+        }
+        forgetAttributes(parent)
+        var attributes = remember(reply.attributes)
+        if !reply.created && flags.truncate && attributes.size != 0 {
+            attributes = try await setAttributes(of: attributes.inode, AttributeChanges(size: 0), handle: nil, context: context)
+        }
+        let handle = try await openHandle(attributes.inode, flags: flags)
+        try await openFile(attributes.inode)?.revalidate(with: attributes)
+        return (attributes, handle)
+    }
+
+    public func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle {
+        // Close-to-open: every open asks the service, never the cache.
+        let attributes = remember(try await service { try await meta().attributes(of: inode) })
+        guard attributes.kind == .regular else {
+            if attributes.kind == .directory { throw FileSystemError.isDirectory() }
+            throw FileSystemError.invalid("inode \(inode) is a \(attributes.kind), not a regular file")
+        }
+        if flags.truncate && flags.write {
+            _ = try await setAttributes(of: inode, AttributeChanges(size: 0), handle: nil, context: context)
+        }
+        let handle = try await openHandle(inode, flags: flags)
+        try await openFile(inode)?.revalidate(with: attributes)
+        return handle
+    }
+
+    /// A new handle on the shared `OpenFile` of `inode` (made on first open).
+    func openHandle(_ inode: UInt64, flags: OpenFlags) async throws -> FileHandle {
+        var file = openFile(inode)
+        if file == nil {
+            let layout = try await service { try await meta().fileLayout(of: inode) }
+            let inline = layout.isInline ? try await service { try await metaService.readInline(inode) } : nil
+            let fresh = OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, metadata: metaService, logger: logger)
+            // Another open may have raced this one: keep whichever got in first.
+            file = state.withLock { state in
+                if let existing = state.openFiles[inode] { return existing }
+                state.openFiles[inode] = fresh
+                return fresh
+            }
+        }
+        guard let file else { throw FileSystemError.io("inode \(inode) could not be opened") }
+        await file.retain()
+        return state.withLock { state in
+            let handle = FileHandle(rawValue: state.nextHandle)
+            state.nextHandle += 1
+            state.handles[handle.rawValue] = Handle(file: file, flags: flags)
+            return handle
+        }
+    }
+
+    func handleEntry(_ handle: FileHandle) throws -> Handle {
+        guard let entry = state.withLock({ $0.handles[handle.rawValue] }) else {
+            throw FileSystemError.badHandle("no open file with handle \(handle.rawValue)")
+        }
+        return entry
+    }
+
+    public func read(_ handle: FileHandle, offset: UInt64, count: Int) async throws -> [UInt8] {
+        let entry = try handleEntry(handle)
+        return try await entry.file.read(at: offset, count: count)
+    }
+
+    public func write(_ handle: FileHandle, offset: UInt64, bytes: [UInt8]) async throws -> Int {
+        let entry = try handleEntry(handle)
+        guard entry.flags.write else { throw FileSystemError.badHandle("handle \(handle.rawValue) is not open for writing") }
+        let written = try await entry.file.write(bytes, at: offset, appending: entry.flags.append)
+        forgetAttributes(entry.file.inode)
+        return written
+    }
+
+    public func flush(_ handle: FileHandle) async throws {
+        let entry = try handleEntry(handle)
+        try await entry.file.flush()
+        forgetAttributes(entry.file.inode)
+    }
+
+    public func fsync(_ handle: FileHandle, dataOnly: Bool) async throws {
+        try await flush(handle)
+    }
+
+    public func release(_ handle: FileHandle) async throws {
+        guard let entry = state.withLock({ $0.handles.removeValue(forKey: handle.rawValue) }) else { return }
+        let file = entry.file
+        var failure: (any Error)?
+        do { try await file.flush() } catch { failure = error }
+        if await file.releaseHandle() {
+            let removed = state.withLock { state -> RemovedFile? in
+                // Only forget the file if no new handle was opened on it meanwhile.
+                if state.openFiles[file.inode] === file { state.openFiles[file.inode] = nil }
+                return state.removedWhileOpen.removeValue(forKey: file.inode)
+            }
+            await file.dropReadAhead()
+            if let removed { await deleteFragments(of: removed) }
+        }
+        forgetAttributes(file.inode)
+        if let failure { throw FileSystemError(describing: failure) }
+    }
+
+    public func allocate(_ handle: FileHandle, offset: UInt64, length: UInt64, mode: Int32) async throws {
+        let entry = try handleEntry(handle)
+        // Mode 0 reserves space and extends the size; blocks are allocated on write, so only
+        // the size changes. Punching holes and the other modes are not supported yet.
+        guard mode == 0 else { throw FileSystemError.unsupported("fallocate mode \(mode)") }
+        let end = offset + length
+        let current = try await attributes(of: entry.file.inode)
+        if end > current.size {
+            _ = try await setAttributes(of: entry.file.inode, AttributeChanges(size: end), handle: handle, context: .root)
+        }
+    }
+}

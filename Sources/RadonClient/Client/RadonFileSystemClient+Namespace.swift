@@ -1,0 +1,148 @@
+/// Namespace operations: straight to the metadata service, which checks permissions against
+/// the caller; the client only keeps the attribute cache honest.
+extension RadonFileSystemClient {
+    /// Runs a metadata call, turning wire errors into the POSIX errors callers expect.
+    func service<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw FileSystemError(describing: error)
+        }
+    }
+
+    public func lookup(parent: UInt64, name: String, context: RequestContext) async throws -> InodeAttributes {
+        let attributes = try await service { try await meta().lookup(parent: parent, name: name, caller: context.caller) }
+        return await withLocalSize(remember(attributes))
+    }
+
+    public func attributes(of inode: UInt64) async throws -> InodeAttributes {
+        if let cached = cachedAttributes(inode) { return await withLocalSize(cached) }
+        let attributes = try await service { try await meta().attributes(of: inode) }
+        return await withLocalSize(remember(attributes))
+    }
+
+    public func makeNode(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes {
+        let reply = try await service {
+            try await meta().create(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: true, caller: context.caller)
+        }
+        forgetAttributes(parent)
+        return remember(reply.attributes)
+    }
+
+    public func makeDirectory(parent: UInt64, name: String, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
+        let attributes = try await service { try await meta().makeDirectory(parent: parent, name: name, permissions: permissions, caller: context.caller) }
+        forgetAttributes(parent)
+        return remember(attributes)
+    }
+
+    public func makeSymbolicLink(parent: UInt64, name: String, target: String, context: RequestContext) async throws -> InodeAttributes {
+        let attributes = try await service { try await meta().makeSymbolicLink(parent: parent, name: name, target: target, caller: context.caller) }
+        forgetAttributes(parent)
+        return remember(attributes)
+    }
+
+    public func readSymbolicLink(_ inode: UInt64) async throws -> String {
+        try await service { try await meta().readSymbolicLink(inode) }
+    }
+
+    public func removeFile(parent: UInt64, name: String, context: RequestContext) async throws {
+        let removed = try await service { try await meta().remove(parent: parent, name: name, caller: context.caller) }
+        // Some inode lost a link: its cached link count and ctime are stale; which one is not
+        // known without a lookup, so forget them all (they are cheap to fetch again).
+        state.withLock { $0.attributes.removeAll() }
+        if let removed { await deleteFragments(of: removed) }
+    }
+
+    public func removeDirectory(parent: UInt64, name: String, context: RequestContext) async throws {
+        try await service { try await meta().removeDirectory(parent: parent, name: name, caller: context.caller) }
+        forgetAttributes(parent)
+    }
+
+    public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, mode: RenameMode, context: RequestContext) async throws {
+        let metaMode: MetaRenameMode = switch mode {
+        case .replace: .replace
+        case .noReplace: .noReplace
+        case .exchange: .exchange
+        }
+        let removed = try await service {
+            try await meta().rename(parent: parent, name: name, newParent: newParent, newName: newName, mode: metaMode, caller: context.caller)
+        }
+        state.withLock { $0.attributes.removeAll() }
+        if let removed { await deleteFragments(of: removed) }
+    }
+
+    public func link(_ inode: UInt64, newParent: UInt64, newName: String, context: RequestContext) async throws -> InodeAttributes {
+        let attributes = try await service { try await meta().link(inode, newParent: newParent, newName: newName, caller: context.caller) }
+        forgetAttributes(newParent)
+        return await withLocalSize(remember(attributes))
+    }
+
+    public func readDirectory(_ inode: UInt64, after cookie: UInt64, limit: Int) async throws -> [DirectoryEntry] {
+        let entries = try await service { try await meta().readDirectory(inode, after: cookie, limit: limit) }
+        var result: [DirectoryEntry] = []
+        result.reserveCapacity(entries.count)
+        for var entry in entries {
+            if entry.name != "." && entry.name != ".." { remember(entry.attributes) }
+            entry.attributes = await withLocalSize(entry.attributes)
+            result.append(entry)
+        }
+        return result
+    }
+
+    public func statistics() async throws -> FileSystemStatistics {
+        try await service { try await meta().statistics() }
+    }
+
+    public func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8] {
+        try await service { try await meta().extendedAttribute(of: inode, name: name) }
+    }
+
+    public func setExtendedAttribute(of inode: UInt64, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws {
+        try await service { try await meta().setExtendedAttribute(of: inode, name: name, value: value, flags: flags, caller: context.caller) }
+        forgetAttributes(inode)
+    }
+
+    public func extendedAttributeNames(of inode: UInt64) async throws -> [String] {
+        try await service { try await meta().extendedAttributeNames(of: inode) }
+    }
+
+    public func removeExtendedAttribute(of inode: UInt64, name: String, context: RequestContext) async throws {
+        try await service { try await meta().removeExtendedAttribute(of: inode, name: name, caller: context.caller) }
+        forgetAttributes(inode)
+    }
+
+    /// Deletes the fragments of a file whose last name went away, unless this client still has
+    /// it open (then the last release does it), and tells the service they are gone.
+    func deleteFragments(of removed: RemovedFile) async {
+        forgetAttributes(removed.inode)
+        if openFile(removed.inode) != nil {
+            state.withLock { $0.removedWhileOpen[removed.inode] = removed }
+            return
+        }
+        do {
+            let members = try await members(ofGroup: removed.groupID, volume: removed.volumeID)
+            try await store.delete(inode: removed.inode, groupID: removed.groupID, members: members)
+            try await meta().confirmDeletions([removed.inode])
+            cache.removeAll(inode: removed.inode)
+        } catch {
+            // The service keeps it on its pending list; a later sweep deletes the fragments.
+            logger.warning("fragments of a removed file not deleted yet", metadata: ["inode": "\(removed.inode)", "error": "\(error)"])
+        }
+    }
+
+    /// The members of group `groupID`, from the volume's group map (fetched once, refreshed when
+    /// the group is not in it).
+    func members(ofGroup groupID: UInt32, volume volumeID: UInt32) async throws -> [NodeEndpoint] {
+        func resolve(_ map: GroupMap) -> [NodeEndpoint]? {
+            guard let group = map.groups.first(where: { $0.id == groupID }) else { return nil }
+            let nodes = Dictionary(map.nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let members = group.members.compactMap { nodes[$0] }
+            return members.count == group.members.count ? members : nil
+        }
+        if let map = state.withLock({ $0.groupMaps[volumeID] }), let members = resolve(map) { return members }
+        let map = try await meta().groupMap(volumeID: volumeID)
+        state.withLock { $0.groupMaps[volumeID] = map }
+        guard let members = resolve(map) else { throw FileSystemError.io("group \(groupID) is not in the map of volume \(volumeID)") }
+        return members
+    }
+}

@@ -1,0 +1,116 @@
+import Logging
+import Synchronization
+
+/// The client core: the whole file system over the metadata service and the storage nodes.
+///
+/// Namespace operations go to the metadata service (which checks permissions against the
+/// caller); file data goes through `OpenFile` (write gathering, read-ahead) and `BlockStore`
+/// (encode, fan out, vote, decode). The FUSE mount and the CLI file verbs both use this one
+/// type, through `FileSystemOperations`. Every method is safe to call from any thread at once.
+public final class RadonFileSystemClient: FileSystemOperations {
+    let metaService: PooledMetaService
+    let pool: WireConnectionPool
+    let store: BlockStore
+    let cache: BlockCache
+    let logger: Logger
+    /// How long attributes from the service are trusted without asking again.
+    let attributeLifetime: Duration
+
+    struct CachedAttributes {
+        var attributes: InodeAttributes
+        var expiry: ContinuousClock.Instant
+    }
+
+    struct Handle {
+        var file: OpenFile
+        var flags: OpenFlags
+    }
+
+    struct State {
+        var attributes: [UInt64: CachedAttributes] = [:]
+        var openFiles: [UInt64: OpenFile] = [:]
+        var handles: [UInt64: Handle] = [:]
+        var nextHandle: UInt64 = 1
+        var groupMaps: [UInt32: GroupMap] = [:]
+        /// Files whose last name went away while open here: deleted at the last release.
+        var removedWhileOpen: [UInt64: RemovedFile] = [:]
+    }
+
+    /// Caches, open files and handles; guarded by the mutex (never held across an await).
+    let state = Mutex(State())
+
+    init(metaAddress: WireAddress, pool: WireConnectionPool, repairs: (any RepairReporter)?, logger: Logger,
+         blockCacheCapacity: Int = 64 << 20, attributeLifetime: Duration = .seconds(1)) {
+        self.metaService = PooledMetaService(address: metaAddress, pool: pool)
+        self.pool = pool
+        self.logger = logger
+        self.cache = BlockCache(capacity: blockCacheCapacity)
+        self.attributeLifetime = attributeLifetime
+        self.store = BlockStore(transport: StorageFragmentTransport(pool: pool), clock: VersionClock(),
+                                repairs: repairs ?? LoggingRepairReporter(logger: logger), logger: logger)
+    }
+
+    /// Connects to the metadata service at `meta` with the cluster `key` and checks that it
+    /// answers; storage nodes are reached on demand, as files need them.
+    public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger) async throws -> RadonFileSystemClient {
+        let pool = WireConnectionPool(key: key)
+        let client = RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger)
+        do {
+            _ = try await client.meta().attributes(of: 1)
+        } catch {
+            await pool.closeAll()
+            throw FileSystemError.io("cannot reach the metadata service at \(address): \(error)")
+        }
+        return client
+    }
+
+    /// Flushes nothing (call `release` on handles first) and closes every connection.
+    public func close() async {
+        await pool.closeAll()
+    }
+
+    /// The metadata service on the pooled connection (reconnecting if it dropped).
+    func meta() async throws -> MetaClient {
+        try await metaService.client()
+    }
+
+    // MARK: Attribute cache
+
+    func cachedAttributes(_ inode: UInt64) -> InodeAttributes? {
+        state.withLock { state in
+            guard let entry = state.attributes[inode], entry.expiry > .now else { return nil }
+            return entry.attributes
+        }
+    }
+
+    /// Remembers `attributes` and, if another client changed the file's size, has the open
+    /// file drop what it cached.
+    @discardableResult
+    func remember(_ attributes: InodeAttributes) -> InodeAttributes {
+        let expiry = ContinuousClock.now + attributeLifetime
+        state.withLock { $0.attributes[attributes.inode] = CachedAttributes(attributes: attributes, expiry: expiry) }
+        return attributes
+    }
+
+    func forgetAttributes(_ inodes: UInt64...) {
+        state.withLock { state in
+            for inode in inodes { state.attributes[inode] = nil }
+        }
+    }
+
+    func openFile(_ inode: UInt64) -> OpenFile? {
+        state.withLock { $0.openFiles[inode] }
+    }
+
+    /// The attributes with this client's unflushed writes taken into account.
+    func withLocalSize(_ attributes: InodeAttributes) async -> InodeAttributes {
+        guard attributes.kind == .regular, let file = openFile(attributes.inode) else { return attributes }
+        var attributes = attributes
+        if let local = await file.unflushedSize() { attributes.size = local }
+        return attributes
+    }
+}
+
+extension RequestContext {
+    var caller: MetaCaller { MetaCaller(uid: uid, gid: gid, groups: groups) }
+}

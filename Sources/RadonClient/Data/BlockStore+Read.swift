@@ -1,0 +1,98 @@
+import RadonCodec
+
+extension BlockStore {
+    /// Reads block `index`: the right bytes, zeros for a hole, or an EIO error; never bytes of a
+    /// version that a newer acknowledged write replaced.
+    func readBlock(layout: FileLayout, index: UInt64) async throws -> StoredBlock {
+        let code = try codecs.code(for: layout.volume)
+        let n = Int(layout.volume.n)
+        let k = Int(layout.volume.k)
+        guard layout.members.count == n else {
+            throw FileSystemError.io("group \(layout.group.id) has \(layout.members.count) members, the volume needs \(n)")
+        }
+        // Data fragments first (systematic codes need no decoding then), nodes known down last.
+        let order = (0..<n).sorted { lhs, rhs in
+            let (lhsUp, rhsUp) = (layout.members[lhs].state == .up, layout.members[rhs].state == .up)
+            return lhsUp != rhsUp ? lhsUp : lhs < rhs
+        }
+        var vote = BlockVote(fragmentCount: n, requiredCount: k)
+        let verdict = await withTaskGroup(of: (Int, FragmentAnswer)?.self) { group -> BlockVote.Verdict in
+            var asked = 0
+            var outstanding = 0
+            func ask(upTo count: Int) {
+                while asked < min(count, n) {
+                    let fragmentIndex = order[asked]
+                    let member = layout.members[fragmentIndex]
+                    asked += 1
+                    outstanding += 1
+                    group.addTask { [transport] in
+                        let answer = await transport.read(from: member.address, group: layout.group.id, inode: layout.inode,
+                                                          fragmentIndex: fragmentIndex, blockIndex: index)
+                        return (fragmentIndex, answer)
+                    }
+                }
+            }
+            ask(upTo: k)
+            let hedge = hedgeDelay
+            group.addTask {
+                try? await Task.sleep(for: hedge)
+                return nil
+            }
+            while let result = await group.next() {
+                guard let (fragmentIndex, answer) = result else {
+                    // The first nodes are slow: ask everyone left.
+                    ask(upTo: n)
+                    continue
+                }
+                outstanding -= 1
+                vote.record(answer, forFragment: fragmentIndex)
+                switch vote.verdict() {
+                case .needMoreAnswers:
+                    if case .present = answer, outstanding > 0 { continue }
+                    ask(upTo: n)
+                case let decided:
+                    group.cancelAll()
+                    return decided
+                }
+            }
+            return vote.verdict()
+        }
+        switch verdict {
+        case .hole:
+            return StoredBlock(version: 0, bytes: [UInt8](repeating: 0, count: code.blockSize))
+        case .unreadable(let reason):
+            throw FileSystemError.io("block \(index) of inode \(layout.inode) is unreadable: \(reason)")
+        case .needMoreAnswers:
+            throw FileSystemError.io("block \(index) of inode \(layout.inode) is unreadable: not enough nodes answered")
+        case .decode(let version, let effectiveLength, let fragments):
+            var bytes: [UInt8]
+            do {
+                bytes = try code.decode(Dictionary(uniqueKeysWithValues: fragments.map { ($0.index, $0.bytes) }))
+            } catch {
+                throw FileSystemError.io("decoding block \(index) of inode \(layout.inode): \(error)")
+            }
+            if effectiveLength < bytes.count {
+                bytes.replaceSubrange(effectiveLength..<bytes.count, with: repeatElement(0, count: bytes.count - effectiveLength))
+            }
+            let stale = vote.staleFragments(comparedTo: version)
+            if !stale.isEmpty {
+                let block = bytes
+                Task { await self.repair(stale, of: index, layout: layout, version: version, effectiveLength: effectiveLength, block: block) }
+            }
+            return StoredBlock(version: version, bytes: bytes)
+        }
+    }
+
+    /// Rewrites fragments a read found missing, stale or corrupt, with the version it decoded.
+    func repair(_ fragmentIndices: [Int], of index: UInt64, layout: FileLayout, version: UInt64, effectiveLength: Int, block: [UInt8]) async {
+        do {
+            let code = try codecs.code(for: layout.volume)
+            let all = try code.encode(block)
+            logger.info("repairing fragments", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "fragments": "\(fragmentIndices)"])
+            try await writeFragments(fragmentIndices.map { all[$0] }, indices: fragmentIndices, layout: layout, index: index,
+                                     version: version, effectiveLength: effectiveLength, code: code, required: fragmentIndices.count)
+        } catch {
+            logger.warning("repair after read failed", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import NIOCore
+
+/// `FragmentTransport` over `StorageClient`s on pooled, multiplexed connections.
+struct StorageFragmentTransport: FragmentTransport {
+    let pool: WireConnectionPool
+    /// How long one read may take before the node counts as failed (the reader falls back).
+    var readTimeout: Duration = .seconds(10)
+    /// How long one write (including the node's fsync) may take.
+    var writeTimeout: Duration = .seconds(30)
+
+    func client(_ address: WireAddress, timeout: Duration) async throws -> StorageClient {
+        StorageClient(connection: try await pool.connection(to: address), timeout: timeout)
+    }
+
+    func write(
+        to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8]
+    ) async throws {
+        let storage = try await client(address, timeout: writeTimeout)
+        // A slot that already holds a newer version keeps it: a later write won, which is what
+        // a reader will see anyway, so it is no failure of this one.
+        try await storage.writeFragments(
+            group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
+            slots: [FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes)])
+    }
+
+    func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
+        do {
+            let storage = try await client(address, timeout: readTimeout)
+            let results = try await storage.readFragments(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndices: [blockIndex])
+            guard let result = results.first, result.blockIndex == blockIndex else {
+                return .failed("node \(address) answered for another block")
+            }
+            switch result.fragment {
+            case .present(let version, let effectiveLength, var bytes):
+                return .present(version: version, effectiveLength: Int(effectiveLength), bytes: bytes.readBytes(length: bytes.readableBytes) ?? [])
+            case .missing:
+                return .missing
+            case .corrupt:
+                return .corrupt
+            }
+        } catch {
+            return .failed("\(address): \(error)")
+        }
+    }
+
+    func truncate(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockCount: UInt64) async throws {
+        try await client(address, timeout: writeTimeout).truncate(group: group, inode: inode, blockCount: blockCount)
+    }
+
+    func delete(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws {
+        try await client(address, timeout: writeTimeout).deleteFile(group: group, inode: inode)
+    }
+}

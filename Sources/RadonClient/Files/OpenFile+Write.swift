@@ -1,0 +1,146 @@
+extension OpenFile {
+    /// Takes `bytes` at `offset` into the write buffer; full blocks leave for the storage nodes
+    /// at once, partial ones wait for more writes or a flush.
+    func write(_ bytes: [UInt8], at requestedOffset: UInt64, appending: Bool = false) async throws -> Int {
+        try takeDeferredError()
+        guard !bytes.isEmpty else { return 0 }
+        let offset = appending ? size : requestedOffset
+        let end = offset + UInt64(bytes.count)
+        isModified = true
+        if isInline {
+            if end <= UInt64(inlineThreshold) {
+                if inlineBytes.count < Int(end) {
+                    inlineBytes += [UInt8](repeating: 0, count: Int(end) - inlineBytes.count)
+                }
+                inlineBytes.replaceSubrange(Int(offset)..<Int(end), with: bytes)
+                size = max(size, end)
+                return bytes.count
+            }
+            moveOutOfInode()
+        }
+        let pieces = geometry.pieces(offset: offset, count: bytes.count)
+        size = max(size, end)
+        for piece in pieces {
+            let index = piece.blockIndex
+            var block = dirtyBlocks[index] ?? DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: !blockMayHoldData(index))
+            block.write(bytes[piece.offsetInRange..<piece.offsetInRange + piece.length], at: piece.offsetInBlock)
+            dirtyBlocks[index] = block
+            cache.remove(inode: inode, index: index)
+            prefetches.removeValue(forKey: index)?.cancel()
+        }
+        // Send what is full; the last block may still grow.
+        for piece in pieces where dirtyBlocks[piece.blockIndex]?.written.covers(0..<geometry.blockSize) == true {
+            try await send(piece.blockIndex)
+        }
+        while dirtyBlocks.count > Self.maximumDirtyBlocks, let oldest = dirtyBlocks.keys.min() {
+            try await send(oldest)
+        }
+        return bytes.count
+    }
+
+    /// Whether block `index` may hold stored bytes (it lies before the stored size).
+    func blockMayHoldData(_ index: UInt64) -> Bool {
+        !isInline && geometry.startOfBlock(index) < storedSize && !serviceThinksInline
+    }
+
+    /// The file outgrew the inode: its bytes become block 0 (and on) in the write buffer; the
+    /// service's inline copy is dropped once those blocks are durable (at flush).
+    func moveOutOfInode() {
+        isInline = false
+        let bytes = inlineBytes
+        inlineBytes = []
+        for piece in geometry.pieces(offset: 0, count: bytes.count) {
+            var block = DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: true)
+            block.write(bytes[piece.offsetInRange..<piece.offsetInRange + piece.length], at: piece.offsetInBlock)
+            dirtyBlocks[piece.blockIndex] = block
+        }
+        isModified = true
+    }
+
+    /// Encodes and sends dirty block `index` in the background (after a read-modify-write when
+    /// only part of it was written), keeping at most a few blocks in flight.
+    func send(_ index: UInt64) async throws {
+        guard var block = dirtyBlocks.removeValue(forKey: index) else { return }
+        let effectiveLength = max(geometry.effectiveLength(ofBlock: index, fileSize: size), block.written.ranges.last?.upperBound ?? 0)
+        var floorVersion: UInt64 = 0
+        if !block.isComplete(effectiveLength: effectiveLength) {
+            await waitForInFlight(index)
+            do {
+                let stored = try await store.readBlock(layout: layout, index: index)
+                floorVersion = stored.version
+                block.merge(base: stored.bytes)
+            } catch let error as FileSystemError {
+                dirtyBlocks[index] = block
+                throw error
+            }
+        }
+        // One write per block at a time, so versions reach the nodes in order.
+        await waitForInFlight(index)
+        while inFlight.count >= Self.maximumBlocksInFlight, let any = inFlight.values.first {
+            await any.task.value
+        }
+        try takeDeferredError()
+        let bytes = block.bytes
+        cache.store(bytes, inode: inode, index: index)
+        let (store, layout) = (self.store, self.layout)
+        let task = Task {
+            let failure: FileSystemError?
+            do {
+                try await store.writeBlock(layout: layout, index: index, bytes: bytes, effectiveLength: effectiveLength, after: floorVersion)
+                failure = nil
+            } catch let error as FileSystemError {
+                failure = error
+            } catch {
+                failure = .io("\(error)")
+            }
+            self.finishedSending(index, failure: failure)
+        }
+        inFlight[index] = (bytes, task)
+    }
+
+    func finishedSending(_ index: UInt64, failure: FileSystemError?) {
+        inFlight[index] = nil
+        if let failure {
+            cache.remove(inode: inode, index: index)
+            if deferredError == nil { deferredError = failure }
+        }
+    }
+
+    func waitForInFlight(_ index: UInt64) async {
+        while let pending = inFlight[index] {
+            await pending.task.value
+        }
+    }
+
+    /// Makes every buffered write durable and publishes size and mtime: close-to-open
+    /// consistency rests on this.
+    func flush() async throws {
+        if isInline {
+            guard isModified else { return }
+            if let attributes = try await metadata.writeInline(inode, bytes: inlineBytes) {
+                knownGeneration = attributes.generation
+                storedSize = UInt64(inlineBytes.count)
+                serviceThinksInline = true
+                isModified = false
+                return
+            }
+            // The service would not keep it inline (its threshold is lower): use blocks.
+            moveOutOfInode()
+        }
+        for index in dirtyBlocks.keys.sorted() {
+            try await send(index)
+        }
+        while let pending = inFlight.values.first {
+            await pending.task.value
+        }
+        try takeDeferredError()
+        guard isModified else { return }
+        if serviceThinksInline {
+            try await metadata.clearInline(inode)
+            serviceThinksInline = false
+        }
+        knownGeneration = try await metadata.updateSizeAfterWrite(inode, size: size).generation
+        storedSize = size
+        isModified = false
+    }
+}

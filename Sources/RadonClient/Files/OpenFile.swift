@@ -1,0 +1,132 @@
+import Logging
+
+/// The data of one open inode, shared by every handle open on it in this client.
+///
+/// It gathers writes into whole blocks (a block is encoded and sent as soon as it is full, a few
+/// blocks in flight at once), keeps small files inline in the inode until they outgrow the
+/// volume's threshold, reads ahead on sequential reads, and on flush makes everything durable
+/// and publishes the new size to the metadata service. Sharing it between handles means a read
+/// through one descriptor sees what another descriptor of the same process wrote.
+actor OpenFile {
+    let inode: UInt64
+    var layout: FileLayout
+    let geometry: BlockGeometry
+    let store: BlockStore
+    let cache: BlockCache
+    let metadata: any FileMetadataService
+    let logger: Logger
+
+    /// The size including buffered writes.
+    var size: UInt64
+    /// The size the metadata service holds.
+    var storedSize: UInt64
+    /// Whether the file's bytes live in the inode; `inlineBytes` then holds them all.
+    var isInline: Bool
+    var inlineBytes: [UInt8] = []
+    /// The service still thinks the file is inline (until `clearInline` after moving it out).
+    var serviceThinksInline: Bool
+    /// Something changed since the last flush (data or size).
+    var isModified = false
+
+    var dirtyBlocks: [UInt64: DirtyBlock] = [:]
+    /// Blocks being written: their bytes (for reads meanwhile) and the task sending them.
+    var inFlight: [UInt64: (bytes: [UInt8], task: Task<Void, Never>)] = [:]
+    /// The first failure of a background block write, reported at the next write or flush.
+    var deferredError: FileSystemError?
+
+    /// Read-ahead: where the last read ended, and blocks being fetched ahead of the reader.
+    var lastReadEnd: UInt64 = 0
+    var prefetches: [UInt64: Task<[UInt8], any Error>] = [:]
+
+    /// The inode generation this file's cached blocks belong to (nil until first seen).
+    var knownGeneration: UInt64?
+
+    /// Handles open on this inode; the last release closes it.
+    var handleCount = 0
+
+    /// Blocks sent at once per file: enough to keep n nodes busy while the next block is encoded.
+    static let maximumBlocksInFlight = 4
+    /// Partly written blocks kept before the oldest is sent with a read-modify-write.
+    static let maximumDirtyBlocks = 32
+
+    init(layout: FileLayout, inlineBytes: [UInt8]?, store: BlockStore, cache: BlockCache, metadata: any FileMetadataService, logger: Logger) {
+        self.inode = layout.inode
+        self.layout = layout
+        self.geometry = BlockGeometry(blockSize: Int(layout.volume.blockSize))
+        self.store = store
+        self.cache = cache
+        self.metadata = metadata
+        self.logger = logger
+        self.size = layout.size
+        self.storedSize = layout.size
+        self.serviceThinksInline = layout.isInline
+        // An empty file has nothing stored anywhere, so it may as well start inline.
+        self.isInline = layout.isInline || layout.size == 0
+        if let inlineBytes {
+            self.inlineBytes = inlineBytes
+            if UInt64(inlineBytes.count) < layout.size {
+                self.inlineBytes += [UInt8](repeating: 0, count: Int(layout.size) - inlineBytes.count)
+            }
+        }
+    }
+
+    var inlineThreshold: Int { Int(layout.volume.inlineThreshold) }
+
+    func retain() { handleCount += 1 }
+
+    /// Drops one handle; true when it was the last.
+    func releaseHandle() -> Bool {
+        handleCount -= 1
+        return handleCount <= 0
+    }
+
+    /// The attributes the service returned after another client's change: if the size moved
+    /// under us while we hold nothing unwritten, take the new size and forget cached blocks.
+    func revalidate(with attributes: InodeAttributes) async throws {
+        guard let known = knownGeneration else {
+            knownGeneration = attributes.generation
+            return
+        }
+        guard !isModified, dirtyBlocks.isEmpty, inFlight.isEmpty, attributes.generation != known else { return }
+        knownGeneration = attributes.generation
+        let fresh = try await metadata.fileLayout(of: inode)
+        reset(to: fresh, inlineBytes: fresh.isInline ? try await metadata.readInline(inode) : nil)
+        cache.removeAll(inode: inode)
+    }
+
+    /// The size with unflushed writes, if there are any.
+    func unflushedSize() -> UInt64? {
+        isModified ? size : nil
+    }
+
+    /// Starts over from `layout` after a truncation (everything was flushed before it).
+    func reset(to layout: FileLayout, inlineBytes: [UInt8]?) {
+        self.layout = layout
+        size = layout.size
+        storedSize = layout.size
+        serviceThinksInline = layout.isInline
+        isInline = layout.isInline || layout.size == 0
+        self.inlineBytes = inlineBytes ?? []
+        if isInline && UInt64(self.inlineBytes.count) < layout.size {
+            self.inlineBytes += [UInt8](repeating: 0, count: Int(layout.size) - self.inlineBytes.count)
+        }
+        dirtyBlocks = [:]
+        isModified = false
+        lastReadEnd = 0
+        dropReadAhead()
+    }
+
+    func dropReadAhead(from firstIndex: UInt64 = 0) {
+        for (index, task) in prefetches where index >= firstIndex {
+            task.cancel()
+            prefetches[index] = nil
+        }
+    }
+
+    func takeDeferredError() throws {
+        if let error = deferredError {
+            deferredError = nil
+            throw error
+        }
+    }
+}
