@@ -1,0 +1,88 @@
+/// Mojette systematic code: fragments 0..<k are the k data lines verbatim, fragments k..<n are
+/// projections (p, 1) with p = 0, 1, -1, 2, ... A reader holding every data line decodes nothing;
+/// with lines lost it subtracts the present lines from as many projections and rebuilds only the
+/// lost lines by the geometric sweep (see `MojetteGeometry.reconstruct`).
+///
+/// Storage: k lines plus n - k projections of L + |p| * (k - 1) pixels, e.g. 4+2 with 64 KiB
+/// blocks stores 1.5015 bytes per data byte.
+public struct MojetteSystematicCode: SystematicErasureCode {
+    public var kind: CodecKind { .mojetteSystematic }
+    public var layout: CodecLayout { block.layout }
+    public var blockSize: Int { block.blockSize }
+    public var isSystematic: Bool { true }
+    public var lineSize: Int { block.lineSize }
+
+    let block: BlockGeometry
+    let grid: MojetteGeometry
+    /// Slope of parity j (fragment k + j).
+    let slopes: [Int]
+
+    /// See `makeErasureCode` for the valid block sizes.
+    public init(layout: CodecLayout, blockSize: Int) throws(ErasureCodeError) {
+        block = try BlockGeometry(layout: layout, blockSize: blockSize)
+        grid = MojetteGeometry(rowCount: layout.dataCount, linePixels: block.linePixels)
+        slopes = (0..<layout.redundancyCount).map(MojetteGeometry.systematicSlope(parity:))
+    }
+
+    /// The slope of projection fragment `index` (k..<n).
+    public func slope(ofFragment index: Int) -> Int { slopes[index - block.k] }
+
+    public func fragmentSize(at index: Int) -> Int {
+        guard (0..<block.n).contains(index) else { return 0 }
+        return index < block.k ? block.lineSize : grid.binCount(slope: slopes[index - block.k]) * BlockGeometry.pixelSize
+    }
+
+    public func encode(_ data: UnsafeRawBufferPointer, into fragments: [UnsafeMutableRawBufferPointer]) throws(ErasureCodeError) {
+        try block.checkData(data)
+        try block.checkOutputs(fragments, first: 0, sizeOf: fragmentSize(at:))
+        let lines = block.copyLines(of: data, into: fragments)
+        for (j, slope) in slopes.enumerated() {
+            grid.project(rows: lines, slope: slope, into: fragments[block.k + j].baseAddress!)
+        }
+    }
+
+    public func encodeParity(_ data: UnsafeRawBufferPointer, into parity: [UnsafeMutableRawBufferPointer]) throws(ErasureCodeError) {
+        try block.checkData(data)
+        try block.checkOutputs(parity, first: block.k, sizeOf: fragmentSize(at:))
+        try block.withLinePointers(of: data) { lines in
+            for (j, slope) in slopes.enumerated() {
+                grid.project(rows: lines, slope: slope, into: parity[j].baseAddress!)
+            }
+        }
+    }
+
+    public func decode(_ fragments: [(index: Int, bytes: UnsafeRawBufferPointer)], into output: UnsafeMutableRawBufferPointer) throws(ErasureCodeError) {
+        let indexed = try block.indexForDecoding(fragments, output: output, sizeOf: fragmentSize(at:))
+        let missing = (0..<block.k).filter { indexed[$0] == nil }
+        let projections = try chooseProjections(for: missing.count, from: indexed)
+        try block.withOutputLinePointers(of: output) { (lines) throws(ErasureCodeError) in
+            var rows = lines
+            for line in 0..<block.k {
+                guard let fragment = indexed[line] else { continue }
+                // Present lines are read from their fragments; the output copy is separate.
+                rows[line] = UnsafeMutableRawPointer(mutating: fragment)
+                lines[line].copyMemory(from: fragment, byteCount: block.lineSize)
+            }
+            try grid.reconstruct(rows: rows, missing: missing, projections: projections)
+        }
+    }
+
+    public func reconstructLines(_ missingLines: [Int], in blockBuffer: UnsafeMutableRawBufferPointer,
+                                 parity: [(index: Int, bytes: UnsafeRawBufferPointer)]) throws(ErasureCodeError) {
+        let (rows, missing, indexed) = try block.indexForRebuilding(missingLines, in: blockBuffer, parity: parity,
+                                                                    sizeOf: fragmentSize(at:))
+        let projections = try chooseProjections(for: missing.count, from: indexed)
+        try grid.reconstruct(rows: rows, missing: missing, projections: projections)
+    }
+
+    /// The first `count` projections present (smallest |p| first, the cheapest edges).
+    private func chooseProjections(for count: Int, from indexed: IndexedFragments) throws(ErasureCodeError) -> [MojetteGeometry.Projection] {
+        let present = (block.k..<block.n).compactMap { index in
+            indexed[index].map { MojetteGeometry.Projection(slope: slopes[index - block.k], bins: $0) }
+        }
+        guard present.count >= count else {
+            throw .tooFewFragments(needed: block.k, available: block.k - count + present.count)
+        }
+        return Array(present.prefix(count))
+    }
+}

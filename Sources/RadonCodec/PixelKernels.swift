@@ -1,0 +1,66 @@
+/// The XOR kernels every Mojette operation reduces to.
+///
+/// A pixel is 32 bytes held in one `SIMD4<UInt64>`: with AVX2 enabled (release builds) each XOR
+/// is one `vpxor ymm`, each load and store one `vmovdqu`; without it LLVM splits them into SSE2
+/// pairs, which is the portable path. Loads and stores are unaligned on purpose: projections are
+/// shifted by whole pixels from buffers the caller allocated.
+enum PixelKernels {
+    typealias Pixel = SIMD4<UInt64>
+    static let pixelSize = BlockGeometry.pixelSize
+
+    @inline(__always)
+    static func load(_ base: UnsafeRawPointer, _ offset: Int) -> Pixel {
+        base.loadUnaligned(fromByteOffset: offset, as: Pixel.self)
+    }
+
+    @inline(__always)
+    static func store(_ value: Pixel, _ base: UnsafeMutableRawPointer, _ offset: Int) {
+        base.storeBytes(of: value, toByteOffset: offset, as: Pixel.self)
+    }
+
+    /// `destination[o] = sources[0][o] ^ ... ^ sources[count-1][o]` for byte offsets o in
+    /// `lower..<upper` (whole pixels). Every source must be readable over that range.
+    ///
+    /// Four pixels per iteration keep four independent XOR chains in flight; the loop over the
+    /// sources is the inner one so each destination pixel is stored once.
+    static func xor(into destination: UnsafeMutableRawPointer, sources: UnsafePointer<UnsafeRawPointer>,
+                    count: Int, lower: Int, upper: Int) {
+        var offset = lower
+        let step = 4 * pixelSize
+        guard count > 0 else {
+            (destination + lower).initializeMemory(as: UInt8.self, repeating: 0, count: upper - lower)
+            return
+        }
+        while offset + step <= upper {
+            let first = sources[0]
+            var a = load(first, offset)
+            var b = load(first, offset + 32)
+            var c = load(first, offset + 64)
+            var d = load(first, offset + 96)
+            var index = 1
+            while index < count {
+                let source = sources[index]
+                a ^= load(source, offset)
+                b ^= load(source, offset + 32)
+                c ^= load(source, offset + 64)
+                d ^= load(source, offset + 96)
+                index += 1
+            }
+            store(a, destination, offset)
+            store(b, destination, offset + 32)
+            store(c, destination, offset + 64)
+            store(d, destination, offset + 96)
+            offset += step
+        }
+        while offset < upper {
+            var a = load(sources[0], offset)
+            var index = 1
+            while index < count {
+                a ^= load(sources[index], offset)
+                index += 1
+            }
+            store(a, destination, offset)
+            offset += pixelSize
+        }
+    }
+}
