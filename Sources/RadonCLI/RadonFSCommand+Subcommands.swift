@@ -3,6 +3,15 @@ import ArgumentParser
 extension RadonFSCommand {
     /// Every subcommand, in the order `--help` lists them. Each lives in its own file.
     static let allSubcommands: [any ParsableCommand.Type] = [
+        UpCommand.self,
+        DownCommand.self,
+        StatusCommand.self,
+        PutCommand.self,
+        GetCommand.self,
+        LsCommand.self,
+        StatCommand.self,
+        RmCommand.self,
+        MkdirCommand.self,
         BenchCommand.self,
     ]
 }

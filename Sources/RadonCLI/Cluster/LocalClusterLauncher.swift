@@ -1,0 +1,206 @@
+import Foundation
+import RadonClient
+import RadonCodec
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts (or restarts) the processes of a local cluster and waits until it serves.
+struct LocalClusterLauncher {
+    var directory: String
+    var executable: String
+    var requestedNodes: Int?
+    var layout: CodecLayout
+    var codec: String
+    var blockSize: Int
+    /// nil: do not mount.
+    var mountPoint: String?
+    var timeout: Duration
+
+    var keyFile: String { "\(directory)/cluster.key" }
+    var logDirectory: String { "\(directory)/logs" }
+
+    func start() async throws -> LocalClusterState {
+        let previous = FileManager.default.fileExists(atPath: LocalClusterState.path(in: directory))
+            ? try LocalClusterState.load(from: directory) : nil
+        let nodeCount = requestedNodes ?? previous?.storage.count ?? 6
+        // A re-run keeps the volume the cluster was made with.
+        let (k, n) = previous.map { ($0.dataFragments, $0.fragments) } ?? (layout.dataCount, layout.fragmentCount)
+        guard nodeCount >= n else {
+            throw CLIError("layout \(k)+\(n - k) puts each block on \(n) different nodes; --nodes \(nodeCount) is too few")
+        }
+        for path in [directory, logDirectory, "\(directory)/meta", "\(directory)/storage"] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        if !FileManager.default.fileExists(atPath: keyFile) {
+            try ClusterKey.generate().write(to: keyFile)
+        }
+        let key = try ClusterKey(contentsOf: keyFile)
+
+        // The metadata service first: the storage daemons register with it.
+        let meta = try await startDaemon(
+            previous: previous?.meta, name: "meta", dataPath: "\(directory)/meta/meta.db",
+            arguments: { listen, portFile in ["meta", "--db", "\(directory)/meta/meta.db", "--listen", listen, "--key-file", keyFile, "--port-file", portFile] })
+        let metaMoved = previous.map { $0.meta.address != meta.address } ?? false
+
+        var storage: [LocalClusterState.Daemon] = []
+        for index in 0..<nodeCount {
+            let old = previous?.storage.indices.contains(index) == true ? previous?.storage[index] : nil
+            if let old, metaMoved, BackgroundProcess.isRunning(old.pid) {
+                // It reports to a metadata address that no longer exists.
+                await BackgroundProcess.stop([old.pid])
+            }
+            let dataPath = "\(directory)/storage/node-\(index)"
+            try FileManager.default.createDirectory(atPath: dataPath, withIntermediateDirectories: true)
+            storage.append(try await startDaemon(
+                previous: old, name: "storage-\(index)", dataPath: dataPath,
+                arguments: { listen, portFile in
+                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", meta.address, "--key-file", keyFile, "--port-file", portFile]
+                }))
+        }
+
+        var state = LocalClusterState(
+            codec: previous?.codec ?? codec, dataFragments: k, fragments: n, blockSize: previous?.blockSize ?? blockSize,
+            keyFile: keyFile, meta: meta, storage: storage, mount: previous?.mount)
+        try state.save(in: directory)
+
+        try await waitUntilReady(state: state, key: key)
+
+        if let mountPoint {
+            state.mount = try await startMount(at: mountPoint, previous: previous?.mount, metaAddress: meta.address)
+            try state.save(in: directory)
+        }
+        return state
+    }
+
+    /// Keeps a daemon that still runs; otherwise starts it on its old port (or any free one).
+    func startDaemon(
+        previous: LocalClusterState.Daemon?, name: String, dataPath: String,
+        arguments: (_ listen: String, _ portFile: String) -> [String]
+    ) async throws -> LocalClusterState.Daemon {
+        if let previous, BackgroundProcess.isRunning(previous.pid) { return previous }
+        let portFile = "\(directory)/\(name).port"
+        let logPath = "\(logDirectory)/\(name).log"
+        var listens = ["127.0.0.1:0"]
+        if let previous, let address = WireAddress(previous.address), address.port != 0 {
+            listens.insert(previous.address, at: 0)
+        }
+        var lastError: (any Error)?
+        for listen in listens {
+            unlink(portFile)
+            let pid = try BackgroundProcess.spawn(executable, arguments(listen, portFile), logPath: logPath)
+            do {
+                let text = try await BackgroundProcess.waitForFile(portFile, writtenBy: pid, timeout: timeout, logPath: logPath)
+                return LocalClusterState.Daemon(pid: pid, address: Self.address(fromPortFile: text), dataPath: dataPath, logPath: logPath, portFile: portFile)
+            } catch {
+                // The old port may be taken by now: try a free one.
+                lastError = error
+                await BackgroundProcess.stop([pid], grace: .seconds(2))
+            }
+        }
+        throw lastError ?? CLIError("cannot start \(name)")
+    }
+
+    /// A port file holds `host:port` or just the port.
+    static func address(fromPortFile text: String) -> String {
+        if let address = WireAddress(text) { return address.description }
+        return "127.0.0.1:\(text)"
+    }
+
+    /// Waits until every storage node is up in the registry, creates the volume on first start,
+    /// and waits until its placement groups exist.
+    func waitUntilReady(state: LocalClusterState, key: ClusterKey) async throws {
+        guard let address = state.metaAddress else { throw CLIError("bad metadata address \(state.meta.address)") }
+        let pool = WireConnectionPool(key: key)
+        defer { Task { await pool.closeAll() } }
+        let deadline = ContinuousClock.now + timeout
+        var lastProblem = "no answer from the metadata service"
+        var volumeCreated = false
+        while ContinuousClock.now < deadline {
+            for daemon in state.storage + [state.meta] where !BackgroundProcess.isRunning(daemon.pid) {
+                BackgroundProcess.reapIfExited(daemon.pid)
+                throw CLIError("process \(daemon.pid) (\(daemon.logPath)) exited:\n\(BackgroundProcess.lastLines(of: daemon.logPath))")
+            }
+            do {
+                let meta = MetaClient(connection: try await pool.connection(to: address))
+                let status = try await meta.status()
+                let up = status.nodes.filter { $0.state == .up }.count
+                if up < state.storage.count {
+                    lastProblem = "\(up) of \(state.storage.count) storage nodes registered"
+                } else if status.volumes.isEmpty {
+                    if !volumeCreated {
+                        _ = try await meta.createVolume(VolumeSpecification(
+                            name: "default", codec: state.codec, k: UInt32(state.dataFragments), n: UInt32(state.fragments),
+                            blockSize: UInt32(state.blockSize)))
+                        volumeCreated = true
+                    }
+                    lastProblem = "the volume is being created"
+                } else if status.groups.isEmpty {
+                    lastProblem = "no placement groups yet"
+                } else {
+                    return
+                }
+            } catch {
+                lastProblem = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CLIError("the cluster in \(directory) was not ready within \(timeout): \(lastProblem); logs are in \(logDirectory)")
+    }
+
+    /// Starts `radonfs mount` (when this build has it) and waits until the mount point is live.
+    func startMount(at mountPoint: String, previous: LocalClusterState.Mount?, metaAddress: String) async throws -> LocalClusterState.Mount? {
+        if let previous, previous.mountPoint == mountPoint, BackgroundProcess.isRunning(previous.pid) { return previous }
+        guard RadonFSCommand.allSubcommands.contains(where: { $0.configuration.commandName == "mount" }) else {
+            print("note: this build has no `radonfs mount` yet; use the file verbs (radonfs put/get/ls --dir \(directory))")
+            return nil
+        }
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let logPath = "\(logDirectory)/mount.log"
+        let pid = try BackgroundProcess.spawn(executable, ["mount", "--meta", metaAddress, "--key-file", keyFile, "-f", mountPoint], logPath: logPath)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if Self.isMounted(mountPoint) { return LocalClusterState.Mount(pid: pid, mountPoint: mountPoint, logPath: logPath) }
+            BackgroundProcess.reapIfExited(pid)
+            guard BackgroundProcess.isRunning(pid) else {
+                throw CLIError("the mount exited; see \(logPath):\n\(BackgroundProcess.lastLines(of: logPath))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("\(mountPoint) was not mounted within \(timeout); see \(logPath)")
+    }
+
+    /// Whether `/proc/mounts` lists `path` as a mount point.
+    static func isMounted(_ path: String) -> Bool {
+        guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return false }
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        return mounts.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 1 && (fields[1] == resolved || fields[1] == path)
+        }
+    }
+
+    func summary(of state: LocalClusterState) -> String {
+        var lines = ["RadonFS cluster in \(directory) is up:"]
+        lines.append("  metadata service  pid \(state.meta.pid)  \(state.meta.address)  db \(state.meta.dataPath)")
+        for (index, node) in state.storage.enumerated() {
+            lines.append("  storage node \(index)    pid \(node.pid)  \(node.address)  data \(node.dataPath)")
+        }
+        lines.append("  volume            \(state.codec) \(state.dataFragments)+\(state.fragments - state.dataFragments), \(ByteCount.describe(state.blockSize)) blocks")
+        if let mount = state.mount {
+            lines.append("  mount             pid \(mount.pid)  \(mount.mountPoint)")
+        }
+        lines.append("  key \(keyFile), logs \(logDirectory)/, state \(LocalClusterState.path(in: directory))")
+        lines.append("")
+        lines.append("Use it:")
+        if let mount = state.mount {
+            lines.append("  cp somefile \(mount.mountPoint)/ && ls -l \(mount.mountPoint)")
+        }
+        lines.append("  radonfs put FILE /FILE --dir \(directory)      radonfs get /FILE COPY --dir \(directory)")
+        lines.append("  radonfs ls / --dir \(directory)                radonfs status --dir \(directory)")
+        lines.append("  from elsewhere: --meta \(state.meta.address) --key-file \(keyFile)")
+        lines.append("Stop it: radonfs down --dir \(directory)   (data stays; `up` again restarts it)")
+        return lines.joined(separator: "\n")
+    }
+}

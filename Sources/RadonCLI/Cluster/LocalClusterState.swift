@@ -1,0 +1,68 @@
+import Foundation
+import RadonWire
+
+/// What `radonfs up` started, as it records it in `DIR/cluster.json`: enough for `down`,
+/// `status`, the file verbs and a second `up` to find every process, address and directory.
+struct LocalClusterState: Codable, Sendable {
+    /// One daemon process.
+    struct Daemon: Codable, Sendable {
+        var pid: Int32
+        /// The address it listens on (`host:port`).
+        var address: String
+        /// Its data directory (storage) or database file (meta).
+        var dataPath: String
+        var logPath: String
+        var portFile: String
+    }
+
+    struct Mount: Codable, Sendable {
+        var pid: Int32
+        var mountPoint: String
+        var logPath: String
+    }
+
+    /// How the volume is coded, as `up` was asked.
+    var codec: String
+    var dataFragments: Int
+    var fragments: Int
+    var blockSize: Int
+    var keyFile: String
+    var meta: Daemon
+    var storage: [Daemon]
+    var mount: Mount?
+
+    static func path(in directory: String) -> String { "\(directory)/cluster.json" }
+
+    static func load(from directory: String) throws -> LocalClusterState {
+        let path = path(in: directory)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("no cluster in \(directory) (\(path) is missing); start one with `radonfs up --dir \(directory)`")
+        }
+        do {
+            return try JSONDecoder().decode(LocalClusterState.self, from: data)
+        } catch {
+            throw CLIError("\(path) is damaged: \(error)")
+        }
+    }
+
+    func save(in directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        let path = Self.path(in: directory)
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw CLIError("cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            throw CLIError("cannot replace \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    var metaAddress: WireAddress? { WireAddress(meta.address) }
+
+    /// Every daemon pid, mount first (it must go before the daemons it talks to).
+    var allPids: [Int32] {
+        (mount.map { [$0.pid] } ?? []) + storage.map(\.pid) + [meta.pid]
+    }
+}
