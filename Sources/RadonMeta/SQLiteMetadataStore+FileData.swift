@@ -59,6 +59,7 @@ extension SQLiteMetadataStore {
             }
             var bytes = try db.inlineBytes(of: record.id)
             let offset = Int(request.offset)
+            if request.truncate, bytes.count > Int(end) { bytes.removeLast(bytes.count - Int(end)) }
             if bytes.count < Int(end) { bytes.append(contentsOf: repeatElement(0, count: Int(end) - bytes.count)) }
             bytes.replaceSubrange(offset..<Int(end), with: request.bytes)
             try db.cachedExecute("UPDATE inode SET inline_data = ? WHERE id = ?", [Data(bytes), record.id])

@@ -17,9 +17,10 @@ extension MetaClient {
     }
 
     /// Writes into an inline file; `stored` false when it is not inline or would outgrow the
-    /// volume's threshold (then `clearInline` and write blocks).
-    public func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8]) async throws -> WriteInlineReply {
-        try await call(.writeInline, WriteInlineRequest(inode: inode, offset: offset, bytes: bytes))
+    /// volume's threshold (then `clearInline` and write blocks). With `truncate` the file ends
+    /// where the write ends (`offset: 0, truncate: true` replaces the whole content).
+    public func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8], truncate: Bool = false) async throws -> WriteInlineReply {
+        try await call(.writeInline, WriteInlineRequest(inode: inode, offset: offset, bytes: bytes, truncate: truncate))
     }
 
     /// Moves a file out of its inode: returns the bytes it held, to be written as blocks.

@@ -56,23 +56,29 @@ public struct WriteInlineRequest: WireMessage, Hashable {
     public var inode: UInt64
     public var offset: UInt64
     public var bytes: [UInt8]
+    /// The file ends where this write ends (its old bytes beyond are dropped): a client that
+    /// keeps a small file whole in memory replaces it in one call.
+    public var truncate: Bool
 
-    public init(inode: UInt64, offset: UInt64, bytes: [UInt8]) {
+    public init(inode: UInt64, offset: UInt64, bytes: [UInt8], truncate: Bool = false) {
         self.inode = inode
         self.offset = offset
         self.bytes = bytes
+        self.truncate = truncate
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(inode)
         buffer.writeInteger(offset)
         buffer.writeWireBytes(bytes)
+        buffer.writeWireBool(truncate)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         inode = try buffer.readWireInteger()
         offset = try buffer.readWireInteger()
         bytes = try buffer.readWireBytes(maximumLength: Int(MetaLimits.maximumInlineThreshold))
+        truncate = try buffer.readWireBool()
     }
 }
 

@@ -1,0 +1,116 @@
+import Foundation
+import RadonMeta
+import RadonWire
+import Synchronization
+import Testing
+
+/// A clock tests move by hand, for file times and liveness.
+final class ManualClock: Sendable {
+    private let current = Mutex(Timestamp(seconds: 1_800_000_000, nanoseconds: 0))
+
+    var now: Timestamp { current.withLock { $0 } }
+
+    func advance(seconds: Double) {
+        current.withLock { time in
+            let total = Double(time.seconds) + Double(time.nanoseconds) / 1e9 + seconds
+            let whole = total.rounded(.down)
+            time = Timestamp(seconds: Int64(whole), nanoseconds: UInt32((total - whole) * 1e9))
+        }
+    }
+}
+
+/// A fresh directory under /tmp, removed when the test is done with it.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/radonfs-meta-test-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw FileSystemError.io("mkdtemp failed") }
+        path = String(cString: made)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A store in a temporary directory with a manual clock, and the callers tests act as.
+struct StoreFixture {
+    let directory: TemporaryDirectory
+    let clock: ManualClock
+    let store: SQLiteMetadataStore
+
+    static let alice = MetaCaller(uid: 1000, gid: 1000)
+    static let bob = MetaCaller(uid: 1001, gid: 1001)
+    static let root = MetaCaller.root
+    static let rootInode: UInt64 = 1
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        let clock = ManualClock()
+        self.clock = clock
+        store = try SQLiteMetadataStore(path: directory.path + "/meta.db", clock: { clock.now })
+    }
+
+    /// A directory under the root, world-writable (1777 with `sticky`), for non-root tests.
+    func sharedDirectory(_ name: String, sticky: Bool = false) async throws -> UInt64 {
+        let directory = try await store.makeDirectory(MakeDirectoryRequest(parent: Self.rootInode, name: name, permissions: 0o777, caller: .root))
+        _ = try await store.setAttributes(SetAttributesRequest(
+            inode: directory.inode, changes: AttributeChanges(permissions: sticky ? 0o1777 : 0o777), caller: .root))
+        return directory.inode
+    }
+
+    @discardableResult
+    func createFile(_ name: String, in parent: UInt64, caller: MetaCaller = .root, permissions: UInt32 = 0o644) async throws -> CreateReply {
+        try await store.create(CreateRequest(parent: parent, name: name, kind: .regular, permissions: permissions, exclusive: true, caller: caller))
+    }
+
+    @discardableResult
+    func makeDirectory(_ name: String, in parent: UInt64, caller: MetaCaller = .root, permissions: UInt32 = 0o755) async throws -> InodeAttributes {
+        try await store.makeDirectory(MakeDirectoryRequest(parent: parent, name: name, permissions: permissions, caller: caller))
+    }
+
+    func lookup(_ name: String, in parent: UInt64, caller: MetaCaller = .root) async throws -> InodeAttributes {
+        try await store.lookup(NameRequest(parent: parent, name: name, caller: caller))
+    }
+
+    func rename(_ name: String, in parent: UInt64, to newName: String, in newParent: UInt64, mode: MetaRenameMode = .replace, caller: MetaCaller = .root) async throws {
+        _ = try await store.rename(RenameRequest(parent: parent, name: name, newParent: newParent, newName: newName, mode: mode, caller: caller))
+    }
+
+    /// Registers `count` storage nodes (one host each unless `hosts` says otherwise).
+    @discardableResult
+    func registerNodes(_ count: Int, hosts: [String]? = nil, free: UInt64 = 1 << 40) async throws -> [UInt32] {
+        var ids: [UInt32] = []
+        for index in 0..<count {
+            let acknowledgement = try await store.registerNode(RegisterNodeRequest(
+                uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 9000 + index),
+                hostID: hosts?[index] ?? "", dataDirectory: "/data/\(index)", pid: Int32(100 + index),
+                capacity: 1 << 40, free: free))
+            ids.append(acknowledgement.nodeID)
+        }
+        return ids
+    }
+}
+
+/// Expects `body` to throw a `FileSystemError` with `errno`.
+func expectErrno(_ errno: Int32, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected errno \(errno), nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as FileSystemError {
+        #expect(error.errno == errno, "got \(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected errno \(errno), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Expects `body` to throw a `WireError` with `status`.
+func expectStatus(_ status: WireStatus, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected status \(status), nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as WireError {
+        #expect(error.status == status, "got \(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected status \(status), got \(error)", sourceLocation: sourceLocation)
+    }
+}
