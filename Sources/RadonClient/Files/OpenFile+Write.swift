@@ -22,7 +22,8 @@ extension OpenFile {
         size = max(size, end)
         for piece in pieces {
             let index = piece.blockIndex
-            var block = dirtyBlocks[index] ?? DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: !blockMayHoldData(index))
+            // Taken out of the dictionary while it changes, so the block is not copied.
+            var block = dirtyBlocks.removeValue(forKey: index) ?? DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: !blockMayHoldData(index))
             block.write(bytes[piece.offsetInRange..<piece.offsetInRange + piece.length], at: piece.offsetInBlock)
             dirtyBlocks[index] = block
             cache.remove(inode: inode, index: index)
