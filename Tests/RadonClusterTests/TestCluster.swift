@@ -106,9 +106,18 @@ final class TestCluster: Sendable {
 
     private func killAndWait(_ pid: Int32) {
         kill(pid, SIGKILL)
-        for _ in 0..<200 where kill(pid, 0) == 0 {
+        for _ in 0..<200 where Self.isRunning(pid) {
             usleep(10_000)
         }
+    }
+
+    /// Alive and not a zombie (the daemons' parent, `radonfs up`, has exited; whoever adopted
+    /// them may reap late).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].dropFirst().first
+        return state != "Z" && state != "X"
     }
 
     /// Last resort after a failed test: no process of this cluster survives it.

@@ -22,7 +22,7 @@ struct PooledMetaService: FileMetadataService {
     }
 
     func writeInline(_ inode: UInt64, bytes: [UInt8]) async throws -> InodeAttributes? {
-        let reply = try await client().writeInline(inode, offset: 0, bytes: bytes)
+        let reply = try await client().writeInline(inode, offset: 0, bytes: bytes, truncate: true)
         return reply.stored ? reply.attributes : nil
     }
 
