@@ -19,12 +19,17 @@ extension MojetteGeometry {
     /// rebuilds its column s + offset[t]. The offsets are the tightest ones for which every
     /// pixel a row needs from another missing row was rebuilt earlier in the sweep (a system of
     /// difference constraints, solved by Bellman-Ford over at most 16 rows).
-    func reconstruct(rows: [UnsafeMutableRawPointer], missing: [Int], projections: [Projection]) throws(ErasureCodeError) {
+    ///
+    /// Consecutive slopes go to the faster line solver (`reconstructConsecutive`) unless
+    /// `allowLineSolver` is false (tests check each inverse on its own).
+    func reconstruct(rows: [UnsafeMutableRawPointer], missing: [Int], projections: [Projection],
+                     allowLineSolver: Bool = true) throws(ErasureCodeError) {
         let missingCount = missing.count
         guard missingCount > 0 else { return }
         guard projections.count == missingCount else {
             throw .internalFailure("Mojette inverse needs \(missingCount) projections, got \(projections.count)")
         }
+        if allowLineSolver, reconstructConsecutive(rows: rows, missing: missing, projections: projections) { return }
         let pixel = BlockGeometry.pixelSize
         let k = rowCount, length = linePixels
         let sorted = projections.sorted { $0.slope > $1.slope }

@@ -64,3 +64,86 @@ enum PixelKernels {
         }
     }
 }
+
+extension PixelKernels {
+    /// destination[i] = source[i] ^ destination[i - period] for i in 0..<count (ascending, zero
+    /// below 0): division by (1 + z^period) over GF(2)[z]. `source` may be `destination` (in
+    /// place). Periods 1 and 2 keep the running XOR in registers, so the loop is one load, one XOR
+    /// and one store per pixel with no store-to-load round trip on the critical path.
+    static func prefixXor(from source: UnsafeRawPointer, into base: UnsafeMutableRawPointer, count: Int, period: Int) {
+        guard count > 0 else { return }
+        if UnsafeRawPointer(base) != source {
+            base.copyMemory(from: source, byteCount: min(count, period) * pixelSize)
+        }
+        guard count > period else { return }
+        switch period {
+        case 1:
+            var running = load(base, 0)
+            var offset = pixelSize
+            let end = count * pixelSize
+            while offset < end {
+                running ^= load(source, offset)
+                store(running, base, offset)
+                offset += pixelSize
+            }
+        case 2:
+            var even = load(base, 0), odd = load(base, pixelSize)
+            var index = 2
+            while index + 1 < count {
+                even ^= load(source, index * pixelSize)
+                odd ^= load(source, (index + 1) * pixelSize)
+                store(even, base, index * pixelSize)
+                store(odd, base, (index + 1) * pixelSize)
+                index += 2
+            }
+            if index < count { store(even ^ load(source, index * pixelSize), base, index * pixelSize) }
+        default:
+            var offset = period * pixelSize
+            let end = count * pixelSize, back = period * pixelSize
+            while offset < end {
+                store(load(source, offset) ^ load(base, offset - back), base, offset)
+                offset += pixelSize
+            }
+        }
+    }
+}
+
+extension PixelKernels {
+    /// A source for `xorClipped`: `base + i * pixelSize` is its pixel i, which exists (is nonzero)
+    /// only for i in `lower..<upper`; outside it reads as zero and is never touched.
+    struct ClippedSource {
+        var base: UnsafeRawPointer
+        var lower: Int
+        var upper: Int
+    }
+
+    /// `destination[i] = XOR of the sources that have a pixel i`, for pixel indices i in `range`.
+    /// The stretch where every source has a pixel goes through the wide kernel; the few pixels at
+    /// either end, where some sources have run out, are summed one by one with bounds checks.
+    static func xorClipped(into destination: UnsafeMutableRawPointer, sources: UnsafeMutableBufferPointer<ClippedSource>,
+                           range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        var fullLower = range.lowerBound, fullUpper = range.upperBound
+        for source in sources {
+            fullLower = max(fullLower, source.lower)
+            fullUpper = min(fullUpper, source.upper)
+        }
+        func withBoundsChecks(_ part: Range<Int>) {
+            for index in part {
+                var sum = Pixel()
+                for source in sources where index >= source.lower && index < source.upper {
+                    sum ^= load(source.base, index * pixelSize)
+                }
+                store(sum, destination, index * pixelSize)
+            }
+        }
+        guard fullLower < fullUpper else { return withBoundsChecks(range) }
+        withBoundsChecks(range.lowerBound..<fullLower)
+        withBoundsChecks(fullUpper..<range.upperBound)
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: sources.count) { pointers in
+            for (index, source) in sources.enumerated() { pointers[index] = source.base }
+            xor(into: destination, sources: UnsafePointer(pointers.baseAddress!), count: sources.count,
+                lower: fullLower * pixelSize, upper: fullUpper * pixelSize)
+        }
+    }
+}
