@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `radonfs bench fs`: the same fio jobs and small-file work, in one run, on RadonFS, on a
+/// GlusterFS dispersed volume of the same layout, and on the local disk as the limit, printed
+/// side by side with RadonFS's ratios against the goals of issue 4.
+struct BenchFSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fs",
+        abstract: "Benchmark the RadonFS mount against GlusterFS (disperse) and the local disk.",
+        discussion: """
+            Each target is set up, measured and torn down in turn, all on this machine and on the \
+            file system that holds --work-dir: RadonFS with `radonfs up --nodes n --layout k+m --mount`, \
+            GlusterFS with glusterd, a disperse n redundancy m volume of n bricks and `mount -t glusterfs`, \
+            and a plain directory. Jobs: sequential write then read of one file with 1 MiB requests, \
+            random 4 KiB reads then writes on it (fio, psync, direct=0, end_fsync=1 on writes, caches \
+            dropped before reads), then creating, stat-ing and deleting many small files. Needs root \
+            (drop_caches, mount), fio, and for GlusterFS `scripts/install-dependencies.sh --bench`.
+            """
+    )
+
+    @Option(help: "Comma-separated targets to measure, from radonfs, glusterfs, local.")
+    var targets = "radonfs,glusterfs,local"
+
+    @Option(help: "Size of the file for the sequential and random jobs (e.g. 1GiB, 256MiB).")
+    var size = "1GiB"
+
+    @Option(help: "Seconds each random job runs.")
+    var runtime = 20
+
+    @Option(help: "Threads (fio numjobs) issuing the random 4 KiB requests at once.")
+    var threads = 4
+
+    @Option(help: "How many small files to create, stat and delete.")
+    var files = 10_000
+
+    @Option(help: "Bytes written into each small file (e.g. 4KiB; 0 for empty files).")
+    var fileSize = "4KiB"
+
+    @Option(help: "Repetitions of every job per target; the table shows medians.")
+    var repetitions = 3
+
+    @Option(help: "Erasure-code layout k+m for RadonFS and GlusterFS (n = k+m nodes or bricks).")
+    var layout = "4+2"
+
+    @Option(help: "Directory for bricks, storage directories, mounts and the local target (default: a new one under /tmp).")
+    var workDir: String?
+
+    @Option(help: "Record `perf record -g` of the RadonFS mount process during the sequential jobs of the first repetition into this directory.")
+    var profile: String?
+
+    @Option(name: .customLong("up-argument"), help: "An extra argument for `radonfs up` (repeat for several).")
+    var upArguments: [String] = []
+
+    @Flag(help: "A smoke run: 64 MiB file, 3 s random jobs, 500 files, one repetition.")
+    var quick = false
+
+    @Flag(help: "Print the report as JSON instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard repetitions >= 1, runtime >= 1, threads >= 1, files >= 1 else {
+            throw ValidationError("--repetitions, --runtime, --threads and --files must be at least 1")
+        }
+        guard (ByteCount.parse(size) ?? 0) >= 1 << 20 else { throw ValidationError("--size must be at least 1MiB") }
+        guard ByteCount.parse(fileSize) != nil else { throw ValidationError("--file-size: cannot read \(fileSize)") }
+        _ = try parsedLayout()
+        _ = try selectedTargetKeys()
+    }
+
+    func run() async throws {
+        guard geteuid() == 0 else { throw CLIError("radonfs bench fs must run as root (drop_caches, mount, glusterd)") }
+        guard BenchFSSystem.isInstalled("fio") else { throw CLIError("fio is missing; run `scripts/install-dependencies.sh --bench`") }
+        BenchFSSystem.catchInterruptions()
+
+        let (dataFragments, fragments) = try parsedLayout()
+        let settings = BenchFSJobSettings(
+            fileSize: quick ? 64 << 20 : ByteCount.parse(size) ?? 1 << 30,
+            randomRuntime: quick ? 3 : runtime,
+            randomThreads: threads,
+            smallFileCount: quick ? 500 : files,
+            smallFileSize: ByteCount.parse(fileSize) ?? 4096,
+            profileDirectory: profile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        )
+        let rounds = quick ? 1 : repetitions
+        let workDirectory = try makeWorkDirectory()
+        let runner = BenchFSJobRunner(settings: settings) { progress($0) }
+
+        var results: [BenchFSReport.TargetResult] = []
+        for target in try makeTargets(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments) {
+            results.append(await measure(target, rounds: rounds, runner: runner))
+            if benchFSInterruption.load(ordering: .relaxed) { break }
+        }
+        if workDir == nil { try? FileManager.default.removeItem(atPath: workDirectory) }
+
+        var report = BenchFSReport(
+            date: ISO8601DateFormatter().string(from: Date()),
+            machine: Self.machine(),
+            command: CommandLine.arguments.joined(separator: " "),
+            settings: settings,
+            dataFragments: dataFragments,
+            fragments: fragments,
+            repetitions: rounds,
+            targets: results
+        )
+        report.compare()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(BenchFSTable.render(report))
+        }
+        if benchFSInterruption.load(ordering: .relaxed) { throw ExitCode(130) }
+        if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
+    }
+
+    /// Sets the target up, runs every repetition, and tears it down whatever happened; a
+    /// failure is kept in the result so the other targets still get measured.
+    private func measure(_ target: any BenchFSTarget, rounds: Int, runner: BenchFSJobRunner) async -> BenchFSReport.TargetResult {
+        var result = BenchFSReport.TargetResult(key: target.key, title: target.title)
+        do {
+            progress("\(target.title): setting up")
+            let directory = try await target.setUp()
+            for round in 1...rounds {
+                progress("\(target.title): repetition \(round) of \(rounds) in \(directory)")
+                let profileName = round == 1 ? target.key : nil
+                let values = try await runner.runRepetition(in: directory, profiledProcess: target.profiledProcess, profileName: profileName)
+                for (metric, value) in values { result.samples[metric.rawValue, default: []].append(value) }
+            }
+        } catch {
+            result.error = "\(error)"
+            progress("\(target.title): failed: \(error)")
+        }
+        progress("\(target.title): tearing down")
+        await target.tearDown()
+        for (metric, values) in result.samples {
+            let sorted = values.sorted()
+            let middle = sorted.count / 2
+            result.medians[metric] = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+        return result
+    }
+
+    private func makeTargets(workDirectory: String, dataFragments: Int, fragments: Int) throws -> [any BenchFSTarget] {
+        try selectedTargetKeys().map { key -> any BenchFSTarget in
+            switch key {
+            case "radonfs":
+                BenchFSRadonFSTarget(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments, extraArguments: upArguments)
+            case "glusterfs":
+                BenchFSGlusterFSTarget(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments)
+            default:
+                BenchFSLocalTarget(workDirectory: workDirectory)
+            }
+        }
+    }
+
+    private func selectedTargetKeys() throws -> [String] {
+        let keys = targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let known = ["radonfs", "glusterfs", "local"]
+        guard !keys.isEmpty else { throw ValidationError("--targets lists no target") }
+        for key in keys where !known.contains(key) {
+            throw ValidationError("--targets: unknown target \(key) (known: \(known.joined(separator: ", ")))")
+        }
+        return keys
+    }
+
+    private func parsedLayout() throws -> (dataFragments: Int, fragments: Int) {
+        let parts = layout.split(separator: "+").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 1, parts[1] >= 1 else {
+            throw ValidationError("--layout must be k+m, e.g. 4+2")
+        }
+        return (parts[0], parts[0] + parts[1])
+    }
+
+    private func makeWorkDirectory() throws -> String {
+        if let workDir {
+            let path = URL(fileURLWithPath: workDir).standardizedFileURL.path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return path
+        }
+        var template = Array("/tmp/radonfs-bench-fs-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw CLIError("cannot make a work directory under /tmp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    private func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    private static func machine() -> BenchFSReport.Machine {
+        var names = utsname()
+        uname(&names)
+        let release = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return BenchFSReport.Machine(
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            memoryGiB: Int((Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)).rounded()),
+            kernel: release
+        )
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// The local disk as the limit: a plain directory on the same file system that holds the
+/// GlusterFS bricks and the RadonFS storage directories, so all three share one device.
+final class BenchFSLocalTarget: BenchFSTarget {
+    let key = "local"
+    let title = "local disk"
+    private let directory: String
+
+    init(workDirectory: String) {
+        directory = "\(workDirectory)/local"
+    }
+
+    func setUp() async throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    func tearDown() async {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RadonFS itself: a fresh local cluster (one metadata service, one storage daemon per
+/// fragment) started by this very binary with `radonfs up`, mounted through FUSE, and stopped
+/// with `radonfs down`.
+final class BenchFSRadonFSTarget: BenchFSTarget {
+    let key = "radonfs"
+    let title: String
+    private let directory: String
+    private let layout: String
+    private let fragments: Int
+    private let extraArguments: [String]
+    private var launcher: pid_t?
+    private var clusterStarted = false
+
+    init(workDirectory: String, dataFragments: Int, fragments: Int, extraArguments: [String]) {
+        directory = "\(workDirectory)/radonfs"
+        layout = "\(dataFragments)+\(fragments - dataFragments)"
+        self.fragments = fragments
+        self.extraArguments = extraArguments
+        title = "RadonFS \(layout)"
+    }
+
+    private var mountPoint: String { "\(directory)/mnt" }
+    private var launcherLog: String { "\(directory)/up.out" }
+
+    func setUp() async throws -> String {
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let arguments = ["up", "--dir", directory, "--nodes", "\(fragments)", "--layout", layout, "--mount", mountPoint]
+            + extraArguments
+        // `up` may return once everything runs in the background, or stay in the foreground;
+        // either way the cluster is ready when the mount point is mounted.
+        let launcher = try BenchFSSystem.start(BackgroundProcess.currentExecutable(), arguments, logPath: launcherLog)
+        self.launcher = launcher
+        clusterStarted = true
+        var launcherStatus: Int32 = 0
+        _ = await BenchFSSystem.waitUntil(timeout: .seconds(120)) {
+            if waitpid(launcher, &launcherStatus, WNOHANG) == launcher {
+                self.launcher = nil
+            }
+            let failed = self.launcher == nil && launcherStatus != 0
+            return BenchFSSystem.isMountPoint(mountPoint) || failed
+        }
+        guard BenchFSSystem.isMountPoint(mountPoint) else {
+            throw CLIError("`radonfs \(arguments.joined(separator: " "))` did not mount \(mountPoint):\n"
+                + BackgroundProcess.lastLines(of: launcherLog))
+        }
+        return mountPoint
+    }
+
+    func tearDown() async {
+        if clusterStarted {
+            _ = try? await BenchFSSystem.run(BackgroundProcess.currentExecutable(), ["down", "--dir", directory], mustSucceed: false)
+            clusterStarted = false
+        }
+        if let launcher {
+            await BackgroundProcess.stop([launcher])
+            self.launcher = nil
+        }
+        await BenchFSSystem.unmount(mountPoint)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The FUSE mount process, from the state `up` records.
+    var profiledProcess: pid_t? {
+        (try? LocalClusterState.load(from: directory))?.mount?.pid
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// Everything one `radonfs bench fs` run measured, as `--json` prints it and the table reads it.
+struct BenchFSReport: Codable, Sendable {
+    struct Machine: Codable, Sendable {
+        var cores: Int
+        var memoryGiB: Int
+        var kernel: String
+    }
+
+    /// One target's repetitions and medians, keyed by `BenchFSMetric.rawValue`.
+    struct TargetResult: Codable, Sendable {
+        var key: String
+        var title: String
+        var samples: [String: [Double]] = [:]
+        var medians: [String: Double] = [:]
+        /// Why the target could not be measured (fully), if it could not.
+        var error: String?
+    }
+
+    /// RadonFS against the other two, per metric, and the issue's goals.
+    struct Comparison: Codable, Sendable {
+        var metric: String
+        var radonFSOverGlusterFS: Double?
+        var goalOverGlusterFS: Double
+        var meetsGoal: Bool?
+        var radonFSOverLocal: Double?
+    }
+
+    var date: String
+    var machine: Machine
+    var command: String
+    var settings: BenchFSJobSettings
+    var dataFragments: Int
+    var fragments: Int
+    var repetitions: Int
+    var targets: [TargetResult]
+    var comparisons: [Comparison] = []
+    /// RadonFS sequential write over (local sequential write / (n/k)); the goal is 0.6 or more.
+    var sequentialWriteOverLocalLimit: Double?
+
+    func median(_ key: String, _ metric: BenchFSMetric) -> Double? {
+        targets.first { $0.key == key }?.medians[metric.rawValue]
+    }
+
+    /// Fills in the ratios from the medians.
+    mutating func compare() {
+        comparisons = BenchFSMetric.allCases.map { metric in
+            let radonFS = median("radonfs", metric)
+            let glusterFS = median("glusterfs", metric)
+            let local = median("local", metric)
+            let overGlusterFS = ratio(radonFS, glusterFS)
+            return Comparison(
+                metric: metric.rawValue,
+                radonFSOverGlusterFS: overGlusterFS,
+                goalOverGlusterFS: metric.goalOverGlusterFS,
+                meetsGoal: overGlusterFS.map { $0 >= metric.goalOverGlusterFS },
+                radonFSOverLocal: ratio(radonFS, local)
+            )
+        }
+        let expansion = Double(fragments) / Double(dataFragments)
+        sequentialWriteOverLocalLimit = ratio(
+            median("radonfs", .sequentialWrite), median("local", .sequentialWrite).map { $0 / expansion }
+        )
+    }
+
+    private func ratio(_ numerator: Double?, _ denominator: Double?) -> Double? {
+        guard let numerator, let denominator, denominator > 0 else { return nil }
+        return numerator / denominator
+    }
+}
+
+/// The side-by-side table of the three targets with RadonFS's ratios and the issue's goals.
+enum BenchFSTable {
+    static func render(_ report: BenchFSReport) -> String {
+        let settings = report.settings
+        var lines: [String] = []
+        lines.append("radonfs bench fs, \(report.date): \(report.machine.cores) cores, \(report.machine.memoryGiB) GiB, "
+            + "Linux \(report.machine.kernel)")
+        lines.append("median of \(report.repetitions) run(s); \(ByteCount.describe(settings.fileSize)) file, "
+            + "fio psync direct=0 end_fsync=1 (writes), caches dropped before reads; random jobs "
+            + "\(settings.randomRuntime) s x \(settings.randomThreads) threads; "
+            + "\(settings.smallFileCount) files of \(ByteCount.describe(settings.smallFileSize)), one thread")
+        lines.append("")
+
+        let targets = report.targets
+        var header = [pad("metric", 20, left: true), pad("unit", 8, left: true)]
+        header += targets.map { pad($0.title, 15) }
+        header += [pad("RadonFS/GlusterFS", 18), pad("goal", 11), pad("RadonFS/local", 14)]
+        lines.append(header.joined(separator: " "))
+        lines.append(String(repeating: "-", count: header.joined(separator: " ").count))
+
+        for (metric, comparison) in zip(BenchFSMetric.allCases, report.comparisons) {
+            var row = [pad(metric.label, 20, left: true), pad(metric.unit, 8, left: true)]
+            row += targets.map { pad(format($0.medians[metric.rawValue]), 15) }
+            let verdict = comparison.meetsGoal.map { $0 ? " ok" : " MISS" } ?? ""
+            row.append(pad(ratioText(comparison.radonFSOverGlusterFS), 18))
+            row.append(pad(String(format: ">=%.1fx", comparison.goalOverGlusterFS) + verdict, 11))
+            row.append(pad(ratioText(comparison.radonFSOverLocal), 14))
+            lines.append(row.joined(separator: " "))
+        }
+        lines.append("")
+        let expansion = String(format: "%.2f", Double(report.fragments) / Double(report.dataFragments))
+        if let limit = report.sequentialWriteOverLocalLimit {
+            lines.append("seq write vs local write / (n/k = \(expansion)): " + String(format: "%.2f", limit)
+                + " (goal >= 0.60: \(limit >= 0.6 ? "ok" : "MISS"))")
+        }
+        for target in targets {
+            if let error = target.error { lines.append("\(target.title): \(error)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A metric value: three significant figures at most, thousands without decimals.
+    static func format(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "-" }
+        switch value {
+        case 100...: return String(format: "%.0f", value)
+        case 10...: return String(format: "%.1f", value)
+        default: return String(format: "%.2f", value)
+        }
+    }
+
+    private static func ratioText(_ value: Double?) -> String {
+        value.map { String(format: "%.2fx", $0) } ?? "-"
+    }
+
+    private static func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        guard text.count < width else { return text }
+        let padding = String(repeating: " ", count: width - text.count)
+        return left ? text + padding : padding + text
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// One file system the benchmark measures: something that can be brought up, gives a directory
+/// to run the jobs in, and is torn down afterwards whatever happened in between.
+protocol BenchFSTarget: AnyObject {
+    /// The short name used in `--targets` and in the JSON report: `radonfs`, `glusterfs`, `local`.
+    var key: String { get }
+    /// The column header in the table, e.g. `RadonFS 4+2`.
+    var title: String { get }
+    /// Starts whatever serves the file system; returns the directory the jobs run in.
+    func setUp() async throws -> String
+    /// Stops and removes everything `setUp` made. Must be safe after a failed or partial
+    /// `setUp`, and must not throw: a teardown does all it can.
+    func tearDown() async
+    /// The process worth profiling while the jobs run (the FUSE daemon), if there is one.
+    var profiledProcess: pid_t? { get }
+}
+
+extension BenchFSTarget {
+    var profiledProcess: pid_t? { nil }
+}
