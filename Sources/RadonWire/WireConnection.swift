@@ -10,6 +10,9 @@ import Synchronization
 public final class WireConnection: Sendable {
     private let channel: any Channel
     private let nextRequestID = Atomic<UInt64>(1)
+    /// Set by `close()`, so the connection reads as inactive at once, not when the event loop
+    /// has got round to closing the socket.
+    private let isClosedByCaller = Atomic<Bool>(false)
     /// The daemon this connection goes to.
     public let address: WireAddress
 
@@ -64,7 +67,7 @@ public final class WireConnection: Sendable {
     }
 
     /// Whether the connection is still open.
-    public var isActive: Bool { channel.isActive }
+    public var isActive: Bool { !isClosedByCaller.load(ordering: .relaxed) && channel.isActive }
 
     /// Sends one request and waits for its reply payload.
     /// Throws the server's `WireError` on a non-ok status, `.timedOut` when no reply comes within
@@ -110,6 +113,7 @@ public final class WireConnection: Sendable {
 
     /// Closes the connection; calls in flight fail with `.unavailable`.
     public func close() {
+        isClosedByCaller.store(true, ordering: .relaxed)
         channel.close(promise: nil)
     }
 }

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import RadonCodec
+import RadonWire
+
+extension FragmentStore {
+    /// Stores `slots` in one fragment file and makes them durable before returning.
+    ///
+    /// A slot that already holds a newer version is kept and reported as stale; a slot that is
+    /// a hole, corrupt, or older (or the same version: a retry or a repair) is overwritten.
+    /// Fails with `.invalidArgument` before writing anything if a fragment is larger than the
+    /// file's capacity or the capacity differs from the one the file was created with, and with
+    /// `.noSpace` when the disk is full (nothing of this call is then acknowledged).
+    public func write(_ file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]) async throws -> [StaleSlot] {
+        guard fragmentCapacity > 0, fragmentCapacity <= Self.maximumFragmentCapacity else {
+            throw WireError(.invalidArgument, "fragment capacity \(fragmentCapacity) is outside 1...\(Self.maximumFragmentCapacity)")
+        }
+        let layout = FragmentFileHeader(group: file.group, inode: file.inode, fragmentIndex: file.fragmentIndex, fragmentCapacity: fragmentCapacity)
+        for slot in slots {
+            guard slot.bytes.readableBytes <= Int(fragmentCapacity) else {
+                throw WireError(.invalidArgument, "block \(slot.blockIndex): \(slot.bytes.readableBytes) bytes exceed the fragment capacity \(fragmentCapacity)")
+            }
+            guard layout.offset(ofBlock: slot.blockIndex) != nil else {
+                throw WireError(.invalidArgument, "block index \(slot.blockIndex) is out of range")
+            }
+        }
+        return try await onIOThread { try self.writeSynchronously(file, layout: layout, slots: slots) }
+    }
+
+    private func writeSynchronously(_ file: FragmentFileKey, layout: FragmentFileHeader, slots: [FragmentSlotWrite]) throws -> [StaleSlot] {
+        let groupPath = groupDirectory(file.group)
+        if mkdir(groupPath, 0o755) == 0 {
+            try POSIXFile.synchronizeDirectory(directory)
+        } else if errno != EEXIST {
+            throw POSIXFile.error("mkdir", groupPath)
+        }
+        let path = path(of: file)
+        var created = false
+        let handle: POSIXFile
+        if let existing = try POSIXFile.openIfExists(path, flags: O_RDWR) {
+            handle = existing
+        } else if let new = try POSIXFile.createExclusively(path) {
+            handle = new
+            created = true
+            fileCreated()
+        } else if let raced = try POSIXFile.openIfExists(path, flags: O_RDWR) {
+            handle = raced
+        } else {
+            throw WireError(.internalError, "\(path) vanished while being opened")
+        }
+        try ensureHeader(layout, in: handle)
+
+        var scratch = [UInt8](repeating: 0, count: layout.slotSize)
+        var stale: [StaleSlot] = []
+        for slot in slots {
+            let offset = layout.offset(ofBlock: slot.blockIndex)!
+            let kept: StaleSlot? = try withSlotLock(file, block: slot.blockIndex) {
+                if let stored = try storedVersion(in: handle, at: offset, scratch: &scratch), stored > slot.version {
+                    return StaleSlot(blockIndex: slot.blockIndex, storedVersion: stored)
+                }
+                let count = slot.bytes.readableBytes
+                try scratch.withUnsafeMutableBytes { buffer in
+                    slot.bytes.withUnsafeReadableBytes { bytes in
+                        if count > 0 {
+                            UnsafeMutableRawBufferPointer(rebasing: buffer[SlotHeader.length...]).copyMemory(from: bytes)
+                        }
+                        let header = SlotHeader(
+                            fragmentIndex: file.fragmentIndex, version: slot.version, effectiveLength: slot.effectiveLength,
+                            byteCount: UInt32(count), dataChecksum: CRC32C.checksum(bytes)
+                        )
+                        header.write(to: buffer)
+                    }
+                    try handle.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(SlotHeader.length + count)]), at: offset)
+                }
+                return nil
+            }
+            if let kept { stale.append(kept) }
+        }
+        try handle.synchronize()
+        if created {
+            try POSIXFile.synchronizeDirectory(groupPath)
+        }
+        return stale
+    }
+
+    /// Checks the file's header against the layout of this write, writing it when the file is
+    /// new or its header is unreadable (a crash before the first write, or rot: the slots keep
+    /// their own CRCs, so a wrongly laid-out old slot reads as corrupt, never as data).
+    private func ensureHeader(_ layout: FragmentFileHeader, in handle: POSIXFile) throws {
+        var bytes = [UInt8](repeating: 0, count: FragmentFileHeader.length)
+        let count = try bytes.withUnsafeMutableBytes { try handle.read(into: $0, at: 0) }
+        if count == FragmentFileHeader.length, let existing = FragmentFileHeader(bytes) {
+            guard existing.fragmentCapacity == layout.fragmentCapacity else {
+                throw WireError(.invalidArgument, "\(handle.path) has fragment capacity \(existing.fragmentCapacity), not \(layout.fragmentCapacity)")
+            }
+            guard existing.fragmentIndex == layout.fragmentIndex, existing.inode == layout.inode, existing.group == layout.group else {
+                throw WireError(.corrupt, "\(handle.path) holds another fragment file's header")
+            }
+            return
+        }
+        try layout.bytes.withUnsafeBytes { try handle.write($0, at: 0) }
+    }
+
+    /// The version a slot holds, nil for a hole or a corrupt slot (both may be overwritten).
+    private func storedVersion(in handle: POSIXFile, at offset: Int, scratch: inout [UInt8]) throws -> UInt64? {
+        try scratch.withUnsafeMutableBytes { buffer in
+            let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<SlotHeader.length])
+            let count = try handle.read(into: header, at: offset)
+            guard count == SlotHeader.length, case let .valid(stored) = SlotHeader.decode(UnsafeRawBufferPointer(header)) else {
+                return nil
+            }
+            return stored.version
+        }
+    }
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOPosix
+import RadonWire
+import Synchronization
+
+/// The fragments of one storage daemon, kept in a local directory.
+///
+/// Layout: `<dir>/g<group>/<inode>.<fragmentIndex>`, one file per (file, fragment index): a
+/// `FragmentFileHeader` then fixed-size slots, slot b holding block b's fragment behind a
+/// `SlotHeader` (version, effective length, CRC32C). Unwritten slots are holes and read as
+/// missing. Every call does its disk I/O on a dedicated thread pool, never on an event loop;
+/// writes are fsync'd (and the directory too when a file is created) before they return.
+public final class FragmentStore: Sendable {
+    /// The data directory.
+    public let directory: String
+    private let threadPool: NIOThreadPool
+    private let slotLocks = SlotLocks()
+    private let fileCount: Atomic<Int>
+    /// Holds the data directory's lock file (an exclusive `flock`) for the store's lifetime.
+    private let lockDescriptor: Int32
+
+    /// The largest fragment capacity a file may declare (a slot must fit a frame).
+    public static let maximumFragmentCapacity: UInt32 = 16 * 1024 * 1024
+    /// Bytes of fragments one read reply carries at most; the client asks again for the rest.
+    static let readReplyBudget = 16 * 1024 * 1024 - 64 * 1024
+    /// Results one read reply carries at most.
+    static let readReplyMaximumCount = 65_536
+
+    /// Opens (creating if needed) the store in `directory`, refusing one another daemon holds.
+    public init(directory: String, ioThreads: Int = 8) throws {
+        self.directory = directory
+        if mkdir(directory, 0o755) != 0, errno != EEXIST {
+            throw POSIXFile.error("mkdir", directory)
+        }
+        let lockPath = directory + "/.lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw POSIXFile.error("open", lockPath) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw WireError(.unavailable, "\(directory) is in use by another storage daemon")
+        }
+        lockDescriptor = descriptor
+        threadPool = NIOThreadPool(numberOfThreads: ioThreads)
+        threadPool.start()
+        fileCount = Atomic(0)
+        fileCount.store(try Self.countFragmentFiles(in: directory), ordering: .relaxed)
+    }
+
+    deinit {
+        close(lockDescriptor)
+    }
+
+    /// Stops the I/O threads (after the calls in flight) and releases the directory.
+    public func shutdown() async {
+        try? await threadPool.shutdownGracefully()
+    }
+
+    /// How many fragment files the store holds.
+    public var fragmentFileCount: Int { fileCount.load(ordering: .relaxed) }
+
+    func onIOThread<Result: Sendable>(_ body: @Sendable @escaping () throws -> Result) async throws -> Result {
+        do {
+            return try await threadPool.runIfActive(body)
+        } catch let error as WireError {
+            throw error
+        } catch let error as NIOThreadPoolError.ThreadPoolInactive {
+            throw WireError(.unavailable, "the store is shutting down (\(error))")
+        }
+    }
+
+    func path(of file: FragmentFileKey) -> String {
+        "\(groupDirectory(file.group))/\(file.inode).\(file.fragmentIndex)"
+    }
+
+    func groupDirectory(_ group: UInt32) -> String {
+        "\(directory)/g\(group)"
+    }
+
+    func withSlotLock<Result: Sendable>(_ file: FragmentFileKey, block: UInt64, _ body: () throws -> Result) rethrows -> Result {
+        try slotLocks.withLock(file: file, block: block, body)
+    }
+
+    func fileCreated() { fileCount.add(1, ordering: .relaxed) }
+    func filesRemoved(_ count: Int) { fileCount.subtract(count, ordering: .relaxed) }
+}
+
+/// Serializes the read-check-write of one slot against other writers and readers of the same
+/// slot (a reader must never see a half-written slot and call it corrupt). Striped: one lock
+/// guards many slots; a caller holds one at a time, so there is no lock order to get wrong.
+private final class SlotLocks: Sendable {
+    private final class Stripe: Sendable {
+        let mutex = Mutex(())
+    }
+
+    private let stripes: [Stripe] = (0..<256).map { _ in Stripe() }
+
+    func withLock<Result: Sendable>(file: FragmentFileKey, block: UInt64, _ body: () throws -> Result) rethrows -> Result {
+        var hasher = Hasher()
+        hasher.combine(file)
+        hasher.combine(block)
+        let stripe = stripes[Int(UInt(bitPattern: hasher.finalize()) % UInt(stripes.count))]
+        return try stripe.mutex.withLock { _ in try body() }
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import RadonWire
+
+/// Keeps a storage daemon known to the metadata service: registers (by the uuid kept in the
+/// data directory, so a restart gets its node id back), then heartbeats with capacity and free
+/// space every `interval`. A failed heartbeat (service down, node forgotten) registers again on
+/// the next beat. Runs until its task is cancelled.
+public struct NodeRegistration: Sendable {
+    /// What the node tells the registry about itself, refreshed before every beat.
+    public typealias StatusProvider = @Sendable () async throws -> StorageNodeStatus
+
+    public var metaAddress: WireAddress
+    public var key: ClusterKey
+    public var identity: RegisterNodeRequest
+    public var interval: Duration
+    public var status: StatusProvider
+    public var logger: Logger
+
+    public init(metaAddress: WireAddress, key: ClusterKey, identity: RegisterNodeRequest, interval: Duration = .seconds(2), logger: Logger, status: @escaping StatusProvider) {
+        self.metaAddress = metaAddress
+        self.key = key
+        self.identity = identity
+        self.interval = interval
+        self.status = status
+        self.logger = logger
+    }
+
+    /// Beats until cancelled. `onRegistered` is called with the node id after each (re)registration.
+    public func run(onRegistered: @Sendable (UInt32) -> Void = { _ in }) async {
+        let pool = WireConnectionPool(key: key, connectTimeout: .seconds(3))
+        defer { Task { await pool.closeAll() } }
+        var nodeID: UInt32?
+        var failuresInARow = 0
+        while !Task.isCancelled {
+            do {
+                let client = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(5))
+                let current = try await status()
+                let acknowledgement: NodeAcknowledgement
+                if let nodeID {
+                    acknowledgement = try await client.heartbeat(HeartbeatRequest(
+                        nodeID: nodeID, capacity: current.capacityBytes, free: current.freeBytes, fragmentCount: current.fragmentFileCount
+                    ))
+                } else {
+                    var request = identity
+                    request.capacity = current.capacityBytes
+                    request.free = current.freeBytes
+                    acknowledgement = try await client.registerNode(request)
+                    nodeID = acknowledgement.nodeID
+                    logger.notice("registered with the metadata service", metadata: [
+                        "node": "\(acknowledgement.nodeID)", "meta": "\(metaAddress)", "was": "\(acknowledgement.previousState)",
+                    ])
+                    onRegistered(acknowledgement.nodeID)
+                }
+                if acknowledgement.previousState != .up {
+                    logger.notice("the metadata service had this node \(acknowledgement.previousState); it is up again")
+                }
+                if failuresInARow > 0 {
+                    logger.notice("metadata service reachable again", metadata: ["meta": "\(metaAddress)"])
+                }
+                failuresInARow = 0
+            } catch {
+                // Log the first failure and then every 30th, not one line per beat while it is down.
+                if failuresInARow % 30 == 0 {
+                    logger.warning("cannot reach the metadata service", metadata: ["meta": "\(metaAddress)", "error": "\(error)"])
+                }
+                failuresInARow += 1
+                nodeID = nil
+                await pool.discard(metaAddress)
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RadonWire
+
+/// A file descriptor with the few calls the fragment store makes, each turning errno into a
+/// `WireError` the client understands (`ENOSPC` becomes `.noSpace`). Closed on deinit.
+final class POSIXFile {
+    let descriptor: Int32
+    let path: String
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    /// Opens `path`; nil when it does not exist.
+    static func openIfExists(_ path: String, flags: Int32) throws -> POSIXFile? {
+        let descriptor = open(path, flags | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return nil }
+            throw POSIXFile.error("open", path)
+        }
+        return POSIXFile(descriptor: descriptor, path: path)
+    }
+
+    /// Creates `path` exclusively; nil when it already exists.
+    static func createExclusively(_ path: String) throws -> POSIXFile? {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if descriptor < 0 {
+            if errno == EEXIST { return nil }
+            throw POSIXFile.error("create", path)
+        }
+        return POSIXFile(descriptor: descriptor, path: path)
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let result = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFile.error("read", path)
+            }
+            if result == 0 { break }
+            done += result
+        }
+        return done
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < bytes.count {
+            let result = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFile.error("write", path)
+            }
+            done += result
+        }
+    }
+
+    func synchronize() throws {
+        guard fsync(descriptor) == 0 else { throw POSIXFile.error("fsync", path) }
+    }
+
+    func truncate(to length: Int) throws {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw POSIXFile.error("truncate", path) }
+    }
+
+    var size: Int {
+        get throws {
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { throw POSIXFile.error("stat", path) }
+            return Int(info.st_size)
+        }
+    }
+
+    /// Makes a directory entry change (create, unlink) in `directory` durable.
+    static func synchronizeDirectory(_ directory: String) throws {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw error("open", directory) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw error("fsync", directory) }
+    }
+
+    /// The wire error for the current errno: no space stays `.noSpace`, the rest are the
+    /// daemon's own failure (`.internalError`), never the client's.
+    static func error(_ operation: String, _ path: String, errno code: Int32 = errno) -> WireError {
+        let reason = String(cString: strerror(code))
+        switch code {
+        case ENOSPC, EDQUOT: return WireError(.noSpace, "\(operation) \(path): \(reason)", errno: code)
+        default: return WireError(.internalError, "\(operation) \(path): \(reason)", errno: code)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Logging
+import Metrics
+import NIOCore
+import RadonWire
+
+/// The storage daemon's request handler: decodes each request, runs it on the fragment store,
+/// encodes the reply. Every failure, including a malformed payload, becomes an error reply.
+public struct StorageService: Sendable {
+    public let store: FragmentStore
+    private let logger: Logger
+    private let startTime = ContinuousClock.now
+    private let requests = Counter(label: "radonfs_storage_requests_total")
+    private let failures = Counter(label: "radonfs_storage_request_failures_total")
+    private let bytesWritten = Counter(label: "radonfs_storage_fragment_bytes_written_total")
+    private let bytesRead = Counter(label: "radonfs_storage_fragment_bytes_read_total")
+    private let corruptSlots = Counter(label: "radonfs_storage_corrupt_slots_total")
+    private let writeDuration = Metrics.Timer(label: "radonfs_storage_write_seconds")
+
+    public init(store: FragmentStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Answers one request; the `WireServer.Handler` of the daemon.
+    public func handle(_ request: WireRequest) async -> WireResponse {
+        requests.increment()
+        let response: WireResponse
+        do {
+            response = .ok(try await reply(to: request))
+        } catch {
+            failures.increment()
+            response = .failure(for: error)
+            if response.status != .badRequest, response.status != .invalidArgument {
+                logger.warning("request failed", metadata: ["opcode": "\(request.opcode)", "error": "\(error)"])
+            }
+        }
+        return response
+    }
+
+    private func reply(to request: WireRequest) async throws -> ByteBuffer {
+        guard let opcode = StorageOpcode(rawValue: request.opcode) else {
+            throw WireError(.unsupported, "opcode \(request.opcode) is not a storage request")
+        }
+        switch opcode {
+        case .writeFragments:
+            let message = try request.decode(WriteFragmentsRequest.self)
+            let started = ContinuousClock.now
+            let stale = try await store.write(message.file, fragmentCapacity: message.fragmentCapacity, slots: message.slots)
+            writeDuration.record(duration: ContinuousClock.now - started)
+            bytesWritten.increment(by: message.slots.reduce(0) { $0 + $1.bytes.readableBytes })
+            return WriteFragmentsReply(staleSlots: stale).encoded()
+        case .readFragments:
+            let message = try request.decode(ReadFragmentsRequest.self)
+            let results = try await store.read(message.file, blocks: message.blocks, includeBytes: message.includeBytes)
+            var shipped = 0
+            for result in results {
+                switch result.fragment {
+                case let .present(_, _, bytes): shipped += bytes.readableBytes
+                case .corrupt:
+                    corruptSlots.increment()
+                    logger.error("corrupt slot", metadata: ["file": "\(message.file)", "block": "\(result.blockIndex)"])
+                case .missing: break
+                }
+            }
+            bytesRead.increment(by: shipped)
+            var buffer = ByteBufferAllocator().buffer(capacity: shipped + results.count * 32 + 8)
+            ReadFragmentsReply(results: results).encode(into: &buffer)
+            return buffer
+        case .deleteFile:
+            let message = try request.decode(DeleteFileRequest.self)
+            return DeleteFileReply(removedFiles: try await store.deleteFile(group: message.group, inode: message.inode)).encoded()
+        case .truncate:
+            let message = try request.decode(TruncateRequest.self)
+            try await store.truncate(group: message.group, inode: message.inode, blockCount: message.blockCount)
+            return ByteBuffer()
+        case .listFiles:
+            let message = try request.decode(ListFilesRequest.self)
+            let page = try await store.listFiles(group: message.group, after: message.after, limit: Int(min(message.limit, 100_000)))
+            return ListFilesReply(files: page.files, hasMore: page.hasMore).encoded()
+        case .listGroups:
+            _ = try request.decode(WireEmpty.self)
+            return ListGroupsReply(groups: try await store.listGroups()).encoded()
+        case .nodeStatus:
+            _ = try request.decode(WireEmpty.self)
+            return try await nodeStatus().encoded()
+        }
+    }
+
+    /// What `nodeStatus` answers, and what the daemon reports to the metadata service.
+    public func nodeStatus() async throws -> StorageNodeStatus {
+        let status = try await store.status()
+        return StorageNodeStatus(
+            capacityBytes: status.capacityBytes, freeBytes: status.freeBytes, fragmentFileCount: UInt64(status.fragmentFiles),
+            groupCount: UInt32(status.groups), uptimeSeconds: UInt64((ContinuousClock.now - startTime).components.seconds)
+        )
+    }
+}
