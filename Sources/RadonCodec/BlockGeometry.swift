@@ -165,10 +165,11 @@ extension BlockGeometry {
         guard block.count == paddedBlockSize, let base = block.baseAddress else {
             throw .wrongOutputSize(expected: paddedBlockSize, actual: block.count)
         }
-        var seen = Set<Int>()
+        var seen: UInt32 = 0
         for line in missingLines {
             guard (0..<k).contains(line) else { throw .indexOutOfRange(index: line, fragmentCount: k) }
-            guard seen.insert(line).inserted else { throw .duplicateIndex(line) }
+            guard seen & (1 << UInt32(line)) == 0 else { throw .duplicateIndex(line) }
+            seen |= 1 << UInt32(line)
         }
         let indexed = try IndexedFragments(parity, fragmentCount: n, sizeOf: sizeOf)
         if let data = (0..<k).first(where: { indexed[$0] != nil }) {

@@ -10,110 +10,162 @@ extension MojetteGeometry {
     /// `rows[r]` points at row r (L pixels): readable for the rows present, written for the
     /// missing ones. This is the Normand-Kingston-Evenou inverse in the form Pertin gives for the
     /// systematic code: each bin is one equation "XOR of the pixels on its line", and once every
-    /// other pixel on the line is known, the last one is the bin XOR the others. Pixels known to
-    /// be present are simply part of that XOR (subtracting their contribution), so the classic
-    /// code (every row missing) and the systematic one (some rows missing) are the same sweep.
+    /// other pixel on the line is known, the last one is the bin XOR the others. So the classic
+    /// code (every row missing) and the systematic one (some rows missing) are the same inverse.
     ///
     /// Missing rows are sorted top to bottom and the projections by decreasing slope; missing row
-    /// t is rebuilt from projection t. The sweep advances one step at a time; at step s, row t
-    /// rebuilds its column s + offset[t]. The offsets are the tightest ones for which every
-    /// pixel a row needs from another missing row was rebuilt earlier in the sweep (a system of
-    /// difference constraints, solved by Bellman-Ford over at most 16 rows).
+    /// t is rebuilt from projection t. First each missing row receives its projection with the
+    /// present rows subtracted (a streamed k-way XOR); then the geometric sweep XORs in the other
+    /// missing rows, one step at a time: at step s, row t completes its column s + offset[t]. The
+    /// offsets are the tightest ones for which every pixel a row needs from another missing row
+    /// is complete earlier in the sweep (a system of difference constraints, solved by
+    /// Bellman-Ford over at most 16 rows).
     ///
-    /// Consecutive slopes go to the faster line solver (`reconstructConsecutive`) unless
-    /// `allowLineSolver` is false (tests check each inverse on its own).
+    /// Two lost rows with consecutive slopes take the fused one-pass kernel (`reconstructTwo`)
+    /// unless `allowFusedKernel` is false (tests check both on their own).
     func reconstruct(rows: [UnsafeMutableRawPointer], missing: [Int], projections: [Projection],
-                     allowLineSolver: Bool = true) throws(ErasureCodeError) {
+                     allowFusedKernel: Bool = true) throws(ErasureCodeError) {
         let missingCount = missing.count
         guard missingCount > 0 else { return }
         guard projections.count == missingCount else {
             throw .internalFailure("Mojette inverse needs \(missingCount) projections, got \(projections.count)")
         }
-        if allowLineSolver, reconstructConsecutive(rows: rows, missing: missing, projections: projections) { return }
+        if allowFusedKernel, reconstructTwo(rows: rows, missing: missing, projections: projections) { return }
         let pixel = BlockGeometry.pixelSize
         let k = rowCount, length = linePixels
         let sorted = projections.sorted { $0.slope > $1.slope }
         let offsets = try Self.sweepOffsets(missingRows: missing, slopes: sorted.map(\.slope))
+        let present = (0..<k).filter { !missing.contains($0) }
 
-        // Per missing row t: k sources, each a pointer indexed by step * pixel, and the range
-        // of steps over which that source stays inside its line.
-        let sourceCount = missingCount * k
-        try withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: sourceCount) { (sources) throws(ErasureCodeError) in
-            try withUnsafeTemporaryAllocation(of: Int.self, capacity: sourceCount) { (deltas) throws(ErasureCodeError) in
-                try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: missingCount) { (targets) throws(ErasureCodeError) in
-                    var fastLower = Int.min, fastUpper = Int.max
-                    var stepLower = Int.max, stepUpper = Int.min
-                    for t in 0..<missingCount {
-                        let row = missing[t], slope = sorted[t].slope, offset = offsets[t]
-                        targets[t] = rows[row] + offset * pixel
-                        sources[t * k] = sorted[t].bins + (shift(row: row, slope: slope) + offset) * pixel
-                        deltas[t * k] = 0
-                        var columnLower = 0, columnUpper = length
-                        var q = 1
-                        for other in 0..<k where other != row {
-                            // The pixel of `other` on the same line as (row, x) is at column x + delta.
-                            let delta = slope * (row - other)
-                            sources[t * k + q] = UnsafeRawPointer(rows[other]) + (delta + offset) * pixel
-                            deltas[t * k + q] = delta
-                            columnLower = max(columnLower, -delta)
-                            columnUpper = min(columnUpper, length - delta)
-                            q += 1
-                        }
-                        fastLower = max(fastLower, columnLower - offset)
-                        fastUpper = min(fastUpper, columnUpper - offset)
-                        stepLower = min(stepLower, -offset)
-                        stepUpper = max(stepUpper, length - offset)
+        // 1. Row t = projection t minus the present rows on each of its lines.
+        for t in 0..<missingCount {
+            subtractPresentRows(present, rows: rows, projection: sorted[t], into: missing[t])
+        }
+        guard missingCount > 1 else { return }
+
+        // 2. The sweep. Per missing row t: its own pointer and the e - 1 other missing rows, each
+        // indexed by step * pixel, with the column distance to each (for the bounds checks).
+        let perRow = missingCount
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: missingCount * perRow) { sources in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: missingCount * perRow) { deltas in
+                var fastLower = Int.min, fastUpper = Int.max
+                var stepLower = Int.max, stepUpper = Int.min
+                for t in 0..<missingCount {
+                    let row = missing[t], slope = sorted[t].slope, offset = offsets[t]
+                    sources[t * perRow] = UnsafeRawPointer(rows[row]) + offset * pixel
+                    deltas[t * perRow] = 0
+                    var columnLower = 0, columnUpper = length
+                    for (q, other) in missing.enumerated() where other != row {
+                        // The pixel of `other` on the same line as (row, x) is at column x + delta.
+                        let delta = slope * (row - other)
+                        let slot = t * perRow + (q < t ? q + 1 : q)
+                        sources[slot] = UnsafeRawPointer(rows[other]) + (delta + offset) * pixel
+                        deltas[slot] = delta
+                        columnLower = max(columnLower, -delta)
+                        columnUpper = min(columnUpper, length - delta)
                     }
-                    let sourcesBase = UnsafePointer(sources.baseAddress!)
-                    let targetsBase = UnsafePointer(targets.baseAddress!)
-
-                    func checkedSteps(_ steps: Range<Int>) {
-                        for step in steps {
-                            for t in 0..<missingCount {
-                                let column = step + offsets[t]
-                                guard column >= 0 && column < length else { continue }
-                                var sum = PixelKernels.load(sourcesBase[t * k], step * pixel)
-                                for q in 1..<k {
-                                    let other = column + deltas[t * k + q]
-                                    if other >= 0 && other < length {
-                                        sum ^= PixelKernels.load(sourcesBase[t * k + q], step * pixel)
-                                    }
-                                }
-                                PixelKernels.store(sum, targetsBase[t], step * pixel)
-                            }
-                        }
-                    }
-
-                    guard fastLower < fastUpper else { return checkedSteps(stepLower..<stepUpper) }
-                    checkedSteps(stepLower..<fastLower)
-                    Self.sweep(sources: sourcesBase, targets: targetsBase, rowCount: missingCount,
-                               sourcesPerRow: k, steps: fastLower..<fastUpper)
-                    checkedSteps(fastUpper..<stepUpper)
+                    fastLower = max(fastLower, columnLower - offset)
+                    fastUpper = min(fastUpper, columnUpper - offset)
+                    stepLower = min(stepLower, -offset)
+                    stepUpper = max(stepUpper, length - offset)
                 }
+                let sourcesBase = UnsafePointer(sources.baseAddress!)
+
+                func checkedSteps(_ steps: Range<Int>) {
+                    for step in steps {
+                        for t in 0..<missingCount {
+                            let column = step + offsets[t]
+                            guard column >= 0 && column < length else { continue }
+                            var sum = PixelKernels.load(sourcesBase[t * perRow], step * pixel)
+                            for q in 1..<perRow {
+                                let other = column + deltas[t * perRow + q]
+                                if other >= 0 && other < length {
+                                    sum ^= PixelKernels.load(sourcesBase[t * perRow + q], step * pixel)
+                                }
+                            }
+                            PixelKernels.store(sum, UnsafeMutableRawPointer(mutating: sourcesBase[t * perRow]), step * pixel)
+                        }
+                    }
+                }
+
+                guard fastLower < fastUpper else { return checkedSteps(stepLower..<stepUpper) }
+                checkedSteps(stepLower..<fastLower)
+                Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastUpper)
+                checkedSteps(fastUpper..<stepUpper)
             }
         }
     }
 
-    /// The unchecked middle of the sweep: every source of every row is inside its line.
-    static func sweep(sources: UnsafePointer<UnsafeRawPointer>, targets: UnsafePointer<UnsafeMutableRawPointer>,
-                      rowCount: Int, sourcesPerRow: Int, steps: Range<Int>) {
+    /// Writes into missing row `target` (rebuilt from `projection`) the projection's bins on its
+    /// pixels' lines minus every present row's pixel on those lines: column x is bin
+    /// x + shift(target), and present row i meets that line at column x + slope * (target - i).
+    func subtractPresentRows(_ present: [Int], rows: [UnsafeMutableRawPointer], projection: Projection, into target: Int) {
+        let pixel = BlockGeometry.pixelSize
+        typealias Source = PixelKernels.ClippedSource
+        withUnsafeTemporaryAllocation(of: Source.self, capacity: present.count + 1) { sources in
+            let first = shift(row: target, slope: projection.slope)
+            sources[0] = Source(base: projection.bins + first * pixel, lower: -first,
+                                upper: binCount(slope: projection.slope) - first)
+            for (q, row) in present.enumerated() {
+                let delta = projection.slope * (target - row)
+                sources[q + 1] = Source(base: UnsafeRawPointer(rows[row]) + delta * pixel, lower: -delta, upper: linePixels - delta)
+            }
+            PixelKernels.xorClipped(into: rows[target], sources: sources, range: 0..<linePixels)
+        }
+    }
+
+    /// The unchecked middle of the sweep: every pixel read is inside its line. Row t's own pixel
+    /// (holding its residual) is XORed with the other rows' and written back. Three and four lost
+    /// rows (6+3, 8+4, 10+4 losing every parity's worth) get loops with the rows unrolled and the
+    /// pointers held in locals, which the optimiser can keep out of the way of the stores.
+    static func sweep(sources: UnsafePointer<UnsafeRawPointer>, rowCount: Int, steps: Range<Int>) {
         let pixel = BlockGeometry.pixelSize
         var offset = steps.lowerBound * pixel
         let end = steps.upperBound * pixel
-        while offset < end {
-            var t = 0
-            while t < rowCount {
-                let row = sources + t * sourcesPerRow
-                var sum = PixelKernels.load(row[0], offset)
-                var q = 1
-                while q < sourcesPerRow {
-                    sum ^= PixelKernels.load(row[q], offset)
-                    q += 1
-                }
-                PixelKernels.store(sum, targets[t], offset)
-                t += 1
+        typealias K = PixelKernels
+        switch rowCount {
+        case 3:
+            let (a0, a1, a2) = (sources[0], sources[1], sources[2])
+            let (b0, b1, b2) = (sources[3], sources[4], sources[5])
+            let (c0, c1, c2) = (sources[6], sources[7], sources[8])
+            while offset < end {
+                K.store(K.load(a0, offset) ^ K.load(a1, offset) ^ K.load(a2, offset), UnsafeMutableRawPointer(mutating: a0), offset)
+                K.store(K.load(b0, offset) ^ K.load(b1, offset) ^ K.load(b2, offset), UnsafeMutableRawPointer(mutating: b0), offset)
+                K.store(K.load(c0, offset) ^ K.load(c1, offset) ^ K.load(c2, offset), UnsafeMutableRawPointer(mutating: c0), offset)
+                offset += pixel
             }
-            offset += pixel
+        case 4:
+            let (a0, a1, a2, a3) = (sources[0], sources[1], sources[2], sources[3])
+            let (b0, b1, b2, b3) = (sources[4], sources[5], sources[6], sources[7])
+            let (c0, c1, c2, c3) = (sources[8], sources[9], sources[10], sources[11])
+            let (d0, d1, d2, d3) = (sources[12], sources[13], sources[14], sources[15])
+            while offset < end {
+                K.store(K.load(a0, offset) ^ K.load(a1, offset) ^ K.load(a2, offset) ^ K.load(a3, offset),
+                        UnsafeMutableRawPointer(mutating: a0), offset)
+                K.store(K.load(b0, offset) ^ K.load(b1, offset) ^ K.load(b2, offset) ^ K.load(b3, offset),
+                        UnsafeMutableRawPointer(mutating: b0), offset)
+                K.store(K.load(c0, offset) ^ K.load(c1, offset) ^ K.load(c2, offset) ^ K.load(c3, offset),
+                        UnsafeMutableRawPointer(mutating: c0), offset)
+                K.store(K.load(d0, offset) ^ K.load(d1, offset) ^ K.load(d2, offset) ^ K.load(d3, offset),
+                        UnsafeMutableRawPointer(mutating: d0), offset)
+                offset += pixel
+            }
+        default:
+            while offset < end {
+                var row = sources
+                for _ in 0..<rowCount {
+                    let own = row[0]
+                    var sum = K.load(own, offset)
+                    var q = 1
+                    while q < rowCount {
+                        sum ^= K.load(row[q], offset)
+                        q += 1
+                    }
+                    K.store(sum, UnsafeMutableRawPointer(mutating: own), offset)
+                    row += rowCount
+                }
+                offset += pixel
+            }
         }
     }
 

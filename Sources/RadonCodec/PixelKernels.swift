@@ -66,49 +66,6 @@ enum PixelKernels {
 }
 
 extension PixelKernels {
-    /// destination[i] = source[i] ^ destination[i - period] for i in 0..<count (ascending, zero
-    /// below 0): division by (1 + z^period) over GF(2)[z]. `source` may be `destination` (in
-    /// place). Periods 1 and 2 keep the running XOR in registers, so the loop is one load, one XOR
-    /// and one store per pixel with no store-to-load round trip on the critical path.
-    static func prefixXor(from source: UnsafeRawPointer, into base: UnsafeMutableRawPointer, count: Int, period: Int) {
-        guard count > 0 else { return }
-        if UnsafeRawPointer(base) != source {
-            base.copyMemory(from: source, byteCount: min(count, period) * pixelSize)
-        }
-        guard count > period else { return }
-        switch period {
-        case 1:
-            var running = load(base, 0)
-            var offset = pixelSize
-            let end = count * pixelSize
-            while offset < end {
-                running ^= load(source, offset)
-                store(running, base, offset)
-                offset += pixelSize
-            }
-        case 2:
-            var even = load(base, 0), odd = load(base, pixelSize)
-            var index = 2
-            while index + 1 < count {
-                even ^= load(source, index * pixelSize)
-                odd ^= load(source, (index + 1) * pixelSize)
-                store(even, base, index * pixelSize)
-                store(odd, base, (index + 1) * pixelSize)
-                index += 2
-            }
-            if index < count { store(even ^ load(source, index * pixelSize), base, index * pixelSize) }
-        default:
-            var offset = period * pixelSize
-            let end = count * pixelSize, back = period * pixelSize
-            while offset < end {
-                store(load(source, offset) ^ load(base, offset - back), base, offset)
-                offset += pixelSize
-            }
-        }
-    }
-}
-
-extension PixelKernels {
     /// A source for `xorClipped`: `base + i * pixelSize` is its pixel i, which exists (is nonzero)
     /// only for i in `lower..<upper`; outside it reads as zero and is never touched.
     struct ClippedSource {

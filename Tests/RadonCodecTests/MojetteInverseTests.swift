@@ -1,11 +1,11 @@
 import Testing
 @testable import RadonCodec
 
-/// Both inverses (the Björck-Pereyra line solver and the pixel sweep) on the same grids, so
-/// each is checked on its own and not only through whichever `decode` happens to pick.
+/// Both inverses (the fused two-line kernel and the general sweep) on the same grids, so each is
+/// checked on its own and not only through whichever `decode` happens to pick.
 @Suite struct MojetteInverseTests {
     /// Projects a random grid, forgets `missing`, rebuilds with `inverse`, compares.
-    func check(k: Int, linePixels: Int, missing: [Int], slopes: [Int], consecutive: Bool) throws {
+    func check(k: Int, linePixels: Int, missing: [Int], slopes: [Int], fused: Bool) throws {
         let grid = MojetteGeometry(rowCount: k, linePixels: linePixels)
         let lineBytes = linePixels * 32
         let original = randomBytes(k * lineBytes, seed: UInt64(k * 7919 + missing.reduce(0, +) * 31 + slopes.reduce(0, +)))
@@ -20,38 +20,50 @@ import Testing
         }
         for row in missing { (rowPointers[row]).initializeMemory(as: UInt8.self, repeating: 0xA5, count: lineBytes) }
         let inputs = zip(slopes, projections).map { MojetteGeometry.Projection(slope: $0, bins: UnsafeRawPointer($1.baseAddress!)) }
-        if consecutive {
-            #expect(grid.reconstructConsecutive(rows: rowPointers, missing: missing, projections: inputs))
+        if fused {
+            #expect(grid.reconstructTwo(rows: rowPointers, missing: missing, projections: inputs))
         } else {
-            try grid.reconstruct(rows: rowPointers, missing: missing, projections: inputs, allowLineSolver: false)
+            try grid.reconstruct(rows: rowPointers, missing: missing, projections: inputs, allowFusedKernel: false)
         }
-        #expect(Array(UnsafeRawBufferPointer(rows)) == original, "k \(k) L \(linePixels) missing \(missing) slopes \(slopes)")
+        #expect(firstDifference(Array(UnsafeRawBufferPointer(rows)), original) == nil,
+                "k \(k) L \(linePixels) missing \(missing) slopes \(slopes)")
     }
 
-    @Test(arguments: [true, false])
-    func everyLossPatternOfEightRows(consecutive: Bool) throws {
+    @Test func everyLossPatternOfEightRows() throws {
         for e in 1...4 {
             let slopes = (0..<e).map(MojetteGeometry.systematicSlope(parity:))
             for missing in combinations(of: 8, choose: e) {
-                try check(k: 8, linePixels: 9, missing: missing, slopes: slopes, consecutive: consecutive)
+                try check(k: 8, linePixels: 9, missing: missing, slopes: slopes, fused: false)
+                try check(k: 8, linePixels: 37, missing: missing, slopes: slopes, fused: false)
+                if e == 2 { try check(k: 8, linePixels: 9, missing: missing, slopes: slopes, fused: true) }
+            }
+        }
+    }
+
+    /// Two lost rows go through the fused kernel; long lines exercise its unrolled loops for every
+    /// distance d between the rows (d = 1, 2, 3 and more take different paths).
+    @Test func everyPairOfLostRowsOnLongLines() throws {
+        for slopes in [[0, 1], [-1, 0], [1, 2]] {
+            for missing in combinations(of: 8, choose: 2) {
+                try check(k: 8, linePixels: 67, missing: missing, slopes: slopes, fused: true)
             }
         }
     }
 
     @Test func theSweepHandlesSlopesWithGaps() throws {
         for missing in combinations(of: 6, choose: 3) {
-            try check(k: 6, linePixels: 5, missing: missing, slopes: [-2, 1, 3], consecutive: false)
+            try check(k: 6, linePixels: 5, missing: missing, slopes: [-2, 1, 3], fused: false)
         }
         // Every row lost (the classic code), lines shorter than the shifts.
-        try check(k: 12, linePixels: 2, missing: Array(0..<12), slopes: Array(-6..<6), consecutive: false)
-        try check(k: 12, linePixels: 2, missing: Array(0..<12), slopes: Array(-6..<6), consecutive: true)
+        try check(k: 12, linePixels: 2, missing: Array(0..<12), slopes: Array(-6..<6), fused: false)
+        try check(k: 3, linePixels: 1, missing: [0, 2], slopes: [-1, 0], fused: true)
     }
 
-    @Test func gapsAreNotTakenForConsecutive() {
+    @Test func theFusedKernelRefusesSlopesWithGaps() {
         let grid = MojetteGeometry(rowCount: 4, linePixels: 4)
         let dummy = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 64)
         defer { dummy.deallocate() }
         let inputs = [-1, 1].map { MojetteGeometry.Projection(slope: $0, bins: UnsafeRawPointer(dummy)) }
-        #expect(!grid.reconstructConsecutive(rows: Array(repeating: dummy, count: 4), missing: [0, 1], projections: inputs))
+        #expect(!grid.reconstructTwo(rows: Array(repeating: dummy, count: 4), missing: [0, 1], projections: inputs))
     }
 }

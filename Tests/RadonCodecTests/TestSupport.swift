@@ -66,3 +66,10 @@ func referenceProjection(of data: [UInt8], k: Int, lineSize: Int, slope p: Int) 
     }
     return projection
 }
+
+/// The first index where two byte arrays differ (or the shorter length), nil when equal; keeps
+/// failure messages short instead of printing whole blocks.
+func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int? {
+    if let index = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) { return index }
+    return a.count == b.count ? nil : min(a.count, b.count)
+}
