@@ -43,6 +43,7 @@ public struct BlockVote: Sendable {
         var countByVersion: [UInt64: Int] = [:]
         var presentCount = 0
         var missingCount = 0
+        var corruptCount = 0
         for answer in answers.values {
             switch answer {
             case .present(let version, _, _):
@@ -50,7 +51,9 @@ public struct BlockVote: Sendable {
                 presentCount += 1
             case .missing:
                 missingCount += 1
-            case .corrupt, .failed:
+            case .corrupt:
+                corruptCount += 1
+            case .failed:
                 break
             }
         }
@@ -70,11 +73,14 @@ public struct BlockVote: Sendable {
         if let version = decodable, !newerMayBeAcknowledged(than: version) {
             return decodeVerdict(version: version)
         }
+        // No node holds anything (intact or rotten) and no acknowledged write can hide among the
+        // silent ones: never written. Fragments that cannot be decoded are never a hole: a failed
+        // later write may have overwritten part of an acknowledged one.
+        if presentCount == 0, corruptCount == 0, unknownCount < durableCount { return .hole }
         if unaskedCount > 0 { return .needMoreAnswers }
         if let version = decodable {
             return .unreadable("block version \(version) has \(countByVersion[version] ?? 0) fragments but a newer write may hide among \(unknownCount) unreachable nodes")
         }
-        if !newerMayBeAcknowledged(than: nil) { return .hole }
         let reachable = presentCount + missingCount
         return .unreadable("only \(reachable) of \(fragmentCount) fragments readable, \(requiredCount) needed")
     }

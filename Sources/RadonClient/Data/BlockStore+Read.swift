@@ -4,6 +4,27 @@ extension BlockStore {
     /// Reads block `index`: the right bytes, zeros for a hole, or an EIO error; never bytes of a
     /// version that a newer acknowledged write replaced.
     func readBlock(layout: FileLayout, index: UInt64) async throws -> StoredBlock {
+        // A block caught in the middle of another client's overwrite shows two versions, neither
+        // with k fragments yet; a moment later the write has landed (or failed): ask again.
+        var attempt = 0
+        while true {
+            do {
+                return try await readBlockOnce(layout: layout, index: index)
+            } catch let error as MixedVersionsError where attempt < 2 {
+                attempt += 1
+                logger.debug("block caught mid-write, reading again", metadata: ["block": "\(index)", "reason": "\(error.reason)"])
+                try await Task.sleep(for: .milliseconds(100))
+            } catch let error as MixedVersionsError {
+                throw FileSystemError.io("block \(index) of inode \(layout.inode) is unreadable: \(error.reason)")
+            }
+        }
+    }
+
+    private struct MixedVersionsError: Error {
+        var reason: String
+    }
+
+    private func readBlockOnce(layout: FileLayout, index: UInt64) async throws -> StoredBlock {
         let code = try codecs.code(for: layout.volume)
         let n = Int(layout.volume.n)
         let k = Int(layout.volume.k)
@@ -61,6 +82,8 @@ extension BlockStore {
         case .hole:
             return StoredBlock(version: 0, bytes: [UInt8](repeating: 0, count: code.blockSize))
         case .unreadable(let reason):
+            let everyNodeAnswered = !vote.answers.values.contains { if case .failed = $0 { true } else { false } }
+            if everyNodeAnswered { throw MixedVersionsError(reason: reason) }
             throw FileSystemError.io("block \(index) of inode \(layout.inode) is unreadable: \(reason)")
         case .needMoreAnswers:
             throw FileSystemError.io("block \(index) of inode \(layout.inode) is unreadable: not enough nodes answered")

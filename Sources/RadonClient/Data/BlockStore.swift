@@ -50,6 +50,12 @@ public final class BlockStore: Sendable {
         _ fragments: [[UInt8]], indices: [Int], layout: FileLayout, index: UInt64, version: UInt64,
         effectiveLength: Int, code: any ErasureCode, required: Int
     ) async throws {
+        // Too few members up to acknowledge: fail before touching any slot, so a write that
+        // cannot succeed does not overwrite good fragments of the block's current version.
+        let upCount = indices.filter { layout.members[$0].state == .up }.count
+        guard upCount >= required else {
+            throw FileSystemError.io("block \(index) of inode \(layout.inode): only \(upCount) of \(indices.count) storage nodes of group \(layout.group.id) are up, \(required) needed")
+        }
         let failures = await withTaskGroup(of: (Int, FileSystemError?).self) { group in
             for (position, fragmentIndex) in indices.enumerated() {
                 let member = layout.members[fragmentIndex]
