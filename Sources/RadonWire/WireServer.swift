@@ -27,10 +27,11 @@ public final class WireServer: Sendable {
     /// Binds `host:port` (port 0 picks a free one) and starts serving.
     /// - Parameter maximumRequestsInFlight: per connection; beyond it the server stops reading
     ///   from that connection until replies have gone out (backpressure, bounded memory).
+    /// - Parameter authenticationTimeout: a connection that has not proved the key by then is closed.
     public static func start(
         host: String, port: Int, key: ClusterKey,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger, maximumRequestsInFlight: Int = 256,
+        logger: Logger, maximumRequestsInFlight: Int = 256, authenticationTimeout: Duration = .seconds(10),
         handler: @escaping Handler
     ) async throws -> WireServer {
         let registry = ConnectionRegistry()
@@ -48,7 +49,8 @@ public final class WireServer: Sendable {
                         FrameEncoder(),
                         WireServerHandler(
                             key: key, logger: connectionLogger,
-                            maximumRequestsInFlight: maximumRequestsInFlight, handler: handler
+                            maximumRequestsInFlight: maximumRequestsInFlight, authenticationTimeout: authenticationTimeout,
+                            handler: handler
                         ),
                     ])
                     registry.add(channel)

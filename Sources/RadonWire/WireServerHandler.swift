@@ -16,15 +16,18 @@ final class WireServerHandler: ChannelInboundHandler {
     private let key: ClusterKey
     private let logger: Logger
     private let maximumRequestsInFlight: Int
+    private let authenticationTimeout: TimeAmount
     private let handler: WireServer.Handler
     private var state: State = .closed
+    private var authenticationDeadline: Scheduled<Void>?
     private var requestsInFlight = 0
     private var isReadingPaused = false
 
-    init(key: ClusterKey, logger: Logger, maximumRequestsInFlight: Int, handler: @escaping WireServer.Handler) {
+    init(key: ClusterKey, logger: Logger, maximumRequestsInFlight: Int, authenticationTimeout: Duration, handler: @escaping WireServer.Handler) {
         self.key = key
         self.logger = logger
         self.maximumRequestsInFlight = maximumRequestsInFlight
+        self.authenticationTimeout = TimeAmount(authenticationTimeout)
         self.handler = handler
     }
 
@@ -35,11 +38,19 @@ final class WireServerHandler: ChannelInboundHandler {
         var payload = context.channel.allocator.buffer(capacity: challenge.count)
         payload.writeBytes(challenge)
         context.writeAndFlush(wrapOutboundOut(Frame(opcode: ConnectionOpcode.challenge, requestID: 0, payload: payload)), promise: nil)
+        // A peer that never authenticates (or sends less than a header) is not kept forever.
+        authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: authenticationTimeout) { [self] () -> Void in
+            guard case .awaitingAuthentication = state else { return }
+            logger.notice("connection closed: no authentication in time")
+            state = .closed
+            context.close(promise: nil)
+        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
+        authenticationDeadline?.cancel()
         context.fireChannelInactive()
     }
 
@@ -56,6 +67,7 @@ final class WireServerHandler: ChannelInboundHandler {
                 return
             }
             state = .authenticated
+            authenticationDeadline?.cancel()
             context.writeAndFlush(wrapOutboundOut(Frame(
                 opcode: ConnectionOpcode.authenticate, requestID: frame.requestID, payload: context.channel.allocator.buffer(capacity: 0)
             )), promise: nil)

@@ -157,6 +157,22 @@ import Testing
         try await connection.ping()
     }
 
+    @Test func silentOrHalfHeaderPeersAreDisconnected() async throws {
+        let key = ClusterKey.generate()
+        let server = try await startTestServer(key: key, authenticationTimeout: .milliseconds(300))
+        defer { Task { try await server.close() } }
+        let silent = try await WireProbe.connect(to: server.localAddress)
+        let partial = try await WireProbe.connect(to: server.localAddress)
+        await partial.send(ByteBuffer(bytes: [0x52, 0x44, 0x4E]))
+        #expect(await silent.waitUntilClosed(timeout: .seconds(5)))
+        #expect(await partial.waitUntilClosed(timeout: .seconds(5)))
+        // An authenticated connection is not subject to the deadline.
+        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        try await Task.sleep(for: .milliseconds(600))
+        try await connection.ping()
+        connection.close()
+    }
+
     @Test func poolReusesAndReconnects() async throws {
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)

@@ -5,8 +5,8 @@ import NIOCore
 /// An echo-style server for the wire tests: opcode 0x10 echoes, 0x11 echoes after a random
 /// delay, 0x12 decodes a `TestMessage` and answers it doubled, 0x13 fails with a POSIX error,
 /// 0x14 answers after 3 s, 0x15 after 100 ms.
-func startTestServer(key: ClusterKey) async throws -> WireServer {
-    try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: Logger(label: "test")) { request in
+func startTestServer(key: ClusterKey, authenticationTimeout: Duration = .seconds(10)) async throws -> WireServer {
+    try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: Logger(label: "test"), authenticationTimeout: authenticationTimeout) { request in
         switch request.opcode {
         case 0x10:
             return .ok(request.payload)

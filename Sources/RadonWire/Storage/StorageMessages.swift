@@ -56,7 +56,7 @@ public struct WriteFragmentsRequest: WireMessage {
             guard let (block, version, length) = buffer.readMultipleIntegers(as: (UInt64, UInt64, UInt32).self) else {
                 throw WireError.truncated
             }
-            let bytes = try buffer.readWireBuffer(maximumLength: Int(capacity))
+            let bytes = try buffer.readWireBuffer()
             return FragmentSlotWrite(blockIndex: block, version: version, effectiveLength: length, bytes: bytes)
         }
     }
