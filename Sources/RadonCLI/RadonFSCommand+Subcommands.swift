@@ -6,6 +6,7 @@ extension RadonFSCommand {
         UpCommand.self,
         DownCommand.self,
         StatusCommand.self,
+        MetaCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

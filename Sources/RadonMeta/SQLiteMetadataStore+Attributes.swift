@@ -7,7 +7,7 @@ extension SQLiteMetadataStore {
     /// the generation change whatever changed; a size change also sets mtime.
     public func setAttributes(_ request: SetAttributesRequest) async throws -> InodeAttributes {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var record = try db.inode(request.inode)
             let changes = request.changes
             let caller = request.caller

@@ -8,7 +8,7 @@ extension SQLiteMetadataStore {
             throw WireError(.invalidArgument, "node address \(request.address) cannot be reached")
         }
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             if let row = try db.cachedRow("SELECT id, state FROM node WHERE uuid = ?", [request.uuid]) {
                 let id: UInt32 = row[0]
                 let previous = NodeState(rawValue: row[1]) ?? .lost
@@ -37,7 +37,7 @@ extension SQLiteMetadataStore {
 
     public func heartbeat(_ request: HeartbeatRequest) async throws -> NodeAcknowledgement {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             guard let row = try db.cachedRow("SELECT state FROM node WHERE id = ?", [request.nodeID]) else {
                 throw WireError(.notFound, "node \(request.nodeID) is not registered; register again")
             }
@@ -60,7 +60,7 @@ extension SQLiteMetadataStore {
         let floor = notBefore.totalNanoseconds
         let downNanos = Int64(downAfter * 1e9)
         let lostNanos = Int64(max(lostAfter, downAfter) * 1e9)
-        return try await database.write { db in
+        return try await committer.write { db in
             var transitions: [NodeStateTransition] = []
             for node in try db.allNodes() where node.state != .lost {
                 let heardFrom = max(node.lastSeen.totalNanoseconds, floor)
@@ -83,7 +83,7 @@ extension SQLiteMetadataStore {
 
     public func createVolume(_ specification: VolumeSpecification) async throws -> VolumeSettings {
         try Self.validate(specification)
-        return try await database.write { db in
+        return try await committer.write { db in
             if try db.cachedRow("SELECT 1 FROM volume WHERE name = ?", [specification.name]) != nil {
                 throw WireError(.exists, "volume \"\(specification.name)\" exists")
             }
@@ -153,7 +153,7 @@ extension SQLiteMetadataStore {
     }
 
     public func replaceMember(_ request: ReplaceMemberRequest) async throws -> PlacementGroup {
-        try await database.write { db in
+        try await committer.write { db in
             guard var group = try db.placementGroup(id: request.groupID) else {
                 throw WireError(.notFound, "no placement group \(request.groupID)")
             }

@@ -26,7 +26,7 @@ extension SQLiteMetadataStore {
             throw FileSystemError.invalid("unknown setxattr flags \(request.flags)")
         }
         let now = nowNanoseconds()
-        try await database.write { db in
+        try await committer.write { db in
             var record = try db.inode(request.inode)
             try Self.checkAttributeWrite(request.name, on: record, by: request.caller)
             let exists = try db.cachedRow("SELECT 1 FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name]) != nil
@@ -48,7 +48,7 @@ extension SQLiteMetadataStore {
     public func removeExtendedAttribute(_ request: ExtendedAttributeRequest) async throws {
         try Self.validateAttributeName(request.name)
         let now = nowNanoseconds()
-        try await database.write { db in
+        try await committer.write { db in
             var record = try db.inode(request.inode)
             try Self.checkAttributeWrite(request.name, on: record, by: request.caller)
             try db.cachedExecute("DELETE FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name])

@@ -11,7 +11,7 @@ extension SQLiteMetadataStore {
         }
         if let layout { return layout }
         // Created before any volume existed: place it now, once.
-        return try await database.write { db in
+        return try await committer.write { db in
             var record = try db.regularFile(inode)
             if record.groupID == nil {
                 guard let volume = try db.defaultVolume() else {
@@ -27,7 +27,7 @@ extension SQLiteMetadataStore {
 
     public func updateSizeAfterWrite(_ request: UpdateSizeRequest) async throws -> InodeAttributes {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var record = try db.regularFile(request.inode)
             guard !record.isInline else {
                 throw WireError(.unsupported, "inode \(record.id) is inline: clearInline before writing blocks")
@@ -50,7 +50,7 @@ extension SQLiteMetadataStore {
 
     public func writeInline(_ request: WriteInlineRequest) async throws -> WriteInlineReply {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var record = try db.regularFile(request.inode)
             let threshold = try db.inlineThreshold(of: record)
             let (end, overflow) = request.offset.addingReportingOverflow(UInt64(request.bytes.count))
@@ -71,7 +71,7 @@ extension SQLiteMetadataStore {
     }
 
     public func clearInline(of inode: UInt64) async throws -> InlineDataReply {
-        try await database.write { db in
+        try await committer.write { db in
             var record = try db.regularFile(inode)
             guard record.isInline else { return InlineDataReply(isInline: false, bytes: []) }
             let bytes = try db.inlineBytes(of: inode)
@@ -92,7 +92,7 @@ extension SQLiteMetadataStore {
     }
 
     public func confirmDeletions(_ inodes: [UInt64]) async throws {
-        try await database.write { db in
+        try await committer.write { db in
             for inode in inodes { try db.cachedExecute("DELETE FROM removed_file WHERE inode = ?", [inode]) }
         }
     }

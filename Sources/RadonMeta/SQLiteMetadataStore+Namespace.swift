@@ -31,7 +31,7 @@ extension SQLiteMetadataStore {
             throw FileSystemError.invalid("create makes files, fifos, sockets and devices; use makeDirectory or makeSymbolicLink")
         }
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var parent = try db.directory(request.parent)
             try NameRule.validate(request.name)
             if let existing = try db.entry(in: parent.id, named: request.name) {
@@ -69,7 +69,7 @@ extension SQLiteMetadataStore {
 
     public func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var parent = try db.directory(request.parent)
             try NameRule.validate(request.name)
             try request.caller.requireChange(of: parent)
@@ -100,7 +100,7 @@ extension SQLiteMetadataStore {
             throw FileSystemError.nameTooLong("symbolic link target of \(request.target.utf8.count) bytes")
         }
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var parent = try db.directory(request.parent)
             try NameRule.validate(request.name)
             try request.caller.requireChange(of: parent)
@@ -135,7 +135,7 @@ extension SQLiteMetadataStore {
 
     public func link(_ request: LinkRequest) async throws -> InodeAttributes {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var record = try db.inode(request.inode)
             guard !record.isDirectory else { throw FileSystemError.notPermitted("hard links to directories are not allowed") }
             var parent = try db.directory(request.newParent)

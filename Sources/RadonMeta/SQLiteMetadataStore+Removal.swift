@@ -4,7 +4,7 @@ import RadonWire
 extension SQLiteMetadataStore {
     public func remove(_ request: NameRequest) async throws -> RemovedFile? {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             var parent = try db.directory(request.parent)
             try NameRule.validate(request.name)
             try request.caller.requireChange(of: parent)
@@ -23,7 +23,7 @@ extension SQLiteMetadataStore {
 
     public func removeDirectory(_ request: NameRequest) async throws {
         let now = nowNanoseconds()
-        try await database.write { db in
+        try await committer.write { db in
             var parent = try db.directory(request.parent)
             if request.name == ".." { throw FileSystemError.notEmpty("cannot remove \"..\"") }
             try NameRule.validate(request.name)
@@ -48,7 +48,7 @@ extension SQLiteMetadataStore {
     /// directory only over a directory).
     public func rename(_ request: RenameRequest) async throws -> RemovedFile? {
         let now = nowNanoseconds()
-        return try await database.write { db in
+        return try await committer.write { db in
             let caller = request.caller
             var source = try db.directory(request.parent)
             var target = request.newParent == source.id ? source : try db.directory(request.newParent)

@@ -4,12 +4,15 @@ import RadonWire
 /// The embedded metadata store: one SQLite database file through GRDB.
 ///
 /// Durability: the database runs in WAL mode with `synchronous = FULL`, so every committed
-/// transaction has its WAL frames fsync'd before `write` returns; each operation is exactly
-/// one transaction, and the service answers only after it returns. A SIGKILL at any instant
-/// therefore loses nothing acknowledged. Writes are serialized by GRDB's writer; reads run
-/// concurrently on the pool's reader connections, which see every committed write.
+/// transaction has its WAL frames fsync'd before `write` returns; each operation is
+/// atomic (its own savepoint), the service answers only after its transaction committed, and
+/// a SIGKILL at any instant therefore loses nothing acknowledged. Writes are serialized by
+/// GRDB's writer and grouped by `GroupCommitter` (concurrent operations share a commit); reads
+/// run concurrently on the pool's reader connections, which see every committed write.
 public final class SQLiteMetadataStore: MetadataStore {
     let database: DatabasePool
+    /// Every write goes through it: concurrent operations share one commit and its fsync.
+    let committer: GroupCommitter
     /// The clock for file times and liveness; tests replace it.
     let clock: @Sendable () -> Timestamp
 
@@ -32,6 +35,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         database = try DatabasePool(path: path, configuration: configuration)
+        committer = GroupCommitter(database: database)
         self.clock = clock
         try Self.migrator.migrate(database)
     }

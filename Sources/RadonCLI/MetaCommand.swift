@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Prometheus
+import RadonMeta
+import RadonWire
+import ServiceLifecycle
+
+/// `radonfs meta`: the metadata service daemon.
+struct MetaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta",
+        abstract: "Run the metadata service: namespace, volumes, placement groups and the storage node registry.",
+        discussion: """
+            Keeps everything in one SQLite database (WAL, fsync on every commit): a change is \
+            acknowledged only once it is on disk, so the service may be killed at any instant. \
+            Every connection must authenticate with the cluster key (--key-file, 32 bytes made by \
+            `radonfs up`). Storage nodes that miss heartbeats for --down-after seconds are marked \
+            down, after --lost-after seconds lost. SIGTERM or SIGINT stops it cleanly.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file; created with its directory if missing.", valueName: "path"))
+    var db: String
+
+    @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:7400"
+
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("The cluster key file.", valueName: "path"))
+    var keyFile: String
+
+    @Option(name: .customLong("down-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is down.", valueName: "seconds"))
+    var downAfter: Double = 6
+
+    @Option(name: .customLong("lost-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is lost (its data is rebuilt elsewhere).", valueName: "seconds"))
+    var lostAfter: Double = 300
+
+    @Option(name: .customLong("port-file"), help: ArgumentHelp("Write host:port here once listening (for port 0).", valueName: "path"))
+    var portFile: String?
+
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:N/metrics (0 picks a port, logged).", valueName: "N"))
+    var metricsPort: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard downAfter > 0, lostAfter >= downAfter else {
+            throw ValidationError("need 0 < --down-after <= --lost-after, got \(downAfter) and \(lostAfter)")
+        }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0...65535") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "radonfs.meta")
+        guard let address = WireAddress(listen) else { throw ValidationError("bad --listen") }
+        let key: ClusterKey
+        do {
+            key = try ClusterKey(contentsOf: keyFile)
+        } catch {
+            throw CLIError("cannot read the cluster key from \(keyFile): \(error)")
+        }
+        let registry = PrometheusCollectorRegistry()
+        if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+
+        let store: SQLiteMetadataStore
+        do {
+            let directory = (db as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            store = try SQLiteMetadataStore(path: db)
+        } catch {
+            throw CLIError("cannot open the metadata database \(db): \(error)")
+        }
+        let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter))
+        let server: WireServer
+        do {
+            server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
+                await service.handle(request)
+            }
+        } catch {
+            throw CLIError("cannot listen on \(listen): \(error)")
+        }
+        logger.notice("metadata service listening", metadata: ["address": "\(server.localAddress)", "db": "\(db)"])
+
+        var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service)]
+        if let metricsPort {
+            services.append(try await MetaMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
+        }
+        if let portFile { try Self.writeAtomically(server.localAddress.description, to: portFile) }
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        logger.notice("metadata service stopped")
+    }
+
+    /// Writes via a temporary file and rename, so a reader never sees half a port file.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp"
+        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, path) == 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+}
+
+/// The wire server as a lifecycle service: serves until graceful shutdown, then closes.
+struct MetaWireService: Service {
+    let server: WireServer
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.info("closing the wire server")
+        try await server.close()
+    }
+}
+
+/// The liveness sweep, cancelled on graceful shutdown.
+struct LivenessSweepService: Service {
+    let service: MetaService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await service.runLivenessSweeps()
+        }
+    }
+}
