@@ -44,6 +44,9 @@ struct BenchFSCommand: AsyncParsableCommand {
     @Option(help: "Repetitions of every job per target; the table shows medians.")
     var repetitions = 3
 
+    @Option(help: "How many of the repetitions also run the small-file job (GlusterFS takes minutes per 10,000 files here; default: all).")
+    var fileRepetitions: Int?
+
     @Option(help: "Erasure-code layout k+m for RadonFS and GlusterFS (n = k+m nodes or bricks).")
     var layout = "4+2"
 
@@ -62,9 +65,12 @@ struct BenchFSCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON instead of the table.")
     var json = false
 
+    @Option(help: "Also write the JSON report to this file.")
+    var saveJSON: String?
+
     func validate() throws {
-        guard repetitions >= 1, runtime >= 1, threads >= 1, files >= 1 else {
-            throw ValidationError("--repetitions, --runtime, --threads and --files must be at least 1")
+        guard repetitions >= 1, runtime >= 1, threads >= 1, files >= 1, (fileRepetitions ?? 1) >= 1 else {
+            throw ValidationError("--repetitions, --file-repetitions, --runtime, --threads and --files must be at least 1")
         }
         guard (ByteCount.parse(size) ?? 0) >= 1 << 20 else { throw ValidationError("--size must be at least 1MiB") }
         guard ByteCount.parse(fileSize) != nil else { throw ValidationError("--file-size: cannot read \(fileSize)") }
@@ -76,6 +82,7 @@ struct BenchFSCommand: AsyncParsableCommand {
         guard geteuid() == 0 else { throw CLIError("radonfs bench fs must run as root (drop_caches, mount, glusterd)") }
         guard BenchFSSystem.isInstalled("fio") else { throw CLIError("fio is missing; run `scripts/install-dependencies.sh --bench`") }
         BenchFSSystem.catchInterruptions()
+        let loadAtStart = Self.loadAverage()
 
         let (dataFragments, fragments) = try parsedLayout()
         let settings = BenchFSJobSettings(
@@ -87,31 +94,39 @@ struct BenchFSCommand: AsyncParsableCommand {
             profileDirectory: profile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         )
         let rounds = quick ? 1 : repetitions
+        let fileRounds = min(rounds, fileRepetitions ?? rounds)
         let workDirectory = try makeWorkDirectory()
         let runner = BenchFSJobRunner(settings: settings) { progress($0) }
 
         var results: [BenchFSReport.TargetResult] = []
         for target in try makeTargets(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments) {
-            results.append(await measure(target, rounds: rounds, runner: runner))
+            results.append(await measure(target, rounds: rounds, fileRounds: fileRounds, runner: runner))
             if benchFSInterruption.load(ordering: .relaxed) { break }
         }
         if workDir == nil { try? FileManager.default.removeItem(atPath: workDirectory) }
 
         var report = BenchFSReport(
             date: ISO8601DateFormatter().string(from: Date()),
-            machine: Self.machine(),
+            machine: Self.machine(loadAtStart: loadAtStart),
             command: CommandLine.arguments.joined(separator: " "),
             settings: settings,
             dataFragments: dataFragments,
             fragments: fragments,
             repetitions: rounds,
+            smallFileRepetitions: fileRounds,
             targets: results
         )
         report.compare()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoded = try encoder.encode(report)
+        if let saveJSON {
+            guard FileManager.default.createFile(atPath: saveJSON, contents: encoded) else {
+                throw CLIError("cannot write \(saveJSON)")
+            }
+        }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: encoded, as: UTF8.self))
         } else {
             print(BenchFSTable.render(report))
         }
@@ -121,7 +136,7 @@ struct BenchFSCommand: AsyncParsableCommand {
 
     /// Sets the target up, runs every repetition, and tears it down whatever happened; a
     /// failure is kept in the result so the other targets still get measured.
-    private func measure(_ target: any BenchFSTarget, rounds: Int, runner: BenchFSJobRunner) async -> BenchFSReport.TargetResult {
+    private func measure(_ target: any BenchFSTarget, rounds: Int, fileRounds: Int, runner: BenchFSJobRunner) async -> BenchFSReport.TargetResult {
         var result = BenchFSReport.TargetResult(key: target.key, title: target.title)
         do {
             progress("\(target.title): setting up")
@@ -129,7 +144,10 @@ struct BenchFSCommand: AsyncParsableCommand {
             for round in 1...rounds {
                 progress("\(target.title): repetition \(round) of \(rounds) in \(directory)")
                 let profileName = round == 1 ? target.key : nil
-                let values = try await runner.runRepetition(in: directory, profiledProcess: target.profiledProcess, profileName: profileName)
+                let values = try await runner.runRepetition(
+                    in: directory, smallFiles: round <= fileRounds,
+                    profiledProcess: target.profiledProcess, profileName: profileName
+                )
                 for (metric, value) in values { result.samples[metric.rawValue, default: []].append(value) }
             }
         } catch {
@@ -194,14 +212,21 @@ struct BenchFSCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    private static func machine() -> BenchFSReport.Machine {
+    private static func loadAverage() -> Double {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").first.flatMap { Double($0) } ?? 0
+    }
+
+    private static func machine(loadAtStart: Double) -> BenchFSReport.Machine {
         var names = utsname()
         uname(&names)
         let release = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return BenchFSReport.Machine(
             cores: ProcessInfo.processInfo.activeProcessorCount,
             memoryGiB: Int((Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)).rounded()),
-            kernel: release
+            kernel: release,
+            loadAtStart: loadAtStart,
+            loadAtEnd: loadAverage()
         )
     }
 }

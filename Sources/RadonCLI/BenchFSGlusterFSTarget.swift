@@ -50,14 +50,14 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
         volumeCreated = true
         try await gluster(["volume", "start", volumeName])
         try await BenchFSSystem.run("mount", ["-t", "glusterfs", "\(host):/\(volumeName)", mountPoint])
-        guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { BenchFSSystem.isMountPoint(mountPoint) }) else {
+        guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
             throw CLIError("the GlusterFS volume did not appear at \(mountPoint); see /var/log/glusterfs/")
         }
         return mountPoint
     }
 
     func tearDown() async {
-        await BenchFSSystem.unmount(mountPoint)
+        if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
         if volumeCreated {
             _ = try? await gluster(["volume", "stop", volumeName, "force"], mustSucceed: false)
             _ = try? await gluster(["volume", "delete", volumeName], mustSucceed: false)

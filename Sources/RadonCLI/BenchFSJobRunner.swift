@@ -67,9 +67,12 @@ struct BenchFSJobRunner {
     /// Called with a line of progress for the user.
     var log: (String) -> Void
 
-    /// One repetition of every job in `directory`; `profiledProcess` is recorded with perf
-    /// during the sequential jobs when a profile directory was given.
-    func runRepetition(in directory: String, profiledProcess: pid_t?, profileName: String?) async throws -> [BenchFSMetric: Double] {
+    /// One repetition of every job in `directory` (the small-file job only if `smallFiles`);
+    /// `profiledProcess` is recorded with perf during the sequential jobs when a profile
+    /// directory was given.
+    func runRepetition(
+        in directory: String, smallFiles: Bool, profiledProcess: pid_t?, profileName: String?
+    ) async throws -> [BenchFSMetric: Double] {
         var results: [BenchFSMetric: Double] = [:]
         let bigFile = "\(directory)/bench-big-file"
         unlink(bigFile)
@@ -98,8 +101,8 @@ struct BenchFSJobRunner {
         log("  rand write: \(BenchFSTable.format(results[.randomWrite])) IOPS")
         unlink(bigFile)
 
-        let smallFiles = try runSmallFiles(in: "\(directory)/bench-small-files")
-        results.merge(smallFiles) { _, new in new }
+        guard smallFiles else { return results }
+        results.merge(try runSmallFiles(in: "\(directory)/bench-small-files")) { _, new in new }
         log("  small files: create \(BenchFSTable.format(results[.create])), stat \(BenchFSTable.format(results[.stat])), delete \(BenchFSTable.format(results[.delete])) files/s")
         return results
     }

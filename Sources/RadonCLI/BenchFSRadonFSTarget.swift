@@ -43,9 +43,9 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
                 self.launcher = nil
             }
             let failed = self.launcher == nil && launcherStatus != 0
-            return BenchFSSystem.isMountPoint(mountPoint) || failed
+            return LocalClusterLauncher.isMounted(mountPoint) || failed
         }
-        guard BenchFSSystem.isMountPoint(mountPoint) else {
+        guard LocalClusterLauncher.isMounted(mountPoint) else {
             throw CLIError("`radonfs \(arguments.joined(separator: " "))` did not mount \(mountPoint):\n"
                 + BackgroundProcess.lastLines(of: launcherLog))
         }
@@ -61,7 +61,7 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
             await BackgroundProcess.stop([launcher])
             self.launcher = nil
         }
-        await BenchFSSystem.unmount(mountPoint)
+        if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -97,16 +97,6 @@ enum BenchFSSystem {
         }
     }
 
-    /// Whether `path` is a mount point right now (per /proc/self/mountinfo).
-    static func isMountPoint(_ path: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        let wanted = URL(fileURLWithPath: path).standardizedFileURL.path
-        return table.split(separator: "\n").contains { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4] == wanted
-        }
-    }
-
     /// Polls `condition` every 100 ms until it holds or `timeout` passes.
     static func waitUntil(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -115,14 +105,6 @@ enum BenchFSSystem {
             try? await Task.sleep(for: .milliseconds(100))
         }
         return await condition()
-    }
-
-    /// Unmounts `path` if mounted; falls back to a lazy unmount so a busy mount cannot wedge the
-    /// teardown.
-    static func unmount(_ path: String) async {
-        guard isMountPoint(path) else { return }
-        if (try? await run("umount", [path], mustSucceed: false))?.status == 0 { return }
-        _ = try? await run("umount", ["-l", path], mustSucceed: false)
     }
 
     /// Throws if the user asked the benchmark to stop.

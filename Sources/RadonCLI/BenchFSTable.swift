@@ -6,6 +6,10 @@ struct BenchFSReport: Codable, Sendable {
         var cores: Int
         var memoryGiB: Int
         var kernel: String
+        /// One-minute load average when the run started and ended: other work on the machine
+        /// (builds, tests) takes CPU from whichever target runs at the time.
+        var loadAtStart: Double
+        var loadAtEnd: Double
     }
 
     /// One target's repetitions and medians, keyed by `BenchFSMetric.rawValue`.
@@ -34,6 +38,7 @@ struct BenchFSReport: Codable, Sendable {
     var dataFragments: Int
     var fragments: Int
     var repetitions: Int
+    var smallFileRepetitions: Int
     var targets: [TargetResult]
     var comparisons: [Comparison] = []
     /// RadonFS sequential write over (local sequential write / (n/k)); the goal is 0.6 or more.
@@ -76,8 +81,10 @@ enum BenchFSTable {
         let settings = report.settings
         var lines: [String] = []
         lines.append("radonfs bench fs, \(report.date): \(report.machine.cores) cores, \(report.machine.memoryGiB) GiB, "
-            + "Linux \(report.machine.kernel)")
-        lines.append("median of \(report.repetitions) run(s); \(ByteCount.describe(settings.fileSize)) file, "
+            + "Linux \(report.machine.kernel), load \(String(format: "%.1f", report.machine.loadAtStart)) at start, "
+            + "\(String(format: "%.1f", report.machine.loadAtEnd)) at end")
+        lines.append("median of \(report.repetitions) run(s) (small files: \(report.smallFileRepetitions)); "
+            + "\(ByteCount.describe(settings.fileSize)) file, "
             + "fio psync direct=0 end_fsync=1 (writes), caches dropped before reads; random jobs "
             + "\(settings.randomRuntime) s x \(settings.randomThreads) threads; "
             + "\(settings.smallFileCount) files of \(ByteCount.describe(settings.smallFileSize)), one thread")
