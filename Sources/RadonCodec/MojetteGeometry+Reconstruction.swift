@@ -70,6 +70,16 @@ extension MojetteGeometry {
                     stepUpper = max(stepUpper, length - offset)
                 }
                 let sourcesBase = UnsafePointer(sources.baseAddress!)
+                // How each slot's pixel was made: 0 = this step, 1 = the step before, 2 = two steps
+                // before, 3 = earlier. The unrolled kernels take the first three from registers.
+                var lagKinds: [UInt8] = []
+                for t in 0..<missingCount {
+                    for slot in 1..<perRow {
+                        let u = slot <= t ? slot - 1 : slot
+                        let lag = offsets[u] - offsets[t] - sorted[t].slope * (missing[t] - missing[u])
+                        lagKinds.append(UInt8(min(lag, 3)))
+                    }
+                }
 
                 func checkedSteps(_ steps: Range<Int>) {
                     for step in steps {
@@ -90,7 +100,14 @@ extension MojetteGeometry {
 
                 guard fastLower < fastUpper else { return checkedSteps(stepLower..<stepUpper) }
                 checkedSteps(stepLower..<fastLower)
-                Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastUpper)
+                if fastUpper - fastLower > 2, missingCount == 3 || missingCount == 4 {
+                    // Two steps through memory give the registers their "steps before" values.
+                    Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastLower + 2)
+                    Self.sweepInRegisters(sources: sourcesBase, lagKinds: lagKinds, rowCount: missingCount,
+                                          steps: fastLower + 2..<fastUpper)
+                } else {
+                    Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastUpper)
+                }
                 checkedSteps(fastUpper..<stepUpper)
             }
         }
@@ -166,6 +183,71 @@ extension MojetteGeometry {
                 }
                 offset += pixel
             }
+        }
+    }
+
+    /// The sweep for three or four lost rows with the tight dependencies in registers: a pixel
+    /// made in this step or the step before is taken from the register that made it, not
+    /// reloaded from the store just issued, so the chain through the rows costs one XOR per hop
+    /// instead of a store-to-load round trip (about five cycles). `lagKinds[t * (e - 1) + j]`
+    /// says where slot j + 1 of row t comes from (0: this step, 1: the step before, 2: two steps
+    /// before, 3: memory); the branches on it never change within a call and are predicted. The
+    /// two steps before `steps.lowerBound` must be complete.
+    static func sweepInRegisters(sources: UnsafePointer<UnsafeRawPointer>, lagKinds: [UInt8], rowCount e: Int, steps: Range<Int>) {
+        typealias K = PixelKernels
+        typealias Pixel = K.Pixel
+        let pixel = BlockGeometry.pixelSize
+        var offset = steps.lowerBound * pixel
+        let end = steps.upperBound * pixel
+        let four = e == 4
+        func pointer(_ t: Int, _ slot: Int) -> UnsafeRawPointer { slot < e && t < e ? sources[t * e + slot] : sources[0] }
+        func kind(_ t: Int, _ slot: Int) -> UInt8 { slot < e && t < e ? lagKinds[t * (e - 1) + slot - 1] : 3 }
+        let own = (pointer(0, 0), pointer(1, 0), pointer(2, 0), pointer(3, 0))
+        // Row t, slot j reads row (j <= t ? j - 1 : j).
+        let (p01, p02, p03) = (pointer(0, 1), pointer(0, 2), pointer(0, 3))
+        let (p11, p12, p13) = (pointer(1, 1), pointer(1, 2), pointer(1, 3))
+        let (p21, p22, p23) = (pointer(2, 1), pointer(2, 2), pointer(2, 3))
+        let (p31, p32, p33) = (pointer(3, 1), pointer(3, 2), pointer(3, 3))
+        let (k01, k02, k03) = (kind(0, 1), kind(0, 2), kind(0, 3))
+        let (k11, k12, k13) = (kind(1, 1), kind(1, 2), kind(1, 3))
+        let (k21, k22, k23) = (kind(2, 1), kind(2, 2), kind(2, 3))
+        let (k31, k32, k33) = (kind(3, 1), kind(3, 2), kind(3, 3))
+        @inline(__always) func pick(_ kind: UInt8, _ now: Pixel, _ before: Pixel, _ twoBefore: Pixel,
+                                    _ source: UnsafeRawPointer, _ offset: Int) -> Pixel {
+            if kind == 0 { return now }
+            if kind == 1 { return before }
+            if kind == 2 { return twoBefore }
+            return K.load(source, offset)
+        }
+        var b0 = K.load(own.0, offset - pixel), b1 = K.load(own.1, offset - pixel), b2 = K.load(own.2, offset - pixel)
+        var b3 = four ? K.load(own.3, offset - pixel) : Pixel()
+        var c0 = K.load(own.0, offset - 2 * pixel), c1 = K.load(own.1, offset - 2 * pixel), c2 = K.load(own.2, offset - 2 * pixel)
+        var c3 = four ? K.load(own.3, offset - 2 * pixel) : Pixel()
+        let zero = Pixel()
+        while offset < end {
+            // Row 0 reads rows 1, 2, 3 (never this step).
+            var n0 = K.load(own.0, offset) ^ pick(k01, zero, b1, c1, p01, offset) ^ pick(k02, zero, b2, c2, p02, offset)
+            if four { n0 ^= pick(k03, zero, b3, c3, p03, offset) }
+            K.store(n0, UnsafeMutableRawPointer(mutating: own.0), offset)
+            // Row 1 reads rows 0, 2, 3.
+            var n1 = K.load(own.1, offset) ^ pick(k11, n0, b0, c0, p11, offset) ^ pick(k12, zero, b2, c2, p12, offset)
+            if four { n1 ^= pick(k13, zero, b3, c3, p13, offset) }
+            K.store(n1, UnsafeMutableRawPointer(mutating: own.1), offset)
+            // Row 2 reads rows 0, 1, 3.
+            var n2 = K.load(own.2, offset) ^ pick(k21, n0, b0, c0, p21, offset) ^ pick(k22, n1, b1, c1, p22, offset)
+            if four { n2 ^= pick(k23, zero, b3, c3, p23, offset) }
+            K.store(n2, UnsafeMutableRawPointer(mutating: own.2), offset)
+            if four {
+                // Row 3 reads rows 0, 1, 2.
+                let n3 = K.load(own.3, offset) ^ pick(k31, n0, b0, c0, p31, offset) ^ pick(k32, n1, b1, c1, p32, offset)
+                    ^ pick(k33, n2, b2, c2, p33, offset)
+                K.store(n3, UnsafeMutableRawPointer(mutating: own.3), offset)
+                c3 = b3
+                b3 = n3
+            }
+            (c0, c1, c2) = (b0, b1, b2)
+            (b0, b1, b2) = (n0, n1, n2)
+            offset += pixel
         }
     }
 
