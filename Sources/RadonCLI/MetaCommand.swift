@@ -44,11 +44,19 @@ struct MetaCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:N/metrics (0 picks a port, logged).", valueName: "N"))
     var metricsPort: Int?
 
+    @Option(name: .long, help: ArgumentHelp("""
+        full: fsync every commit (nothing acknowledged is lost, even to a power cut); normal: no fsync per \
+        commit (nothing acknowledged is lost when the service dies, SIGKILL included, but an OS crash may \
+        lose the last commits; much faster small-file creates on slow-fsync disks).
+        """, valueName: "full|normal"))
+    var durability: String = "full"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
+        guard SQLiteMetadataStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability is full or normal") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
         guard downAfter > 0, lostAfter >= downAfter else {
             throw ValidationError("need 0 < --down-after <= --lost-after, got \(downAfter) and \(lostAfter)")
@@ -78,7 +86,7 @@ struct MetaCommand: AsyncParsableCommand {
         do {
             let directory = (db as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            store = try SQLiteMetadataStore(path: db)
+            store = try SQLiteMetadataStore(path: db, durability: SQLiteMetadataStore.Durability(rawValue: durability) ?? .full)
         } catch {
             throw CLIError("cannot open the metadata database \(db): \(error)")
         }
@@ -91,7 +99,7 @@ struct MetaCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot listen on \(listen): \(error)")
         }
-        logger.notice("metadata service listening", metadata: ["address": "\(server.localAddress)", "db": "\(db)"])
+        logger.notice("metadata service listening", metadata: ["address": "\(server.localAddress)", "db": "\(db)", "durability": "\(durability)"])
 
         var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service)]
         if let metricsPort {

@@ -26,13 +26,27 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The most links one inode may have (EMLINK beyond).
     static let maximumLinkCount: UInt32 = 65000
 
+    /// How hard a commit presses its changes to disk.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `synchronous = FULL`: every commit fsyncs the WAL; nothing acknowledged is lost
+        /// even to a power cut or kernel crash. The default.
+        case full
+        /// `synchronous = NORMAL`: commits reach the WAL in the page cache without fsync
+        /// (fsync at checkpoints). Nothing acknowledged is lost when the service is killed
+        /// (SIGKILL included); an OS crash or power cut may lose the last commits.
+        case normal
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    public init(path: String, clock: @escaping @Sendable () -> Timestamp = SQLiteMetadataStore.systemClock) throws {
+    public init(
+        path: String, durability: Durability = .full,
+        clock: @escaping @Sendable () -> Timestamp = SQLiteMetadataStore.systemClock
+    ) throws {
         var configuration = Configuration()
         configuration.label = "radonfs-meta"
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
         database = try DatabasePool(path: path, configuration: configuration)
         committer = GroupCommitter(database: database)

@@ -16,7 +16,7 @@ final class MetaDaemon: Sendable {
         return root.appendingPathComponent(".build/debug/radonfs").path
     }
 
-    init(database: String, keyFile: String, directory: String, run: Int) async throws {
+    init(database: String, keyFile: String, directory: String, run: Int, durability: String = "full") async throws {
         let binary = Self.binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw FileSystemError.notFound("\(binary) is missing: run `swift build` first")
@@ -28,7 +28,7 @@ final class MetaDaemon: Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "meta", "--db", database, "--listen", "127.0.0.1:0", "--key-file", keyFile, "--port-file", portFile,
-            "--log-level", "warning",
+            "--log-level", "warning", "--durability", durability,
         ]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
@@ -72,14 +72,15 @@ struct MetaDaemonDurabilityTests {
 
     /// Creates (with inline data) stream in from 8 tasks; the daemon gets SIGKILL mid-stream;
     /// after a restart on the same database, every acknowledged file is there with its bytes.
-    @Test func everyAcknowledgedChangeSurvivesSIGKILL() async throws {
+    @Test(arguments: ["full", "normal"])
+    func everyAcknowledgedChangeSurvivesSIGKILL(durability: String) async throws {
         let directory = try TemporaryDirectory()
         let keyFile = directory.path + "/cluster.key"
         let key = ClusterKey.generate()
         try key.write(to: keyFile)
         let database = directory.path + "/meta/meta.db"
 
-        let first = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 1)
+        let first = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 1, durability: durability)
         defer { first.stop() }
         let connection = try await WireConnection.connect(to: first.address, key: key)
         let client = MetaClient(connection: connection, timeout: .seconds(10))
@@ -119,7 +120,7 @@ struct MetaDaemonDurabilityTests {
         let kept = acknowledged.all
         #expect(kept.count >= 300, "the stream ran before the kill")
 
-        let second = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 2)
+        let second = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 2, durability: durability)
         defer { second.stop(signal: SIGTERM) }
         let reconnected = try await WireConnection.connect(to: second.address, key: key)
         defer { reconnected.close() }
@@ -136,7 +137,7 @@ struct MetaDaemonDurabilityTests {
             }
         }
         #expect(missing.isEmpty, "acknowledged but lost after SIGKILL: \(missing.prefix(10))")
-        print("meta SIGKILL durability: \(kept.count) acknowledged create+write pairs, all present after restart")
+        print("meta SIGKILL durability (\(durability)): \(kept.count) acknowledged create+write pairs, all present after restart")
     }
 
     /// SIGTERM stops the daemon cleanly (exit status 0), and --help explains the options.

@@ -12,8 +12,8 @@ final class ServiceFixture: Sendable {
     let connection: WireConnection
     let client: MetaClient
 
-    init() async throws {
-        store = try StoreFixture()
+    init(durability: SQLiteMetadataStore.Durability = .full) async throws {
+        store = try StoreFixture(durability: durability)
         let key = ClusterKey.generate()
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
@@ -173,8 +173,9 @@ struct MetaServiceWireTests {
     /// Small-file speed at the service: create + stat + unlink through the wire, one at a time
     /// (as a single-threaded `touch; stat; rm` loop would) and 16 at a time. No assertion: the
     /// figure goes to the log.
-    @Test func createStatUnlinkRate() async throws {
-        let fixture = try await ServiceFixture()
+    @Test(arguments: [SQLiteMetadataStore.Durability.full, .normal])
+    func createStatUnlinkRate(durability: SQLiteMetadataStore.Durability) async throws {
+        let fixture = try await ServiceFixture(durability: durability)
         defer { Task { await fixture.close() } }
         let client = fixture.client
         let directory = try await client.makeDirectory(parent: root, name: "bench", permissions: 0o755, caller: .root)
@@ -202,7 +203,7 @@ struct MetaServiceWireTests {
         }
         let parallel = ContinuousClock.now - parallelStart
         func rate(_ duration: Duration) -> Int { Int(Double(count) / (Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)) }
-        print("meta create+stat+unlink: \(rate(sequential)) files/s sequential, \(rate(parallel)) files/s with 16 in flight (debug build, fsync per change)")
+        print("meta create+stat+unlink: \(rate(sequential)) files/s sequential, \(rate(parallel)) files/s with 16 in flight (durability \(durability))")
         #expect(try await client.readDirectory(directory.inode).count == 2)
     }
 }

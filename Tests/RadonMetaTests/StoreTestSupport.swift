@@ -43,11 +43,11 @@ struct StoreFixture {
     static let root = MetaCaller.root
     static let rootInode: UInt64 = 1
 
-    init() throws {
+    init(durability: SQLiteMetadataStore.Durability = .full) throws {
         directory = try TemporaryDirectory()
         let clock = ManualClock()
         self.clock = clock
-        store = try SQLiteMetadataStore(path: directory.path + "/meta.db", clock: { clock.now })
+        store = try SQLiteMetadataStore(path: directory.path + "/meta.db", durability: durability, clock: { clock.now })
     }
 
     /// A directory under the root, world-writable (1777 with `sticky`), for non-root tests.
