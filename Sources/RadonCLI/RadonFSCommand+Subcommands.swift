@@ -7,6 +7,7 @@ extension RadonFSCommand {
         DownCommand.self,
         StatusCommand.self,
         MetaCommand.self,
+        StorageCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

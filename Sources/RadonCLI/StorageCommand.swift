@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RadonStorage
+import RadonWire
+import ServiceLifecycle
+
+/// `radonfs storage`: the storage daemon.
+struct StorageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage",
+        abstract: "Run a storage daemon: keeps erasure-coded fragments in a local directory and serves them.",
+        discussion: """
+            Fragments live in DIR as g<group>/<inode>.<fragment>, one fixed-size slot per block, \
+            each slot carrying its block version, effective length and CRC32C; a write is \
+            acknowledged only after fsync, a slot that fails its CRC is reported corrupt and never \
+            served. Every connection must prove the cluster key (--key-file). The daemon registers \
+            with the metadata service (--meta) and reports capacity and free space every \
+            --heartbeat seconds. SIGTERM or SIGINT stops it cleanly.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The data directory; created if missing. One daemon per directory.", valueName: "dir"))
+    var dir: String
+
+    @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one; see --port-file).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:7500"
+
+    @Option(name: .long, help: ArgumentHelp("The metadata service to register with; without it the daemon runs unregistered.", valueName: "host:port"))
+    var meta: String?
+
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("The cluster key file (made by `radonfs up`).", valueName: "path"))
+    var keyFile: String
+
+    @Option(name: .customLong("host-id"), help: ArgumentHelp("The failure domain: no two fragments of a block go to one host id. Defaults to the host name.", valueName: "name"))
+    var hostID: String?
+
+    @Option(name: .customLong("advertise-host"), help: ArgumentHelp("The host name or IP clients should use, when it differs from the listen host.", valueName: "host"))
+    var advertiseHost: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between heartbeats to the metadata service.", valueName: "seconds"))
+    var heartbeat: Double = 2
+
+    @Option(name: .customLong("port-file"), help: ArgumentHelp("Write host:port here once listening (for launchers using port 0).", valueName: "path"))
+    var portFile: String?
+
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:N/metrics (0 picks a port, logged).", valueName: "N"))
+    var metricsPort: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
+        if let meta, WireAddress(meta) == nil { throw ValidationError("--meta must be host:port, got \"\(meta)\"") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard heartbeat > 0, heartbeat <= 60 else { throw ValidationError("--heartbeat must be in (0, 60] seconds") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0...65535") }
+    }
+
+    func run() async throws {
+        let key: ClusterKey
+        do {
+            key = try ClusterKey(contentsOf: keyFile)
+        } catch {
+            throw CLIError("cannot read the cluster key from \(keyFile): \(error)")
+        }
+        let configuration = StorageDaemon.Configuration(
+            directory: dir, listen: WireAddress(listen)!, key: key, metaAddress: meta.flatMap(WireAddress.init),
+            hostID: hostID, advertisedHost: advertiseHost, heartbeatInterval: .milliseconds(Int(heartbeat * 1000))
+        )
+        try await DaemonRuntime.run(name: "storage", logLevel: try DaemonRuntime.logLevel(logLevel), metricsPort: metricsPort) { logger in
+            let daemon: StorageDaemon
+            do {
+                daemon = try await StorageDaemon.start(configuration, logger: logger)
+            } catch {
+                throw CLIError("cannot start the storage daemon on \(dir): \(error)")
+            }
+            if let portFile {
+                try DaemonRuntime.writeAtomically(daemon.address.description, to: portFile)
+            }
+            return [StorageDaemonService(daemon: daemon, logger: logger)]
+        }
+    }
+}
+
+/// The storage daemon as a lifecycle service: serves until graceful shutdown, then stops
+/// heartbeats, closes its listener and lets disk I/O in flight finish.
+struct StorageDaemonService: Service {
+    let daemon: StorageDaemon
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("stopping the storage daemon")
+        await daemon.stop()
+    }
+}
