@@ -1,3 +1,3 @@
 import RadonCLI
 
-await RadonFSCommand.main()
+await RadonFSCommand.runAsync()

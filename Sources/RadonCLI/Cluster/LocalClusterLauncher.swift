@@ -56,7 +56,9 @@ struct LocalClusterLauncher {
             storage.append(try await startDaemon(
                 previous: old, name: "storage-\(index)", dataPath: dataPath,
                 arguments: { listen, portFile in
-                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", meta.address, "--key-file", keyFile, "--port-file", portFile]
+                    // Each local node is its own failure domain, or no group could form on one machine.
+                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", meta.address, "--key-file", keyFile,
+                     "--port-file", portFile, "--host-id", "local-node-\(index)"]
                 }))
         }
 

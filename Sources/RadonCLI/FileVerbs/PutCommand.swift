@@ -22,7 +22,7 @@ struct PutCommand: AsyncParsableCommand {
         try await withClusterClient(cluster) { client in
             var target = remote
             if let existing = try? await RemotePath.resolve(remote, in: client), existing.kind == .directory {
-                target = remote + "/" + (local.split(separator: "/").last.map(String.init) ?? local)
+                target = (remote.hasSuffix("/") ? remote : remote + "/") + (local.split(separator: "/").last.map(String.init) ?? local)
             }
             let (parent, name) = try await RemotePath.parentAndName(target, in: client)
             let (_, handle) = try await client.create(
