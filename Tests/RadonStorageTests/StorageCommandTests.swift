@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NIOCore
+import Testing
+import RadonWire
+
+/// `radonfs storage` as a separate process: port file, requests, /metrics, SIGTERM.
+@Suite struct StorageCommandTests {
+    static let binary: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/debug/radonfs").path
+    }()
+
+    /// Polls for up to `timeout` until `body` returns a value.
+    private func waitFor<T>(_ timeout: Duration = .seconds(20), _ body: () throws -> T?) async throws -> T? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = try body() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: StorageCommandTests.binary), "needs the radonfs binary of this build"))
+    func daemonServesReportsMetricsAndStopsCleanlyOnSIGTERM() async throws {
+        let directory = temporaryDirectory("command")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let key = ClusterKey.generate()
+        try key.write(to: "\(directory)/cluster.key")
+        let logPath = "\(directory)/storage.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = [
+            "storage", "--dir", "\(directory)/data", "--listen", "127.0.0.1:0", "--key-file", "\(directory)/cluster.key",
+            "--port-file", "\(directory)/storage.port", "--metrics-port", "0", "--log-level", "info",
+        ]
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        let portText = try await waitFor { try? String(contentsOfFile: "\(directory)/storage.port", encoding: .utf8) }
+        let address = try #require(portText.flatMap { WireAddress($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let connection = try await WireConnection.connect(to: address, key: key)
+        let client = StorageClient(connection: connection)
+        let bytes = fragmentBytes(block: 0, version: 1, count: 4000)
+        try await client.writeFragments(group: 1, inode: 2, fragmentIndex: 0, fragmentCapacity: 4096,
+                                        slots: [FragmentSlotWrite(blockIndex: 0, version: 1, effectiveLength: 4000, bytes: bytes)])
+        #expect(try await client.readFragments(group: 1, inode: 2, fragmentIndex: 0, blockIndices: [0]).first?.fragment.bytesArray == bytes)
+
+        // The metrics endpoint counts what was just done.
+        let metricsURL = try await waitFor {
+            let log = try String(contentsOfFile: logPath, encoding: .utf8)
+            return log.firstRange(of: /http:\/\/127\.0\.0\.1:\d+\/metrics/).map { String(log[$0]) }
+        }
+        let (data, _) = try await URLSession.shared.data(from: URL(string: try #require(metricsURL))!)
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect(metrics.contains("radonfs_storage_requests_total 2"))
+        #expect(metrics.contains("radonfs_storage_fragment_bytes_written_total 4000"))
+
+        kill(process.processIdentifier, SIGTERM)
+        let exited = try await waitFor(.seconds(10)) { process.isRunning ? nil : true }
+        #expect(exited == true)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        connection.close()
+        let log = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(log.contains("storage daemon listening"))
+        #expect(log.contains("storage stopped"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: StorageCommandTests.binary), "needs the radonfs binary of this build"))
+    func badArgumentsGetAClearMessage() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["storage", "--dir", "/tmp/x", "--listen", "nonsense", "--key-file", "/nonexistent"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("--listen must be host:port"))
+    }
+}
