@@ -19,8 +19,8 @@ public final class FragmentStore: Sendable {
     private let threadPool: NIOThreadPool
     private let slotLocks = SlotLocks()
     private let fileCount: Atomic<Int>
-    /// Holds the data directory's lock file (an exclusive `flock`) for the store's lifetime.
-    private let lockDescriptor: Int32
+    /// The data directory's lock file, held (an exclusive `flock`) until `shutdown()`; -1 after.
+    private let lockDescriptor: Atomic<Int32>
 
     /// The largest fragment capacity a file may declare (a slot must fit a frame).
     public static let maximumFragmentCapacity: UInt32 = 16 * 1024 * 1024
@@ -35,6 +35,7 @@ public final class FragmentStore: Sendable {
         if mkdir(directory, 0o755) != 0, errno != EEXIST {
             throw POSIXFile.error("mkdir", directory)
         }
+        let existingFiles = try Self.countFragmentFiles(in: directory)
         let lockPath = directory + "/.lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw POSIXFile.error("open", lockPath) }
@@ -42,20 +43,26 @@ public final class FragmentStore: Sendable {
             close(descriptor)
             throw WireError(.unavailable, "\(directory) is in use by another storage daemon")
         }
-        lockDescriptor = descriptor
+        lockDescriptor = Atomic(descriptor)
         threadPool = NIOThreadPool(numberOfThreads: ioThreads)
         threadPool.start()
-        fileCount = Atomic(0)
-        fileCount.store(try Self.countFragmentFiles(in: directory), ordering: .relaxed)
+        fileCount = Atomic(existingFiles)
     }
 
     deinit {
-        close(lockDescriptor)
+        releaseDirectory()
     }
 
-    /// Stops the I/O threads (after the calls in flight) and releases the directory.
+    /// Stops the I/O threads (after the calls in flight) and releases the directory, so another
+    /// daemon (or this one, restarted) can open it.
     public func shutdown() async {
         try? await threadPool.shutdownGracefully()
+        releaseDirectory()
+    }
+
+    private func releaseDirectory() {
+        let descriptor = lockDescriptor.exchange(-1, ordering: .acquiringAndReleasing)
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// How many fragment files the store holds.
