@@ -99,11 +99,12 @@ struct BenchFSCommand: AsyncParsableCommand {
         let runner = BenchFSJobRunner(settings: settings) { progress($0) }
 
         var results: [BenchFSReport.TargetResult] = []
-        for target in try makeTargets(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments) {
+        let targets = try makeTargets(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments)
+        for target in targets {
             results.append(await measure(target, rounds: rounds, fileRounds: fileRounds, runner: runner))
             if benchFSInterruption.load(ordering: .relaxed) { break }
         }
-        if workDir == nil { try? FileManager.default.removeItem(atPath: workDirectory) }
+        removeData(of: targets, workDirectory: workDirectory)
 
         var report = BenchFSReport(
             date: ISO8601DateFormatter().string(from: Date()),
@@ -162,6 +163,23 @@ struct BenchFSCommand: AsyncParsableCommand {
             result.medians[metric] = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         }
         return result
+    }
+
+    /// Deletes every target's data once all are measured; never through a mount that failed to
+    /// go away (that would delete inside the file system, or hang on a dead one).
+    private func removeData(of targets: [any BenchFSTarget], workDirectory: String) {
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        let mountPoints = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+        for target in targets {
+            let directory = target.dataDirectory
+            if let busy = mountPoints.first(where: { $0 == directory || $0.hasPrefix(directory + "/") }) {
+                progress("\(target.title): left \(directory) in place, \(busy) is still mounted")
+                continue
+            }
+            progress("\(target.title): removing \(directory)")
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        if workDir == nil { rmdir(workDirectory) }
     }
 
     private func makeTargets(workDirectory: String, dataFragments: Int, fragments: Int) throws -> [any BenchFSTarget] {

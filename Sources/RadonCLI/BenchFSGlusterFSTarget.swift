@@ -16,6 +16,7 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
     let title: String
     private let volumeName = "radonfs-bench"
     private let directory: String
+    var dataDirectory: String { directory }
     private let fragments: Int
     private let redundancy: Int
     private var daemonWeStarted: pid_t?
@@ -67,7 +68,6 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
             await BackgroundProcess.stop([daemon], grace: .seconds(15))
             daemonWeStarted = nil
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Starts glusterd in the foreground as our child unless one already runs (then it is left

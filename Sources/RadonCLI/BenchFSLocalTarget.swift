@@ -6,6 +6,7 @@ final class BenchFSLocalTarget: BenchFSTarget {
     let key = "local"
     let title = "local disk"
     private let directory: String
+    var dataDirectory: String { directory }
 
     init(workDirectory: String) {
         directory = "\(workDirectory)/local"
@@ -16,7 +17,6 @@ final class BenchFSLocalTarget: BenchFSTarget {
         return directory
     }
 
-    func tearDown() async {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    /// Nothing runs; the directory goes with the others at the end.
+    func tearDown() async {}
 }

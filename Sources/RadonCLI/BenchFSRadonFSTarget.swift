@@ -11,6 +11,7 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     let key = "radonfs"
     let title: String
     private let directory: String
+    var dataDirectory: String { directory }
     private let layout: String
     private let fragments: Int
     private let extraArguments: [String]
@@ -62,7 +63,6 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
             self.launcher = nil
         }
         if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The FUSE mount process, from the state `up` records.

@@ -9,9 +9,13 @@ protocol BenchFSTarget: AnyObject {
     var title: String { get }
     /// Starts whatever serves the file system; returns the directory the jobs run in.
     func setUp() async throws -> String
-    /// Stops and removes everything `setUp` made. Must be safe after a failed or partial
-    /// `setUp`, and must not throw: a teardown does all it can.
+    /// Stops everything `setUp` started (daemons, mounts, volumes). Must be safe after a failed
+    /// or partial `setUp`, and must not throw: a teardown does all it can.
     func tearDown() async
+    /// The directory holding all the target's data, removed once every target is measured:
+    /// deleting GlusterFS's brick trees (a hundred thousand directories, each rmdir a discard
+    /// on this disk) takes minutes of disk time that must not overlap another target's jobs.
+    var dataDirectory: String { get }
     /// The process worth profiling while the jobs run (the FUSE daemon), if there is one.
     var profiledProcess: pid_t? { get }
 }
