@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire"]),
         .testTarget(name: "RadonClusterTests", dependencies: ["RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient"]),
+        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

@@ -1,0 +1,91 @@
+import CFUSE3
+import RadonClient
+
+/// One kernel request, carried from the libfuse worker thread that received it to the task that
+/// answers it. libfuse lets a request be answered from any thread, exactly once; the pointer is
+/// kept as its bit pattern so the value is plainly `Sendable`.
+struct FUSERequest: Sendable {
+    private let address: UInt
+
+    init(_ request: fuse_req_t) {
+        address = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(request)))
+    }
+
+    var raw: fuse_req_t { OpaquePointer(bitPattern: address)! }
+
+    /// The caller's identity, read while the request is live.
+    var context: RequestContext {
+        guard let context = fuse_req_ctx(raw) else { return .root }
+        return RequestContext(uid: context.pointee.uid, gid: context.pointee.gid, pid: context.pointee.pid)
+    }
+
+    func replyError(_ errorNumber: Int32) {
+        fuse_reply_err(raw, errorNumber)
+    }
+
+    func replyOK() {
+        fuse_reply_err(raw, 0)
+    }
+
+    func replyNone() {
+        fuse_reply_none(raw)
+    }
+
+    func replyEntry(_ attributes: InodeAttributes, timeouts: CacheTimeouts) {
+        var entry = attributes.entryParameters(timeouts: timeouts)
+        fuse_reply_entry(raw, &entry)
+    }
+
+    func replyAttributes(_ attributes: InodeAttributes, timeout: Double) {
+        var status = attributes.statBuffer
+        fuse_reply_attr(raw, &status, timeout)
+    }
+
+    func replyBytes(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { characters in
+                _ = fuse_reply_buf(raw, characters.baseAddress, characters.count)
+            }
+        }
+    }
+}
+
+/// The cache lifetimes every entry and attribute reply carries.
+struct CacheTimeouts: Sendable {
+    var attributes: Double
+    var entries: Double
+}
+
+/// What the C callbacks copy out of a `fuse_file_info` before returning (the pointer dies then).
+struct OpenFileInfo: Sendable {
+    var flags: Int32
+    var handle: UInt64
+
+    init(_ info: UnsafeMutablePointer<fuse_file_info>?) {
+        flags = info?.pointee.flags ?? 0
+        handle = info?.pointee.fh ?? 0
+    }
+
+    var fileHandle: FileHandle { FileHandle(rawValue: handle) }
+
+    /// The open(2) flags the core acts upon.
+    var openFlags: OpenFlags {
+        let access = flags & O_ACCMODE
+        return OpenFlags(
+            read: access == O_RDONLY || access == O_RDWR,
+            write: access == O_WRONLY || access == O_RDWR,
+            append: flags & O_APPEND != 0,
+            truncate: flags & O_TRUNC != 0
+        )
+    }
+
+    /// A reply record for open/create/opendir: the handle, page cache dropped on every open so a
+    /// reader sees what other mounts wrote before they closed (close-to-open).
+    static func reply(handle: UInt64) -> fuse_file_info {
+        var info = fuse_file_info()
+        info.fh = handle
+        info.keep_cache = 0
+        info.direct_io = 0
+        return info
+    }
+}

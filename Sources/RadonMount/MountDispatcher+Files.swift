@@ -1,0 +1,79 @@
+import CFUSE3
+import Glibc
+import RadonClient
+
+/// Requests on open files: open, create, read, write, flush, fsync, release, fallocate.
+extension MountDispatcher {
+    func open(_ request: FUSERequest, inode: UInt64, info: OpenFileInfo) {
+        let context = request.context
+        serve(request, "open") { [self] in
+            let handle = try await fileSystem.open(inode, flags: info.openFlags, context: context)
+            // Close-to-open: whatever another mount wrote and closed must be seen from here on.
+            invalidateCachedAttributes(of: inode)
+            var reply = OpenFileInfo.reply(handle: handle.rawValue)
+            if fuse_reply_open(request.raw, &reply) != 0 {
+                // The opener was interrupted and will never release this handle: do it here.
+                try? await fileSystem.release(handle)
+            }
+        }
+    }
+
+    func create(_ request: FUSERequest, parent: UInt64, name: String, mode: UInt32, info: OpenFileInfo) {
+        let context = request.context
+        serve(request, "create") { [self] in
+            let (attributes, handle) = try await fileSystem.create(
+                parent: parent, name: name, permissions: mode & 0o7777, flags: info.openFlags,
+                exclusive: info.flags & O_EXCL != 0, context: context)
+            var entry = attributes.entryParameters(timeouts: timeouts)
+            var reply = OpenFileInfo.reply(handle: handle.rawValue)
+            if fuse_reply_create(request.raw, &entry, &reply) != 0 {
+                try? await fileSystem.release(handle)
+            }
+        }
+    }
+
+    func read(_ request: FUSERequest, size: Int, offset: Int, info: OpenFileInfo) {
+        serve(request, "read") { [self] in
+            guard offset >= 0 else { throw FileSystemError.invalid("negative offset") }
+            let bytes = try await fileSystem.read(info.fileHandle, offset: UInt64(offset), count: size)
+            request.replyBytes(bytes)
+        }
+    }
+
+    func write(_ request: FUSERequest, bytes: [UInt8], offset: Int, info: OpenFileInfo) {
+        serve(request, "write") { [self] in
+            guard offset >= 0 else { throw FileSystemError.invalid("negative offset") }
+            let written = try await fileSystem.write(info.fileHandle, offset: UInt64(offset), bytes: bytes)
+            fuse_reply_write(request.raw, written)
+        }
+    }
+
+    func flush(_ request: FUSERequest, info: OpenFileInfo) {
+        serve(request, "flush") { [self] in
+            try await fileSystem.flush(info.fileHandle)
+            request.replyOK()
+        }
+    }
+
+    func fsync(_ request: FUSERequest, dataOnly: Bool, info: OpenFileInfo) {
+        serve(request, "fsync") { [self] in
+            try await fileSystem.fsync(info.fileHandle, dataOnly: dataOnly)
+            request.replyOK()
+        }
+    }
+
+    func release(_ request: FUSERequest, info: OpenFileInfo) {
+        serve(request, "release") { [self] in
+            try await fileSystem.release(info.fileHandle)
+            request.replyOK()
+        }
+    }
+
+    func allocate(_ request: FUSERequest, mode: Int32, offset: Int, length: Int, info: OpenFileInfo) {
+        serve(request, "fallocate") { [self] in
+            guard offset >= 0, length > 0 else { throw FileSystemError.invalid("fallocate range") }
+            try await fileSystem.allocate(info.fileHandle, offset: UInt64(offset), length: UInt64(length), mode: mode)
+            request.replyOK()
+        }
+    }
+}

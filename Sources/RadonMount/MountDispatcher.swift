@@ -1,0 +1,84 @@
+import CFUSE3
+import Glibc
+import Logging
+import RadonClient
+import Synchronization
+
+/// Receives every kernel request of one mount and answers it from async code.
+///
+/// The libfuse callbacks only copy their arguments and call one method here; each method starts
+/// a task that awaits the `FileSystemOperations` call and replies with `fuse_reply_*` from
+/// whatever thread it finishes on. So a slow metadata or storage round trip never holds a
+/// libfuse worker thread, and many requests are in flight at once.
+final class MountDispatcher: Sendable {
+    let fileSystem: any FileSystemOperations
+    let logger: Logger
+    let options: MountOptions
+    let timeouts: CacheTimeouts
+    /// The session, as a bit pattern, once it exists: used to tell the kernel to drop caches.
+    private let sessionAddress = Atomic<UInt>(0)
+    /// Requests whose task has not answered yet; the session is freed only when this is zero.
+    private let requestsInFlight = Atomic<Int>(0)
+
+    init(fileSystem: any FileSystemOperations, options: MountOptions, logger: Logger) {
+        self.fileSystem = fileSystem
+        self.options = options
+        self.logger = logger
+        self.timeouts = CacheTimeouts(attributes: options.attributeTimeout, entries: options.entryTimeout)
+    }
+
+    /// The dispatcher a request belongs to (the session's user data).
+    static func of(_ request: fuse_req_t?) -> MountDispatcher {
+        Unmanaged<MountDispatcher>.fromOpaque(fuse_req_userdata(request)!).takeUnretainedValue()
+    }
+
+    func attach(session: OpaquePointer) {
+        sessionAddress.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(session))), ordering: .releasing)
+    }
+
+    var session: OpaquePointer? {
+        OpaquePointer(bitPattern: sessionAddress.load(ordering: .acquiring))
+    }
+
+    var pendingRequestCount: Int { requestsInFlight.load(ordering: .acquiring) }
+
+    /// Runs `body` in a task; a thrown error becomes the request's errno. `body` replies itself
+    /// on success and must not throw after replying.
+    func serve(
+        _ request: FUSERequest, _ operation: StaticString,
+        _ body: @escaping @Sendable () async throws -> Void
+    ) {
+        requestsInFlight.add(1, ordering: .relaxed)
+        Task {
+            defer { requestsInFlight.subtract(1, ordering: .releasing) }
+            do {
+                try await body()
+            } catch {
+                request.replyError(errorNumber(for: error, in: operation))
+            }
+        }
+    }
+
+    /// The errno for `error`; unexpected errors become EIO and are logged.
+    func errorNumber(for error: any Error, in operation: StaticString) -> Int32 {
+        if let error = error as? FileSystemError {
+            let expected: Set<Int32> = [ENOENT, EEXIST, ENODATA, ERANGE, ENOTEMPTY, EACCES, EPERM, ENAMETOOLONG, ENOTDIR, EISDIR]
+            if expected.contains(error.errno) {
+                logger.trace("\(operation): \(error)")
+            } else {
+                logger.warning("\(operation) failed: \(error)")
+            }
+            return error.errno > 0 ? error.errno : EIO
+        }
+        logger.error("\(operation) failed: \(String(describing: error))")
+        return EIO
+    }
+
+    /// Tells the kernel its cached attributes of `inode` are stale, so the next stat, or a read
+    /// past the end it knew, asks again. Used on open to give close-to-open between mounts.
+    func invalidateCachedAttributes(of inode: UInt64) {
+        guard let session else { return }
+        // A negative offset drops the attributes only; pages are dropped by open itself.
+        _ = fuse_lowlevel_notify_inval_inode(session, inode, -1, 0)
+    }
+}
