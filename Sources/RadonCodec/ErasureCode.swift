@@ -44,30 +44,27 @@ extension ErasureCode {
         return buffers.map { Array(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Array-based decode: fragments keyed by index, the block back.
+    /// Array-based decode: fragments keyed by index, the block back. The arrays are read in
+    /// place, not copied.
     public func decode(_ fragments: [Int: [UInt8]]) throws(ErasureCodeError) -> [UInt8] {
         let sorted = fragments.sorted { $0.key < $1.key }
-        return try Self.withRawBuffers(sorted.map(\.value)) { (buffers) throws(ErasureCodeError) in
+        var output = [UInt8](repeating: 0, count: blockSize)
+        try withBytes(of: sorted.map(\.value)[...], pinned: []) { (buffers) throws(ErasureCodeError) in
             let indexed = zip(sorted, buffers).map { (index: $0.0.key, bytes: $0.1) }
-            var output = [UInt8](repeating: 0, count: blockSize)
             try output.withUnsafeMutableBytes { out in
                 Result { () throws(ErasureCodeError) in try decode(indexed, into: out) }
             }.get()
-            return output
         }
+        return output
     }
 
-    /// Calls `body` with read-only views of `arrays`, all valid for the call.
-    private static func withRawBuffers<R>(
-        _ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws(ErasureCodeError) -> R
-    ) throws(ErasureCodeError) -> R {
-        let copies = arrays.map { array -> UnsafeMutableRawBufferPointer in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: array.count, alignment: 64)
-            array.withUnsafeBytes { buffer.copyMemory(from: $0) }
-            return buffer
-        }
-        defer { copies.forEach { $0.deallocate() } }
-        return try body(copies.map { UnsafeRawBufferPointer($0) })
+    /// Calls `body` with read-only views of all `arrays`, each pinned by a nested `withUnsafeBytes`.
+    private func withBytes(of arrays: ArraySlice<[UInt8]>, pinned: [UnsafeRawBufferPointer],
+                           _ body: ([UnsafeRawBufferPointer]) throws(ErasureCodeError) -> Void) throws(ErasureCodeError) {
+        guard let first = arrays.first else { return try body(pinned) }
+        try first.withUnsafeBytes { bytes in
+            Result { () throws(ErasureCodeError) in try withBytes(of: arrays.dropFirst(), pinned: pinned + [bytes], body) }
+        }.get()
     }
 }
 
