@@ -33,10 +33,10 @@ struct MetaCommand: AsyncParsableCommand {
     var keyFile: String
 
     @Option(name: .customLong("down-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is down.", valueName: "seconds"))
-    var downAfter: Double = 6
+    var downAfter: Double = MetaHealingOptions.environment("RADONFS_DOWN_AFTER", 6)
 
     @Option(name: .customLong("lost-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is lost (its data is rebuilt elsewhere).", valueName: "seconds"))
-    var lostAfter: Double = 300
+    var lostAfter: Double = MetaHealingOptions.environment("RADONFS_LOST_AFTER", 300)
 
     @Option(name: .customLong("port-file"), help: ArgumentHelp("Write host:port here once listening (for port 0).", valueName: "path"))
     var portFile: String?
@@ -53,6 +53,8 @@ struct MetaCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @OptionGroup(title: "Healing") var healing: MetaHealingOptions
 
     func validate() throws {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
@@ -90,18 +92,20 @@ struct MetaCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot open the metadata database \(db): \(error)")
         }
-        let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter))
+        let healer = try HealingCoordinator(store: store, logger: logger, settings: healing.settings)
+        let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
+                                  onTransition: { await healer.nodeChanged($0) })
         let server: WireServer
         do {
             server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
-                await service.handle(request)
+                await (HealingCoordinator.handles(request.opcode) ? healer.handle(request) : service.handle(request))
             }
         } catch {
             throw CLIError("cannot listen on \(listen): \(error)")
         }
         logger.notice("metadata service listening", metadata: ["address": "\(server.localAddress)", "db": "\(db)", "durability": "\(durability)"])
 
-        var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service)]
+        var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service), HealingMaintenanceService(coordinator: healer)]
         if let metricsPort {
             services.append(try await MetaMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
         }

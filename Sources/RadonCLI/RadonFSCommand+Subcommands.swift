@@ -15,5 +15,6 @@ extension RadonFSCommand {
         RmCommand.self,
         MkdirCommand.self,
         BenchCommand.self,
+        RebuildCommand.self, ScrubCommand.self, NodeCommand.self,
     ]
 }

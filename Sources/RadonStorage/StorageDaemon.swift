@@ -83,7 +83,7 @@ public final class StorageDaemon: Sendable {
             let loop = NodeRegistration(
                 metaAddress: meta, key: configuration.key, identity: identity, interval: configuration.heartbeatInterval, logger: logger
             ) { try await service.nodeStatus() }
-            registration = Task { await loop.run() }
+            registration = Task { await loop.runWithRebuildWorker() }
         }
         logger.notice("storage daemon listening", metadata: [
             "address": "\(server.localAddress)", "dir": "\(configuration.directory)", "uuid": "\(uuid)",

@@ -31,6 +31,7 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.table)
+            if let healing = try? await meta.healingStatus() { print(healing.summaryLine) }
         }
     }
 }

@@ -47,7 +47,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
         self.cache = BlockCache(capacity: blockCacheCapacity)
         self.attributeLifetime = attributeLifetime
         self.store = BlockStore(transport: StorageFragmentTransport(pool: pool), clock: VersionClock(),
-                                repairs: repairs ?? LoggingRepairReporter(logger: logger), logger: logger)
+                                repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger)
+        store.membership.setSource { [metaService] inode in try await metaService.fileLayout(of: inode) }
     }
 
     /// Connects to the metadata service at `meta` with the cluster `key` and checks that it

@@ -25,6 +25,7 @@ extension BlockStore {
     }
 
     private func readBlockOnce(layout: FileLayout, index: UInt64) async throws -> StoredBlock {
+        let layout = await membership.current(layout)
         let code = try codecs.code(for: layout.volume)
         let n = Int(layout.volume.n)
         let k = Int(layout.volume.k)

@@ -16,6 +16,8 @@ public final class BlockStore: Sendable {
     let logger: Logger
     /// How long the first k nodes get before the others are asked too.
     let hedgeDelay: Duration
+    /// The newest members of each group (issue 5: open files follow map changes).
+    let membership = GroupMembership()
 
     init(transport: any FragmentTransport, clock: VersionClock, repairs: any RepairReporter, logger: Logger, hedgeDelay: Duration = .seconds(2)) {
         self.transport = transport
@@ -29,6 +31,7 @@ public final class BlockStore: Sendable {
 
     /// Writes block `index` (`bytes` is the whole block) with a version newer than `floor`.
     func writeBlock(layout: FileLayout, index: UInt64, bytes: [UInt8], effectiveLength: Int, after floor: UInt64) async throws {
+        let layout = await membership.current(layout)
         let code = try codecs.code(for: layout.volume)
         let fragments: [[UInt8]]
         do {
@@ -56,7 +59,7 @@ public final class BlockStore: Sendable {
         guard upCount >= required else {
             throw FileSystemError.io("block \(index) of inode \(layout.inode): only \(upCount) of \(indices.count) storage nodes of group \(layout.group.id) are up, \(required) needed")
         }
-        let failures = await withTaskGroup(of: (Int, FileSystemError?).self) { group in
+        var failures = await withTaskGroup(of: (Int, FileSystemError?).self) { group in
             for (position, fragmentIndex) in indices.enumerated() {
                 let member = layout.members[fragmentIndex]
                 let fragment = fragments[position]
@@ -79,6 +82,8 @@ public final class BlockStore: Sendable {
             }
             return failures
         }
+        failures = await retryOnNewMembers(failures, fragments: fragments, indices: indices, layout: layout, index: index,
+                                           version: version, effectiveLength: effectiveLength, code: code)
         let written = indices.count - failures.count
         if !failures.isEmpty {
             let reasons = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")

@@ -1,0 +1,105 @@
+import Foundation
+import RadonClient
+
+/// Totals over a set of healing jobs, as `rebuild --watch`, `scrub` and `status` print them.
+struct HealingTotals {
+    var jobs = 0
+    var finished = 0
+    var failed = 0
+    var running = 0
+    var bytesWritten: UInt64 = 0
+    var bytesRead: UInt64 = 0
+    var blocksChecked: UInt64 = 0
+    var found: UInt64 = 0
+    var fixed: UInt64 = 0
+    var unrecoverable: UInt64 = 0
+    var firstCreated: Timestamp?
+    var lastUpdated: Timestamp?
+
+    init(_ jobs: some Sequence<HealingJob>) {
+        for job in jobs {
+            self.jobs += 1
+            if job.state.isFinished { finished += 1 }
+            if job.state == .failed { failed += 1 }
+            if job.state == .running { running += 1 }
+            bytesWritten += job.bytesWritten
+            bytesRead += job.bytesRead
+            blocksChecked += job.blocksChecked
+            found += job.found
+            fixed += job.fixed
+            unrecoverable += job.unrecoverable
+            firstCreated = min(firstCreated ?? job.createdAt, job.createdAt)
+            lastUpdated = max(lastUpdated ?? job.updatedAt, job.updatedAt)
+        }
+    }
+
+    var fraction: Double { jobs == 0 ? 1 : Double(finished) / Double(jobs) }
+    var isComplete: Bool { finished == jobs }
+
+    /// Seconds from the first job's creation to `now` (or its last update once complete).
+    func elapsed(now: Timestamp) -> Double {
+        guard let firstCreated else { return 0 }
+        let end = isComplete ? (lastUpdated ?? now) : now
+        return max(0.001, Double(end.seconds - firstCreated.seconds) + (Double(end.nanoseconds) - Double(firstCreated.nanoseconds)) / 1e9)
+    }
+
+    /// `[#####-----]  42%  12/28 groups  3.1 MB/s written  ETA 0:12`
+    func progressLine(now: Timestamp, width: Int = 30) -> String {
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let seconds = elapsed(now: now)
+        let rate = Double(bytesWritten) / seconds
+        var line = "[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(finished)/\(jobs) groups  "
+            + "\(Self.megabytes(bytesWritten)) rebuilt, \(Self.megabytes(UInt64(rate)))/s"
+        if !isComplete, finished > 0 {
+            let remaining = seconds / Double(finished) * Double(jobs - finished)
+            line += "  ETA \(Self.clock(remaining))"
+        } else if isComplete {
+            line += "  in \(Self.clock(seconds))"
+        }
+        if found > 0 || unrecoverable > 0 { line += "  found \(found) fixed \(fixed)" + (unrecoverable > 0 ? " unrecoverable \(unrecoverable)" : "") }
+        return line
+    }
+
+    static func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+
+    static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60) : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
+
+extension HealingStatus {
+    /// Jobs that rebuild redundancy (everything but scrubs) of the runs still going on, or of
+    /// the last such run when none is.
+    var repairJobs: [HealingJob] { jobs(where: { $0 != .scrub }) }
+    var scrubJobs: [HealingJob] { jobs(where: { $0 == .scrub }) }
+
+    private func jobs(where kind: (HealingKind) -> Bool) -> [HealingJob] {
+        let relevant = jobs.filter { kind($0.kind) }
+        let activeRuns = Set(relevant.filter { !$0.state.isFinished }.map(\.runID))
+        if !activeRuns.isEmpty {
+            let oldest = activeRuns.min()!
+            return relevant.filter { $0.runID >= oldest }
+        }
+        guard let last = relevant.map(\.runID).max() else { return [] }
+        return relevant.filter { $0.runID == last }
+    }
+
+    /// One line for `radonfs status`.
+    var summaryLine: String {
+        var parts: [String] = []
+        let repair = HealingTotals(repairJobs)
+        if repair.jobs > 0 {
+            parts.append(repair.isComplete ? "rebuild done (\(repair.jobs) groups, \(HealingTotals.megabytes(repair.bytesWritten)))"
+                : "rebuild \(String(format: "%.0f", repair.fraction * 100))% (\(repair.finished)/\(repair.jobs) groups)")
+        }
+        let scrub = HealingTotals(scrubJobs)
+        if scrub.jobs > 0 {
+            parts.append((scrub.isComplete ? "last scrub: " : "scrub \(String(format: "%.0f", scrub.fraction * 100))%: ")
+                + "found \(scrub.found), fixed \(scrub.fixed)")
+        }
+        if pendingRepairs > 0 { parts.append("\(pendingRepairs) block fragments queued for repair") }
+        return "Healing: " + (parts.isEmpty ? "nothing to do" : parts.joined(separator: "; "))
+    }
+}
