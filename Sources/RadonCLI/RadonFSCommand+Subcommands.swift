@@ -15,6 +15,8 @@ extension RadonFSCommand {
         RmCommand.self,
         MkdirCommand.self,
         BenchCommand.self,
+        MountCommand.self,
+        UmountCommand.self,
         RebuildCommand.self, ScrubCommand.self, NodeCommand.self,
     ]
 }
