@@ -64,13 +64,17 @@ final class TestCluster: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        let output = Pipe()
+        // A file, not a pipe: the daemons `up` starts outlive it and must not hold our pipe open.
+        let outputPath = "\(directory).\(UUID().uuidString.prefix(6)).out"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        try? output.close()
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw TestFailure("radonfs \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
         }
