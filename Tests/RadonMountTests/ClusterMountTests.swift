@@ -69,7 +69,7 @@ struct ClusterMountTests {
             try await Shell.check("radonfs mount in the background", """
                 mkdir -p '\(second)'
                 '\(Self.radonfs)' mount --dir '\(directory)' --log-file '\(directory)/mount2.log' '\(second)'
-                grep -q ' \(second) fuse.radonfs ' /proc/self/mountinfo
+                grep -q ' \(second) .* - fuse.radonfs ' /proc/self/mountinfo
                 """)
             do {
                 try await MountChecks.closeToOpen(first: mount, second: second)
@@ -79,7 +79,7 @@ struct ClusterMountTests {
             }
             try await Shell.check("radonfs umount", """
                 '\(Self.radonfs)' umount '\(second)'
-                ! grep -q ' \(second) fuse.radonfs ' /proc/self/mountinfo
+                ! grep -q ' \(second) .* - fuse.radonfs ' /proc/self/mountinfo
                 ! '\(Self.radonfs)' umount '\(second)' 2> err; grep -q 'not a RadonFS mount' err
                 """)
         }
