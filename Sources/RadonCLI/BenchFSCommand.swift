@@ -104,7 +104,6 @@ struct BenchFSCommand: AsyncParsableCommand {
             results.append(await measure(target, rounds: rounds, fileRounds: fileRounds, runner: runner))
             if benchFSInterruption.load(ordering: .relaxed) { break }
         }
-        removeData(of: targets, workDirectory: workDirectory)
 
         var report = BenchFSReport(
             date: ISO8601DateFormatter().string(from: Date()),
@@ -131,6 +130,8 @@ struct BenchFSCommand: AsyncParsableCommand {
         } else {
             print(BenchFSTable.render(report))
         }
+        fflush(nil)  // the table before the slow removal below, even when stdout is a file
+        removeData(of: targets, workDirectory: workDirectory)
         if benchFSInterruption.load(ordering: .relaxed) { throw ExitCode(130) }
         if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
     }

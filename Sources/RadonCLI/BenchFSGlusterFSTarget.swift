@@ -66,6 +66,7 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
         }
         if let daemon = daemonWeStarted {
             await BackgroundProcess.stop([daemon], grace: .seconds(15))
+            BackgroundProcess.reapIfExited(daemon)
             daemonWeStarted = nil
         }
     }

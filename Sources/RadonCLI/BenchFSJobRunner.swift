@@ -251,6 +251,7 @@ struct BenchFSJobRunner {
             result = .failure(error)
         }
         await BackgroundProcess.stop([recorder], grace: .seconds(60))
+        BackgroundProcess.reapIfExited(recorder)
         let report = try? await BenchFSSystem.run("perf", ["report", "--stdio", "-i", data], mustSucceed: false)
         _ = FileManager.default.createFile(atPath: "\(profileDirectory)/\(name).txt", contents: Data((report?.output ?? "").utf8))
         log("  profile: \(profileDirectory)/\(name).txt")

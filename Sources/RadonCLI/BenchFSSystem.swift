@@ -45,6 +45,14 @@ enum BenchFSSystem {
         guard let executable = command.hasPrefix("/") ? command : locate(command) else {
             throw CLIError("\(command) is not installed (not found in PATH)")
         }
+        // A child inherits the signal mask of the thread that spawns it, and the threads that run
+        // Swift's async code block SIGINT and SIGTERM: perf or glusterd started from them could
+        // never be stopped gracefully (perf then leaves an unreadable file). Spawn with none blocked.
+        var nothing = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&nothing)
+        pthread_sigmask(SIG_SETMASK, &nothing, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return try BackgroundProcess.spawn(executable, arguments, logPath: logPath)
     }
 
