@@ -25,7 +25,7 @@ public final class FUSEMount: Sendable {
         self.mountPoint = mountPoint
         self.options = options
         self.logger = logger
-        self.dispatcher = MountDispatcher(fileSystem: fileSystem, options: options, logger: logger)
+        self.dispatcher = MountDispatcher(fileSystem: fileSystem, mountPoint: mountPoint, options: options, logger: logger)
     }
 
     /// Whether the kernel mount is live.
@@ -67,7 +67,6 @@ public final class FUSEMount: Sendable {
         }
         mounted.store(true, ordering: .releasing)
         logger.info("mounted RadonFS at \(mountPoint)")
-        applyReadAhead()
 
         let configuration = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(configuration, options.maximumThreads)
@@ -135,20 +134,5 @@ public final class FUSEMount: Sendable {
         var arguments = ["radonfs", "-o", mountOptions.joined(separator: ",")]
         if options.debug { arguments.append("-d") }
         return arguments
-    }
-
-    /// Widens the kernel's read-ahead for this mount (FUSE starts at 128 KiB), so sequential
-    /// reads arrive as requests of up to 1 MiB the core can serve as whole blocks.
-    private func applyReadAhead() {
-        guard let kilobytes = options.readAheadKilobytes else { return }
-        // The device number comes from the mount table: stat() of the mount point would wait
-        // for this very session, whose loop has not started yet.
-        guard let device = MountTable.entry(at: mountPoint)?.device else { return }
-        let path = "/sys/class/bdi/\(device)/read_ahead_kb"
-        do {
-            try "\(kilobytes)\n".write(toFile: path, atomically: false, encoding: .utf8)
-        } catch {
-            logger.debug("cannot set read-ahead in \(path): \(error)")
-        }
     }
 }

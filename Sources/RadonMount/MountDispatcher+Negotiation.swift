@@ -35,6 +35,31 @@ extension MountDispatcher {
         connection.pointee.max_background = 64
         connection.pointee.congestion_threshold = 48
         connection.pointee.time_gran = 1
+        // The kernel sets the mount's read-ahead from the INIT reply, after this returns.
+        Task { [self] in
+            try? await Task.sleep(for: .milliseconds(200))
+            widenReadAhead()
+        }
         logger.debug("FUSE connection: protocol \(connection.pointee.proto_major).\(connection.pointee.proto_minor), max_write \(connection.pointee.max_write), want 0x\(String(want, radix: 16))")
+    }
+
+    /// Widens the kernel's read-ahead for this mount (FUSE caps it at 128 KiB), so sequential
+    /// reads arrive as requests of up to 1 MiB the core can serve as whole blocks. The device
+    /// number comes from the mount table: stat() of the mount point from here would wait on
+    /// this very session.
+    func widenReadAhead() {
+        guard let kilobytes = options.readAheadKilobytes,
+              let device = MountTable.entry(at: mountPoint)?.device else { return }
+        let path = "/sys/class/bdi/\(device)/read_ahead_kb"
+        let descriptor = Glibc.open(path, O_WRONLY)
+        guard descriptor >= 0 else {
+            logger.debug("cannot open \(path): \(String(cString: strerror(errno)))")
+            return
+        }
+        defer { close(descriptor) }
+        let text = Array("\(kilobytes)\n".utf8)
+        if Glibc.write(descriptor, text, text.count) != text.count {
+            logger.debug("cannot set read-ahead in \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }

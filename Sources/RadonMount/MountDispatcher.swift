@@ -14,14 +14,16 @@ final class MountDispatcher: Sendable {
     let fileSystem: any FileSystemOperations
     let logger: Logger
     let options: MountOptions
+    let mountPoint: String
     let timeouts: CacheTimeouts
     /// The session, as a bit pattern, once it exists: used to tell the kernel to drop caches.
     private let sessionAddress = Atomic<UInt>(0)
     /// Requests whose task has not answered yet; the session is freed only when this is zero.
     private let requestsInFlight = Atomic<Int>(0)
 
-    init(fileSystem: any FileSystemOperations, options: MountOptions, logger: Logger) {
+    init(fileSystem: any FileSystemOperations, mountPoint: String, options: MountOptions, logger: Logger) {
         self.fileSystem = fileSystem
+        self.mountPoint = mountPoint
         self.options = options
         self.logger = logger
         self.timeouts = CacheTimeouts(attributes: options.attributeTimeout, entries: options.entryTimeout)

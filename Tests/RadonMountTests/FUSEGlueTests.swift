@@ -65,6 +65,16 @@ struct FUSEGlueTests {
         try await second.stop()
     }
 
+    @Test("the mount's kernel read-ahead is widened to 1 MiB after INIT")
+    func readAhead() async throws {
+        let mount = try await InProcessMount.start(InMemoryFileSystem())
+        try await Task.sleep(for: .milliseconds(600))
+        let device = MountTable.entry(at: mount.path)?.device ?? "none"
+        let result = try await Shell.run("cat /sys/class/bdi/\(device)/read_ahead_kb")
+        try await mount.stop()
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1024", "read_ahead_kb: \(result.output) \(result.errors)")
+    }
+
     @Test("umount of a busy mount fails clearly; lazy unmount ends the session")
     func unmountBusy() async throws {
         let mount = try await InProcessMount.start(InMemoryFileSystem())
