@@ -53,6 +53,7 @@ struct GroupHealer: Sendable {
     mutating func run(report: (HealingJob, Bool) async throws -> UInt64?) async throws -> HealingJob {
         var files: [UInt64: UInt64] = [:]
         var listed = 0
+        var reachable = Set<Int>()
         for position in 0..<n {
             guard let endpoint = member(position) else { continue }
             do {
@@ -60,9 +61,18 @@ struct GroupHealer: Sendable {
                     files[file.inode] = max(files[file.inode] ?? 0, file.blockCount)
                 }
                 listed += 1
+                reachable.insert(position)
             } catch {
                 logger.warning("cannot list a member", metadata: ["group": "\(group.id)", "node": "\(endpoint.id)", "error": "\(error)"])
             }
+        }
+        // A target that cannot be reached cannot be healed: fail, so what was recorded for it
+        // stays queued and the job is tried again once the node is back.
+        if let missing = targets.sorted().first(where: { !reachable.contains($0) }) {
+            job.state = .failed
+            job.message = "target position \(missing) (node \(group.members[missing])) is unreachable"
+            _ = try await report(job, true)
+            return job
         }
         guard listed >= k else {
             job.state = .failed

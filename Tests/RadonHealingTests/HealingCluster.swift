@@ -39,7 +39,7 @@ final class HealingCluster: Sendable {
         self.environment = environment
     }
 
-    /// Starts a cluster (down after 1 s of silence, lost after `lostAfter`), runs `body`, and
+    /// Starts a cluster (down after 5 s of silence (heartbeats come every 2 s), lost after `lostAfter`), runs `body`, and
     /// always kills every process and removes the directory.
     static func with(
         nodes: Int, lostAfter: Double = 600, _ body: (HealingCluster) async throws -> Void
@@ -47,7 +47,7 @@ final class HealingCluster: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("radonfs-heal-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let cluster = HealingCluster(directory: directory, environment: [
-            "RADONFS_DOWN_AFTER": "1.5", "RADONFS_LOST_AFTER": "\(lostAfter)",
+            "RADONFS_DOWN_AFTER": "5", "RADONFS_LOST_AFTER": "\(lostAfter)",
         ])
         defer {
             cluster.killEverything()
@@ -65,13 +65,17 @@ final class HealingCluster: Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
+        // A file, not a pipe: the daemons `up` starts outlive it and must not hold our pipe open.
+        let outputPath = "\(directory).\(UUID().uuidString.prefix(6)).out"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        try? output.close()
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 || allowFailure else {
             throw HealingTestFailure("radonfs \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
         }
@@ -127,14 +131,15 @@ final class HealingCluster: Sendable {
         throw HealingTestFailure("timed out waiting for \(what)")
     }
 
-    /// Waits until there is at least one non-scrub healing job and all of them are finished.
+    /// Waits until there is at least one non-scrub healing job, all of them are finished, and the
+    /// repair queue is empty.
     func waitForRebuild(timeout: Duration = .seconds(240)) async throws -> [HealingJob] {
         var finished: [HealingJob] = []
         try await wait("the rebuild to finish", timeout: timeout) { meta in
             let status = try await meta.healingStatus()
             let jobs = status.jobs.filter { $0.kind != .scrub }
             finished = jobs
-            return !jobs.isEmpty && jobs.allSatisfy(\.state.isFinished)
+            return !jobs.isEmpty && jobs.allSatisfy(\.state.isFinished) && status.pendingRepairs == 0
         }
         return finished
     }
