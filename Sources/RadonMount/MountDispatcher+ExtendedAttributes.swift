@@ -6,14 +6,54 @@ import RadonClient
 /// the length only; a buffer too small is ERANGE.
 extension MountDispatcher {
     func getExtendedAttribute(_ request: FUSERequest, inode: UInt64, name: String, size: Int) {
+        let isCapability = name == Self.capabilityAttribute
+        if isCapability, capabilityKnownAbsent(inode) {
+            request.replyError(ENODATA)
+            return
+        }
         serve(request, "getxattr") { [self] in
-            let value = try await fileSystem.extendedAttribute(of: inode, name: name)
+            let value: [UInt8]
+            do {
+                value = try await fileSystem.extendedAttribute(of: inode, name: name)
+            } catch let error as FileSystemError where isCapability && error.errno == ENODATA {
+                rememberCapabilityAbsent(inode)
+                throw error
+            }
             replySized(request, value, size: size)
         }
     }
 
+    /// The kernel asks for this attribute before every write (to drop file capabilities), one
+    /// metadata round trip per write; its absence is cached for the attribute timeout, as
+    /// attributes are, and forgotten when this mount sets or removes it.
+    static let capabilityAttribute = "security.capability"
+
+    private func capabilityKnownAbsent(_ inode: UInt64) -> Bool {
+        let now = ContinuousClock.now
+        return capabilityAbsence.withLock { absent in
+            guard let expiry = absent[inode] else { return false }
+            if expiry > now { return true }
+            absent[inode] = nil
+            return false
+        }
+    }
+
+    private func rememberCapabilityAbsent(_ inode: UInt64) {
+        let expiry = ContinuousClock.now + .milliseconds(Int64(options.attributeTimeout * 1000))
+        capabilityAbsence.withLock { absent in
+            if absent.count > 100_000 { absent.removeAll() }
+            absent[inode] = expiry
+        }
+    }
+
+    private func forgetCapabilityAbsence(_ inode: UInt64, name: String) {
+        guard name == Self.capabilityAttribute else { return }
+        _ = capabilityAbsence.withLock { $0.removeValue(forKey: inode) }
+    }
+
     func setExtendedAttribute(_ request: FUSERequest, inode: UInt64, name: String, value: [UInt8], flags: Int32) {
         let context = request.context
+        forgetCapabilityAbsence(inode, name: name)
         serve(request, "setxattr") { [self] in
             try await fileSystem.setExtendedAttribute(of: inode, name: name, value: value, flags: flags, context: context)
             request.replyOK()
@@ -34,6 +74,7 @@ extension MountDispatcher {
 
     func removeExtendedAttribute(_ request: FUSERequest, inode: UInt64, name: String) {
         let context = request.context
+        forgetCapabilityAbsence(inode, name: name)
         serve(request, "removexattr") { [self] in
             try await fileSystem.removeExtendedAttribute(of: inode, name: name, context: context)
             request.replyOK()

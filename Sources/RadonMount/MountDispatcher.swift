@@ -18,6 +18,8 @@ final class MountDispatcher: Sendable {
     let timeouts: CacheTimeouts
     /// The session, as a bit pattern, once it exists: used to tell the kernel to drop caches.
     private let sessionAddress = Atomic<UInt>(0)
+    /// Inodes known to have no `security.capability`, until when (see getxattr).
+    let capabilityAbsence = Mutex<[UInt64: ContinuousClock.Instant]>([:])
     /// Requests whose task has not answered yet; the session is freed only when this is zero.
     private let requestsInFlight = Atomic<Int>(0)
 
