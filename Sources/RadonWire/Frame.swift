@@ -26,6 +26,10 @@ public struct Frame: Sendable {
     /// The largest payload a frame may carry: room for a write of a few MiB of fragments and
     /// their slot headers. A longer frame closes the connection before its bytes are buffered.
     public static let maximumPayloadLength = 17 * 1024 * 1024
+
+    /// Socket reads grow up to 1 MiB (NIO's default stops at 64 KiB), so a multi-MiB fragment
+    /// frame arrives in a few reads rather than dozens.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: 1024 * 1024)
 }
 
 /// Frame opcodes of the connection itself (0x00-0x0F). Storage uses 0x10-0x3F, metadata 0x40-0x9F.

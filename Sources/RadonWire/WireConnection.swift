@@ -36,6 +36,7 @@ public final class WireConnection: Sendable {
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(TimeAmount(timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.recvAllocator, value: Frame.receiveAllocator)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
