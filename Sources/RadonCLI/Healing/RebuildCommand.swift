@@ -48,7 +48,8 @@ struct RebuildCommand: AsyncParsableCommand {
             let status = try await meta.healingStatus()
             let totals = HealingTotals(select(status))
             let line = totals.progressLine(now: status.now)
-            FileHandle.standardOutput.write(Data((interactive ? "\r\(line)" : "\(line)\n").utf8))
+            // A terminal gets one line redrawn in place; a pipe or file gets plain lines.
+            if interactive { FileHandle.standardOutput.write(Data("\r\(line)".utf8)) } else { print(line) }
             if totals.isComplete {
                 if interactive { FileHandle.standardOutput.write(Data("\n".utf8)) }
                 if totals.failed > 0 {
