@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire"]),
         .testTarget(name: "RadonClusterTests", dependencies: ["RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadonHealingTests", dependencies: ["RadonClient", "RadonWire", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadonHealingTests", dependencies: ["RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

@@ -1,0 +1,72 @@
+import Foundation
+@testable import RadonMeta
+import RadonWire
+import Testing
+
+/// The coordinator over a real SQLite store, without daemons: remap on failure, job hand-over
+/// after a silent worker (resuming at its cursor), and a stale worker told to stop.
+struct HealingCoordinatorTests {
+    static func store(nodes: Int) async throws -> (SQLiteMetadataStore, String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
+        let store = try SQLiteMetadataStore(path: path)
+        for index in 0..<nodes {
+            _ = try await store.registerNode(RegisterNodeRequest(
+                uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 7000 + index), hostID: "host-\(index)",
+                dataDirectory: "/tmp/none", pid: 0, capacity: 1 << 40, free: 1 << 40))
+        }
+        _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 65536, groupCount: 8))
+        return (store, path)
+    }
+
+    @Test("a down node's positions go to spares, and a silent worker's job resumes elsewhere at its cursor")
+    func remapAndHandOver() async throws {
+        let (store, path) = try await Self.store(nodes: 7)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let coordinator = try HealingCoordinator(store: store, logger: .init(label: "test"), settings: HealingSettings(leaseSeconds: 0.05))
+        let before = try await store.groupMap(volumeID: 0)
+        let failed = try #require(before.groups.first?.members.first)
+        let affected = before.groups.filter { $0.members.contains(failed) }.count
+
+        await coordinator.nodeChanged(NodeStateTransition(nodeID: failed, from: .up, to: .down, at: Timestamp(seconds: 0, nanoseconds: 0)))
+        let after = try await store.groupMap(volumeID: 0)
+        #expect(after.groups.allSatisfy { !$0.members.contains(failed) })
+        #expect(after.epoch > before.epoch)
+        #expect(after.groups.allSatisfy { Set($0.members).count == 6 })
+        let queued = try await coordinator.status(runID: 0).jobs
+        #expect(queued.count == affected && queued.allSatisfy { $0.kind == .rebuild && $0.targets.count == 1 })
+
+        // Worker A takes a job and reports part of it; then goes silent past the lease.
+        let workers = after.nodes.map(\.id).filter { $0 != failed }
+        var job = try #require(try await coordinator.claim(for: workers[0]))
+        job.cursorInode = 42
+        job.filesDone = 3
+        #expect(try await coordinator.saveProgress(HealingProgressRequest(nodeID: workers[0], job: job, finished: false)).keepGoing)
+        try await Task.sleep(for: .milliseconds(200))
+        var resumed: HealingJob?
+        for worker in workers.dropFirst() {
+            // Take every other queued job until the silent worker's one comes up.
+            while let next = try await coordinator.claim(for: worker) {
+                if next.id == job.id { resumed = next; break }
+                _ = try await coordinator.saveProgress(HealingProgressRequest(nodeID: worker, job: next.finishing(.done, ""), finished: true))
+            }
+            if resumed != nil { break }
+        }
+        let taken = try #require(resumed)
+        #expect(taken.cursorInode == 42 && taken.filesDone == 3)
+        #expect(taken.workerNodeID != workers[0])
+        // The old worker, if it wakes up, is told to stop.
+        #expect(try await coordinator.saveProgress(HealingProgressRequest(nodeID: workers[0], job: job, finished: false)).keepGoing == false)
+    }
+
+    @Test("node remove fails without change when some group has no spare")
+    func removeWithoutSpare() async throws {
+        let (store, path) = try await Self.store(nodes: 6)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let coordinator = try HealingCoordinator(store: store, logger: .init(label: "test"))
+        let before = try await store.groupMap(volumeID: 0)
+        await #expect(throws: WireError.self) {
+            _ = try await coordinator.nodeCommand(NodeCommandRequest(action: .remove, nodeID: before.groups[0].members[0]))
+        }
+        #expect(try await store.groupMap(volumeID: 0).groups == before.groups)
+    }
+}
