@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Release builds of the codec kernels need AVX2; every x86-64 server we target has it, and the
-/// codecs check at run time before taking the wide path.
+/// Release builds of the codec kernels need AVX2 (x86-64-v3, every x86-64 server we target);
+/// there is no run-time check, so a release binary does not start on older CPUs. Debug builds
+/// run on any x86-64.
 let package = Package(
     name: "RadonFS",
     platforms: [.macOS(.v15)],
