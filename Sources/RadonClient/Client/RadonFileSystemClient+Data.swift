@@ -4,6 +4,11 @@ extension RadonFileSystemClient {
         if let newSize = changes.size {
             try await resize(inode, to: newSize, context: context)
         }
+        if changes.modificationTime != nil {
+            // An explicit mtime must outlive writes still buffered: publish them (which stamps
+            // mtime = now) before the set, so close has nothing left to stamp over it.
+            try await openFile(inode)?.flush()
+        }
         var remaining = changes
         remaining.size = nil
         let attributes: InodeAttributes
@@ -21,7 +26,15 @@ extension RadonFileSystemClient {
     func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext) async throws {
         let open = openFile(inode)
         try await open?.flush()
-        let layout = try await service { try await meta().fileLayout(of: inode) }
+        var layout = try await service { try await meta().fileLayout(of: inode) }
+        if layout.isInline, newSize > UInt64(layout.volume.inlineThreshold) {
+            // The service cannot hold the bytes past its threshold and only we write fragments:
+            // move them to block 0 (as a growing write does), durably, then set the size.
+            let file: OpenFile
+            if let open { file = open } else { file = try await makeOpenFile(layout: layout) }
+            try await file.moveOutOfInodeDurably()
+            layout = try await service { try await meta().fileLayout(of: inode) }
+        }
         guard layout.size != newSize || open != nil else { return }
         if !layout.isInline {
             let geometry = BlockGeometry(blockSize: Int(layout.volume.blockSize))
@@ -77,13 +90,18 @@ extension RadonFileSystemClient {
         return handle
     }
 
+    /// A new `OpenFile` on `layout` holding its inline bytes, not yet shared with any handle.
+    func makeOpenFile(layout: FileLayout) async throws -> OpenFile {
+        let inline = layout.isInline ? try await service { try await metaService.readInline(layout.inode) } : nil
+        return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, metadata: metaService, logger: logger)
+    }
+
     /// A new handle on the shared `OpenFile` of `inode` (made on first open).
     func openHandle(_ inode: UInt64, flags: OpenFlags) async throws -> FileHandle {
         var file = openFile(inode)
         if file == nil {
             let layout = try await service { try await meta().fileLayout(of: inode) }
-            let inline = layout.isInline ? try await service { try await metaService.readInline(inode) } : nil
-            let fresh = OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, metadata: metaService, logger: logger)
+            let fresh = try await makeOpenFile(layout: layout)
             // Another open may have raced this one: keep whichever got in first.
             file = state.withLock { state in
                 if let existing = state.openFiles[inode] { return existing }

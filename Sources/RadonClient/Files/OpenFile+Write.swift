@@ -58,6 +58,16 @@ extension OpenFile {
         isModified = true
     }
 
+    /// Moves the file's bytes out of the inode into durable blocks (block 0 on) and drops the
+    /// service's inline copy: growing an inline file past the threshold by truncation needs
+    /// this first, since only the client writes fragments. Does nothing for a block file.
+    func moveOutOfInodeDurably() async throws {
+        try await flush()
+        guard isInline else { return }
+        moveOutOfInode()
+        try await flush()
+    }
+
     /// Encodes and sends dirty block `index` in the background (after a read-modify-write when
     /// only part of it was written), keeping at most a few blocks in flight.
     func send(_ index: UInt64) async throws {
