@@ -234,8 +234,9 @@ struct BenchFSJobRunner {
 
     // MARK: profiling
 
-    /// Runs `work` while `perf record -g` samples `process`, then writes `perf report --stdio`
-    /// beside the raw data.
+    /// Runs `work` while `perf record -g` samples `process`, then writes a flat
+    /// `perf report --stdio --no-children` (symbols by self time) beside the raw data; the call
+    /// graphs stay in the .perf.data file.
     private func profiling<T>(_ process: pid_t?, as name: String?, _ work: () async throws -> T) async throws -> T {
         guard let process, let name, let profileDirectory = settings.profileDirectory else { return try await work() }
         try FileManager.default.createDirectory(atPath: profileDirectory, withIntermediateDirectories: true)
@@ -252,7 +253,7 @@ struct BenchFSJobRunner {
         }
         await BackgroundProcess.stop([recorder], grace: .seconds(60))
         BackgroundProcess.reapIfExited(recorder)
-        let report = try? await BenchFSSystem.run("perf", ["report", "--stdio", "-i", data], mustSucceed: false)
+        let report = try? await BenchFSSystem.run("perf", ["report", "--stdio", "--no-children", "-g", "none", "--percent-limit", "0.5", "-i", data], mustSucceed: false)
         _ = FileManager.default.createFile(atPath: "\(profileDirectory)/\(name).txt", contents: Data((report?.output ?? "").utf8))
         log("  profile: \(profileDirectory)/\(name).txt")
         return try result.get()

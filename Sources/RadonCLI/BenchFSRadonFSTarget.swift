@@ -33,20 +33,19 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let arguments = ["up", "--dir", directory, "--nodes", "\(fragments)", "--layout", layout, "--mount", mountPoint]
             + extraArguments
-        // `up` may return once everything runs in the background, or stay in the foreground;
-        // either way the cluster is ready when the mount point is mounted.
+        // `up` returns once the cluster serves and the mount is recorded in cluster.json (the
+        // mount pid is read from there for --profile), so wait for it to exit, then the mount.
         let launcher = try BenchFSSystem.start(BackgroundProcess.currentExecutable(), arguments, logPath: launcherLog)
         self.launcher = launcher
         clusterStarted = true
-        var launcherStatus: Int32 = 0
+        var launcherStatus: Int32 = -1
         _ = await BenchFSSystem.waitUntil(timeout: .seconds(120)) {
             if waitpid(launcher, &launcherStatus, WNOHANG) == launcher {
                 self.launcher = nil
             }
-            let failed = self.launcher == nil && launcherStatus != 0
-            return LocalClusterLauncher.isMounted(mountPoint) || failed
+            return self.launcher == nil
         }
-        guard LocalClusterLauncher.isMounted(mountPoint) else {
+        guard self.launcher == nil, launcherStatus == 0, LocalClusterLauncher.isMounted(mountPoint) else {
             throw CLIError("`radonfs \(arguments.joined(separator: " "))` did not mount \(mountPoint):\n"
                 + BackgroundProcess.lastLines(of: launcherLog))
         }

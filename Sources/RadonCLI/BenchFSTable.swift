@@ -129,7 +129,8 @@ enum BenchFSTable {
     }
 
     private static func ratioText(_ value: Double?) -> String {
-        value.map { String(format: "%.2fx", $0) } ?? "-"
+        guard let value else { return "-" }
+        return String(format: value >= 0.1 ? "%.2fx" : "%.4fx", value)
     }
 
     private static func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
