@@ -28,6 +28,9 @@ enum Shell {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", "set -euo pipefail\n" + script]
         process.environment = ProcessInfo.processInfo.environment.merging(["TZ": "UTC", "LC_ALL": "C"]) { $1 }.merging(environment) { $1 }
+        // Scripts start in the scratch folder, so their stray files (2> err, fio's verify state)
+        // never land in the checkout.
+        process.currentDirectoryURL = scratch
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = errors
