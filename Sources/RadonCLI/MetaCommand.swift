@@ -107,9 +107,9 @@ struct MetaCommand: AsyncParsableCommand {
 
         var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service), HealingMaintenanceService(coordinator: healer)]
         if let metricsPort {
-            services.append(try await MetaMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
+            services.append(try await DaemonMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
         }
-        if let portFile { try Self.writeAtomically(server.localAddress.description, to: portFile) }
+        if let portFile { try DaemonRuntime.writeAtomically(server.localAddress.description, to: portFile) }
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
@@ -118,13 +118,6 @@ struct MetaCommand: AsyncParsableCommand {
         ))
         try await group.run()
         logger.notice("metadata service stopped")
-    }
-
-    /// Writes via a temporary file and rename, so a reader never sees half a port file.
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp"
-        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-        guard rename(temporary, path) == 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 }
 
