@@ -45,8 +45,12 @@ import RadonWire
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        let portText = try await waitFor { try? String(contentsOfFile: "\(directory)/storage.port", encoding: .utf8) }
-        let address = try #require(portText.flatMap { WireAddress($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        // A daemon starting while the rest of the suite loads both cores can take a while.
+        let portText = try await waitFor(.seconds(90)) { try? String(contentsOfFile: "\(directory)/storage.port", encoding: .utf8) }
+        let address = try #require(
+            portText.flatMap { WireAddress($0.trimmingCharacters(in: .whitespacesAndNewlines)) },
+            "no port file; the daemon's log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")"
+        )
         let connection = try await WireConnection.connect(to: address, key: key)
         let client = StorageClient(connection: connection)
         let bytes = fragmentBytes(block: 0, version: 1, count: 4000)
