@@ -67,3 +67,58 @@ struct InlineFileTests {
         }
     }
 }
+
+/// Two handles on one file in one client, as two processes on one mount: a reader racing a
+/// writer that appends frames straddling blocks (a sqlite WAL), and flushing as its close would,
+/// must not make any write or the size get lost.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct ConcurrentHandleTests {
+    static let frameSize = 4120
+    static let frameCount = 300
+
+    static func frame(_ index: Int) -> [UInt8] {
+        [UInt8](repeating: UInt8(index % 251 + 1), count: frameSize)
+    }
+
+    @Test func appendsRacingReadsOnAnotherHandleAllReachTheCluster() async throws {
+        try await TestCluster.with(blockSize: 16 << 10) { cluster in
+            let client = try await cluster.client()
+            for round in 0..<4 {
+                let (attributes, writer) = try await client.create(
+                    parent: 1, name: "wal-\(round)", permissions: 0o644, flags: OpenFlags(read: true, write: true), exclusive: false, context: .root)
+                let reader = try await client.open(attributes.inode, flags: OpenFlags(read: true, write: false), context: .root)
+                let readerTask = Task {
+                    var reads = 0
+                    while !Task.isCancelled {
+                        let size = try await client.attributes(of: attributes.inode).size
+                        _ = try await client.read(reader, offset: 0, count: Int(size) + 1)
+                        // A reading process's close flushes the shared file too.
+                        try await client.flush(reader)
+                        reads += 1
+                        await Task.yield()
+                    }
+                    return reads
+                }
+                for index in 0..<Self.frameCount {
+                    _ = try await client.write(writer, offset: UInt64(index * Self.frameSize), bytes: Self.frame(index))
+                    if index % 7 == 0 { try await client.flush(writer) }
+                }
+                readerTask.cancel()
+                _ = try? await readerTask.value
+                try await client.release(reader)
+                try await client.release(writer)
+
+                let fresh = try await cluster.client()
+                let stored = try await fresh.readFile(attributes.inode)
+                await fresh.close()
+                #expect(stored.count == Self.frameCount * Self.frameSize, "round \(round)")
+                let wrong = (0..<Self.frameCount).filter { index in
+                    stored.count >= (index + 1) * Self.frameSize
+                        && stored[index * Self.frameSize..<(index + 1) * Self.frameSize].elementsEqual(Self.frame(index)) == false
+                }
+                #expect(wrong.isEmpty, "round \(round): frames \(wrong.prefix(10)) lost their bytes")
+            }
+            await client.close()
+        }
+    }
+}

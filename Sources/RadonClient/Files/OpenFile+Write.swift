@@ -7,6 +7,7 @@ extension OpenFile {
         let offset = appending ? size : requestedOffset
         let end = offset + UInt64(bytes.count)
         isModified = true
+        writeCount &+= 1
         if isInline {
             if end <= UInt64(inlineThreshold) {
                 if inlineBytes.count < Int(end) {
@@ -125,19 +126,25 @@ extension OpenFile {
 
     /// Makes every buffered write durable and publishes size and mtime: close-to-open
     /// consistency rests on this.
+    ///
+    /// Another handle may write while it waits (one process closing while another writes):
+    /// it publishes the size it made durable, and stays modified if a write came meanwhile.
     func flush() async throws {
+        let writesBefore = writeCount
         if isInline {
             guard isModified else { return }
-            if let attributes = try await metadata.writeInline(inode, bytes: inlineBytes) {
+            let bytes = inlineBytes
+            if let attributes = try await metadata.writeInline(inode, bytes: bytes) {
                 knownGeneration = attributes.generation
-                storedSize = UInt64(inlineBytes.count)
+                storedSize = UInt64(bytes.count)
                 serviceThinksInline = true
-                isModified = false
+                if writeCount == writesBefore { isModified = false }
                 return
             }
             // The service would not keep it inline (its threshold is lower): use blocks.
-            moveOutOfInode()
+            if isInline { moveOutOfInode() }
         }
+        let durableSize = size
         for index in dirtyBlocks.keys.sorted() {
             try await send(index)
         }
@@ -150,8 +157,8 @@ extension OpenFile {
             try await metadata.clearInline(inode)
             serviceThinksInline = false
         }
-        knownGeneration = try await metadata.updateSizeAfterWrite(inode, size: size).generation
-        storedSize = size
-        isModified = false
+        knownGeneration = try await metadata.updateSizeAfterWrite(inode, size: durableSize).generation
+        storedSize = max(storedSize, durableSize)
+        if writeCount == writesBefore { isModified = false }
     }
 }

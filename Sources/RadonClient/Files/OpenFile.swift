@@ -27,6 +27,8 @@ actor OpenFile {
     var serviceThinksInline: Bool
     /// Something changed since the last flush (data or size).
     var isModified = false
+    /// Writes taken so far, so a flush can tell a write came while it waited.
+    var writeCount: UInt64 = 0
 
     var dirtyBlocks: [UInt64: DirtyBlock] = [:]
     /// Blocks being written: their bytes (for reads meanwhile) and the task sending them.
