@@ -109,7 +109,7 @@ struct MetaCommand: AsyncParsableCommand {
         if let metricsPort {
             services.append(try await DaemonMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
         }
-        if let portFile { try DaemonRuntime.writeAtomically(server.localAddress.description, to: portFile) }
+        if let portFile { services.append(PortFileService(path: portFile, address: server.localAddress.description)) }
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

@@ -76,10 +76,8 @@ struct StorageCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError("cannot start the storage daemon on \(dir): \(error)")
             }
-            if let portFile {
-                try DaemonRuntime.writeAtomically(daemon.address.description, to: portFile)
-            }
-            return [StorageDaemonService(daemon: daemon, logger: logger)]
+            let portFileServices: [any Service] = portFile.map { [PortFileService(path: $0, address: daemon.address.description)] } ?? []
+            return [StorageDaemonService(daemon: daemon, logger: logger)] + portFileServices
         }
     }
 }
