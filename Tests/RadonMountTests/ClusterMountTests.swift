@@ -58,6 +58,12 @@ struct ClusterMountTests {
         try await withCluster { _, mount, _ in
             try await MountChecks.gitWorkflow(mount: mount)
             try await MountChecks.sqliteUnderLoad(mount: mount)
+            // Known failure on the real cluster (passes over the in-memory file system): every
+            // open drops the file's page cache (close-to-open), and the -shm file that WAL
+            // readers and writers share through mmap loses its state: "database is locked".
+            await withKnownIssue("sqlite WAL's mmap'd -shm file does not survive the mount's cache drop on open", isIntermittent: true) {
+                try await MountChecks.sqliteWALWithConcurrentReader(mount: mount)
+            }
             try await MountChecks.fioVerify(mount: mount)
         }
     }

@@ -45,6 +45,7 @@ struct FUSEGlueTests {
         try await withMount { mount, _ in
             try await MountChecks.gitWorkflow(mount: mount)
             try await MountChecks.sqliteUnderLoad(mount: mount)
+            try await MountChecks.sqliteWALWithConcurrentReader(mount: mount)
             try await MountChecks.fioVerify(mount: mount)
         }
     }

@@ -95,7 +95,15 @@ enum MountChecks {
                 echo "DELETE FROM t WHERE n % 13 = $((round % 13)) AND n < $round * 500;"
                 echo 'COMMIT;'; } | sqlite3 "$db"
             done
-            # WAL mode too, with a concurrent reader.
+            test "$(sqlite3 "$db" 'PRAGMA integrity_check;')" = ok
+            """)
+    }
+
+    /// WAL mode with a concurrent reader: several processes share the database's -shm file
+    /// through mmap. Runs after `sqliteUnderLoad`, on its database.
+    static func sqliteWALWithConcurrentReader(mount: String) async throws {
+        try await Shell.check("sqlite3 WAL mode with a concurrent reader and integrity_check", """
+            db='\(mount)/load.db'
             sqlite3 "$db" 'PRAGMA journal_mode=WAL;' > /dev/null
             for round in $(seq 1 10); do
               sqlite3 "$db" "INSERT INTO t(v, n) SELECT v, n + 100000 FROM t WHERE n % 10 = $round % 10;" &
