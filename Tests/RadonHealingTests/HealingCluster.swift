@@ -11,7 +11,7 @@ import Glibc
 /// A real local cluster for one healing test: `radonfs up --no-mount` in a fresh /tmp
 /// directory with short liveness timings (through the environment the metadata service
 /// reads), torn down and removed afterwards whatever happens.
-final class HealingCluster: Sendable {
+final class HealingCluster: HealingHarness, Sendable {
     struct State: Decodable {
         struct Daemon: Decodable {
             var pid: Int32
@@ -117,6 +117,26 @@ final class HealingCluster: Sendable {
         return try #require(nodes.first { $0.dataDirectory == dataPath || dataPath.hasSuffix($0.dataDirectory) || $0.dataDirectory.hasSuffix(dataPath) }).id
     }
 
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].dropFirst().first
+        return state != "Z" && state != "X"
+    }
+
+    func killEverything() {
+        guard let state = try? state() else { return }
+        for pid in state.storage.map(\.pid) + [state.meta.pid] where pid > 0 { kill(pid, SIGKILL) }
+    }
+}
+
+
+/// What the healing waits need of a test cluster: a client of its metadata service.
+protocol HealingHarness: Sendable {
+    func meta() async throws -> (MetaClient, WireConnectionPool)
+}
+
+extension HealingHarness {
     /// Waits until `condition` holds on the metadata service's view, or fails after `timeout`.
     func wait(
         _ what: String, timeout: Duration = .seconds(120), _ condition: (MetaClient) async throws -> Bool
@@ -144,17 +164,6 @@ final class HealingCluster: Sendable {
         return finished
     }
 
-    static func isRunning(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].dropFirst().first
-        return state != "Z" && state != "X"
-    }
-
-    func killEverything() {
-        guard let state = try? state() else { return }
-        for pid in state.storage.map(\.pid) + [state.meta.pid] where pid > 0 { kill(pid, SIGKILL) }
-    }
 }
 
 struct HealingTestFailure: Error, CustomStringConvertible {

@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import RadonClient
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A network namespace joined to the host's by a veth pair: a process started in it with
+/// `ip netns exec` reaches the host only over that link, so bringing the link down cuts it off
+/// (packets vanish, nothing is refused) without killing it.
+final class NetworkNamespace: Sendable {
+    let name: String
+    let hostInterface: String
+    let namespaceInterface: String
+    /// The host side's address (the namespace reaches host services there).
+    let hostAddress: String
+    /// The namespace side's address (host clients reach the process there).
+    let namespaceAddress: String
+
+    /// Makes the namespace and its link; throws with `ip`'s exact error when this machine
+    /// cannot (no root, no netns support).
+    init() throws {
+        let tag = String(format: "%05d%03d", getpid() % 100_000, Int.random(in: 0..<1000))
+        let subnet = Int.random(in: 1...250)
+        name = "radonfs-test-\(tag)"
+        hostInterface = "rfh\(tag)"
+        namespaceInterface = "rfn\(tag)"
+        hostAddress = "10.213.\(subnet).1"
+        namespaceAddress = "10.213.\(subnet).2"
+        do {
+            try Self.ip(["netns", "add", name])
+            try Self.ip(["link", "add", hostInterface, "type", "veth", "peer", "name", namespaceInterface])
+            try Self.ip(["link", "set", namespaceInterface, "netns", name])
+            try Self.ip(["addr", "add", "\(hostAddress)/24", "dev", hostInterface])
+            try Self.ip(["link", "set", hostInterface, "up"])
+            try Self.ip(["-n", name, "addr", "add", "\(namespaceAddress)/24", "dev", namespaceInterface])
+            try Self.ip(["-n", name, "link", "set", namespaceInterface, "up"])
+            try Self.ip(["-n", name, "link", "set", "lo", "up"])
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// Brings the namespace's end of the link down (`up: false`) or up again.
+    func setLink(up: Bool) throws {
+        try Self.ip(["-n", name, "link", "set", namespaceInterface, up ? "up" : "down"])
+    }
+
+    /// Deletes the namespace and the link (deleting one end of a veth deletes both). Safe to
+    /// call twice.
+    func remove() {
+        _ = try? Self.ip(["link", "del", hostInterface])
+        _ = try? Self.ip(["netns", "del", name])
+    }
+
+    /// The command line that runs `arguments` inside the namespace.
+    func command(_ arguments: [String]) -> [String] {
+        ["/usr/sbin/ip", "netns", "exec", name] + arguments
+    }
+
+    @discardableResult
+    static func ip(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw HealingTestFailure("ip \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        }
+        return output
+    }
+}
+
+/// A cluster of one metadata service and storage daemons started one by one (not by `radonfs
+/// up`, which puts everything on 127.0.0.1): the metadata service listens on every address so
+/// a daemon in a network namespace reaches it over the veth link, and the last storage daemon
+/// runs inside that namespace.
+final class NetworkNamespaceCluster: HealingHarness, Sendable {
+    let directory: String
+    let namespace: NetworkNamespace
+    let keyFile: String
+    let metaPort: Int
+    let metaPid: Int32
+    /// Storage daemons in start order; the last one runs in the namespace.
+    let storagePids: [Int32]
+    let storageDirectories: [String]
+
+    static let environment = ["RADONFS_DOWN_AFTER": "5", "RADONFS_LOST_AFTER": "600"]
+
+    private init(directory: String, namespace: NetworkNamespace, keyFile: String, metaPort: Int, metaPid: Int32,
+                 storagePids: [Int32], storageDirectories: [String]) {
+        self.directory = directory
+        self.namespace = namespace
+        self.keyFile = keyFile
+        self.metaPort = metaPort
+        self.metaPid = metaPid
+        self.storagePids = storagePids
+        self.storageDirectories = storageDirectories
+    }
+
+    var namespacedPid: Int32 { storagePids.last! }
+
+    /// Starts `hostNodes` storage daemons on loopback and one in a fresh network namespace (4+2,
+    /// 64 KiB blocks), runs `body`, and always kills every process, deletes the namespace and
+    /// removes the directory.
+    static func with(hostNodes: Int, _ body: (NetworkNamespaceCluster) async throws -> Void) async throws {
+        let namespace = try NetworkNamespace()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("radonfs-netns-\(UUID().uuidString.prefix(8))").path
+        var pids: [Int32] = []
+        defer {
+            for pid in pids { kill(pid, SIGKILL) }
+            for pid in pids { for _ in 0..<300 where HealingCluster.isRunning(pid) { usleep(10_000) } }
+            namespace.remove()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        try FileManager.default.createDirectory(atPath: "\(directory)/logs", withIntermediateDirectories: true)
+        let keyFile = "\(directory)/cluster.key"
+        try ClusterKey.generate().write(to: keyFile)
+
+        let metaPid = try spawn([HealingCluster.binary, "meta", "--db", "\(directory)/meta/meta.db", "--listen", "0.0.0.0:0",
+                                 "--key-file", keyFile, "--port-file", "\(directory)/meta.port"], log: "\(directory)/logs/meta.log")
+        pids.append(metaPid)
+        let metaPort = try await waitForPort("\(directory)/meta.port", pid: metaPid)
+
+        var storagePids: [Int32] = []
+        var storageDirectories: [String] = []
+        for index in 0...hostNodes {
+            let data = "\(directory)/storage/node-\(index)"
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            let inNamespace = index == hostNodes
+            var arguments = [HealingCluster.binary, "storage", "--dir", data, "--key-file", keyFile, "--host-id", "node-\(index)",
+                             "--port-file", "\(data).port"]
+            arguments += inNamespace
+                ? ["--listen", "\(namespace.namespaceAddress):0", "--meta", "\(namespace.hostAddress):\(metaPort)"]
+                : ["--listen", "127.0.0.1:0", "--meta", "127.0.0.1:\(metaPort)"]
+            let pid = try spawn(inNamespace ? namespace.command(arguments) : arguments, log: "\(directory)/logs/storage-\(index).log")
+            pids.append(pid)
+            storagePids.append(pid)
+            storageDirectories.append(data)
+            _ = try await waitForPort("\(data).port", pid: pid)
+        }
+        let cluster = NetworkNamespaceCluster(
+            directory: directory, namespace: namespace, keyFile: keyFile, metaPort: metaPort, metaPid: metaPid,
+            storagePids: storagePids, storageDirectories: storageDirectories)
+        try await cluster.wait("\(hostNodes + 1) storage nodes up", timeout: .seconds(60)) { meta in
+            try await meta.nodes().filter { $0.state == .up }.count == hostNodes + 1
+        }
+        let (meta, pool) = try await cluster.meta()
+        _ = try await meta.createVolume(VolumeSpecification(name: "default", codec: "mojette-systematic", k: 4, n: 6, blockSize: 64 << 10))
+        await pool.closeAll()
+        try await cluster.wait("the placement groups", timeout: .seconds(60)) { meta in
+            try await !meta.status().groups.isEmpty
+        }
+        try await body(cluster)
+    }
+
+    static func spawn(_ command: [String], log: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try? output.close()
+        return process.processIdentifier
+    }
+
+    /// The port a daemon wrote to its port file (`host:port` or a bare port).
+    static func waitForPort(_ path: String, pid: Int32) async throws -> Int {
+        for _ in 0..<1200 {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8),
+               let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last ?? "") {
+                return port
+            }
+            guard HealingCluster.isRunning(pid) else { throw HealingTestFailure("process \(pid) exited before writing \(path)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HealingTestFailure("no port in \(path) after 120 s")
+    }
+
+    var metaAddress: WireAddress { WireAddress(host: "127.0.0.1", port: metaPort) }
+
+    func meta() async throws -> (MetaClient, WireConnectionPool) {
+        let pool = WireConnectionPool(key: try ClusterKey(contentsOf: keyFile))
+        return (MetaClient(connection: try await pool.connection(to: metaAddress)), pool)
+    }
+
+    func client() async throws -> RadonFileSystemClient {
+        var logger = Logger(label: "test.client")
+        logger.logLevel = .error
+        return try await RadonFileSystemClient.connect(meta: metaAddress, key: ClusterKey(contentsOf: keyFile), logger: logger)
+    }
+
+    /// The node id of storage daemon `index` (matched by data directory).
+    func nodeID(ofStorage index: Int) async throws -> UInt32 {
+        let (meta, pool) = try await meta()
+        defer { Task { await pool.closeAll() } }
+        let path = storageDirectories[index]
+        return try #require(try await meta.nodes().first { $0.dataDirectory == path }).id
+    }
+
+    func killStorage(_ index: Int) {
+        kill(storagePids[index], SIGKILL)
+        for _ in 0..<300 where HealingCluster.isRunning(storagePids[index]) { usleep(10_000) }
+    }
+}
