@@ -24,7 +24,7 @@ extension MojetteGeometry {
     /// Two lost rows with consecutive slopes take the fused one-pass kernel (`reconstructTwo`)
     /// unless `allowFusedKernel` is false (tests check both on their own).
     func reconstruct(rows: [UnsafeMutableRawPointer], missing: [Int], projections: [Projection],
-                     allowFusedKernel: Bool = true) throws(ErasureCodeError) {
+                     allowFusedKernel: Bool = true, blockPixels: Int = sweepBlockPixels) throws(ErasureCodeError) {
         let missingCount = missing.count
         guard missingCount > 0 else { return }
         guard projections.count == missingCount else {
@@ -37,14 +37,12 @@ extension MojetteGeometry {
         let offsets = try Self.sweepOffsets(missingRows: missing, slopes: sorted.map(\.slope))
         let present = (0..<k).filter { !missing.contains($0) }
 
-        // 1. Row t = projection t minus the present rows on each of its lines.
-        for t in 0..<missingCount {
-            subtractPresentRows(present, rows: rows, projection: sorted[t], into: missing[t])
+        guard missingCount > 1 else {
+            return subtractPresentRows(present, rows: rows, projection: sorted[0], into: missing[0], columns: 0..<length)
         }
-        guard missingCount > 1 else { return }
 
-        // 2. The sweep. Per missing row t: its own pointer and the e - 1 other missing rows, each
-        // indexed by step * pixel, with the column distance to each (for the bounds checks).
+        // Per missing row t: its own pointer and the e - 1 other missing rows, each indexed by
+        // step * pixel, with the column distance to each (for the bounds checks).
         let perRow = missingCount
         withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: missingCount * perRow) { sources in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: missingCount * perRow) { deltas in
@@ -70,14 +68,21 @@ extension MojetteGeometry {
                     stepUpper = max(stepUpper, length - offset)
                 }
                 let sourcesBase = UnsafePointer(sources.baseAddress!)
-                // How each slot's pixel was made: 0 = this step, 1 = the step before, 2 = two steps
-                // before, 3 = earlier. The unrolled kernels take the first three from registers.
-                var lagKinds: [UInt8] = []
-                for t in 0..<missingCount {
-                    for slot in 1..<perRow {
-                        let u = slot <= t ? slot - 1 : slot
-                        let lag = offsets[u] - offsets[t] - sorted[t].slope * (missing[t] - missing[u])
-                        lagKinds.append(UInt8(min(lag, 3)))
+                // Where slot j + 1 of row t (reading missing row j < t ? j : j + 1) takes its pixel.
+                var lags = (SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory,
+                            SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory,
+                            SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory,
+                            SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory)
+                let forwarding = missingCount == 3 || missingCount == 4
+                if forwarding {
+                    withUnsafeMutableBytes(of: &lags) { raw in
+                        let table = raw.bindMemory(to: SweepLag.self)
+                        for t in 0..<missingCount {
+                            for slot in 1..<perRow {
+                                let u = slot <= t ? slot - 1 : slot
+                                table[t * 4 + slot - 1] = SweepLag(steps: offsets[u] - offsets[t] - sorted[t].slope * (missing[t] - missing[u]))
+                            }
+                        }
                     }
                 }
 
@@ -98,25 +103,56 @@ extension MojetteGeometry {
                     }
                 }
 
-                guard fastLower < fastUpper else { return checkedSteps(stepLower..<stepUpper) }
-                checkedSteps(stepLower..<fastLower)
-                if fastUpper - fastLower > 2, missingCount == 3 || missingCount == 4 {
-                    // Two steps through memory give the registers their "steps before" values.
-                    Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastLower + 2)
-                    Self.sweepInRegisters(sources: sourcesBase, lagKinds: lagKinds, rowCount: missingCount,
-                                          steps: fastLower + 2..<fastUpper)
-                } else {
-                    Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastUpper)
+                // Column blocks: row t's residual for the columns that steps [s0, s1) complete is
+                // written just before those steps, so the sweep reads it back from L1, and the
+                // present rows, read once per lost row, stay in L1 between the e residual passes.
+                // The residual of a column is written before the step that completes it and no
+                // row reads another's pixel before that step, so the order is the sweep's.
+                var blockStart = stepLower
+                while blockStart < stepUpper {
+                    let blockEnd = min(blockStart + blockPixels, stepUpper)
+                    for t in 0..<missingCount {
+                        let first = max(0, blockStart + offsets[t]), last = min(length, blockEnd + offsets[t])
+                        guard first < last else { continue }
+                        subtractPresentRows(present, rows: rows, projection: sorted[t], into: missing[t], columns: first..<last)
+                    }
+                    let fast = max(blockStart, fastLower)..<max(max(blockStart, fastLower), min(blockEnd, fastUpper))
+                    if fast.isEmpty {
+                        checkedSteps(blockStart..<blockEnd)
+                    } else {
+                        checkedSteps(blockStart..<fast.lowerBound)
+                        if forwarding {
+                            // The forwarding kernel starts from the step before: the first fast
+                            // step goes through memory so that step is inside every line.
+                            var rest = fast
+                            if rest.lowerBound == fastLower {
+                                Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastLower + 1)
+                                rest = fastLower + 1..<rest.upperBound
+                            }
+                            withUnsafeBytes(of: &lags) { raw in
+                                Self.sweepForwarding(sources: sourcesBase, lags: raw.assumingMemoryBound(to: SweepLag.self).baseAddress!,
+                                                     rowCount: missingCount, steps: rest)
+                            }
+                        } else {
+                            Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fast)
+                        }
+                        checkedSteps(fast.upperBound..<blockEnd)
+                    }
+                    blockStart = blockEnd
                 }
-                checkedSteps(fastUpper..<stepUpper)
             }
         }
     }
 
+    /// Steps per column block of the inverse: 64 pixels (2 KiB) of each lost row, its projection
+    /// and the present rows it reads stay in the 48 KiB L1 for e = 4.
+    static let sweepBlockPixels = 64
+
     /// Writes into missing row `target` (rebuilt from `projection`) the projection's bins on its
     /// pixels' lines minus every present row's pixel on those lines: column x is bin
     /// x + shift(target), and present row i meets that line at column x + slope * (target - i).
-    func subtractPresentRows(_ present: [Int], rows: [UnsafeMutableRawPointer], projection: Projection, into target: Int) {
+    func subtractPresentRows(_ present: [Int], rows: [UnsafeMutableRawPointer], projection: Projection, into target: Int,
+                             columns: Range<Int>) {
         let pixel = BlockGeometry.pixelSize
         typealias Source = PixelKernels.ClippedSource
         withUnsafeTemporaryAllocation(of: Source.self, capacity: present.count + 1) { sources in
@@ -127,7 +163,7 @@ extension MojetteGeometry {
                 let delta = projection.slope * (target - row)
                 sources[q + 1] = Source(base: UnsafeRawPointer(rows[row]) + delta * pixel, lower: -delta, upper: linePixels - delta)
             }
-            PixelKernels.xorClipped(into: rows[target], sources: sources, range: 0..<linePixels)
+            PixelKernels.xorClipped(into: rows[target], sources: sources, range: columns)
         }
     }
 
@@ -186,71 +222,6 @@ extension MojetteGeometry {
         }
     }
 
-    /// The sweep for three or four lost rows with the tight dependencies in registers: a pixel
-    /// made in this step or the step before is taken from the register that made it, not
-    /// reloaded from the store just issued, so the chain through the rows costs one XOR per hop
-    /// instead of a store-to-load round trip (about five cycles). `lagKinds[t * (e - 1) + j]`
-    /// says where slot j + 1 of row t comes from (0: this step, 1: the step before, 2: two steps
-    /// before, 3: memory); the branches on it never change within a call and are predicted. The
-    /// two steps before `steps.lowerBound` must be complete.
-    static func sweepInRegisters(sources: UnsafePointer<UnsafeRawPointer>, lagKinds: [UInt8], rowCount e: Int, steps: Range<Int>) {
-        typealias K = PixelKernels
-        typealias Pixel = K.Pixel
-        let pixel = BlockGeometry.pixelSize
-        var offset = steps.lowerBound * pixel
-        let end = steps.upperBound * pixel
-        let four = e == 4
-        func pointer(_ t: Int, _ slot: Int) -> UnsafeRawPointer { slot < e && t < e ? sources[t * e + slot] : sources[0] }
-        func kind(_ t: Int, _ slot: Int) -> UInt8 { slot < e && t < e ? lagKinds[t * (e - 1) + slot - 1] : 3 }
-        let own = (pointer(0, 0), pointer(1, 0), pointer(2, 0), pointer(3, 0))
-        // Row t, slot j reads row (j <= t ? j - 1 : j).
-        let (p01, p02, p03) = (pointer(0, 1), pointer(0, 2), pointer(0, 3))
-        let (p11, p12, p13) = (pointer(1, 1), pointer(1, 2), pointer(1, 3))
-        let (p21, p22, p23) = (pointer(2, 1), pointer(2, 2), pointer(2, 3))
-        let (p31, p32, p33) = (pointer(3, 1), pointer(3, 2), pointer(3, 3))
-        let (k01, k02, k03) = (kind(0, 1), kind(0, 2), kind(0, 3))
-        let (k11, k12, k13) = (kind(1, 1), kind(1, 2), kind(1, 3))
-        let (k21, k22, k23) = (kind(2, 1), kind(2, 2), kind(2, 3))
-        let (k31, k32, k33) = (kind(3, 1), kind(3, 2), kind(3, 3))
-        @inline(__always) func pick(_ kind: UInt8, _ now: Pixel, _ before: Pixel, _ twoBefore: Pixel,
-                                    _ source: UnsafeRawPointer, _ offset: Int) -> Pixel {
-            if kind == 0 { return now }
-            if kind == 1 { return before }
-            if kind == 2 { return twoBefore }
-            return K.load(source, offset)
-        }
-        var b0 = K.load(own.0, offset - pixel), b1 = K.load(own.1, offset - pixel), b2 = K.load(own.2, offset - pixel)
-        var b3 = four ? K.load(own.3, offset - pixel) : Pixel()
-        var c0 = K.load(own.0, offset - 2 * pixel), c1 = K.load(own.1, offset - 2 * pixel), c2 = K.load(own.2, offset - 2 * pixel)
-        var c3 = four ? K.load(own.3, offset - 2 * pixel) : Pixel()
-        let zero = Pixel()
-        while offset < end {
-            // Row 0 reads rows 1, 2, 3 (never this step).
-            var n0 = K.load(own.0, offset) ^ pick(k01, zero, b1, c1, p01, offset) ^ pick(k02, zero, b2, c2, p02, offset)
-            if four { n0 ^= pick(k03, zero, b3, c3, p03, offset) }
-            K.store(n0, UnsafeMutableRawPointer(mutating: own.0), offset)
-            // Row 1 reads rows 0, 2, 3.
-            var n1 = K.load(own.1, offset) ^ pick(k11, n0, b0, c0, p11, offset) ^ pick(k12, zero, b2, c2, p12, offset)
-            if four { n1 ^= pick(k13, zero, b3, c3, p13, offset) }
-            K.store(n1, UnsafeMutableRawPointer(mutating: own.1), offset)
-            // Row 2 reads rows 0, 1, 3.
-            var n2 = K.load(own.2, offset) ^ pick(k21, n0, b0, c0, p21, offset) ^ pick(k22, n1, b1, c1, p22, offset)
-            if four { n2 ^= pick(k23, zero, b3, c3, p23, offset) }
-            K.store(n2, UnsafeMutableRawPointer(mutating: own.2), offset)
-            if four {
-                // Row 3 reads rows 0, 1, 2.
-                let n3 = K.load(own.3, offset) ^ pick(k31, n0, b0, c0, p31, offset) ^ pick(k32, n1, b1, c1, p32, offset)
-                    ^ pick(k33, n2, b2, c2, p33, offset)
-                K.store(n3, UnsafeMutableRawPointer(mutating: own.3), offset)
-                c3 = b3
-                b3 = n3
-            }
-            (c0, c1, c2) = (b0, b1, b2)
-            (b0, b1, b2) = (n0, n1, n2)
-            offset += pixel
-        }
-    }
-
     /// Offsets c[t] such that, sweeping steps upward and rows t = 0, 1, ... within a step, every
     /// pixel of another missing row that row t needs is already rebuilt:
     /// c[t] - c[u] <= -slope[t] * (row[t] - row[u])      for u < t (same step, earlier),
@@ -274,5 +245,78 @@ extension MojetteGeometry {
             if round == count { break }
         }
         throw .internalFailure("Mojette inverse: no sweep order for rows \(missingRows), slopes \(slopes)")
+    }
+}
+
+extension MojetteGeometry {
+    /// Where a sweep slot's pixel comes from: made this step (`now`), the step before (`previous`),
+    /// or earlier (`memory`: its store has long left the store buffer).
+    enum SweepLag: UInt8 {
+        case now = 0, previous = 1, memory = 2
+
+        init(steps lag: Int) { self = lag == 0 ? .now : lag == 1 ? .previous : .memory }
+    }
+
+    /// The unchecked middle of the sweep for three or four lost rows, with the pixels made this
+    /// step or the step before taken from the registers that made them. Through memory each such
+    /// hop is a store-to-load forward (about six cycles), and the rows of a sweep form a cycle of
+    /// such hops per step, so the plain sweep is latency-bound; here a hop is one XOR.
+    /// `lags[t * 4 + j]` says where slot j + 1 of row t comes from (slot j + 1 reads row
+    /// j < t ? j : j + 1). The step before `steps.lowerBound` must be complete.
+    static func sweepForwarding(sources: UnsafePointer<UnsafeRawPointer>, lags: UnsafePointer<SweepLag>,
+                                rowCount e: Int, steps: Range<Int>) {
+        typealias K = PixelKernels
+        typealias Pixel = K.Pixel
+        let pixel = BlockGeometry.pixelSize
+        var offset = steps.lowerBound * pixel
+        let end = steps.upperBound * pixel
+        guard offset < end else { return }
+        let four = e == 4
+        @inline(__always) func pointer(_ t: Int, _ slot: Int) -> UnsafeRawPointer { slot < e && t < e ? sources[t * e + slot] : sources[0] }
+        @inline(__always) func lag(_ t: Int, _ slot: Int) -> SweepLag { slot < e && t < e ? lags[t * 4 + slot - 1] : .memory }
+        let own0 = UnsafeMutableRawPointer(mutating: pointer(0, 0)), own1 = UnsafeMutableRawPointer(mutating: pointer(1, 0))
+        let own2 = UnsafeMutableRawPointer(mutating: pointer(2, 0)), own3 = UnsafeMutableRawPointer(mutating: pointer(3, 0))
+        let (p01, p02, p03) = (pointer(0, 1), pointer(0, 2), pointer(0, 3))
+        let (p10, p12, p13) = (pointer(1, 1), pointer(1, 2), pointer(1, 3))
+        let (p20, p21, p23) = (pointer(2, 1), pointer(2, 2), pointer(2, 3))
+        let (p30, p31, p32) = (pointer(3, 1), pointer(3, 2), pointer(3, 3))
+        let (l01, l02, l03) = (lag(0, 1), lag(0, 2), lag(0, 3))
+        let (l10, l12, l13) = (lag(1, 1), lag(1, 2), lag(1, 3))
+        let (l20, l21, l23) = (lag(2, 1), lag(2, 2), lag(2, 3))
+        let (l30, l31, l32) = (lag(3, 1), lag(3, 2), lag(3, 3))
+        @inline(__always) func take(_ lag: SweepLag, _ now: Pixel, _ before: Pixel, _ source: UnsafeRawPointer, _ offset: Int) -> Pixel {
+            switch lag {
+            case .memory: K.load(source, offset)
+            case .previous: before
+            case .now: now
+            }
+        }
+        var b0 = K.load(own0, offset - pixel), b1 = K.load(own1, offset - pixel), b2 = K.load(own2, offset - pixel)
+        var b3 = four ? K.load(own3, offset - pixel) : Pixel()
+        if four {
+            while offset < end {
+                let n0 = K.load(own0, offset) ^ take(l01, b1, b1, p01, offset) ^ take(l02, b2, b2, p02, offset) ^ take(l03, b3, b3, p03, offset)
+                K.store(n0, own0, offset)
+                let n1 = K.load(own1, offset) ^ take(l10, n0, b0, p10, offset) ^ take(l12, b2, b2, p12, offset) ^ take(l13, b3, b3, p13, offset)
+                K.store(n1, own1, offset)
+                let n2 = K.load(own2, offset) ^ take(l20, n0, b0, p20, offset) ^ take(l21, n1, b1, p21, offset) ^ take(l23, b3, b3, p23, offset)
+                K.store(n2, own2, offset)
+                let n3 = K.load(own3, offset) ^ take(l30, n0, b0, p30, offset) ^ take(l31, n1, b1, p31, offset) ^ take(l32, n2, b2, p32, offset)
+                K.store(n3, own3, offset)
+                (b0, b1, b2, b3) = (n0, n1, n2, n3)
+                offset += pixel
+            }
+        } else {
+            while offset < end {
+                let n0 = K.load(own0, offset) ^ take(l01, b1, b1, p01, offset) ^ take(l02, b2, b2, p02, offset)
+                K.store(n0, own0, offset)
+                let n1 = K.load(own1, offset) ^ take(l10, n0, b0, p10, offset) ^ take(l12, b2, b2, p12, offset)
+                K.store(n1, own1, offset)
+                let n2 = K.load(own2, offset) ^ take(l20, n0, b0, p20, offset) ^ take(l21, n1, b1, p21, offset)
+                K.store(n2, own2, offset)
+                (b0, b1, b2) = (n0, n1, n2)
+                offset += pixel
+            }
+        }
     }
 }

@@ -5,7 +5,8 @@ import Testing
 /// checked on its own and not only through whichever `decode` happens to pick.
 @Suite struct MojetteInverseTests {
     /// Projects a random grid, forgets `missing`, rebuilds with `inverse`, compares.
-    func check(k: Int, linePixels: Int, missing: [Int], slopes: [Int], fused: Bool) throws {
+    func check(k: Int, linePixels: Int, missing: [Int], slopes: [Int], fused: Bool,
+               blockPixels: Int = MojetteGeometry.sweepBlockPixels) throws {
         let grid = MojetteGeometry(rowCount: k, linePixels: linePixels)
         let lineBytes = linePixels * 32
         let original = randomBytes(k * lineBytes, seed: UInt64(k * 7919 + missing.reduce(0, +) * 31 + slopes.reduce(0, +)))
@@ -23,10 +24,11 @@ import Testing
         if fused {
             #expect(grid.reconstructTwo(rows: rowPointers, missing: missing, projections: inputs))
         } else {
-            try grid.reconstruct(rows: rowPointers, missing: missing, projections: inputs, allowFusedKernel: false)
+            try grid.reconstruct(rows: rowPointers, missing: missing, projections: inputs, allowFusedKernel: false,
+                                 blockPixels: blockPixels)
         }
         #expect(firstDifference(Array(UnsafeRawBufferPointer(rows)), original) == nil,
-                "k \(k) L \(linePixels) missing \(missing) slopes \(slopes)")
+                "k \(k) L \(linePixels) missing \(missing) slopes \(slopes) block \(blockPixels)")
     }
 
     @Test func everyLossPatternOfEightRows() throws {
@@ -65,5 +67,41 @@ import Testing
         defer { dummy.deallocate() }
         let inputs = [-1, 1].map { MojetteGeometry.Projection(slope: $0, bins: UnsafeRawPointer(dummy)) }
         #expect(!grid.reconstructTwo(rows: Array(repeating: dummy, count: 4), missing: [0, 1], projections: inputs))
+    }
+
+    /// Three and four lost rows go through the column-blocked inverse with the register-forwarding
+    /// sweep. Long lines and small blocks put block edges everywhere: in the checked edge steps,
+    /// on the first unchecked step (which goes through memory) and in the middle of the forwarded
+    /// stretch, for every loss pattern of 8 and 10 rows and for slopes with gaps (a parity lost).
+    @Test func blockedForwardingSweepForThreeAndFourLostRows() throws {
+        for (k, e) in [(8, 3), (8, 4), (10, 4), (6, 3)] {
+            let slopes = (0..<e).map(MojetteGeometry.systematicSlope(parity:))
+            for missing in combinations(of: k, choose: e) {
+                for blockPixels in [1, 5, 64] {
+                    try check(k: k, linePixels: 83, missing: missing, slopes: slopes, fused: false, blockPixels: blockPixels)
+                }
+            }
+        }
+        for missing in combinations(of: 8, choose: 4) {
+            try check(k: 8, linePixels: 70, missing: missing, slopes: [-2, -1, 1, 2], fused: false, blockPixels: 7)
+            try check(k: 8, linePixels: 70, missing: missing, slopes: [0, 1, 3, 4], fused: false, blockPixels: 16)
+        }
+        for missing in combinations(of: 7, choose: 3) {
+            try check(k: 7, linePixels: 3, missing: missing, slopes: [-1, 0, 1], fused: false, blockPixels: 2)
+            try check(k: 7, linePixels: 150, missing: missing, slopes: [-1, 1, 2], fused: false, blockPixels: 9)
+        }
+    }
+
+    /// The forwarding sweep against the plain one on real line lengths (64 KiB and 1 MiB blocks
+    /// of 8+4 and 6+3), every block size boundary of the default blocking included.
+    @Test func blockedInverseOnRealLineLengths() throws {
+        for (k, lineBytes) in [(8, 8192), (8, 131_072), (6, 10_944)] {
+            for missing in [Array(0..<4), [2, 3, 4, 5], [0, 2, 4, 6], [1, 2, 6, 7]] where missing.allSatisfy({ $0 < k }) {
+                let e = k == 6 ? 3 : 4
+                let lost = Array(missing.prefix(e))
+                try check(k: k, linePixels: lineBytes / 32, missing: lost,
+                          slopes: (0..<e).map(MojetteGeometry.systematicSlope(parity:)), fused: false)
+            }
+        }
     }
 }
