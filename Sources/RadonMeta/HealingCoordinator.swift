@@ -35,9 +35,11 @@ public final class HealingCoordinator: Sendable {
     let store: SQLiteMetadataStore
     let logger: Logger
     public let settings: HealingSettings
-    /// Node states at the last maintenance pass: a node that re-registered after being down
-    /// or lost (no heartbeat transition) is noticed there and resynchronised.
-    private let lastStates = Mutex<[UInt32: NodeState]>([:])
+    /// Node states and process ids at the last maintenance pass: a node that re-registered
+    /// after being down or lost (no heartbeat transition), or whose daemon restarted before it
+    /// was even marked down (a new pid), is noticed there and resynchronised: it may have missed
+    /// writes that no client recorded for repair.
+    private let lastSeen = Mutex<[UInt32: (state: NodeState, pid: Int32)]>([:])
 
     public init(store: SQLiteMetadataStore, logger: Logger, settings: HealingSettings = HealingSettings()) throws {
         self.store = store
@@ -248,14 +250,17 @@ public final class HealingCoordinator: Sendable {
                     }
                 }
                 if scrubDue { lastScrub = .now }
-                let states = try await store.nodes().map { ($0.id, $0.state) }
-                let returned = lastStates.withLock { last in
-                    defer { last = Dictionary(uniqueKeysWithValues: states) }
-                    return states.filter { $0.1 == .up && last[$0.0] != nil && last[$0.0] != .up }.map(\.0)
+                let nodes = try await store.nodes()
+                let returned = lastSeen.withLock { last in
+                    defer { last = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, (state: $0.state, pid: $0.pid)) }) }
+                    return nodes.filter { node in
+                        guard node.state == .up, let before = last[node.id] else { return false }
+                        return before.state != .up || (before.pid != 0 && node.pid != 0 && before.pid != node.pid)
+                    }.map(\.id)
                 }
                 for nodeID in returned {
                     let queued = try await resync(nodeID: nodeID)
-                    logger.notice("node back: resync queued", metadata: ["node": "\(nodeID)", "groups": "\(queued)"])
+                    logger.notice("node back (or its daemon restarted): resync queued", metadata: ["node": "\(nodeID)", "groups": "\(queued)"])
                 }
             } catch {
                 logger.error("healing maintenance failed", metadata: ["error": "\(error)"])

@@ -16,24 +16,44 @@ public final class RebuildWorker: Sendable {
     let nodeID: @Sendable () -> UInt32?
     let logger: Logger
     let pollInterval: Duration
+    /// This daemon's own address, where the stale-group sweep lists and deletes (nil: no sweep).
+    let ownAddress: WireAddress?
+    /// How long the node must be out of a group before its fragments there are deleted.
+    let staleGrace: Duration
     /// Erasure codes by volume settings, made once.
     private let codes = Mutex<[String: any ErasureCode]>([:])
 
     public init(
         meta: WireAddress, pool: WireConnectionPool, nodeID: @escaping @Sendable () -> UInt32?, logger: Logger,
-        pollInterval: Duration = .seconds(1)
+        pollInterval: Duration = .seconds(1), ownAddress: WireAddress? = nil, staleGrace: Duration = .seconds(60)
     ) {
         self.metaAddress = meta
         self.pool = pool
         self.nodeID = nodeID
         self.logger = logger
         self.pollInterval = pollInterval
+        self.ownAddress = ownAddress
+        self.staleGrace = staleGrace
     }
 
-    /// Claims and runs jobs until the task is cancelled.
+    /// Claims and runs jobs until the task is cancelled; between jobs, now and then, deletes the
+    /// fragments of groups this node no longer belongs to.
     public func run() async {
+        var staleCandidates = StaleCandidates()
+        var lastSweep = ContinuousClock.now
+        let sweepInterval = max(.seconds(1), min(.seconds(10), staleGrace / 2))
         while !Task.isCancelled {
             var worked = false
+            if let nodeID = nodeID(), let ownAddress, ContinuousClock.now - lastSweep >= sweepInterval {
+                lastSweep = .now
+                do {
+                    _ = try await sweepStaleGroups(nodeID: nodeID, own: ownAddress, candidates: &staleCandidates)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("the stale-group sweep failed; it will be tried again", metadata: ["error": "\(error)"])
+                }
+            }
             if let nodeID = nodeID() {
                 do {
                     let meta = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(10))
@@ -102,7 +122,8 @@ extension NodeRegistration {
     public func runWithRebuildWorker() async {
         let nodeID = RegisteredNodeID()
         let worker = RebuildWorker(
-            meta: metaAddress, pool: WireConnectionPool(key: key), nodeID: { nodeID.value.withLock { $0 } }, logger: logger)
+            meta: metaAddress, pool: WireConnectionPool(key: key), nodeID: { nodeID.value.withLock { $0 } }, logger: logger,
+            ownAddress: identity.address, staleGrace: RebuildWorker.staleGraceFromEnvironment())
         await withDiscardingTaskGroup { group in
             group.addTask { await self.run(onRegistered: { id in nodeID.value.withLock { $0 = id } }) }
             group.addTask { await worker.run() }
