@@ -85,6 +85,13 @@ public struct BlockVote: Sendable {
         return .unreadable("only \(reachable) of \(fragmentCount) fragments readable, \(requiredCount) needed")
     }
 
+    /// The newest version any node answered with, intact (0 when none).
+    public var newestVersionSeen: UInt64 {
+        answers.values.reduce(0) { newest, answer in
+            if case .present(let version, _, _) = answer { max(newest, version) } else { newest }
+        }
+    }
+
     /// Fragment indices that answered but do not hold `version` intact: where a repair writes.
     public func staleFragments(comparedTo version: UInt64) -> [Int] {
         answers.compactMap { index, answer in

@@ -46,7 +46,7 @@ extension RadonFileSystemClient {
                 var block = try await store.readBlock(layout: layout, index: index)
                 if block.version != 0 {
                     block.bytes.replaceSubrange(tail..<block.bytes.count, with: repeatElement(0, count: block.bytes.count - tail))
-                    try await store.writeBlock(layout: layout, index: index, bytes: block.bytes, effectiveLength: tail, after: block.version)
+                    try await store.writeBlock(layout: layout, index: index, bytes: block.bytes, effectiveLength: tail, after: block.newestVersionSeen)
                 }
             }
             try await store.truncate(layout: layout, keepingBlocks: keptBlocks)

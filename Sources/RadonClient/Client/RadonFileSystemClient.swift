@@ -39,15 +39,21 @@ public final class RadonFileSystemClient: FileSystemOperations {
     /// Caches, open files and handles; guarded by the mutex (never held across an await).
     let state = Mutex(State())
 
+    /// - Parameters:
+    ///   - transport: how fragments reach the nodes; nil for the wire (`StorageFragmentTransport`).
+    ///     Tests wrap the real one to hold answers back and force interleavings.
+    ///   - hedgeDelay: how long the first k nodes get on a read before the others are asked too.
     init(metaAddress: WireAddress, pool: WireConnectionPool, repairs: (any RepairReporter)?, logger: Logger,
-         blockCacheCapacity: Int = 64 << 20, attributeLifetime: Duration = .seconds(1)) {
+         blockCacheCapacity: Int = 64 << 20, attributeLifetime: Duration = .seconds(1),
+         transport: (any FragmentTransport)? = nil, hedgeDelay: Duration = .seconds(2)) {
         self.metaService = PooledMetaService(address: metaAddress, pool: pool)
         self.pool = pool
         self.logger = logger
         self.cache = BlockCache(capacity: blockCacheCapacity)
         self.attributeLifetime = attributeLifetime
-        self.store = BlockStore(transport: StorageFragmentTransport(pool: pool), clock: VersionClock(),
-                                repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger)
+        self.store = BlockStore(transport: transport ?? StorageFragmentTransport(pool: pool), clock: VersionClock(),
+                                repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger,
+                                hedgeDelay: hedgeDelay)
         store.membership.setSource { [metaService] inode in try await metaService.fileLayout(of: inode) }
     }
 

@@ -103,7 +103,7 @@ extension BlockStore {
                 let block = bytes
                 Task { await self.repair(stale, of: index, layout: layout, version: version, effectiveLength: effectiveLength, block: block) }
             }
-            return StoredBlock(version: version, bytes: bytes)
+            return StoredBlock(version: version, bytes: bytes, newestVersionSeen: vote.newestVersionSeen)
         }
     }
 

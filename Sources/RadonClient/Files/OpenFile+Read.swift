@@ -43,11 +43,10 @@ extension OpenFile {
         guard prefetches[index] == nil, inFlight[index] == nil, blockMayHoldData(index),
               cache.block(inode: inode, index: index) == nil else { return }
         if let dirty = dirtyBlocks[index], dirty.baseIsKnown { return }
-        let (store, layout, cache, inode) = (self.store, self.layout, self.cache, self.inode)
+        let (store, layout) = (self.store, self.layout)
+        // Cached only by `storedBlockBytes`, which knows whether a send overtook the fetch.
         prefetches[index] = Task {
-            let block = try await store.readBlock(layout: layout, index: index)
-            if !Task.isCancelled { cache.store(block.bytes, inode: inode, index: index) }
-            return block.bytes
+            try await store.readBlock(layout: layout, index: index).bytes
         }
         // Keep read-ahead bounded: forget fetches far behind the reader.
         if prefetches.count > 4 * readAheadBlockCount, let oldest = prefetches.keys.min() {
@@ -69,22 +68,32 @@ extension OpenFile {
     }
 
     /// What the nodes hold for block `index` (or what is on its way to them).
+    ///
+    /// A fetch that a send of the block overtook (another handle writing while this one reads)
+    /// is neither returned nor cached: it may miss what that send stored, and a stale block in
+    /// the cache would be read back later as current. It is asked again instead.
     func storedBlockBytes(_ index: UInt64) async throws -> [UInt8] {
         if let pending = inFlight[index] { return pending.bytes }
         guard blockMayHoldData(index) else { return [UInt8](repeating: 0, count: geometry.blockSize) }
         if let cached = cache.block(inode: inode, index: index) { return cached }
+        let sendsBefore = sendCounts[index, default: 0]
+        let fetched: [UInt8]
         if let fetch = prefetches[index] {
             do {
-                let bytes = try await fetch.value
-                prefetches[index] = nil
-                return bytes
+                fetched = try await fetch.value
+                if prefetches[index] == fetch { prefetches[index] = nil }
             } catch {
-                prefetches[index] = nil
-                if !(error is CancellationError) { throw error }
+                if prefetches[index] == fetch { prefetches[index] = nil }
+                // Cancelled because the block changed (whatever the fetch then failed with):
+                // ask again; a real failure of the nodes is the reader's error.
+                guard fetch.isCancelled || error is CancellationError else { throw error }
+                return try await storedBlockBytes(index)
             }
+        } else {
+            fetched = try await store.readBlock(layout: layout, index: index).bytes
         }
-        let block = try await store.readBlock(layout: layout, index: index)
-        cache.store(block.bytes, inode: inode, index: index)
-        return block.bytes
+        guard sendCounts[index, default: 0] == sendsBefore, inFlight[index] == nil else { return try await storedBlockBytes(index) }
+        cache.store(fetched, inode: inode, index: index)
+        return fetched
     }
 }

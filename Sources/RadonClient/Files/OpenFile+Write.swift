@@ -71,20 +71,22 @@ extension OpenFile {
 
     /// Encodes and sends dirty block `index` in the background (after a read-modify-write when
     /// only part of it was written), keeping at most a few blocks in flight.
+    ///
+    /// The block stays in the write buffer while its old contents are read, so reads and writes
+    /// meanwhile see and add to it; a base read that another send of the block overtook is
+    /// read again, since it may miss what that send stored.
     func send(_ index: UInt64) async throws {
-        guard var block = dirtyBlocks.removeValue(forKey: index) else { return }
-        let effectiveLength = max(geometry.effectiveLength(ofBlock: index, fileSize: size), block.written.ranges.last?.upperBound ?? 0)
         var floorVersion: UInt64 = 0
-        if !block.isComplete(effectiveLength: effectiveLength) {
+        while let block = dirtyBlocks[index], !block.isComplete(effectiveLength: effectiveLength(of: block, index: index)) {
             await waitForInFlight(index)
-            do {
-                let stored = try await store.readBlock(layout: layout, index: index)
-                floorVersion = stored.version
-                block.merge(base: stored.bytes)
-            } catch let error as FileSystemError {
-                dirtyBlocks[index] = block
-                throw error
-            }
+            let sendsBefore = sendCounts[index, default: 0]
+            let stored = try await store.readBlock(layout: layout, index: index)
+            // Whoever merges the base, the new version must outrank what the nodes hold.
+            floorVersion = max(floorVersion, stored.newestVersionSeen)
+            guard sendCounts[index, default: 0] == sendsBefore, inFlight[index] == nil,
+                  var current = dirtyBlocks[index], !current.baseIsKnown else { continue }
+            current.merge(base: stored.bytes)
+            dirtyBlocks[index] = current
         }
         // One write per block at a time, so versions reach the nodes in order.
         await waitForInFlight(index)
@@ -92,6 +94,16 @@ extension OpenFile {
             await any.task.value
         }
         try takeDeferredError()
+        guard let block = dirtyBlocks.removeValue(forKey: index) else { return }
+        let effectiveLength = effectiveLength(of: block, index: index)
+        guard block.isComplete(effectiveLength: effectiveLength) else {
+            // Sent by another call while this one waited, and written again since: start over.
+            dirtyBlocks[index] = block
+            return try await send(index)
+        }
+        sendCounts[index, default: 0] &+= 1
+        // A fetch started before this send may miss it: nobody may take it as current.
+        prefetches.removeValue(forKey: index)?.cancel()
         let bytes = block.bytes
         cache.store(bytes, inode: inode, index: index)
         let (store, layout) = (self.store, self.layout)
@@ -108,6 +120,11 @@ extension OpenFile {
             self.finishedSending(index, failure: failure)
         }
         inFlight[index] = (bytes, task)
+    }
+
+    /// How much of block `index` lies inside the file, counting what `block` wrote past the end.
+    func effectiveLength(of block: DirtyBlock, index: UInt64) -> Int {
+        max(geometry.effectiveLength(ofBlock: index, fileSize: size), block.written.ranges.last?.upperBound ?? 0)
     }
 
     func finishedSending(_ index: UInt64, failure: FileSystemError?) {

@@ -36,6 +36,10 @@ actor OpenFile {
     /// The first failure of a background block write, reported at the next write or flush.
     var deferredError: FileSystemError?
 
+    /// Sends started per block, so a read of the nodes can tell a send overtook it (and may
+    /// have stored bytes the read missed).
+    var sendCounts: [UInt64: UInt64] = [:]
+
     /// Read-ahead: where the last read ended, and blocks being fetched ahead of the reader.
     var lastReadEnd: UInt64 = 0
     var prefetches: [UInt64: Task<[UInt8], any Error>] = [:]
