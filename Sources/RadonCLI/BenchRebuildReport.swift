@@ -14,6 +14,8 @@ struct BenchRebuildReport: Codable, Sendable {
         var workers: Int
         var writtenMBps: Double
         var readMBps: Double
+        /// Where the CPU went meanwhile (measured for the rebuild alone).
+        var cpu: BenchRebuildCPU.Usage?
     }
 
     /// Foreground I/O through a fresh client: one file written, data set files read.
@@ -73,15 +75,16 @@ enum BenchRebuildTable {
             "layout \(report.layout), \(ByteCount.describe(report.blockSize)) blocks, data set \(ByteCount.describe(report.dataBytes)), rate limit \(report.rateLimitMBps == 0 ? "none" : String(format: "%.0f MB/s per node", report.rateLimitMBps))",
             String(format: "disk sequential read (dd, caches dropped): %.0f MB/s", report.diskReadMBps),
             "",
-            "nodes  rebuilt MB  seconds  rebuilt MB/s  read MB/s  workers/groups  rebuilt/disk  fg write quiet->busy (x)   fg read quiet->busy (x)    rebuild covered",
+            "nodes  rebuilt MB  seconds  rebuilt MB/s  read MB/s  workers/groups  rebuilt/disk  CPU busy  1 core/node MB/s  fg write quiet->busy (x)   fg read quiet->busy (x)    rebuild covered",
         ]
         for result in report.clusters {
             let rebuild = result.rebuild
             lines.append(String(
-                format: "%@  %10.1f  %7.2f  %12.1f  %9.1f  %@  %12.3f  %8.1f->%6.1f MB/s (%4.1f)  %7.1f->%6.1f MB/s (%4.1f)  %4.0f%%",
+                format: "%@  %10.1f  %7.2f  %12.1f  %9.1f  %@  %12.3f  %7.0f%%  %16.0f  %8.1f->%6.1f MB/s (%4.1f)  %7.1f->%6.1f MB/s (%4.1f)  %4.0f%%",
                 padded("\(result.nodes)\(result.spares > 0 ? "+\(result.spares)s" : "")", 5),
                 Double(rebuild.bytesWritten) / 1e6, rebuild.seconds, rebuild.writtenMBps, rebuild.readMBps,
                 padded("\(rebuild.workers)/\(rebuild.groups)", 14, right: true), rebuild.writtenMBps / max(report.diskReadMBps, 1e-9),
+                (rebuild.cpu?.machineBusy ?? 0) * 100, rebuild.cpu?.oneCorePerNodeBoundMBps ?? 0,
                 result.foregroundQuiet.writeMBps, result.foregroundDuringRebuild.writeMBps, result.writeSlowdown,
                 result.foregroundQuiet.readMBps, result.foregroundDuringRebuild.readMBps, result.readSlowdown,
                 result.rebuildCoveredForeground * 100))
@@ -89,6 +92,7 @@ enum BenchRebuildTable {
         lines.append("")
         lines.append("rebuilt MB/s: fragment bytes written on the new members per second, from `node remove` to the last job done (caches dropped first).")
         lines.append("(x): how many times longer the foreground write / read took during a second rebuild than on the quiet cluster.")
+        lines.append("CPU busy: all cores of the machine during the rebuild; 1 core/node MB/s: rebuilt MB over the busiest daemon's CPU seconds, the bound if each node had a core of its own.")
         lines.append("Ns: N empty spare daemons started to take the removed positions (4+2 on 6 nodes has no spare).")
         return lines.joined(separator: "\n")
     }

@@ -65,9 +65,13 @@ struct BenchRebuildRun {
         let firstRemoved = try await nodeID(of: state.storage[0], meta: meta)
         try BenchFSSystem.dropCaches(syncing: directory)
         progress("\(nodes) nodes: node remove \(firstRemoved)")
-        let alone = try await rebuild(removing: firstRemoved, meta: meta)
-        progress(String(format: "\(nodes) nodes: rebuilt %.1f MB in %.2f s = %.1f MB/s by %d workers over %d groups",
-                        Double(alone.bytesWritten) / 1e6, alone.seconds, alone.writtenMBps, alone.workers, alone.groups))
+        let daemons = state.storage.map(\.pid) + spares.map(\.pid) + [state.meta.pid]
+        let cpuBefore = BenchRebuildCPU.sample(daemons)
+        var alone = try await rebuild(removing: firstRemoved, meta: meta)
+        alone.cpu = BenchRebuildCPU.sample(daemons).usage(since: cpuBefore, rebuiltBytes: alone.bytesWritten)
+        progress(String(format: "\(nodes) nodes: rebuilt %.1f MB in %.2f s = %.1f MB/s by %d workers over %d groups; machine CPU %.0f%% busy, busiest daemon %.2f CPU s",
+                        Double(alone.bytesWritten) / 1e6, alone.seconds, alone.writtenMBps, alone.workers, alone.groups,
+                        (alone.cpu?.machineBusy ?? 0) * 100, alone.cpu?.busiestDaemonSeconds ?? 0))
 
         // 2. Foreground I/O, quiet, then during a second rebuild. The removed node is stopped
         // first, or it (carrying nothing) would take every position of the second removal.

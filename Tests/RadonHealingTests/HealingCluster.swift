@@ -39,16 +39,17 @@ final class HealingCluster: HealingHarness, Sendable {
         self.environment = environment
     }
 
-    /// Starts a cluster (down after 5 s of silence (heartbeats come every 2 s), lost after `lostAfter`), runs `body`, and
+    /// Starts a cluster (down after `downAfter` s of silence (heartbeats come every 2 s), lost after `lostAfter`), runs `body`, and
     /// always kills every process and removes the directory.
     static func with(
-        nodes: Int, lostAfter: Double = 600, _ body: (HealingCluster) async throws -> Void
+        nodes: Int, lostAfter: Double = 600, downAfter: Double = 5, environment extra: [String: String] = [:],
+        _ body: (HealingCluster) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("radonfs-heal-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let cluster = HealingCluster(directory: directory, environment: [
-            "RADONFS_DOWN_AFTER": "5", "RADONFS_LOST_AFTER": "\(lostAfter)",
-        ])
+            "RADONFS_DOWN_AFTER": "\(downAfter)", "RADONFS_LOST_AFTER": "\(lostAfter)",
+        ].merging(extra) { _, new in new })
         defer {
             cluster.killEverything()
             try? FileManager.default.removeItem(atPath: directory)

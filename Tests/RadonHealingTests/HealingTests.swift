@@ -120,7 +120,8 @@ import Glibc
 
 /// Flips one byte in the fragment bytes of distinct written slots of fragment files on disk.
 enum FragmentRot {
-    static func flip(count: Int, under root: String, seed: UInt64) throws -> Int {
+    /// Every fragment file (`g<group>/<inode>.<fragment>`) under `root`, sorted.
+    static func fragmentFiles(under root: String) -> [String] {
         var files: [String] = []
         let enumerator = FileManager.default.enumerator(atPath: root)
         while let relative = enumerator?.nextObject() as? String {
@@ -129,7 +130,11 @@ enum FragmentRot {
                   parts.last!.split(separator: ".").count == 2, parts.last!.split(separator: ".").allSatisfy({ UInt64($0) != nil }) else { continue }
             files.append("\(root)/\(relative)")
         }
-        files.sort()
+        return files.sorted()
+    }
+
+    static func flip(count: Int, under root: String, seed: UInt64) throws -> Int {
+        let files = fragmentFiles(under: root)
         var random = seed
         func next() -> Int {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
