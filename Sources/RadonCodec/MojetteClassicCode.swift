@@ -14,6 +14,8 @@ public struct MojetteClassicCode: ErasureCode {
     let grid: MojetteGeometry
     /// Slope of fragment i.
     let slopes: [Int]
+    /// Inverse plans per set of projections used, shared by every caller of this instance.
+    let plans = InversePlanCache()
 
     /// See `makeErasureCode` for the valid block sizes.
     public init(layout: CodecLayout, blockSize: Int) throws(ErasureCodeError) {
@@ -50,7 +52,8 @@ public struct MojetteClassicCode: ErasureCode {
             .prefix(block.k)
             .map { MojetteGeometry.Projection(slope: slopes[$0], bins: indexed[$0]!) }
         try block.withOutputLinePointers(of: output) { (lines) throws(ErasureCodeError) in
-            try grid.reconstruct(rows: lines, missing: Array(0..<block.k), projections: chosen)
+            let plan = try plans.plan(grid: grid, missing: Array(0..<block.k), slopes: chosen.map(\.slope))
+            try grid.reconstruct(rows: lines, projections: chosen, plan: plan)
         }
     }
 }

@@ -25,147 +25,140 @@ extension MojetteGeometry {
     /// unless `allowFusedKernel` is false (tests check both on their own).
     func reconstruct(rows: [UnsafeMutableRawPointer], missing: [Int], projections: [Projection],
                      allowFusedKernel: Bool = true, blockPixels: Int = sweepBlockPixels) throws(ErasureCodeError) {
-        let missingCount = missing.count
-        guard missingCount > 0 else { return }
-        guard projections.count == missingCount else {
-            throw .internalFailure("Mojette inverse needs \(missingCount) projections, got \(projections.count)")
+        guard !missing.isEmpty else { return }
+        let plan = try InversePlan(grid: self, missing: missing, slopes: projections.map(\.slope), allowFusedKernel: allowFusedKernel)
+        try reconstruct(rows: rows, projections: projections, plan: plan, blockPixels: blockPixels)
+    }
+
+    /// The inverse with a plan made (or cached) for these lost rows and slopes.
+    func reconstruct(rows: [UnsafeMutableRawPointer], projections: [Projection], plan: InversePlan,
+                     blockPixels: Int = sweepBlockPixels) throws(ErasureCodeError) {
+        guard projections.count == plan.missing.count else {
+            throw .internalFailure("Mojette inverse needs \(plan.missing.count) projections, got \(projections.count)")
         }
-        if allowFusedKernel, reconstructTwo(rows: rows, missing: missing, projections: projections) { return }
-        let pixel = BlockGeometry.pixelSize
-        let k = rowCount, length = linePixels
-        let sorted = projections.sorted { $0.slope > $1.slope }
-        let offsets = try Self.sweepOffsets(missingRows: missing, slopes: sorted.map(\.slope))
-        let present = (0..<k).filter { !missing.contains($0) }
-
-        guard missingCount > 1 else {
-            return subtractPresentRows(present, rows: rows, projection: sorted[0], into: missing[0], columns: 0..<length)
+        var bins: [UnsafeRawPointer] = []
+        for slope in plan.slopes {
+            guard let projection = projections.first(where: { $0.slope == slope }) else {
+                throw .internalFailure("Mojette inverse: no projection of slope \(slope)")
+            }
+            bins.append(projection.bins)
         }
+        rows.withUnsafeBufferPointer { rows in
+            bins.withUnsafeBufferPointer { bins in
+                reconstruct(rows: rows.baseAddress!, projections: bins.baseAddress!, plan: plan, blockPixels: blockPixels)
+            }
+        }
+    }
 
-        // Per missing row t: its own pointer and the e - 1 other missing rows, each indexed by
-        // step * pixel, with the column distance to each (for the bounds checks).
-        let perRow = missingCount
-        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: missingCount * perRow) { sources in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: missingCount * perRow) { deltas in
-                var fastLower = Int.min, fastUpper = Int.max
-                var stepLower = Int.max, stepUpper = Int.min
-                for t in 0..<missingCount {
-                    let row = missing[t], slope = sorted[t].slope, offset = offsets[t]
-                    sources[t * perRow] = UnsafeRawPointer(rows[row]) + offset * pixel
-                    deltas[t * perRow] = 0
-                    var columnLower = 0, columnUpper = length
-                    for (q, other) in missing.enumerated() where other != row {
-                        // The pixel of `other` on the same line as (row, x) is at column x + delta.
-                        let delta = slope * (row - other)
-                        let slot = t * perRow + (q < t ? q + 1 : q)
-                        sources[slot] = UnsafeRawPointer(rows[other]) + (delta + offset) * pixel
-                        deltas[slot] = delta
-                        columnLower = max(columnLower, -delta)
-                        columnUpper = min(columnUpper, length - delta)
-                    }
-                    fastLower = max(fastLower, columnLower - offset)
-                    fastUpper = min(fastUpper, columnUpper - offset)
-                    stepLower = min(stepLower, -offset)
-                    stepUpper = max(stepUpper, length - offset)
-                }
-                let sourcesBase = UnsafePointer(sources.baseAddress!)
-                // Where slot j + 1 of row t (reading missing row j < t ? j : j + 1) takes its pixel.
-                var lags = (SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory,
-                            SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory,
-                            SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory,
-                            SweepLag.memory, SweepLag.memory, SweepLag.memory, SweepLag.memory)
-                let forwarding = missingCount == 3 || missingCount == 4
-                if forwarding {
-                    withUnsafeMutableBytes(of: &lags) { raw in
-                        let table = raw.bindMemory(to: SweepLag.self)
-                        for t in 0..<missingCount {
-                            for slot in 1..<perRow {
-                                let u = slot <= t ? slot - 1 : slot
-                                table[t * 4 + slot - 1] = SweepLag(steps: offsets[u] - offsets[t] - sorted[t].slope * (missing[t] - missing[u]))
-                            }
-                        }
-                    }
-                }
+    /// The inverse on pointer tables, allocating nothing on the heap: `rows[r]` is row r and
+    /// `projections[t]` the bins of the projection of slope `plan.slopes[t]`.
+    func reconstruct(rows: UnsafePointer<UnsafeMutableRawPointer>, projections: UnsafePointer<UnsafeRawPointer>, plan: InversePlan,
+                     blockPixels: Int = sweepBlockPixels) {
+        let e = plan.missing.count
+        guard e > 0 else { return }
+        if plan.usesTwoLineKernel { return reconstructTwo(rows: rows, projections: projections, plan: plan) }
+        let pixel = BlockGeometry.pixelSize, length = linePixels
+        let missing = plan.missing, offsets = plan.offsets, deltas = plan.slotDeltas
+        let count = plan.present.count + 1
 
-                func checkedSteps(_ steps: Range<Int>) {
-                    for step in steps {
-                        for t in 0..<missingCount {
-                            let column = step + offsets[t]
-                            guard column >= 0 && column < length else { continue }
-                            var sum = PixelKernels.load(sourcesBase[t * perRow], step * pixel)
-                            for q in 1..<perRow {
-                                let other = column + deltas[t * perRow + q]
-                                if other >= 0 && other < length {
-                                    sum ^= PixelKernels.load(sourcesBase[t * perRow + q], step * pixel)
-                                }
-                            }
-                            PixelKernels.store(sum, UnsafeMutableRawPointer(mutating: sourcesBase[t * perRow]), step * pixel)
-                        }
-                    }
+        withUnsafeTemporaryAllocation(of: PixelKernels.ClippedSource.self, capacity: e * count) { clipped in
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: e * count) { residualPointers in
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: e * e) { sources in
+            // Row t's residual sources: its projection, then the present rows on its lines.
+            for t in 0..<e {
+                let slope = plan.slopes[t]
+                let first = shift(row: missing[t], slope: slope)
+                clipped[t * count] = .init(base: projections[t] + first * pixel, lower: -first, upper: binCount(slope: slope) - first)
+                for (q, row) in plan.present.enumerated() {
+                    let delta = slope * (missing[t] - row)
+                    clipped[t * count + q + 1] = .init(base: UnsafeRawPointer(rows[row]) + delta * pixel, lower: -delta, upper: length - delta)
                 }
-
-                // Column blocks: row t's residual for the columns that steps [s0, s1) complete is
-                // written just before those steps, so the sweep reads it back from L1, and the
-                // present rows, read once per lost row, stay in L1 between the e residual passes.
-                // The residual of a column is written before the step that completes it and no
-                // row reads another's pixel before that step, so the order is the sweep's.
-                var blockStart = stepLower
-                while blockStart < stepUpper {
-                    let blockEnd = min(blockStart + blockPixels, stepUpper)
-                    for t in 0..<missingCount {
-                        let first = max(0, blockStart + offsets[t]), last = min(length, blockEnd + offsets[t])
-                        guard first < last else { continue }
-                        subtractPresentRows(present, rows: rows, projection: sorted[t], into: missing[t], columns: first..<last)
-                    }
-                    let fast = max(blockStart, fastLower)..<max(max(blockStart, fastLower), min(blockEnd, fastUpper))
-                    if fast.isEmpty {
-                        checkedSteps(blockStart..<blockEnd)
-                    } else {
-                        checkedSteps(blockStart..<fast.lowerBound)
-                        if forwarding {
-                            // The forwarding kernel starts from the step before: the first fast
-                            // step goes through memory so that step is inside every line.
-                            var rest = fast
-                            if rest.lowerBound == fastLower {
-                                Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fastLower..<fastLower + 1)
-                                rest = fastLower + 1..<rest.upperBound
-                            }
-                            withUnsafeBytes(of: &lags) { raw in
-                                Self.sweepForwarding(sources: sourcesBase, lags: raw.assumingMemoryBound(to: SweepLag.self).baseAddress!,
-                                                     rowCount: missingCount, steps: rest)
-                            }
-                        } else {
-                            Self.sweep(sources: sourcesBase, rowCount: missingCount, steps: fast)
-                        }
-                        checkedSteps(fast.upperBound..<blockEnd)
-                    }
-                    blockStart = blockEnd
+                for q in 0..<count { residualPointers[t * count + q] = clipped[t * count + q].base }
+            }
+            func writeResidual(row t: Int, columns: Range<Int>) {
+                let full = plan.residualColumns[t]
+                if columns.lowerBound >= full.lowerBound && columns.upperBound <= full.upperBound {
+                    PixelKernels.xor(into: rows[missing[t]], sources: UnsafePointer(residualPointers.baseAddress! + t * count), count: count,
+                                     lower: columns.lowerBound * pixel, upper: columns.upperBound * pixel)
+                } else {
+                    PixelKernels.xorClipped(into: rows[missing[t]], sources: UnsafeMutableBufferPointer(rebasing: clipped[t * count ..< (t + 1) * count]),
+                                            range: columns)
                 }
             }
+            guard e > 1 else { return writeResidual(row: 0, columns: 0..<length) }
+
+            // Per lost row t: its own pointer and the e - 1 other lost rows, each indexed by
+            // step * pixel.
+            for t in 0..<e {
+                sources[t * e] = UnsafeRawPointer(rows[missing[t]]) + offsets[t] * pixel
+                for slot in 1..<e {
+                    sources[t * e + slot] = UnsafeRawPointer(rows[missing[plan.slotRows[t * e + slot]]]) + (deltas[t * e + slot] + offsets[t]) * pixel
+                }
+            }
+            let sourcesBase = UnsafePointer(sources.baseAddress!)
+
+            func checkedSteps(_ steps: Range<Int>) {
+                for step in steps {
+                    for t in 0..<e {
+                        let column = step + offsets[t]
+                        guard column >= 0 && column < length else { continue }
+                        var sum = PixelKernels.load(sourcesBase[t * e], step * pixel)
+                        for slot in 1..<e {
+                            let other = column + deltas[t * e + slot]
+                            if other >= 0 && other < length {
+                                sum ^= PixelKernels.load(sourcesBase[t * e + slot], step * pixel)
+                            }
+                        }
+                        PixelKernels.store(sum, UnsafeMutableRawPointer(mutating: sourcesBase[t * e]), step * pixel)
+                    }
+                }
+            }
+
+            // Column blocks: row t's residual for the columns that steps [s0, s1) complete is
+            // written just before those steps, so the sweep reads it back from L1, and the
+            // present rows, read once per lost row, stay in L1 between the e residual passes.
+            // The residual of a column is written before the step that completes it and no row
+            // reads another's pixel before that step, so the order is the sweep's.
+            let fastLower = plan.uncheckedSteps.lowerBound, fastUpper = plan.uncheckedSteps.upperBound
+            var blockStart = plan.allSteps.lowerBound
+            while blockStart < plan.allSteps.upperBound {
+                let blockEnd = min(blockStart + blockPixels, plan.allSteps.upperBound)
+                for t in 0..<e {
+                    let first = max(0, blockStart + offsets[t]), last = min(length, blockEnd + offsets[t])
+                    if first < last { writeResidual(row: t, columns: first..<last) }
+                }
+                let fastStart = max(blockStart, fastLower), fastEnd = min(blockEnd, fastUpper)
+                guard fastStart < fastEnd else {
+                    checkedSteps(blockStart..<blockEnd)
+                    blockStart = blockEnd
+                    continue
+                }
+                checkedSteps(blockStart..<fastStart)
+                if plan.forwarding {
+                    // The forwarding kernel starts from the step before: the first unchecked
+                    // step goes through memory so that step is inside every line.
+                    var rest = fastStart
+                    if rest == fastLower {
+                        Self.sweep(sources: sourcesBase, rowCount: e, steps: rest..<rest + 1)
+                        rest += 1
+                    }
+                    plan.lags.withUnsafeBufferPointer { lags in
+                        Self.sweepForwarding(sources: sourcesBase, lags: lags.baseAddress!, rowCount: e, steps: rest..<fastEnd)
+                    }
+                } else {
+                    Self.sweep(sources: sourcesBase, rowCount: e, steps: fastStart..<fastEnd)
+                }
+                checkedSteps(fastEnd..<blockEnd)
+                blockStart = blockEnd
+            }
+        }
+        }
         }
     }
 
     /// Steps per column block of the inverse: 64 pixels (2 KiB) of each lost row, its projection
     /// and the present rows it reads stay in the 48 KiB L1 for e = 4.
     static let sweepBlockPixels = 64
-
-    /// Writes into missing row `target` (rebuilt from `projection`) the projection's bins on its
-    /// pixels' lines minus every present row's pixel on those lines: column x is bin
-    /// x + shift(target), and present row i meets that line at column x + slope * (target - i).
-    func subtractPresentRows(_ present: [Int], rows: [UnsafeMutableRawPointer], projection: Projection, into target: Int,
-                             columns: Range<Int>) {
-        let pixel = BlockGeometry.pixelSize
-        typealias Source = PixelKernels.ClippedSource
-        withUnsafeTemporaryAllocation(of: Source.self, capacity: present.count + 1) { sources in
-            let first = shift(row: target, slope: projection.slope)
-            sources[0] = Source(base: projection.bins + first * pixel, lower: -first,
-                                upper: binCount(slope: projection.slope) - first)
-            for (q, row) in present.enumerated() {
-                let delta = projection.slope * (target - row)
-                sources[q + 1] = Source(base: UnsafeRawPointer(rows[row]) + delta * pixel, lower: -delta, upper: linePixels - delta)
-            }
-            PixelKernels.xorClipped(into: rows[target], sources: sources, range: columns)
-        }
-    }
 
     /// The unchecked middle of the sweep: every pixel read is inside its line. Row t's own pixel
     /// (holding its residual) is XORed with the other rows' and written back. Three and four lost

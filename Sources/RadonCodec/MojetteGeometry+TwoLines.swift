@@ -10,23 +10,34 @@ extension MojetteGeometry {
     /// step reads the k - 1 pixels of each residual once, keeps the running q in a register when
     /// d = 1, and stores one pixel of each lost row: no scratch and no second pass.
     func reconstructTwo(rows: [UnsafeMutableRawPointer], missing: [Int], projections: [Projection]) -> Bool {
-        let sorted = projections.sorted { $0.slope < $1.slope }
-        guard missing.count == 2, sorted.count == 2, sorted[0].slope + 1 == sorted[1].slope else { return false }
-        let k = rowCount, length = linePixels, pixel = BlockGeometry.pixelSize
-        let r0 = missing[0], r1 = missing[1], d = r1 - r0, slope = sorted[0].slope
-        let present = (0..<k).filter { $0 != r0 && $0 != r1 }
+        guard let plan = try? InversePlan(grid: self, missing: missing, slopes: projections.map(\.slope), allowFusedKernel: true),
+              plan.usesTwoLineKernel else { return false }
+        let bins = plan.slopes.map { slope in projections.first { $0.slope == slope }!.bins }
+        rows.withUnsafeBufferPointer { rows in
+            bins.withUnsafeBufferPointer { bins in reconstructTwo(rows: rows.baseAddress!, projections: bins.baseAddress!, plan: plan) }
+        }
+        return true
+    }
+
+    /// `reconstructTwo` on pointer tables: `rows[r]` is row r, `projections[t]` the bins of slope
+    /// `plan.slopes[t]` (decreasing, so projection 1 has the smaller slope P).
+    func reconstructTwo(rows: UnsafePointer<UnsafeMutableRawPointer>, projections: UnsafePointer<UnsafeRawPointer>, plan: InversePlan) {
+        let length = linePixels, pixel = BlockGeometry.pixelSize
+        let r0 = plan.missing[0], r1 = plan.missing[1], d = r1 - r0, slope = plan.slopes[1]
+        let present = plan.present
         let perResidual = present.count + 1
         typealias Source = PixelKernels.ClippedSource
 
-        return withUnsafeTemporaryAllocation(of: Source.self, capacity: 2 * perResidual) { sources in
+        withUnsafeTemporaryAllocation(of: Source.self, capacity: 2 * perResidual) { sources in
             // sources[0..<perResidual]: R_0 at E; sources[perResidual...]: R_1 at E + r0.
-            for (j, extra) in [(0, 0), (1, -r0)] {
-                let projection = sorted[j]
-                let base = shift(row: 0, slope: projection.slope)
-                sources[j * perResidual] = Source(base: projection.bins + (base - extra) * pixel,
-                                                  lower: extra - base, upper: extra - base + binCount(slope: projection.slope))
+            for j in 0..<2 {
+                let extra = j == 0 ? 0 : -r0
+                let projectionSlope = slope + j, bins = projections[1 - j]
+                let base = shift(row: 0, slope: projectionSlope)
+                sources[j * perResidual] = Source(base: bins + (base - extra) * pixel,
+                                                  lower: extra - base, upper: extra - base + binCount(slope: projectionSlope))
                 for (q, row) in present.enumerated() {
-                    let offset = projection.slope * row + extra
+                    let offset = projectionSlope * row + extra
                     sources[j * perResidual + 1 + q] = Source(base: UnsafeRawPointer(rows[row]) - offset * pixel,
                                                               lower: offset, upper: offset + length)
                 }
@@ -64,7 +75,7 @@ extension MojetteGeometry {
             }
             guard fastLower < fastUpper else {
                 sweep.forEach(checkedStep)
-                return true
+                return
             }
             (sweep.lowerBound..<fastLower).forEach(checkedStep)
             withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: 2 * perResidual) { pointers in
@@ -74,7 +85,6 @@ extension MojetteGeometry {
                                    lost0: lost0, lost1: lost1, period: d, range: fastLower..<fastUpper)
             }
             (fastUpper..<sweep.upperBound).forEach(checkedStep)
-            return true
         }
     }
 
