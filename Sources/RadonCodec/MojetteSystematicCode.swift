@@ -38,17 +38,23 @@ public struct MojetteSystematicCode: SystematicErasureCode {
         try block.checkData(data)
         try block.checkOutputs(fragments, first: 0, sizeOf: fragmentSize(at:))
         let lines = block.copyLines(of: data, into: fragments)
-        for (j, slope) in slopes.enumerated() {
-            grid.project(rows: lines, slope: slope, into: fragments[block.k + j].baseAddress!)
-        }
+        project(lines: lines, into: fragments[block.k...].map { $0.baseAddress! })
     }
 
     public func encodeParity(_ data: UnsafeRawBufferPointer, into parity: [UnsafeMutableRawBufferPointer]) throws(ErasureCodeError) {
         try block.checkData(data)
         try block.checkOutputs(parity, first: block.k, sizeOf: fragmentSize(at:))
-        try block.withLinePointers(of: data) { lines in
-            for (j, slope) in slopes.enumerated() {
-                grid.project(rows: lines, slope: slope, into: parity[j].baseAddress!)
+        let destinations = parity.map { $0.baseAddress! }
+        try block.withLinePointers(of: data) { lines in project(lines: lines, into: destinations) }
+    }
+
+    /// Every parity projection of `lines` into `destinations` (parity j into destination j).
+    private func project(lines: [UnsafeRawPointer], into destinations: [UnsafeMutableRawPointer]) {
+        lines.withUnsafeBufferPointer { lines in
+            slopes.withUnsafeBufferPointer { slopes in
+                destinations.withUnsafeBufferPointer { destinations in
+                    grid.project(rows: lines.baseAddress!, slopes: slopes, into: destinations.baseAddress!)
+                }
             }
         }
     }

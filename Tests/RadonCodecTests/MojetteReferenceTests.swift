@@ -51,4 +51,34 @@ import Testing
         #expect(code.storageOverhead <= 1.51)
         #expect(code.storageOverhead > 1.5)
     }
+
+    /// The column-blocked encoder puts block edges at every bin when blocks are tiny: every
+    /// projection of several slopes at once, against the definition, for block sizes that cut
+    /// the edge bins, the middle and the last partial block.
+    @Test func blockedProjectionsMatchTheDefinition() throws {
+        for (k, linePixels, slopes) in [(4, 41, [0, 1, -1, 2]), (8, 23, [0, 1, -1, 2, -2, 3, -3, 4]), (3, 2, [-1, 0, 1, 5])] {
+            let grid = MojetteGeometry(rowCount: k, linePixels: linePixels)
+            let lineSize = linePixels * 32
+            let data = randomBytes(k * lineSize, seed: UInt64(k * 31 + linePixels))
+            for blockPixels in [1, 3, 7, 64] {
+                let outputs = slopes.map { UnsafeMutableRawPointer.allocate(byteCount: grid.binCount(slope: $0) * 32, alignment: 64) }
+                defer { outputs.forEach { $0.deallocate() } }
+                data.withUnsafeBytes { bytes in
+                    let rows = (0..<k).map { bytes.baseAddress! + $0 * lineSize }
+                    rows.withUnsafeBufferPointer { rows in
+                        slopes.withUnsafeBufferPointer { slopes in
+                            outputs.withUnsafeBufferPointer { outputs in
+                                grid.project(rows: rows.baseAddress!, slopes: slopes, into: outputs.baseAddress!, blockPixels: blockPixels)
+                            }
+                        }
+                    }
+                }
+                for (slope, output) in zip(slopes, outputs) {
+                    let bytes = Array(UnsafeRawBufferPointer(start: output, count: grid.binCount(slope: slope) * 32))
+                    #expect(bytes == referenceProjection(of: data, k: k, lineSize: lineSize, slope: slope),
+                            "k \(k) L \(linePixels) slope \(slope) block \(blockPixels)")
+                }
+            }
+        }
+    }
 }
