@@ -31,6 +31,29 @@ enum PixelKernels {
             (destination + lower).initializeMemory(as: UInt8.self, repeating: 0, count: upper - lower)
             return
         }
+        // Eight pixels per iteration when they fit: each source pointer is loaded once per
+        // 256 bytes, and eight independent chains keep the load ports busy.
+        while offset + 2 * step <= upper {
+            let first = sources[0]
+            var a = load(first, offset), b = load(first, offset + 32)
+            var c = load(first, offset + 64), d = load(first, offset + 96)
+            var e = load(first, offset + 128), f = load(first, offset + 160)
+            var g = load(first, offset + 192), h = load(first, offset + 224)
+            var index = 1
+            while index < count {
+                let source = sources[index]
+                a ^= load(source, offset); b ^= load(source, offset + 32)
+                c ^= load(source, offset + 64); d ^= load(source, offset + 96)
+                e ^= load(source, offset + 128); f ^= load(source, offset + 160)
+                g ^= load(source, offset + 192); h ^= load(source, offset + 224)
+                index += 1
+            }
+            store(a, destination, offset); store(b, destination, offset + 32)
+            store(c, destination, offset + 64); store(d, destination, offset + 96)
+            store(e, destination, offset + 128); store(f, destination, offset + 160)
+            store(g, destination, offset + 192); store(h, destination, offset + 224)
+            offset += 2 * step
+        }
         while offset + step <= upper {
             let first = sources[0]
             var a = load(first, offset)
