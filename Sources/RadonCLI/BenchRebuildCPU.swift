@@ -16,17 +16,22 @@ enum BenchRebuildCPU {
         /// utime + stime of each process, in clock ticks.
         var processTicks: [pid_t: UInt64]
 
-        func usage(since start: Sample, rebuiltBytes: UInt64) -> Usage {
+        func usage(since start: Sample, rebuiltBytes: UInt64, labels: [pid_t: String] = [:]) -> Usage {
             let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
             let total = Double(machineTotal &- start.machineTotal)
-            let perDaemon = processTicks.map { pid, ticks in Double(ticks &- (start.processTicks[pid] ?? ticks)) / ticksPerSecond }
+            let byPid = processTicks.mapValues { Double($0) }.map { pid, ticks in
+                (pid, (ticks - Double(start.processTicks[pid] ?? UInt64(ticks))) / ticksPerSecond)
+            }
+            let perDaemon = byPid.map(\.1)
             let busiest = perDaemon.max() ?? 0
             let daemons = perDaemon.reduce(0, +)
+            let top = byPid.sorted { $0.1 > $1.1 }.prefix(4).map { "\(labels[$0.0] ?? "pid \($0.0)") \(String(format: "%.2f", $0.1))" }
             return Usage(
                 machineBusy: total > 0 ? Double(machineBusy &- start.machineBusy) / total : 0,
                 daemonSeconds: daemons, busiestDaemonSeconds: busiest,
                 daemonSecondsPerRebuiltGB: rebuiltBytes > 0 ? daemons / (Double(rebuiltBytes) / 1e9) : 0,
-                oneCorePerNodeBoundMBps: busiest > 0 ? Double(rebuiltBytes) / 1e6 / busiest : 0)
+                oneCorePerNodeBoundMBps: busiest > 0 ? Double(rebuiltBytes) / 1e6 / busiest : 0,
+                busiestDaemons: top)
         }
     }
 
@@ -40,6 +45,8 @@ enum BenchRebuildCPU {
         /// Rebuilt MB over the busiest daemon's CPU seconds: the rate the same work could reach
         /// if every node had a core of its own (disk and network aside).
         var oneCorePerNodeBoundMBps: Double
+        /// The four daemons that used the most CPU, "name seconds".
+        var busiestDaemons: [String]
     }
 
     static func sample(_ pids: [pid_t]) -> Sample {

@@ -68,10 +68,13 @@ struct BenchRebuildRun {
         let daemons = state.storage.map(\.pid) + spares.map(\.pid) + [state.meta.pid]
         let cpuBefore = BenchRebuildCPU.sample(daemons)
         var alone = try await rebuild(removing: firstRemoved, meta: meta)
-        alone.cpu = BenchRebuildCPU.sample(daemons).usage(since: cpuBefore, rebuiltBytes: alone.bytesWritten)
-        progress(String(format: "\(nodes) nodes: rebuilt %.1f MB in %.2f s = %.1f MB/s by %d workers over %d groups; machine CPU %.0f%% busy, busiest daemon %.2f CPU s",
+        var labels = [state.meta.pid: "meta"]
+        for (index, daemon) in state.storage.enumerated() { labels[daemon.pid] = "storage-\(index)" }
+        for (index, daemon) in spares.enumerated() { labels[daemon.pid] = "spare-\(index)" }
+        alone.cpu = BenchRebuildCPU.sample(daemons).usage(since: cpuBefore, rebuiltBytes: alone.bytesWritten, labels: labels)
+        progress(String(format: "\(nodes) nodes: rebuilt %.1f MB in %.2f s = %.1f MB/s by %d workers over %d groups; machine CPU %.0f%% busy, busiest daemons (CPU s) %@",
                         Double(alone.bytesWritten) / 1e6, alone.seconds, alone.writtenMBps, alone.workers, alone.groups,
-                        (alone.cpu?.machineBusy ?? 0) * 100, alone.cpu?.busiestDaemonSeconds ?? 0))
+                        (alone.cpu?.machineBusy ?? 0) * 100, (alone.cpu?.busiestDaemons ?? []).joined(separator: ", ") as NSString))
 
         // 2. Foreground I/O, quiet, then during a second rebuild. The removed node is stopped
         // first, or it (carrying nothing) would take every position of the second removal.

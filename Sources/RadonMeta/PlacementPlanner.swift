@@ -5,7 +5,9 @@ import RadonWire
 /// groups in proportion to its free space.
 ///
 /// Greedy: for each member slot, the candidate with the lowest `(groups carried + 1) / free`
-/// whose host the group does not use yet. Members are then rotated by the group's index, so
+/// whose host the group does not use yet; among candidates within one group of the least
+/// loaded, the one sharing the fewest groups with the members chosen so far (declustering, so a
+/// failed node's groups are rebuilt by every node). Members are then rotated by the group's index, so
 /// the data fragment positions (0..<k, the ones a systematic read prefers) move around too.
 struct PlacementPlanner {
     struct Candidate: Sendable, Hashable {
@@ -17,13 +19,50 @@ struct PlacementPlanner {
     private(set) var candidates: [Candidate]
     /// Groups each node is already a member of.
     private(set) var load: [UInt32: Int]
+    /// Groups each pair of nodes shares (key: `pairKey`). Among equally loaded candidates the
+    /// one sharing the fewest groups with the members already chosen wins, so a node's groups
+    /// spread over every other node (declustering): when it fails, all nodes rebuild its
+    /// groups in parallel. Without it, equal free space made the same n nodes form group after
+    /// group (12 nodes, 4+2: two disjoint sets of 6).
+    private(set) var shared: [UInt64: Int] = [:]
 
     init(nodes: [NodeInfo], existingGroups: [PlacementGroup]) {
         candidates = nodes.filter { $0.state == .up }.map {
             Candidate(id: $0.id, hostKey: $0.hostID.isEmpty ? "node:\($0.id)" : "host:\($0.hostID)", free: $0.free)
         }
         load = [:]
-        for group in existingGroups { for member in group.members { load[member, default: 0] += 1 } }
+        for group in existingGroups {
+            for member in group.members { load[member, default: 0] += 1 }
+            addShared(group.members)
+        }
+    }
+
+    static func pairKey(_ a: UInt32, _ b: UInt32) -> UInt64 {
+        UInt64(min(a, b)) << 32 | UInt64(max(a, b))
+    }
+
+    private mutating func addShared(_ members: [UInt32]) {
+        for (offset, a) in members.enumerated() {
+            for b in members[(offset + 1)...] where a != b { shared[Self.pairKey(a, b), default: 0] += 1 }
+        }
+    }
+
+    /// Groups `candidate` already shares with `members`, summed.
+    private func overlap(_ candidate: UInt32, with members: [UInt32]) -> Int {
+        members.reduce(0) { $0 + (shared[Self.pairKey(candidate, $1)] ?? 0) }
+    }
+
+    /// Like `pick`, but among the candidates within one group of the least loaded, the one
+    /// sharing the fewest groups with `members`.
+    private mutating func pickDeclustered(avoidingHosts usedHosts: Set<String>, excluding excluded: Set<UInt32>, alongside members: [UInt32]) -> Candidate? {
+        let eligible = candidates.filter { !usedHosts.contains($0.hostKey) && !excluded.contains($0.id) }
+        guard let least = eligible.min(by: { (score($0), $0.id) < (score($1), $1.id) }) else { return nil }
+        let ceiling = Double(load[least.id, default: 0] + 2) / Double(max(least.free, 1))
+        let best = eligible
+            .filter { $0.id == least.id || score($0) < ceiling }
+            .min { (overlap($0.id, with: members), score($0), $0.id) < (overlap($1.id, with: members), score($1), $1.id) }
+        if let best { load[best.id, default: 0] += 1 }
+        return best
     }
 
     /// Distinct hosts among the up nodes: the most members a group can have.
@@ -46,9 +85,12 @@ struct PlacementPlanner {
     mutating func members(count n: Int, index: Int) -> [UInt32]? {
         var chosen: [Candidate] = []
         for _ in 0..<n {
-            guard let next = pick(avoidingHosts: Set(chosen.map(\.hostKey))) else { return nil }
+            guard let next = pickDeclustered(avoidingHosts: Set(chosen.map(\.hostKey)), excluding: [], alongside: chosen.map(\.id)) else {
+                return nil
+            }
             chosen.append(next)
         }
+        addShared(chosen.map(\.id))
         let shift = index % n
         return (chosen[shift...] + chosen[..<shift]).map(\.id)
     }
@@ -60,6 +102,9 @@ struct PlacementPlanner {
         for (position, member) in group.members.enumerated() where position != index {
             others.insert(hostKeys[member] ?? "node:\(member)")
         }
-        return pick(avoidingHosts: others, excluding: Set(group.members))?.id
+        let survivors = group.members.enumerated().filter { $0.offset != index }.map(\.element)
+        guard let chosen = pickDeclustered(avoidingHosts: others, excluding: Set(group.members), alongside: survivors) else { return nil }
+        addShared(survivors + [chosen.id])
+        return chosen.id
     }
 }

@@ -69,4 +69,42 @@ struct HealingCoordinatorTests {
         }
         #expect(try await store.groupMap(volumeID: 0).groups == before.groups)
     }
+
+    @Test("groups are declustered: on 12 nodes every node shares groups with most others, so a lost node's groups are rebuilt by all")
+    func placementIsDeclustered() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteMetadataStore(path: path)
+        for index in 0..<12 {
+            // Equal free space: the case that used to form the same two sets of 6 over and over.
+            _ = try await store.registerNode(RegisterNodeRequest(
+                uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 7000 + index), hostID: "host-\(index)",
+                dataDirectory: "/tmp/none", pid: 0, capacity: 1 << 40, free: 1 << 40))
+        }
+        _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 65536, groupCount: 64))
+        let map = try await store.groupMap(volumeID: 0)
+        var peers: [UInt32: Set<UInt32>] = [:]
+        var load: [UInt32: Int] = [:]
+        for group in map.groups {
+            for member in group.members {
+                load[member, default: 0] += 1
+                peers[member, default: []].formUnion(group.members.filter { $0 != member })
+            }
+        }
+        #expect(Set(map.groups.map { Set($0.members) }).count > 16, "only \(Set(map.groups.map { Set($0.members) }).count) distinct member sets")
+        #expect(peers.values.allSatisfy { $0.count >= 10 }, "peers per node: \(peers.mapValues(\.count))")
+        #expect((load.values.max() ?? 0) - (load.values.min() ?? 0) <= 2, "loads \(load)")
+
+        // A removed node's positions go to many different spares, not one.
+        let coordinator = try HealingCoordinator(store: store, logger: .init(label: "test"))
+        let removed = try #require(map.groups.first?.members.first)
+        _ = try await coordinator.nodeCommand(NodeCommandRequest(action: .remove, nodeID: removed))
+        let after = try await store.groupMap(volumeID: 0)
+        var spares: [UInt32: Int] = [:]
+        for (old, new) in zip(map.groups, after.groups) where old.members.contains(removed) {
+            let index = try #require(old.members.firstIndex(of: removed))
+            spares[new.members[index], default: 0] += 1
+        }
+        #expect(spares.count >= 8, "the removed node's positions went to \(spares)")
+    }
 }
