@@ -9,13 +9,24 @@ extension FragmentStore {
         try await onIOThread {
             let groupPath = self.groupDirectory(group)
             var removed: UInt32 = 0
+            var removedPrevious = false
             for index in UInt8.min...UInt8.max {
-                let path = self.path(of: FragmentFileKey(group: group, inode: inode, fragmentIndex: index))
+                let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: index)
+                let path = self.path(of: file)
                 if unlink(path) == 0 {
                     removed += 1
                 } else if errno != ENOENT {
                     throw POSIXFile.error("unlink", path)
                 }
+                let previousPath = self.previousPath(of: file)
+                if unlink(previousPath) == 0 {
+                    removedPrevious = true
+                } else if errno != ENOENT {
+                    throw POSIXFile.error("unlink", previousPath)
+                }
+            }
+            if removedPrevious, removed == 0 {
+                try POSIXFile.synchronizeDirectory(groupPath)
             }
             if removed > 0 {
                 self.filesRemoved(Int(removed))
@@ -28,8 +39,9 @@ extension FragmentStore {
     /// Drops every slot from `blockCount` on in every fragment file of `inode` in `group`, durably.
     public func truncate(group: UInt32, inode: UInt64, blockCount: UInt64) async throws {
         try await onIOThread {
-            for index in UInt8.min...UInt8.max {
-                let path = self.path(of: FragmentFileKey(group: group, inode: inode, fragmentIndex: index))
+            let files = (UInt8.min...UInt8.max).map { FragmentFileKey(group: group, inode: inode, fragmentIndex: $0) }
+            // Previous copies too: a block past the cut must not come back as a fallback.
+            for path in files.map(self.path(of:)) + files.map(self.previousPath(of:)) {
                 guard let handle = try POSIXFile.openIfExists(path, flags: O_RDWR) else { continue }
                 guard let layout = try Self.header(of: handle) else {
                     throw WireError(.corrupt, "\(path) has no valid header; it cannot be truncated")

@@ -9,14 +9,17 @@ extension FragmentStore {
     /// Reads slots of one fragment file, each checked (header CRC, fragment index, data CRC)
     /// before it is served: a slot that fails is `.corrupt`, never wrong bytes. Results follow
     /// the order of `blocks` and may stop early to keep a reply within one frame.
-    public func read(_ file: FragmentFileKey, blocks: BlockSelection, includeBytes: Bool = true) async throws -> [FragmentReadResult] {
-        try await onIOThread { try self.readSynchronously(file, blocks: blocks, includeBytes: includeBytes) }
+    ///
+    /// With `previous`, the slots' previous copies (the version an unconfirmed overwrite
+    /// replaced; see `keepAsPrevious`), `.missing` where there is none.
+    public func read(_ file: FragmentFileKey, blocks: BlockSelection, includeBytes: Bool = true, previous: Bool = false) async throws -> [FragmentReadResult] {
+        try await onIOThread { try self.readSynchronously(file, blocks: blocks, includeBytes: includeBytes, previous: previous) }
     }
 
-    private func readSynchronously(_ file: FragmentFileKey, blocks: BlockSelection, includeBytes: Bool) throws -> [FragmentReadResult] {
+    private func readSynchronously(_ file: FragmentFileKey, blocks: BlockSelection, includeBytes: Bool, previous: Bool) throws -> [FragmentReadResult] {
         let limit = min(blocks.count, Self.readReplyMaximumCount)
         let wanted = blocks.prefixIndices(limit)
-        guard let handle = try POSIXFile.openIfExists(path(of: file), flags: O_RDONLY) else {
+        guard let handle = try POSIXFile.openIfExists(previous ? previousPath(of: file) : path(of: file), flags: O_RDONLY) else {
             return wanted.map { FragmentReadResult(blockIndex: $0, fragment: .missing) }
         }
         let size = try handle.size

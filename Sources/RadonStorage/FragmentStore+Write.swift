@@ -13,7 +13,16 @@ extension FragmentStore {
     /// Fails with `.invalidArgument` before writing anything if a fragment is larger than the
     /// file's capacity or the capacity differs from the one the file was created with, and with
     /// `.noSpace` when the disk is full (nothing of this call is then acknowledged).
-    public func write(_ file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]) async throws -> [StaleSlot] {
+    ///
+    /// With `keepPrevious`, an intact older version about to be overwritten is first copied to
+    /// the slot's previous copy (`<file>.prev`), unless that copy already holds one (then the
+    /// slot holds a version not yet known decodable, which is simply replaced): a client
+    /// overwrite that fails on most nodes then leaves the block's old version readable. The
+    /// reply names the blocks that have a previous copy; the client drops them
+    /// (`dropPrevious`) once its write is durable on enough nodes.
+    public func write(
+        _ file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite], keepPrevious: Bool = false
+    ) async throws -> WriteOutcome {
         guard fragmentCapacity > 0, fragmentCapacity <= Self.maximumFragmentCapacity else {
             throw WireError(.invalidArgument, "fragment capacity \(fragmentCapacity) is outside 1...\(Self.maximumFragmentCapacity)")
         }
@@ -26,39 +35,60 @@ extension FragmentStore {
                 throw WireError(.invalidArgument, "block index \(slot.blockIndex) is out of range")
             }
         }
-        return try await onIOThread { try self.writeSynchronously(file, layout: layout, slots: slots) }
+        return try await onIOThread { try self.writeSynchronously(file, layout: layout, slots: slots, keepPrevious: keepPrevious) }
     }
 
-    private func writeSynchronously(_ file: FragmentFileKey, layout: FragmentFileHeader, slots: [FragmentSlotWrite]) throws -> [StaleSlot] {
+    /// What a write did besides storing: slots it left alone, slots with a previous copy.
+    public struct WriteOutcome: Sendable {
+        /// Slots that held a newer version than the one sent, which they keep.
+        public var staleSlots: [StaleSlot] = []
+        /// Blocks whose previous version is kept beside the one just written.
+        public var blocksWithPrevious: [UInt64] = []
+    }
+
+    /// Opens `path` for writing, creating it (and counting it when `counted`) if needed;
+    /// whether it was created.
+    func openForWriting(_ path: String, counted: Bool) throws -> (handle: POSIXFile, created: Bool) {
+        if let existing = try POSIXFile.openIfExists(path, flags: O_RDWR) { return (existing, false) }
+        if let new = try POSIXFile.createExclusively(path) {
+            if counted { fileCreated() }
+            return (new, true)
+        }
+        if let raced = try POSIXFile.openIfExists(path, flags: O_RDWR) { return (raced, false) }
+        throw WireError(.internalError, "\(path) vanished while being opened")
+    }
+
+    private func writeSynchronously(_ file: FragmentFileKey, layout: FragmentFileHeader, slots: [FragmentSlotWrite], keepPrevious: Bool) throws -> WriteOutcome {
         let groupPath = groupDirectory(file.group)
         if mkdir(groupPath, 0o755) == 0 {
             try POSIXFile.synchronizeDirectory(directory)
         } else if errno != EEXIST {
             throw POSIXFile.error("mkdir", groupPath)
         }
-        let path = path(of: file)
-        var created = false
-        let handle: POSIXFile
-        if let existing = try POSIXFile.openIfExists(path, flags: O_RDWR) {
-            handle = existing
-        } else if let new = try POSIXFile.createExclusively(path) {
-            handle = new
-            created = true
-            fileCreated()
-        } else if let raced = try POSIXFile.openIfExists(path, flags: O_RDWR) {
-            handle = raced
-        } else {
-            throw WireError(.internalError, "\(path) vanished while being opened")
-        }
+        let (handle, created) = try openForWriting(path(of: file), counted: true)
         try ensureHeader(layout, in: handle)
+        // The previous copies, opened on the first overwrite that needs them.
+        var previous: (handle: POSIXFile, created: Bool)?
+        func previousFile() throws -> POSIXFile {
+            if let previous { return previous.handle }
+            let opened = try openForWriting(previousPath(of: file), counted: false)
+            try ensureHeader(layout, in: opened.handle)
+            previous = opened
+            return opened.handle
+        }
 
         var scratch = [UInt8](repeating: 0, count: layout.slotSize)
-        var stale: [StaleSlot] = []
+        var outcome = WriteOutcome()
         for slot in slots {
             let offset = layout.offset(ofBlock: slot.blockIndex)!
             let kept: StaleSlot? = try withSlotLock(file, block: slot.blockIndex) {
-                if let stored = try storedVersion(in: handle, at: offset, scratch: &scratch), stored > slot.version {
+                let stored = try storedVersion(in: handle, at: offset, scratch: &scratch)
+                if let stored, stored > slot.version {
                     return StaleSlot(blockIndex: slot.blockIndex, storedVersion: stored)
+                }
+                if keepPrevious, let stored, stored < slot.version,
+                   try keepAsPrevious(from: handle, in: previousFile, at: offset, version: stored, layout: layout, scratch: &scratch) {
+                    outcome.blocksWithPrevious.append(slot.blockIndex)
                 }
                 let count = slot.bytes.readableBytes
                 try scratch.withUnsafeMutableBytes { buffer in
@@ -76,19 +106,21 @@ extension FragmentStore {
                 }
                 return nil
             }
-            if let kept { stale.append(kept) }
+            if let kept { outcome.staleSlots.append(kept) }
         }
+        // The previous copies first: once the new versions are durable the old ones must be.
+        try previous?.handle.synchronize()
         try handle.synchronize()
-        if created {
+        if created || previous?.created == true {
             try POSIXFile.synchronizeDirectory(groupPath)
         }
-        return stale
+        return outcome
     }
 
     /// Checks the file's header against the layout of this write, writing it when the file is
     /// new or its header is unreadable (a crash before the first write, or rot: the slots keep
     /// their own CRCs, so a wrongly laid-out old slot reads as corrupt, never as data).
-    private func ensureHeader(_ layout: FragmentFileHeader, in handle: POSIXFile) throws {
+    func ensureHeader(_ layout: FragmentFileHeader, in handle: POSIXFile) throws {
         var bytes = [UInt8](repeating: 0, count: FragmentFileHeader.length)
         let count = try bytes.withUnsafeMutableBytes { try handle.read(into: $0, at: 0) }
         if count == FragmentFileHeader.length, let existing = FragmentFileHeader(bytes) {
@@ -104,7 +136,7 @@ extension FragmentStore {
     }
 
     /// The version a slot holds, nil for a hole or a corrupt slot (both may be overwritten).
-    private func storedVersion(in handle: POSIXFile, at offset: Int, scratch: inout [UInt8]) throws -> UInt64? {
+    func storedVersion(in handle: POSIXFile, at offset: Int, scratch: inout [UInt8]) throws -> UInt64? {
         try scratch.withUnsafeMutableBytes { buffer in
             let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<SlotHeader.length])
             let count = try handle.read(into: header, at: offset)

@@ -45,13 +45,15 @@ public struct StorageService: Sendable {
         case .writeFragments:
             let message = try request.decode(WriteFragmentsRequest.self)
             let started = ContinuousClock.now
-            let stale = try await store.write(message.file, fragmentCapacity: message.fragmentCapacity, slots: message.slots)
+            let outcome = try await store.write(message.file, fragmentCapacity: message.fragmentCapacity, slots: message.slots,
+                                                keepPrevious: message.keepPrevious)
             writeDuration.record(duration: ContinuousClock.now - started)
             bytesWritten.increment(by: message.slots.reduce(0) { $0 + $1.bytes.readableBytes })
-            return WriteFragmentsReply(staleSlots: stale).encoded()
-        case .readFragments:
+            return WriteFragmentsReply(staleSlots: outcome.staleSlots, blocksWithPrevious: outcome.blocksWithPrevious).encoded()
+        case .readFragments, .readPreviousFragments:
             let message = try request.decode(ReadFragmentsRequest.self)
-            let results = try await store.read(message.file, blocks: message.blocks, includeBytes: message.includeBytes)
+            let results = try await store.read(message.file, blocks: message.blocks, includeBytes: message.includeBytes,
+                                               previous: opcode == .readPreviousFragments)
             var shipped = 0
             for result in results {
                 switch result.fragment {
@@ -66,6 +68,10 @@ public struct StorageService: Sendable {
             var buffer = ByteBufferAllocator().buffer(capacity: shipped + results.count * 32 + 8)
             ReadFragmentsReply(results: results).encode(into: &buffer)
             return buffer
+        case .dropPrevious:
+            let message = try request.decode(DropPreviousRequest.self)
+            try await store.dropPrevious(message.file, slots: message.slots.map { ($0.blockIndex, $0.storedVersion) })
+            return ByteBuffer()
         case .deleteFile:
             let message = try request.decode(DeleteFileRequest.self)
             return DeleteFileReply(removedFiles: try await store.deleteFile(group: message.group, inode: message.inode)).encoded()

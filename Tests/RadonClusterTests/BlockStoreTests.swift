@@ -8,32 +8,56 @@ import Testing
 final class MemoryTransport: FragmentTransport {
     struct Slot { var version: UInt64; var effectiveLength: Int; var bytes: [UInt8]; var corrupt = false }
     struct Key: Hashable { var node: Int; var inode: UInt64; var block: UInt64 }
-    /// Slots and the set of down nodes; guarded by the mutex.
-    let state = Mutex<(slots: [Key: Slot], down: Set<Int>)>(([:], []))
+    /// Slots, their previous copies and the set of down nodes; guarded by the mutex.
+    let state = Mutex<(slots: [Key: Slot], previous: [Key: Slot], down: Set<Int>)>(([:], [:], []))
 
     func node(_ address: WireAddress) -> Int { address.port }
 
+    /// The storage daemon's rules (`FragmentStore.write`): never back to an older version; an
+    /// overwrite with `keepPrevious` keeps the replaced version unless one is kept already.
     func write(to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8]) async throws {
+               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool) async throws -> Bool {
         try state.withLock { state in
             guard !state.down.contains(node(address)) else { throw FileSystemError.io("node down") }
             let key = Key(node: node(address), inode: inode, block: blockIndex)
-            if let old = state.slots[key], !old.corrupt, old.version > version { return }
+            if let old = state.slots[key], !old.corrupt, old.version > version { return state.previous[key] != nil }
+            if keepPrevious, let old = state.slots[key], !old.corrupt, old.version < version, state.previous[key] == nil {
+                state.previous[key] = old
+            }
             state.slots[key] = Slot(version: version, effectiveLength: effectiveLength, bytes: bytes)
+            return state.previous[key] != nil
         }
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
+        answer(in: \.slots, address: address, inode: inode, blockIndex: blockIndex)
+    }
+
+    func readPrevious(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
+        answer(in: \.previous, address: address, inode: inode, blockIndex: blockIndex)
+    }
+
+    private func answer(in slots: KeyPath<(slots: [Key: Slot], previous: [Key: Slot], down: Set<Int>), [Key: Slot]>,
+                        address: WireAddress, inode: UInt64, blockIndex: UInt64) -> FragmentAnswer {
         state.withLock { state in
             guard !state.down.contains(node(address)) else { return .failed("node down") }
-            guard let slot = state.slots[Key(node: node(address), inode: inode, block: blockIndex)] else { return .missing }
+            guard let slot = state[keyPath: slots][Key(node: node(address), inode: inode, block: blockIndex)] else { return .missing }
             return slot.corrupt ? .corrupt : .present(version: slot.version, effectiveLength: slot.effectiveLength, bytes: slot.bytes)
+        }
+    }
+
+    func dropPrevious(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64, version: UInt64) async throws {
+        try state.withLock { state in
+            guard !state.down.contains(node(address)) else { throw FileSystemError.io("node down") }
+            let key = Key(node: node(address), inode: inode, block: blockIndex)
+            if let kept = state.previous[key], kept.version < version { state.previous[key] = nil }
         }
     }
 
     func truncate(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockCount: UInt64) async throws {
         state.withLock { state in
             state.slots = state.slots.filter { !($0.key.node == node(address) && $0.key.inode == inode && $0.key.block >= blockCount) }
+            state.previous = state.previous.filter { !($0.key.node == node(address) && $0.key.inode == inode && $0.key.block >= blockCount) }
         }
     }
 
@@ -71,19 +95,20 @@ struct BlockStoreTests {
         await #expect(throws: FileSystemError.self) { try await store.readBlock(layout: layout, index: 0) }
         transport.state.withLock { $0.down = [] }
         #expect(try await store.readBlock(layout: layout, index: 0).bytes == block)
-        // A write reaching only 3 nodes is refused. It may have overwritten 3 good fragments (a
-        // slot holds one version), so afterwards a read gives the old block, the new one, or an
-        // error: never anything else.
+        // A write reaching only 3 nodes is refused. The nodes it reached keep the old version
+        // beside the new one, so afterwards the old block reads back whole.
         transport.state.withLock { $0.down = [0, 3, 5] }
-        var newBlock = [UInt8](repeating: 1, count: Self.blockSize)
+        let newBlock = [UInt8](repeating: 1, count: Self.blockSize)
         await #expect(throws: FileSystemError.self) {
             try await store.writeBlock(layout: layout, index: 0, bytes: newBlock, effectiveLength: 10, after: 0)
         }
-        newBlock.replaceSubrange(10..., with: repeatElement(0, count: Self.blockSize - 10))
         transport.state.withLock { $0.down = [] }
-        if let bytes = try? await store.readBlock(layout: layout, index: 0).bytes {
-            #expect(bytes == block || bytes == newBlock)
-        }
+        let afterFailure = try await store.readBlock(layout: layout, index: 0)
+        #expect(afterFailure.bytes == block)
+        #expect(afterFailure.newestVersionSeen > afterFailure.version, "a rewrite must outrank the failed version")
+        // A successful overwrite drops the kept versions everywhere.
+        try await store.writeBlock(layout: layout, index: 0, bytes: newBlock, effectiveLength: 10, after: afterFailure.newestVersionSeen)
+        #expect(transport.state.withLock { $0.previous.isEmpty })
     }
 
     @Test func holeReadsAsZerosAndCorruptFragmentIsRepaired() async throws {

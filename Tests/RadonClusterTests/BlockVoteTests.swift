@@ -51,4 +51,23 @@ struct BlockVoteTests {
         let vote = vote([0: present(9), 1: .corrupt, 2: present(9), 3: present(9), 4: present(3), 5: .failed("down")])
         #expect(vote.staleFragments(comparedTo: 9) == [1, 4])
     }
+
+    @Test func previousVersionsDecodeAFailedOverwritesOldBlock() {
+        // v9 reached 3 nodes (failed); they kept v7 as their previous version.
+        var ballot = vote([0: present(9), 1: present(9), 2: present(9), 3: present(7), 4: present(7), 5: present(7)])
+        guard case .unreadable = ballot.verdict() else { Issue.record("neither version has 4 current fragments"); return }
+        for index in 0..<3 { ballot.recordPrevious(present(7), forFragment: index) }
+        for index in 3..<6 { ballot.recordPrevious(.missing, forFragment: index) }
+        guard case .decode(let version, _, let fragments) = ballot.verdict() else { Issue.record("v7 has 6 fragments"); return }
+        #expect(version == 7)
+        #expect(fragments.count == 4 && fragments.allSatisfy { $0.bytes == [7] })
+        #expect(ballot.newestVersionSeen == 9)
+    }
+
+    @Test func previousVersionsNeverHideANewerAcknowledgedOne() {
+        // v9 on 3 nodes, 2 silent (v9 may be on them: acknowledged); v7 kept as previous.
+        var ballot = vote([0: present(9), 1: present(9), 2: present(9), 3: present(7), 4: .failed("down"), 5: .failed("down")])
+        for index in 0..<3 { ballot.recordPrevious(present(7), forFragment: index) }
+        guard case .unreadable = ballot.verdict() else { Issue.record("v9 may be acknowledged: no v7"); return }
+    }
 }

@@ -77,10 +77,19 @@ final class HeldReadTransport: FragmentTransport {
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8]
-    ) async throws {
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool
+    ) async throws -> Bool {
         try await base.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
-                             blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: bytes)
+                             blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: bytes,
+                             keepPrevious: keepPrevious)
+    }
+
+    func readPrevious(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
+        await base.readPrevious(from: address, group: group, inode: inode, fragmentIndex: fragmentIndex, blockIndex: blockIndex)
+    }
+
+    func dropPrevious(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64, version: UInt64) async throws {
+        try await base.dropPrevious(at: address, group: group, inode: inode, fragmentIndex: fragmentIndex, blockIndex: blockIndex, version: version)
     }
 
     func truncate(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockCount: UInt64) async throws {

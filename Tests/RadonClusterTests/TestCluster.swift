@@ -41,7 +41,8 @@ final class TestCluster: Sendable {
 
     /// Starts a cluster, runs `body`, and always stops it and removes its directory.
     static func with(
-        nodes: Int = 6, layout: String = "4+2", blockSize: Int = 64 << 10, prepare: (String) throws -> Void = { _ in },
+        nodes: Int = 6, layout: String = "4+2", blockSize: Int = 64 << 10, environment: [String: String] = [:],
+        prepare: (String) throws -> Void = { _ in },
         cleanup: (String) -> Void = { _ in }, _ body: (TestCluster) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("radonfs-cluster-\(UUID().uuidString.prefix(8))").path
@@ -53,17 +54,22 @@ final class TestCluster: Sendable {
             try? FileManager.default.removeItem(atPath: directory)
         }
         try prepare(directory)
-        try cluster.run(["up", "--dir", directory, "--no-mount", "--nodes", "\(nodes)", "--layout", layout, "--block-size", "\(blockSize)"])
+        try cluster.run(["up", "--dir", directory, "--no-mount", "--nodes", "\(nodes)", "--layout", layout, "--block-size", "\(blockSize)"],
+                        environment: environment)
         try await body(cluster)
         try cluster.run(["down", "--dir", directory, "--grace", "5"])
     }
 
-    /// Runs `radonfs` with `arguments` and waits; throws with its output when it fails.
+    /// Runs `radonfs` with `arguments` (and `environment` added to ours) and waits; throws
+    /// with its output when it fails.
     @discardableResult
-    func run(_ arguments: [String]) throws -> String {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         // A file, not a pipe: the daemons `up` starts outlive it and must not hold our pipe open.
         let outputPath = "\(directory).\(UUID().uuidString.prefix(6)).out"
         FileManager.default.createFile(atPath: outputPath, contents: nil)

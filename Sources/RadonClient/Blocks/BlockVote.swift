@@ -13,6 +13,9 @@ public struct BlockVote: Sendable {
     public let requiredCount: Int
     /// The answers so far, by fragment index.
     public private(set) var answers: [Int: FragmentAnswer] = [:]
+    /// The previous versions nodes kept beside their current one (an overwrite not confirmed
+    /// yet), asked for only when the current versions cannot be decoded.
+    public private(set) var previousAnswers: [Int: FragmentAnswer] = [:]
 
     public init(fragmentCount: Int, requiredCount: Int) {
         self.fragmentCount = fragmentCount
@@ -38,6 +41,13 @@ public struct BlockVote: Sendable {
         answers[index] = answer
     }
 
+    /// Records the previous version node `index` keeps (only `.present` ones count). The vote
+    /// then counts fragments of a version whether a node holds it as current or previous: a
+    /// failed overwrite that reached fewer than k+1 nodes leaves the old version decodable.
+    public mutating func recordPrevious(_ answer: FragmentAnswer, forFragment index: Int) {
+        previousAnswers[index] = answer
+    }
+
     /// The verdict with the answers so far; `unaskedCount` nodes have not been asked at all.
     public func verdict() -> Verdict {
         var countByVersion: [UInt64: Int] = [:]
@@ -56,6 +66,11 @@ public struct BlockVote: Sendable {
             case .failed:
                 break
             }
+        }
+        for (index, answer) in previousAnswers {
+            guard case .present(let version, _, _) = answer else { continue }
+            if case .present(version, _, _)? = answers[index] { continue }
+            countByVersion[version, default: 0] += 1
         }
         // Nodes whose slot version we do not know: silent, failed, corrupt, or not asked yet.
         let unknownCount = fragmentCount - presentCount - missingCount
@@ -87,7 +102,7 @@ public struct BlockVote: Sendable {
 
     /// The newest version any node answered with, intact (0 when none).
     public var newestVersionSeen: UInt64 {
-        answers.values.reduce(0) { newest, answer in
+        (Array(answers.values) + Array(previousAnswers.values)).reduce(0) { newest, answer in
             if case .present(let version, _, _) = answer { max(newest, version) } else { newest }
         }
     }
@@ -106,11 +121,13 @@ public struct BlockVote: Sendable {
     private func decodeVerdict(version: UInt64) -> Verdict {
         var fragments: [(index: Int, bytes: [UInt8])] = []
         var effectiveLength = 0
-        for index in answers.keys.sorted() {
-            guard case .present(let found, let length, let bytes) = answers[index], found == version else { continue }
-            effectiveLength = length
-            fragments.append((index, bytes))
-            if fragments.count == requiredCount { break }
+        for index in answers.keys.sorted() where fragments.count < requiredCount {
+            for answer in [answers[index], previousAnswers[index]] {
+                guard case .present(let found, let length, let bytes)? = answer, found == version else { continue }
+                effectiveLength = length
+                fragments.append((index, bytes))
+                break
+            }
         }
         return .decode(version: version, effectiveLength: effectiveLength, fragments: fragments)
     }

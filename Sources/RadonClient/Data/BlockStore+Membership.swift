@@ -23,7 +23,8 @@ extension BlockStore {
                         try await transport.write(
                             to: member.address, group: fresh.group.id, inode: fresh.inode, fragmentIndex: fragmentIndex,
                             fragmentCapacity: code.fragmentSize(at: fragmentIndex),
-                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment)
+                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment,
+                            keepPrevious: false)
                         return (fragmentIndex, true)
                     } catch {
                         return (fragmentIndex, false)

@@ -38,7 +38,7 @@ extension BlockStore {
             return lhsUp != rhsUp ? lhsUp : lhs < rhs
         }
         var vote = BlockVote(fragmentCount: n, requiredCount: k)
-        let verdict = await withTaskGroup(of: (Int, FragmentAnswer)?.self) { group -> BlockVote.Verdict in
+        var verdict = await withTaskGroup(of: (Int, FragmentAnswer)?.self) { group -> BlockVote.Verdict in
             var asked = 0
             var outstanding = 0
             func ask(upTo count: Int) {
@@ -79,6 +79,9 @@ extension BlockStore {
             }
             return vote.verdict()
         }
+        if case .decode = verdict {} else if case .hole = verdict {} else {
+            verdict = await withPreviousVersions(&vote, layout: layout, index: index)
+        }
         switch verdict {
         case .hole:
             return StoredBlock(version: 0, bytes: [UInt8](repeating: 0, count: code.blockSize))
@@ -105,6 +108,38 @@ extension BlockStore {
             }
             return StoredBlock(version: version, bytes: bytes, newestVersionSeen: vote.newestVersionSeen)
         }
+    }
+
+    /// The current versions cannot be decoded: asks every node that holds something for the
+    /// previous version it kept (an overwrite that failed, or is still on its way, keeps the
+    /// version it replaced until it is durable) and votes again with those counted too.
+    private func withPreviousVersions(_ vote: inout BlockVote, layout: FileLayout, index: UInt64) async -> BlockVote.Verdict {
+        let holders = vote.answers.compactMap { fragmentIndex, answer -> Int? in
+            switch answer {
+            case .present, .corrupt: fragmentIndex
+            case .missing, .failed: nil
+            }
+        }
+        guard !holders.isEmpty else { return vote.verdict() }
+        let previous = await withTaskGroup(of: (Int, FragmentAnswer).self) { group in
+            for fragmentIndex in holders {
+                let member = layout.members[fragmentIndex]
+                group.addTask { [transport] in
+                    (fragmentIndex, await transport.readPrevious(from: member.address, group: layout.group.id, inode: layout.inode,
+                                                                 fragmentIndex: fragmentIndex, blockIndex: index))
+                }
+            }
+            var answers: [(Int, FragmentAnswer)] = []
+            for await answer in group { answers.append(answer) }
+            return answers
+        }
+        for (fragmentIndex, answer) in previous { vote.recordPrevious(answer, forFragment: fragmentIndex) }
+        let verdict = vote.verdict()
+        if case .decode(let version, _, _) = verdict {
+            logger.info("block read from the previous version of an unconfirmed overwrite",
+                        metadata: ["inode": "\(layout.inode)", "block": "\(index)", "version": "\(version)"])
+        }
+        return verdict
     }
 
     /// Rewrites fragments a read found missing, stale or corrupt, with the version it decoded.

@@ -18,6 +18,8 @@ public final class BlockStore: Sendable {
     let hedgeDelay: Duration
     /// The newest members of each group (issue 5: open files follow map changes).
     let membership = GroupMembership()
+    /// Nodes recently given up on by a write (see `writeFragments`).
+    let hungNodes = HungNodes()
 
     init(transport: any FragmentTransport, clock: VersionClock, repairs: any RepairReporter, logger: Logger, hedgeDelay: Duration = .seconds(2)) {
         self.transport = transport
@@ -41,17 +43,30 @@ public final class BlockStore: Sendable {
         }
         let version = clock.next(after: floor)
         try await writeFragments(fragments, indices: Array(fragments.indices), layout: layout, index: index,
-                                 version: version, effectiveLength: effectiveLength, code: code, required: durableCount(layout))
+                                 version: version, effectiveLength: effectiveLength, code: code, required: durableCount(layout),
+                                 keepPrevious: true)
     }
 
     func durableCount(_ layout: FileLayout) -> Int {
         min(Int(layout.volume.n), Int(layout.volume.k) + 1)
     }
 
+    /// How long a write waits for the last nodes once `required` made it durable: long
+    /// enough for a busy node, far shorter than the transport timeout a hung one costs.
+    static func stragglerGrace(after elapsed: Duration) -> Duration {
+        min(.seconds(10), max(.seconds(1), elapsed * 3))
+    }
+
     /// Sends `fragments[i]` to member `indices[i]`; throws unless at least `required` succeed.
+    ///
+    /// With `keepPrevious` (a client's overwrite) each node keeps the version it replaces
+    /// until the write is durable on `required` nodes, then is told to drop it: a write that
+    /// fails leaves the old version readable (see `readBlock`). Once `required` nodes have the
+    /// block, nodes that have not answered within `stragglerGrace` are given up on and
+    /// reported for repair, like nodes that failed.
     func writeFragments(
         _ fragments: [[UInt8]], indices: [Int], layout: FileLayout, index: UInt64, version: UInt64,
-        effectiveLength: Int, code: any ErasureCode, required: Int
+        effectiveLength: Int, code: any ErasureCode, required: Int, keepPrevious: Bool = false
     ) async throws {
         // Too few members up to acknowledge: fail before touching any slot, so a write that
         // cannot succeed does not overwrite good fragments of the block's current version.
@@ -59,28 +74,57 @@ public final class BlockStore: Sendable {
         guard upCount >= required else {
             throw FileSystemError.io("block \(index) of inode \(layout.inode): only \(upCount) of \(indices.count) storage nodes of group \(layout.group.id) are up, \(required) needed")
         }
-        var failures = await withTaskGroup(of: (Int, FileSystemError?).self) { group in
-            for (position, fragmentIndex) in indices.enumerated() {
-                let member = layout.members[fragmentIndex]
-                let fragment = fragments[position]
-                group.addTask { [transport] in
-                    guard member.state == .up else { return (fragmentIndex, .io("node \(member.id) is \(member.state)")) }
+        let started = ContinuousClock.now
+        let round = FragmentWriteRound()
+        for (position, fragmentIndex) in indices.enumerated() {
+            let member = layout.members[fragmentIndex]
+            let fragment = fragments[position]
+            Task { [transport, logger, hungNodes] in
+                var answer = FragmentWriteRound.Answer(fragmentIndex: fragmentIndex, failure: nil, keptPrevious: false)
+                if member.state != .up {
+                    answer.failure = .io("node \(member.id) is \(member.state)")
+                } else {
                     do {
-                        try await transport.write(
+                        answer.keptPrevious = try await transport.write(
                             to: member.address, group: layout.group.id, inode: layout.inode, fragmentIndex: fragmentIndex,
                             fragmentCapacity: code.fragmentSize(at: fragmentIndex),
-                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment)
-                        return (fragmentIndex, nil)
+                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment,
+                            keepPrevious: keepPrevious)
+                        hungNodes.markAnswered(member.address)
                     } catch {
-                        return (fragmentIndex, FileSystemError(describing: error))
+                        answer.failure = FileSystemError(describing: error)
+                    }
+                }
+                // Late (the write was acknowledged without this node): it is durable now, so
+                // the version it replaced may go.
+                if !round.record(answer), answer.keptPrevious {
+                    do {
+                        try await transport.dropPrevious(at: member.address, group: layout.group.id, inode: layout.inode,
+                                                         fragmentIndex: fragmentIndex, blockIndex: index, version: version)
+                    } catch {
+                        logger.debug("dropping a previous version failed", metadata: ["node": "\(member.id)", "error": "\(error)"])
                     }
                 }
             }
-            var failures: [Int: FileSystemError] = [:]
-            for await (fragmentIndex, failure) in group {
-                if let failure { failures[fragmentIndex] = failure }
+        }
+        var graceEnd: ContinuousClock.Instant?
+        while true {
+            let answers = round.answers
+            if answers.count == indices.count { break }
+            if graceEnd == nil, answers.count(where: { $0.failure == nil }) >= required {
+                let silent = indices.filter { index in !answers.contains { $0.fragmentIndex == index } }
+                let onlyHungNodes = silent.allSatisfy { hungNodes.isHung(layout.members[$0].address) }
+                graceEnd = .now + (onlyHungNodes ? .zero : Self.stragglerGrace(after: .now - started))
             }
-            return failures
+            if let graceEnd, ContinuousClock.now >= graceEnd { break }
+            await round.waitForAnswer(beyond: answers.count, until: graceEnd)
+        }
+        let answers = round.stopListening()
+        var failures: [Int: FileSystemError] = [:]
+        for answer in answers { if let failure = answer.failure { failures[answer.fragmentIndex] = failure } }
+        for fragmentIndex in indices where !answers.contains(where: { $0.fragmentIndex == fragmentIndex }) {
+            hungNodes.markHung(layout.members[fragmentIndex].address)
+            failures[fragmentIndex] = .io("node \(layout.members[fragmentIndex].id) did not answer within \(ContinuousClock.now - started)")
         }
         failures = await retryOnNewMembers(failures, fragments: fragments, indices: indices, layout: layout, index: index,
                                            version: version, effectiveLength: effectiveLength, code: code)
@@ -96,6 +140,27 @@ public final class BlockStore: Sendable {
             let message = "block \(index) of inode \(layout.inode) reached \(written) of \(indices.count) storage nodes, \(required) needed: "
                 + failures.sorted { $0.key < $1.key }.map { "fragment \($0.key): \($0.value.message.isEmpty ? "\($0.value)" : $0.value.message)" }.joined(separator: "; ")
             throw noSpace ? FileSystemError.noSpace(message) : FileSystemError.io(message)
+        }
+        // Durable: the versions this write replaced are no longer needed anywhere.
+        await dropPrevious(on: answers.filter { $0.keptPrevious && $0.failure == nil }.map(\.fragmentIndex),
+                           layout: layout, index: index, version: version)
+    }
+
+    /// Tells the nodes at `fragmentIndices` to drop the versions of block `index` older than
+    /// `version`. A failure only leaves an old copy behind until the next overwrite: logged.
+    func dropPrevious(on fragmentIndices: [Int], layout: FileLayout, index: UInt64, version: UInt64) async {
+        await withTaskGroup(of: Void.self) { group in
+            for fragmentIndex in fragmentIndices {
+                let member = layout.members[fragmentIndex]
+                group.addTask { [transport, logger] in
+                    do {
+                        try await transport.dropPrevious(at: member.address, group: layout.group.id, inode: layout.inode,
+                                                         fragmentIndex: fragmentIndex, blockIndex: index, version: version)
+                    } catch {
+                        logger.debug("dropping a previous version failed", metadata: ["node": "\(member.id)", "error": "\(error)"])
+                    }
+                }
+            }
         }
     }
 

@@ -14,20 +14,36 @@ struct StorageFragmentTransport: FragmentTransport {
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8]
-    ) async throws {
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool
+    ) async throws -> Bool {
         let storage = try await client(address, timeout: writeTimeout)
         // A slot that already holds a newer version keeps it: a later write won, which is what
         // a reader will see anyway, so it is no failure of this one.
-        try await storage.writeFragments(
+        let reply = try await storage.writeFragment(
             group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
-            slots: [FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes)])
+            slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes),
+            keepPrevious: keepPrevious)
+        return reply.blocksWithPrevious.contains(blockIndex)
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
+        await answer(from: address, blockIndex: blockIndex) { storage in
+            try await storage.readFragments(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndices: [blockIndex])
+        }
+    }
+
+    func readPrevious(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
+        await answer(from: address, blockIndex: blockIndex) { storage in
+            try await storage.readPreviousFragments(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndices: [blockIndex])
+        }
+    }
+
+    /// The one result `read` gets from the node at `address`, as a `FragmentAnswer`.
+    private func answer(
+        from address: WireAddress, blockIndex: UInt64, _ read: (StorageClient) async throws -> [FragmentReadResult]
+    ) async -> FragmentAnswer {
         do {
-            let storage = try await client(address, timeout: readTimeout)
-            let results = try await storage.readFragments(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndices: [blockIndex])
+            let results = try await read(try await client(address, timeout: readTimeout))
             guard let result = results.first, result.blockIndex == blockIndex else {
                 return .failed("node \(address) answered for another block")
             }
@@ -42,6 +58,11 @@ struct StorageFragmentTransport: FragmentTransport {
         } catch {
             return .failed("\(address): \(error)")
         }
+    }
+
+    func dropPrevious(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64, version: UInt64) async throws {
+        try await client(address, timeout: readTimeout).dropPrevious(
+            group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), slots: [(blockIndex, version)])
     }
 
     func truncate(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockCount: UInt64) async throws {

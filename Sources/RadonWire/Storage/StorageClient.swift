@@ -61,6 +61,32 @@ public struct StorageClient: Sendable {
         return reply.staleSlots
     }
 
+    /// Writes one slot (a client's block write); with `keepPrevious` the daemon keeps the
+    /// version it replaces until `dropPrevious`. The reply says which blocks have one kept.
+    public func writeFragment(
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32, slot: FragmentSlotWrite, keepPrevious: Bool
+    ) async throws -> WriteFragmentsReply {
+        let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex)
+        let request = WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: [slot], keepPrevious: keepPrevious)
+        return try await connection.call(StorageOpcode.writeFragments.rawValue, request, timeout: timeout)
+    }
+
+    /// The previous copies of slots (what unconfirmed overwrites replaced), one result per
+    /// block asked for, `.missing` where none is kept.
+    public func readPreviousFragments(group: UInt32, inode: UInt64, fragmentIndex: UInt8, blockIndices: [UInt64]) async throws -> [FragmentReadResult] {
+        let request = ReadFragmentsRequest(file: FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex), blocks: .indices(blockIndices))
+        let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readPreviousFragments.rawValue, request, timeout: timeout)
+        return reply.results
+    }
+
+    /// Lets the daemon drop the previous copies older than the versions given (they are
+    /// durable on enough nodes now).
+    public func dropPrevious(group: UInt32, inode: UInt64, fragmentIndex: UInt8, slots: [(blockIndex: UInt64, version: UInt64)]) async throws {
+        let request = DropPreviousRequest(file: FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex),
+                                          slots: slots.map { StaleSlot(blockIndex: $0.blockIndex, storedVersion: $0.version) })
+        let _: WireEmpty = try await connection.call(StorageOpcode.dropPrevious.rawValue, request, timeout: timeout)
+    }
+
     /// Reads slots of one fragment file, one result per block asked for, in order. The daemon
     /// checks every slot's CRC32C: a bad slot comes back `.corrupt`, never as wrong bytes.
     /// - Parameters:

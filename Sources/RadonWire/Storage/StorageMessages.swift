@@ -32,11 +32,15 @@ public struct WriteFragmentsRequest: WireMessage {
     /// The size of every slot's fragment area in this file; fixed when the file is created.
     public var fragmentCapacity: UInt32
     public var slots: [FragmentSlotWrite]
+    /// Keep the version each slot held until the client confirms the new one (a client's
+    /// overwrite); false for writes of a version already known decodable (repair, healing).
+    public var keepPrevious: Bool
 
-    public init(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]) {
+    public init(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite], keepPrevious: Bool = false) {
         self.file = file
         self.fragmentCapacity = fragmentCapacity
         self.slots = slots
+        self.keepPrevious = keepPrevious
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -46,6 +50,7 @@ public struct WriteFragmentsRequest: WireMessage {
             buffer.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength)
             buffer.writeWireBytes(slot.bytes)
         }
+        buffer.writeWireBool(keepPrevious)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -59,23 +64,55 @@ public struct WriteFragmentsRequest: WireMessage {
             let bytes = try buffer.readWireBuffer()
             return FragmentSlotWrite(blockIndex: block, version: version, effectiveLength: length, bytes: bytes)
         }
+        keepPrevious = try buffer.readWireBool()
     }
 }
 
-/// The reply to `writeFragments`: the slots kept because they held a newer version.
+/// The reply to `writeFragments`: the slots kept because they held a newer version, and the
+/// blocks whose previous version is kept beside the new one (`keepPrevious`).
 public struct WriteFragmentsReply: WireMessage, Hashable {
     public var staleSlots: [StaleSlot]
+    public var blocksWithPrevious: [UInt64]
 
-    public init(staleSlots: [StaleSlot]) {
+    public init(staleSlots: [StaleSlot], blocksWithPrevious: [UInt64] = []) {
         self.staleSlots = staleSlots
+        self.blocksWithPrevious = blocksWithPrevious
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeWireArray(staleSlots) { $0.writeMultipleIntegers($1.blockIndex, $1.storedVersion) }
+        buffer.writeWireArray(blocksWithPrevious) { $0.writeInteger($1) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         staleSlots = try buffer.readWireArray { buffer in
+            guard let (block, version) = buffer.readMultipleIntegers(as: (UInt64, UInt64).self) else { throw WireError.truncated }
+            return StaleSlot(blockIndex: block, storedVersion: version)
+        }
+        blocksWithPrevious = try buffer.readWireArray { try $0.readWireInteger() }
+    }
+}
+
+/// `dropPrevious`: the client's write of these versions is durable on enough nodes; previous
+/// copies older than them may go. Answered with an empty reply.
+public struct DropPreviousRequest: WireMessage, Hashable {
+    public var file: FragmentFileKey
+    /// (block, the version now durable).
+    public var slots: [StaleSlot]
+
+    public init(file: FragmentFileKey, slots: [StaleSlot]) {
+        self.file = file
+        self.slots = slots
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        file.encode(into: &buffer)
+        buffer.writeWireArray(slots) { $0.writeMultipleIntegers($1.blockIndex, $1.storedVersion) }
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        file = try FragmentFileKey(from: &buffer)
+        slots = try buffer.readWireArray { buffer in
             guard let (block, version) = buffer.readMultipleIntegers(as: (UInt64, UInt64).self) else { throw WireError.truncated }
             return StaleSlot(blockIndex: block, storedVersion: version)
         }

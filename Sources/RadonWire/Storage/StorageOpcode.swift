@@ -9,6 +9,9 @@ public enum StorageOpcode: UInt8, Sendable, CaseIterable {
     case listFiles = 0x14
     case listGroups = 0x15
     case nodeStatus = 0x16
+    /// `readFragments` of the slots' previous copies (same request and reply).
+    case readPreviousFragments = 0x18
+    case dropPrevious = 0x19
 
     /// The opcode range the wire protocol gives the storage daemon.
     public static let range: ClosedRange<UInt8> = 0x10...0x3F
