@@ -41,6 +41,9 @@ struct BenchCodecCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per (codec, layout, block size) instead of the table.")
     var json = false
 
+    @Option(name: .customLong("json-file"), help: "Also write the JSON objects to this file (the table and the file then come from one run).")
+    var jsonFile: String?
+
     mutating func validate() throws {
         _ = try plan()
     }
@@ -50,12 +53,18 @@ struct BenchCodecCommand: ParsableCommand {
         let results = try CodecBenchmark(plan: plan).run { progress in
             if !json { FileHandle.standardError.write(Data((progress + "\n").utf8)) }
         }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoded = try encoder.encode(results)
+        if let jsonFile {
+            try encoded.write(to: URL(fileURLWithPath: jsonFile))
+        }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            print(String(decoding: encoded, as: UTF8.self))
         } else {
             print(CodecBenchmark.table(results))
+            let goal = CodecBenchmark.goalSummary(results)
+            if !goal.isEmpty { print(goal) }
         }
     }
 

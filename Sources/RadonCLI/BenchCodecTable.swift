@@ -37,6 +37,23 @@ extension CodecBenchmark {
             """
     }
 
+    /// The issue's goal, cell by cell: Mojette systematic at least 1.5x ISA-L for encode and decode
+    /// at 4+2 and 8+4 with 64 KiB and 1 MiB blocks (only the cells this run measured).
+    static func goalSummary(_ results: [Result]) -> String {
+        var cells: [String] = []
+        for blockSize in [64 << 10, 1 << 20] {
+            for layout in ["4+2", "8+4"] {
+                let match = { (codec: String) in results.first { $0.codec == codec && $0.layout == layout && $0.blockSize == blockSize } }
+                guard let mojette = match("mojette-systematic"), let rs = match("rs"), rs.encodeGbps > 0, rs.decodeGbps > 0 else { continue }
+                let encode = mojette.encodeGbps / rs.encodeGbps, decode = mojette.decodeGbps / rs.decodeGbps
+                let verdict = encode >= 1.5 && decode >= 1.5 ? "met" : "NOT met"
+                cells.append(String(format: "%@ %@ enc %.2fx dec %.2fx %@", sizeName(blockSize), layout, encode, decode, verdict))
+            }
+        }
+        guard !cells.isEmpty else { return "" }
+        return "goal (mojette-systematic >= 1.5x rs, encode and decode): " + cells.joined(separator: "; ")
+    }
+
     static func sizeName(_ bytes: Int) -> String {
         if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
         if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
