@@ -30,10 +30,10 @@ struct BenchCodecCommand: ParsableCommand {
     var blockSizes = "4KiB,64KiB,1MiB"
 
     @Option(help: "Samples per measurement; the table shows their median.")
-    var repetitions = 11
+    var repetitions = 21
 
     @Option(name: .customLong("sample-ms"), help: "Approximate duration of one sample in milliseconds.")
-    var sampleMilliseconds = 10.0
+    var sampleMilliseconds = 5.0
 
     @Flag(help: "A smoke run: 3 samples of about 2 ms each.")
     var quick = false
