@@ -41,12 +41,12 @@ extension FragmentStore {
         try await onIOThread {
             let files = (UInt8.min...UInt8.max).map { FragmentFileKey(group: group, inode: inode, fragmentIndex: $0) }
             // Previous copies too: a block past the cut must not come back as a fallback.
-            for path in files.map(self.path(of:)) + files.map(self.previousPath(of:)) {
+            for (path, previous) in files.map({ (self.path(of: $0), false) }) + files.map({ (self.previousPath(of: $0), true) }) {
                 guard let handle = try POSIXFile.openIfExists(path, flags: O_RDWR) else { continue }
                 guard let layout = try Self.header(of: handle) else {
                     throw WireError(.corrupt, "\(path) has no valid header; it cannot be truncated")
                 }
-                guard let end = layout.offset(ofBlock: blockCount) else { continue }
+                guard let end = layout.offset(ofBlock: blockCount, previous: previous) else { continue }
                 if try handle.size > end {
                     try handle.truncate(to: end)
                     try handle.synchronize()

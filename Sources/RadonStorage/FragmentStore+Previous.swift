@@ -3,9 +3,10 @@ import Glibc
 #endif
 import RadonWire
 
-/// Previous copies of slots: `<dir>/g<group>/<inode>.<fragmentIndex>.prev`, laid out like the
-/// fragment file itself (same header, slot b at the same offset), sparse, holding for a slot the
-/// version it held before a client overwrite, until that overwrite is known to be decodable.
+/// Previous copies of slots: `<dir>/g<group>/<inode>.<fragmentIndex>.prev`, with the fragment
+/// file's header but page-aligned slots (`FragmentFileHeader.previousOffset`), sparse, holding
+/// for a slot the version it held before a client overwrite, until that overwrite is known to
+/// be decodable.
 ///
 /// A slot holds one version, so without them an overwrite that reached only a few nodes (and
 /// failed) would leave neither the old version nor the new one on k nodes. With them the old
@@ -17,22 +18,24 @@ extension FragmentStore {
         path(of: file) + ".prev"
     }
 
-    /// Before the slot at `offset` of `handle` (intact, holding `version`) is overwritten:
-    /// copies it into the previous copy, unless that copy already holds an older intact
-    /// version (then the slot holds a version not yet known decodable, which goes, and the
-    /// older one stays). True when a previous version is kept. Runs under the slot's lock.
+    /// Before the slot of block `blockIndex` in `handle` (intact, holding `version`) is
+    /// overwritten: copies it into the previous copies, unless they already hold an older
+    /// intact version of it (then the slot holds a version not yet known decodable, which
+    /// goes, and the older one stays). True when a previous version is kept. Runs under the
+    /// slot's lock.
     func keepAsPrevious(
-        from handle: POSIXFile, in previousFile: () throws -> POSIXFile, at offset: Int, version: UInt64,
+        from handle: POSIXFile, in previousFile: () throws -> POSIXFile, blockIndex: UInt64, version: UInt64,
         layout: FragmentFileHeader, scratch: inout [UInt8]
     ) throws -> Bool {
+        guard let offset = layout.offset(ofBlock: blockIndex), let previousOffset = layout.previousOffset(ofBlock: blockIndex) else { return false }
         let previous = try previousFile()
-        if let kept = try storedVersion(in: previous, at: offset, scratch: &scratch), kept < version { return true }
+        if let kept = try storedVersion(in: previous, at: previousOffset, scratch: &scratch), kept < version { return true }
         return try scratch.withUnsafeMutableBytes { buffer in
             let count = try handle.read(into: buffer, at: offset)
             guard count >= SlotHeader.length, case let .valid(header) = SlotHeader.decode(UnsafeRawBufferPointer(buffer)),
                   header.version == version, SlotHeader.length + Int(header.byteCount) <= count
             else { return false }
-            try previous.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(SlotHeader.length + Int(header.byteCount))]), at: offset)
+            try previous.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(SlotHeader.length + Int(header.byteCount))]), at: previousOffset)
             return true
         }
     }
@@ -46,10 +49,10 @@ extension FragmentStore {
                   let layout = try Self.header(of: handle) else { return }
             var scratch = [UInt8](repeating: 0, count: SlotHeader.length)
             for slot in slots {
-                guard let offset = layout.offset(ofBlock: slot.blockIndex) else { continue }
+                guard let offset = layout.previousOffset(ofBlock: slot.blockIndex) else { continue }
                 try self.withSlotLock(file, block: slot.blockIndex) {
                     guard try self.storedVersion(in: handle, at: offset, scratch: &scratch).map({ $0 < slot.version }) ?? true else { return }
-                    try Self.punchHole(in: handle, at: offset, length: layout.slotSize)
+                    try Self.punchHole(in: handle, at: offset, length: layout.previousSlotStride)
                 }
             }
         }

@@ -38,7 +38,7 @@ extension FragmentStore {
         // Bytes to ship, or (when only versions are asked for) bytes to read and check.
         var budget = includeBytes ? Self.readReplyBudget : 4 * Self.readReplyBudget
         for block in wanted {
-            let offset = layout.offset(ofBlock: block).flatMap { $0 + SlotHeader.length <= size ? $0 : nil }
+            let offset = layout.offset(ofBlock: block, previous: previous).flatMap { $0 + SlotHeader.length <= size ? $0 : nil }
             if offset != nil {
                 if !planned.isEmpty, budget < slotSize { break }
                 budget -= slotSize

@@ -31,7 +31,7 @@ extension FragmentStore {
             guard slot.bytes.readableBytes <= Int(fragmentCapacity) else {
                 throw WireError(.invalidArgument, "block \(slot.blockIndex): \(slot.bytes.readableBytes) bytes exceed the fragment capacity \(fragmentCapacity)")
             }
-            guard layout.offset(ofBlock: slot.blockIndex) != nil else {
+            guard layout.offset(ofBlock: slot.blockIndex) != nil, layout.previousOffset(ofBlock: slot.blockIndex) != nil else {
                 throw WireError(.invalidArgument, "block index \(slot.blockIndex) is out of range")
             }
         }
@@ -87,7 +87,7 @@ extension FragmentStore {
                     return StaleSlot(blockIndex: slot.blockIndex, storedVersion: stored)
                 }
                 if keepPrevious, let stored, stored < slot.version,
-                   try keepAsPrevious(from: handle, in: previousFile, at: offset, version: stored, layout: layout, scratch: &scratch) {
+                   try keepAsPrevious(from: handle, in: previousFile, blockIndex: slot.blockIndex, version: stored, layout: layout, scratch: &scratch) {
                     outcome.blocksWithPrevious.append(slot.blockIndex)
                 }
                 let count = slot.bytes.readableBytes

@@ -84,6 +84,26 @@ struct FragmentFileHeader: Equatable {
         return Self.length + Int(product)
     }
 
+    /// Where slot `blockIndex` of the file's previous copies (`<file>.prev`) starts: slots
+    /// there are page-aligned, one page after the header, so dropping a copy (punching a hole)
+    /// gives back all of its disk blocks. Nil past what a file offset can address.
+    func previousOffset(ofBlock blockIndex: UInt64) -> Int? {
+        let (product, overflow) = blockIndex.multipliedReportingOverflow(by: UInt64(previousSlotStride))
+        guard !overflow, product < UInt64(Int64.max / 2) else { return nil }
+        return Self.pageSize + Int(product)
+    }
+
+    /// Where slot `blockIndex` starts in the fragment file or in its previous copies.
+    func offset(ofBlock blockIndex: UInt64, previous: Bool) -> Int? {
+        previous ? previousOffset(ofBlock: blockIndex) : offset(ofBlock: blockIndex)
+    }
+
+    /// The room each slot takes in the previous copies: whole pages.
+    var previousSlotStride: Int { (slotSize + Self.pageSize - 1) / Self.pageSize * Self.pageSize }
+
+    /// The allocation unit previous copies are aligned to (the usual file-system block).
+    static let pageSize = 4096
+
     /// How many slots a file of `fileSize` bytes spans (a partly present last slot counts).
     func blockCount(fileSize: Int) -> UInt64 {
         guard fileSize > Self.length else { return 0 }

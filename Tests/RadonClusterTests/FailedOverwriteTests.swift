@@ -107,4 +107,44 @@ struct FailedOverwriteTests {
             await reader.close()
         }
     }
+
+    /// Previous copies exist only while an overwrite is unconfirmed: after normal overwrites
+    /// the `.prev` files hold no slot data (their blocks are punched out), so the 1.5x of 4+2
+    /// stays 1.5x. Prints fresh vs in-place overwrite times (the overwrite also copies each
+    /// old slot and fsyncs the copy).
+    @Test func normalOverwritesLeaveNoPreviousCopies() async throws {
+        try await TestCluster.with(blockSize: Self.blockSize) { cluster in
+            let client = try await cluster.client()
+            let size = 256 * Self.blockSize
+            let started = ContinuousClock.now
+            let inode = try await client.writeFile(parent: 1, name: "rewritten", bytes: patternBytes(count: size, seed: 61)).inode
+            let fresh = ContinuousClock.now - started
+            var last: [UInt8] = []
+            for round in 0..<3 {
+                last = patternBytes(count: size, seed: 62 + UInt64(round))
+                let overwriteStarted = ContinuousClock.now
+                let failure = try await Self.overwrite(inode, with: last, client: client)
+                #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
+                print("16 MiB: fresh write \(fresh), in-place overwrite \(round + 1) \(ContinuousClock.now - overwriteStarted)")
+            }
+            await client.close()
+            var previousFiles = 0
+            var allocated = 0
+            for node in try cluster.state().storage {
+                guard let enumerator = FileManager.default.enumerator(atPath: node.dataPath) else { continue }
+                for case let path as String in enumerator where path.hasSuffix(".prev") {
+                    var info = stat()
+                    guard stat("\(node.dataPath)/\(path)", &info) == 0 else { continue }
+                    previousFiles += 1
+                    allocated += Int(info.st_blocks) * 512
+                }
+            }
+            #expect(previousFiles > 0, "overwrites go through previous copies")
+            #expect(allocated <= previousFiles * 8192, "\(allocated) bytes still allocated in \(previousFiles) previous-copy files")
+            let reader = try await cluster.client()
+            let matches = try await reader.readFile(inode) == last
+            #expect(matches)
+            await reader.close()
+        }
+    }
 }
