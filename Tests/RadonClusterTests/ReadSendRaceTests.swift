@@ -116,4 +116,31 @@ struct ReadSendRaceTests {
             return expected
         }
     }
+
+    /// Without forcing anything: many rounds of a partial write through one handle, then a
+    /// flush and a read through the other at once. The read began after the write returned, so
+    /// it must see it, whatever the interleaving; and so must the read after the flush.
+    @Test func concurrentFlushesAndReadsSeeEveryWrite() async throws {
+        try await Self.race(seed: 4) { race in
+            var model = race.old
+            var generator = SystemRandomNumberGenerator()
+            var wrongDuring = 0
+            var wrongAfter = 0
+            for round in 0..<150 {
+                let count = Int.random(in: 1...8192, using: &generator)
+                let offset = Int.random(in: 0...(Self.blockSize - count), using: &generator)
+                let patch = patternBytes(count: count, seed: 1000 + UInt64(round))
+                _ = try await race.client.write(race.first, offset: UInt64(offset), bytes: patch)
+                model.replaceSubrange(offset..<offset + count, with: patch)
+                async let flushed: Void = race.client.flush(race.first)
+                async let during = race.client.read(race.second, offset: 0, count: Self.blockSize)
+                if try await during != model { wrongDuring += 1 }
+                try await flushed
+                if try await race.client.read(race.second, offset: 0, count: Self.blockSize) != model { wrongAfter += 1 }
+            }
+            #expect(wrongDuring == 0, "reads during a flush that missed a write made before them")
+            #expect(wrongAfter == 0, "reads after a flush that missed a write")
+            return model
+        }
+    }
 }
