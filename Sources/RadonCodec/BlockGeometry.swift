@@ -157,24 +157,70 @@ extension BlockGeometry {
         return indexed
     }
 
-    /// The checks every in-place rebuild starts with: a padded block buffer, missing lines
-    /// distinct and in range, and only parity fragments. Returns the lines and the parity.
-    func indexForRebuilding(_ missingLines: [Int], in block: UnsafeMutableRawBufferPointer,
-                            parity: [(index: Int, bytes: UnsafeRawBufferPointer)], sizeOf: (Int) -> Int)
-        throws(ErasureCodeError) -> (lines: [UnsafeMutableRawPointer], missing: [Int], parity: IndexedFragments) {
+}
+
+/// An in-place rebuild request, checked without touching the heap: the block buffer, the lost
+/// data lines as a bit set and the parity fragments given, by parity index.
+struct RebuildRequest {
+    let base: UnsafeMutableRawPointer
+    let lost: UInt32
+    var parity = InlinePointers()
+    /// Parity fragments given, bit j for fragment k + j.
+    var parityGiven: UInt32 = 0
+
+    var lostCount: Int { lost.nonzeroBitCount }
+
+    /// The first `lostCount` parity fragments given, lowest index first (for Mojette the
+    /// smallest |p|, the cheapest edges). Throws when there are not enough.
+    func chosenParity(k: Int) throws(ErasureCodeError) -> UInt32 {
+        var chosen: UInt32 = 0
+        var remaining = parityGiven
+        while chosen.nonzeroBitCount < lostCount, remaining != 0 {
+            let lowest = remaining & (0 &- remaining)
+            chosen |= lowest
+            remaining &= ~lowest
+        }
+        guard chosen.nonzeroBitCount == lostCount else {
+            throw .tooFewFragments(needed: k, available: k - lostCount + parityGiven.nonzeroBitCount)
+        }
+        return chosen
+    }
+}
+
+extension BlockGeometry {
+    /// The checks every in-place rebuild starts with: a padded block buffer, missing lines distinct and in range, parity fragments in range,
+    /// distinct and of the right size, and no data fragment among them. On the stack: this is
+    /// the hot path of every degraded read, where a few heap allocations cost more than a tenth
+    /// of a 64 KiB rebuild.
+    func checkRebuild(_ missingLines: [Int], in block: UnsafeMutableRawBufferPointer,
+                      parity: [(index: Int, bytes: UnsafeRawBufferPointer)], sizeOf: (Int) -> Int) throws(ErasureCodeError) -> RebuildRequest {
         guard block.count == paddedBlockSize, let base = block.baseAddress else {
             throw .wrongOutputSize(expected: paddedBlockSize, actual: block.count)
         }
-        var seen: UInt32 = 0
+        var lost: UInt32 = 0
         for line in missingLines {
             guard (0..<k).contains(line) else { throw .indexOutOfRange(index: line, fragmentCount: k) }
-            guard seen & (1 << UInt32(line)) == 0 else { throw .duplicateIndex(line) }
-            seen |= 1 << UInt32(line)
+            guard lost & (1 << UInt32(line)) == 0 else { throw .duplicateIndex(line) }
+            lost |= 1 << UInt32(line)
         }
-        let indexed = try IndexedFragments(parity, fragmentCount: n, sizeOf: sizeOf)
-        if let data = (0..<k).first(where: { indexed[$0] != nil }) {
-            throw .indexOutOfRange(index: data, fragmentCount: n)
+        var request = RebuildRequest(base: base, lost: lost)
+        var given: UInt32 = 0
+        for fragment in parity {
+            guard (0..<n).contains(fragment.index) else { throw .indexOutOfRange(index: fragment.index, fragmentCount: n) }
+            guard given & (1 << UInt32(fragment.index)) == 0 else { throw .duplicateIndex(fragment.index) }
+            let expected = sizeOf(fragment.index)
+            guard fragment.bytes.count == expected, let start = fragment.bytes.baseAddress else {
+                throw .wrongFragmentSize(index: fragment.index, expected: expected, actual: fragment.bytes.count)
+            }
+            given |= 1 << UInt32(fragment.index)
+            if fragment.index >= k {
+                request.parity[fragment.index - k] = start
+                request.parityGiven |= 1 << UInt32(fragment.index - k)
+            }
         }
-        return ((0..<k).map { base + $0 * lineSize }, missingLines.sorted(), indexed)
+        let dataGiven = given & ((1 << UInt32(k)) - 1)
+        if dataGiven != 0 { throw .indexOutOfRange(index: dataGiven.trailingZeroBitCount, fragmentCount: n) }
+        return request
     }
 }
+

@@ -78,42 +78,11 @@ public struct MojetteSystematicCode: SystematicErasureCode {
 
     public func reconstructLines(_ missingLines: [Int], in blockBuffer: UnsafeMutableRawBufferPointer,
                                  parity: [(index: Int, bytes: UnsafeRawBufferPointer)]) throws(ErasureCodeError) {
-        // The checks of `BlockGeometry.indexForRebuilding`, in its order, on the stack: this call
-        // is the hot path of every degraded read, and at 64 KiB a few heap allocations cost more
-        // than a tenth of the rebuild.
         let k = block.k, n = block.n
-        guard blockBuffer.count == block.paddedBlockSize, let base = blockBuffer.baseAddress else {
-            throw .wrongOutputSize(expected: block.paddedBlockSize, actual: blockBuffer.count)
-        }
-        var lost: UInt32 = 0
-        for line in missingLines {
-            guard (0..<k).contains(line) else { throw .indexOutOfRange(index: line, fragmentCount: k) }
-            guard lost & (1 << UInt32(line)) == 0 else { throw .duplicateIndex(line) }
-            lost |= 1 << UInt32(line)
-        }
-        var given: UInt32 = 0
-        var bins = InlinePointers()
-        for fragment in parity {
-            guard (0..<n).contains(fragment.index) else { throw .indexOutOfRange(index: fragment.index, fragmentCount: n) }
-            guard given & (1 << UInt32(fragment.index)) == 0 else { throw .duplicateIndex(fragment.index) }
-            let expected = fragmentSize(at: fragment.index)
-            guard fragment.bytes.count == expected, let start = fragment.bytes.baseAddress else {
-                throw .wrongFragmentSize(index: fragment.index, expected: expected, actual: fragment.bytes.count)
-            }
-            given |= 1 << UInt32(fragment.index)
-            if fragment.index >= k { bins[fragment.index - k] = start }
-        }
-        let dataGiven = given & ((1 << UInt32(k)) - 1)
-        if dataGiven != 0 { throw .indexOutOfRange(index: dataGiven.trailingZeroBitCount, fragmentCount: n) }
-        let e = lost.nonzeroBitCount
+        let request = try block.checkRebuild(missingLines, in: blockBuffer, parity: parity, sizeOf: fragmentSize(at:))
+        let lost = request.lost, e = request.lostCount, bins = request.parity, base = request.base
         guard e > 0 else { return }
-        // The first e parity fragments present (smallest |p| first, the cheapest edges).
-        var chosen: UInt32 = 0, available = 0
-        for j in 0..<(n - k) where bins[j] != nil {
-            available += 1
-            if chosen.nonzeroBitCount < e { chosen |= 1 << UInt32(j) }
-        }
-        guard chosen.nonzeroBitCount == e else { throw .tooFewFragments(needed: k, available: k - e + available) }
+        let chosen = try request.chosenParity(k: k)
         var slopeBits: UInt64 = 0
         for j in 0..<(n - k) where chosen & (1 << UInt32(j)) != 0 { slopeBits |= 1 << UInt64(slopes[j] + 16) }
         let plan = try plans.plan(key: UInt64(lost) | slopeBits << 32) { () throws(ErasureCodeError) in

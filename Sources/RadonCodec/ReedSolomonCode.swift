@@ -75,15 +75,30 @@ public final class ReedSolomonCode: SystematicErasureCode {
 
     public func reconstructLines(_ missingLines: [Int], in blockBuffer: UnsafeMutableRawBufferPointer,
                                  parity: [(index: Int, bytes: UnsafeRawBufferPointer)]) throws(ErasureCodeError) {
-        let (lines, missing, parityFragments) = try block.indexForRebuilding(missingLines, in: blockBuffer, parity: parity,
-                                                                             sizeOf: fragmentSize(at:))
-        var indexed = parityFragments
-        for line in 0..<block.k where !missing.contains(line) {
-            indexed.pointers[line] = UnsafeRawPointer(lines[line])
-            indexed.count += 1
+        // The same stack-only checks as the Mojette code, so the two are compared on their kernels.
+        let k = block.k
+        let request = try block.checkRebuild(missingLines, in: blockBuffer, parity: parity, sizeOf: fragmentSize(at:))
+        let e = request.lostCount
+        guard e > 0 else { return }
+        let chosen = try request.chosenParity(k: k)
+        // The first k fragments present: the data lines kept, then the chosen parity.
+        let plan = try decodeTables(sources: (UInt32(1 << k) - 1) & ~request.lost | chosen << UInt32(k))
+        let base = request.base, lineSize = block.lineSize, parityPointers = request.parity
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<UInt8>?.self, capacity: k) { sources in
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<UInt8>?.self, capacity: e) { targets in
+                for (slot, index) in plan.sources.enumerated() {
+                    let pointer = index < k ? UnsafeRawPointer(base + index * lineSize) : parityPointers[index - k]!
+                    sources[slot] = UnsafeMutablePointer(mutating: pointer.assumingMemoryBound(to: UInt8.self))
+                }
+                for (slot, line) in plan.rebuilt.enumerated() {
+                    targets[slot] = (base + line * lineSize).assumingMemoryBound(to: UInt8.self)
+                }
+                plan.tables.withUnsafeBufferPointer { tables in
+                    ec_encode_data(Int32(lineSize), Int32(k), Int32(e), UnsafeMutablePointer(mutating: tables.baseAddress!),
+                                   sources.baseAddress!, targets.baseAddress!)
+                }
+            }
         }
-        guard indexed.count >= block.k else { throw .tooFewFragments(needed: block.k, available: indexed.count) }
-        try rebuild(from: indexed, into: lines)
     }
 
     /// Writes every data line missing from `indexed` into `lines`.
@@ -110,10 +125,15 @@ public final class ReedSolomonCode: SystematicErasureCode {
     /// Tables that rebuild the missing data lines from the first k fragments present
     /// (data fragments first, as they cost nothing to read).
     private func decodeTables(for indexed: IndexedFragments) throws(ErasureCodeError) -> DecodeTables {
+        let used = (0..<block.n).filter { indexed[$0] != nil }.prefix(block.k)
+        return try decodeTables(sources: used.reduce(UInt32(0)) { $0 | (1 << UInt32($1)) })
+    }
+
+    /// Tables that rebuild the data lines missing from `key`, the bit set of the k fragments read.
+    private func decodeTables(sources key: UInt32) throws(ErasureCodeError) -> DecodeTables {
         let k = block.k
-        let sources = Array((0..<block.n).filter { indexed[$0] != nil }.prefix(k))
-        let key = sources.reduce(UInt32(0)) { $0 | (1 << UInt32($1)) }
         if let cached = decodeCache.withLock({ $0[key] }) { return cached }
+        let sources = (0..<block.n).filter { key & (1 << UInt32($0)) != 0 }
 
         var survivors = [UInt8](repeating: 0, count: k * k)
         for (row, fragment) in sources.enumerated() {
@@ -123,7 +143,7 @@ public final class ReedSolomonCode: SystematicErasureCode {
         guard gf_invert_matrix(&survivors, &inverse, Int32(k)) == 0 else {
             throw .internalFailure("Reed-Solomon: singular decode matrix for fragments \(sources)")
         }
-        let rebuilt = (0..<k).filter { indexed[$0] == nil }
+        let rebuilt = (0..<k).filter { key & (1 << UInt32($0)) == 0 }
         var rows = [UInt8]()
         for line in rebuilt { rows += inverse[line * k ..< (line + 1) * k] }
         var tables = [UInt8](repeating: 0, count: k * rebuilt.count * 32)
