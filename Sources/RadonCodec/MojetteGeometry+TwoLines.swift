@@ -132,10 +132,11 @@ extension MojetteGeometry {
             var q = PixelKernels.load(lost1, offset - pixel)
             while offset + 4 * pixel <= end {
                 let (a0, a1, a2, a3, b0, b1, b2, b3) = residuals4(offset)
-                let q0 = q ^ a0 ^ b0
-                let q1 = q0 ^ a1 ^ b1
-                let q2 = q1 ^ a2 ^ b2
-                q = q2 ^ a3 ^ b3
+                // a ^ b first: one XOR per pixel on the running chain, not two.
+                let q0 = q ^ (a0 ^ b0)
+                let q1 = q0 ^ (a1 ^ b1)
+                let q2 = q1 ^ (a2 ^ b2)
+                q = q2 ^ (a3 ^ b3)
                 PixelKernels.store(q0, lost1, offset); PixelKernels.store(a0 ^ q0, lost0, offset)
                 PixelKernels.store(q1, lost1, offset + 32); PixelKernels.store(a1 ^ q1, lost0, offset + 32)
                 PixelKernels.store(q2, lost1, offset + 64); PixelKernels.store(a2 ^ q2, lost0, offset + 64)
