@@ -32,9 +32,11 @@ extension BlockStore {
         guard layout.members.count == n else {
             throw FileSystemError.io("group \(layout.group.id) has \(layout.members.count) members, the volume needs \(n)")
         }
-        // Data fragments first (systematic codes need no decoding then), nodes known down last.
+        // Data fragments first (systematic codes need no decoding then), nodes known down or
+        // hung last.
+        let isUp = (0..<n).map { layout.members[$0].state == .up && !hungNodes.isHung(layout.members[$0].address) }
         let order = (0..<n).sorted { lhs, rhs in
-            let (lhsUp, rhsUp) = (layout.members[lhs].state == .up, layout.members[rhs].state == .up)
+            let (lhsUp, rhsUp) = (isUp[lhs], isUp[rhs])
             return lhsUp != rhsUp ? lhsUp : lhs < rhs
         }
         var vote = BlockVote(fragmentCount: n, requiredCount: k)

@@ -83,6 +83,10 @@ public final class BlockStore: Sendable {
                 var answer = FragmentWriteRound.Answer(fragmentIndex: fragmentIndex, failure: nil, keptPrevious: false)
                 if member.state != .up {
                     answer.failure = .io("node \(member.id) is \(member.state)")
+                } else if hungNodes.isHung(member.address) {
+                    // Writes to it would pile up waiting for the transport timeout: skip it
+                    // (reported for repair) until it has not been tried for a while.
+                    answer.failure = .io("node \(member.id) did not answer recent writes")
                 } else {
                     do {
                         answer.keptPrevious = try await transport.write(

@@ -70,13 +70,15 @@ final class FragmentWriteRound: Sendable {
 }
 
 /// Nodes that recently let a write go unanswered past its grace (hung, not dead: the map still
-/// shows them up). A write whose only missing answers are theirs stops waiting at once, so a
-/// hung node costs one grace period, not one per block.
+/// shows them up). Writes skip them (their fragments are reported for repair, as for a down
+/// node) and reads ask them last, so a hung node costs one grace period, not a transport
+/// timeout per block, and writes waiting on it do not pile up. After `memory` a node is tried
+/// again.
 final class HungNodes: Sendable {
     /// When each node was last given up on; guarded by the mutex.
     private let since = Mutex<[WireAddress: ContinuousClock.Instant]>([:])
     /// How long a node counts as hung after it was last given up on.
-    static let memory: Duration = .seconds(30)
+    static let memory: Duration = .seconds(15)
 
     func markHung(_ address: WireAddress) {
         since.withLock { $0[address] = .now }
