@@ -34,6 +34,9 @@ import Glibc
             }
             let left = FragmentRot.fragmentFiles(under: removedData)
             #expect(left.isEmpty, "\(left.count) of \(before) fragment files are still on node \(removedID): \(left.prefix(3))")
+            // Nothing else of those groups either (previous versions, temporary files).
+            let anything = Self.filesInGroupDirectories(under: removedData)
+            #expect(anything.isEmpty, "files left in group directories: \(anything.prefix(3))")
             try await cluster.wait("node \(removedID) to report no fragment files") { meta in
                 try await meta.nodes().first { $0.id == removedID }?.fragmentCount == 0
             }
@@ -45,6 +48,20 @@ import Glibc
             defer { Task { await reader.close() } }
             try await HealingTests.expectIdentical(reader, digests)
         }
+    }
+
+    /// Every regular file inside a `g<group>` directory under `root`.
+    static func filesInGroupDirectories(under root: String) -> [String] {
+        var files: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            let parts = relative.split(separator: "/")
+            var isDirectory: ObjCBool = false
+            guard parts.count >= 2, parts[parts.count - 2].hasPrefix("g"),
+                  FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            files.append(relative)
+        }
+        return files
     }
 
     @Test("--rate throttles a rebuild: each worker reads no faster than the limit")
