@@ -27,7 +27,14 @@ struct BenchRebuildRun {
             directory: directory, executable: BackgroundProcess.currentExecutable(), requestedNodes: nodes, layout: layout,
             codec: CodecKind.mojetteSystematic.rawValue, blockSize: blockSize, mountPoint: nil, timeout: .seconds(120))
         progress("\(nodes) nodes: starting the cluster in \(directory)")
-        let state = try await launcher.start()
+        let state: LocalClusterState
+        do {
+            state = try await launcher.start()
+        } catch {
+            // A start that failed half-way has recorded no pids: stop what runs from our directory.
+            _ = await BackgroundProcess.stop(Self.processes(using: directory), grace: .seconds(5))
+            throw error
+        }
         var spares: [LocalClusterState.Daemon] = []
         do {
             let result = try await measure(launcher: launcher, state: state, spares: &spares)
@@ -36,6 +43,17 @@ struct BenchRebuildRun {
         } catch {
             await stop(state, spares)
             throw error
+        }
+    }
+
+    /// Our daemons of a cluster in `directory`: processes whose command line names a path in it.
+    static func processes(using directory: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), pid != getpid(),
+                  let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.contains { $0.hasPrefix(directory + "/") } ? pid : nil
         }
     }
 
