@@ -7,6 +7,7 @@ extension MountDispatcher {
     func getAttributes(_ request: FUSERequest, inode: UInt64) {
         serve(request, "getattr") { [self] in
             let attributes = try await fileSystem.attributes(of: inode)
+            logger.trace("getattr \(inode): size \(attributes.size)")
             request.replyAttributes(attributes, timeout: timeouts.attributes)
         }
     }
@@ -33,6 +34,7 @@ extension MountDispatcher {
         let requested = changes
         serve(request, "setattr") { [self] in
             let attributes = try await fileSystem.setAttributes(of: inode, requested, handle: handle, context: context)
+            logger.trace("setattr \(inode) \(requested): size \(attributes.size)")
             request.replyAttributes(attributes, timeout: timeouts.attributes)
         }
     }

@@ -8,6 +8,7 @@ extension MountDispatcher {
         let context = request.context
         serve(request, "open") { [self] in
             let handle = try await fileSystem.open(inode, flags: info.openFlags, context: context)
+            logger.trace("open \(inode): handle \(handle.rawValue)")
             // Close-to-open: whatever another mount wrote and closed must be seen from here on.
             invalidateCachedAttributes(of: inode)
             var reply = OpenFileInfo.reply(handle: handle.rawValue)
@@ -24,6 +25,7 @@ extension MountDispatcher {
             let (attributes, handle) = try await fileSystem.create(
                 parent: parent, name: name, permissions: mode & 0o7777, flags: info.openFlags,
                 exclusive: info.flags & O_EXCL != 0, context: context)
+            logger.trace("create \(parent)/\(name): inode \(attributes.inode) size \(attributes.size) handle \(handle.rawValue)")
             var entry = attributes.entryParameters(timeouts: timeouts)
             var reply = OpenFileInfo.reply(handle: handle.rawValue)
             if fuse_reply_create(request.raw, &entry, &reply) != 0 {
@@ -44,6 +46,7 @@ extension MountDispatcher {
         serve(request, "write") { [self] in
             guard offset >= 0 else { throw FileSystemError.invalid("negative offset") }
             let written = try await fileSystem.write(info.fileHandle, offset: UInt64(offset), bytes: bytes)
+            logger.trace("write handle \(info.handle): \(written) bytes at \(offset)")
             fuse_reply_write(request.raw, written)
         }
     }
@@ -51,6 +54,7 @@ extension MountDispatcher {
     func flush(_ request: FUSERequest, info: OpenFileInfo) {
         serve(request, "flush") { [self] in
             try await fileSystem.flush(info.fileHandle)
+            logger.trace("flush handle \(info.handle)")
             request.replyOK()
         }
     }
@@ -65,6 +69,7 @@ extension MountDispatcher {
     func release(_ request: FUSERequest, info: OpenFileInfo) {
         serve(request, "release") { [self] in
             try await fileSystem.release(info.fileHandle)
+            logger.trace("release handle \(info.handle)")
             request.replyOK()
         }
     }

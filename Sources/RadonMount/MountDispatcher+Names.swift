@@ -8,6 +8,7 @@ extension MountDispatcher {
         let context = request.context
         serve(request, "lookup") { [self] in
             let attributes = try await fileSystem.lookup(parent: parent, name: name, context: context)
+            logger.trace("lookup \(parent)/\(name): inode \(attributes.inode) size \(attributes.size)")
             request.replyEntry(attributes, timeouts: timeouts)
         }
     }

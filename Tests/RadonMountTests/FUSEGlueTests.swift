@@ -46,6 +46,7 @@ struct FUSEGlueTests {
             try await MountChecks.gitWorkflow(mount: mount)
             try await MountChecks.sqliteUnderLoad(mount: mount)
             try await MountChecks.sqliteWALWithConcurrentReader(mount: mount)
+            try await MountChecks.growWhileOthersClose(mount: mount)
             try await MountChecks.fioVerify(mount: mount)
         }
     }

@@ -117,6 +117,46 @@ enum MountChecks {
             """)
     }
 
+    /// Files that grow out of the inode (small files live inline) while other processes keep
+    /// opening and closing them: each close flushes and sends the first block while the writer
+    /// goes on appending. Every record must read back intact (sqlite's WAL is such a file; its
+    /// first block was once written over with zeros this way, and the database with them).
+    static func growWhileOthersClose(mount: String) async throws {
+        try await Shell.check("appending writers while other processes open and close their files", """
+            python3 - '\(mount)' <<'PY'
+            import os, sys, multiprocessing, zlib, struct
+            d = sys.argv[1]; R = 1000; N = 200; files = range(6)
+            def record(f, i):
+                body = struct.pack("<II", f, i) * ((R - 4) // 8)
+                body += bytes(R - 4 - len(body))
+                return body + struct.pack("<I", zlib.crc32(body))
+            def writer(f):
+                fd = os.open(f"{d}/grow-{f}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                for i in range(N): os.write(fd, record(f, i))
+                os.close(fd)
+            def closer(f, stop):
+                while not stop.is_set():
+                    try: os.close(os.open(f"{d}/grow-{f}", os.O_RDONLY))
+                    except FileNotFoundError: pass
+            stop = multiprocessing.Event()
+            closers = [multiprocessing.Process(target=closer, args=(f, stop)) for f in files]
+            writers = [multiprocessing.Process(target=writer, args=(f,)) for f in files]
+            for p in closers + writers: p.start()
+            for p in writers: p.join()
+            stop.set()
+            for p in closers: p.join()
+            bad = []
+            for f in files:
+                data = open(f"{d}/grow-{f}", "rb").read()
+                wrong = [i for i in range(N) if data[i*R:(i+1)*R] != record(f, i)]
+                if len(data) != N * R or wrong:
+                    bad.append(f"grow-{f}: size {len(data)}, wrong records {wrong[:8]}")
+                os.unlink(f"{d}/grow-{f}")
+            assert not bad, "; ".join(bad)
+            PY
+            """)
+    }
+
     static func fioVerify(mount: String, size: String = "16M") async throws {
         try await Shell.check("fio sequential and random with crc32c verify", """
             cd '\(mount)'

@@ -40,9 +40,12 @@ extension OpenFile {
         return bytes.count
     }
 
-    /// Whether block `index` may hold stored bytes (it lies before the stored size).
+    /// Whether block `index` may hold stored bytes: it lies before the stored size, or it was
+    /// sent already though the service does not know yet (a flush from another handle sent it
+    /// while this one kept writing: its base must then be read, not taken as zeros).
     func blockMayHoldData(_ index: UInt64) -> Bool {
-        !isInline && geometry.startOfBlock(index) < storedSize && !serviceThinksInline
+        if inFlight[index] != nil || sendCounts[index, default: 0] > 0 { return true }
+        return !isInline && geometry.startOfBlock(index) < storedSize && !serviceThinksInline
     }
 
     /// The file outgrew the inode: its bytes become block 0 (and on) in the write buffer; the

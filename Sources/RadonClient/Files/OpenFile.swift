@@ -94,9 +94,16 @@ actor OpenFile {
             return
         }
         guard !isModified, dirtyBlocks.isEmpty, inFlight.isEmpty, attributes.generation != known else { return }
-        knownGeneration = attributes.generation
+        let (writesBefore, sizeBefore) = (writeCount, size)
         let fresh = try await metadata.fileLayout(of: inode)
-        reset(to: fresh, inlineBytes: fresh.isInline ? try await metadata.readInline(inode) : nil)
+        let inline = fresh.isInline ? try await metadata.readInline(inode) : nil
+        // Another handle may have written, flushed or truncated while this waited (sqlite
+        // extends its -shm while a second process opens it): that is newer than the answer,
+        // and a reset now would drop it. Keep it; the next open revalidates again.
+        guard writeCount == writesBefore, size == sizeBefore, knownGeneration == known,
+              !isModified, dirtyBlocks.isEmpty, inFlight.isEmpty else { return }
+        knownGeneration = attributes.generation
+        reset(to: fresh, inlineBytes: inline)
         cache.removeAll(inode: inode)
     }
 
