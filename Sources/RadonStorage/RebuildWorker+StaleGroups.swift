@@ -9,8 +9,8 @@ import RadonWire
 /// again (clients and healers ask the current members only) but would fill its disk. The worker
 /// deletes them once the node has been out of the group, at the same map epoch, for a grace
 /// period (clients re-read a moved group's members within seconds) and no healing job of the
-/// group is pending. Deleting them also means a node can never serve such stale fragments, even
-/// to a client with a very old map.
+/// group is pending. A group the service does not know at all is never touched. Deleting them
+/// also means a node can never serve such stale fragments, even to a client with a very old map.
 extension RebuildWorker {
     /// Groups seen held here but not ours: the epoch they had and when first seen so.
     typealias StaleCandidates = [UInt32: (epoch: UInt64, since: ContinuousClock.Instant)]
@@ -30,9 +30,10 @@ extension RebuildWorker {
         guard !groups.isEmpty else { return 0 }
         var stale = StaleCandidates()
         for group in held {
-            let placement = groups[group]
-            if let placement, placement.members.contains(nodeID) { continue }
-            let epoch = placement?.epoch ?? 0
+            // A group the service does not know at all is kept: that is a lost or foreign
+            // metadata database, not a move, and these fragments may be all that is left.
+            guard let placement = groups[group], !placement.members.contains(nodeID) else { continue }
+            let epoch = placement.epoch
             if let seen = candidates[group], seen.epoch == epoch { stale[group] = seen } else { stale[group] = (epoch, .now) }
         }
         candidates = stale
@@ -43,7 +44,7 @@ extension RebuildWorker {
         for group in due where !busy.contains(group) {
             // Judge again on the newest map: the group may have moved back meanwhile.
             let now = try await meta.status().groups.first { $0.id == group }
-            guard now.map({ !$0.members.contains(nodeID) && $0.epoch == stale[group]?.epoch }) ?? (stale[group]?.epoch == 0) else {
+            guard let now, !now.members.contains(nodeID), now.epoch == stale[group]?.epoch else {
                 candidates[group] = nil
                 continue
             }
