@@ -50,6 +50,7 @@ struct BenchCodecCommand: ParsableCommand {
 
     func run() throws {
         let plan = try plan()
+        let started = Date(), loadAtStart = Self.loadAverage()
         let results = try CodecBenchmark(plan: plan).run { progress in
             if !json { FileHandle.standardError.write(Data((progress + "\n").utf8)) }
         }
@@ -62,6 +63,10 @@ struct BenchCodecCommand: ParsableCommand {
         if json {
             print(String(decoding: encoded, as: UTF8.self))
         } else {
+            // The conditions of the run first: on a shared machine the load moves every figure.
+            print("radonfs bench codec, \(started.ISO8601Format()): \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+                  + String(format: "load %.1f at start, %.1f at end; ", loadAtStart, Self.loadAverage())
+                  + "medians of \(plan.repetitions) samples of \(String(format: "%g", plan.sampleSeconds * 1000)) ms\n")
             print(CodecBenchmark.table(results))
             let goal = CodecBenchmark.goalSummary(results)
             if !goal.isEmpty { print(goal) }
@@ -88,6 +93,12 @@ struct BenchCodecCommand: ParsableCommand {
         return CodecBenchmark.Plan(kinds: kinds, layouts: parsedLayouts, blockSizes: sizes,
                                    repetitions: quick ? 3 : repetitions,
                                    sampleSeconds: (quick ? 2 : sampleMilliseconds) / 1000)
+    }
+
+    /// The 1-minute load average (0 where /proc is missing).
+    static func loadAverage() -> Double {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").first.flatMap { Double($0) } ?? 0
     }
 
     /// "4096", "4KiB", "64KiB", "1MiB" (also K, M, KB, MB as binary units).
