@@ -107,4 +107,35 @@ struct HealingCoordinatorTests {
         }
         #expect(spares.count >= 8, "the removed node's positions went to \(spares)")
     }
+
+    @Test("a daemon that registers again under a new pid, never marked down, gets its groups resynchronised")
+    func restartedDaemonIsResynchronised() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteMetadataStore(path: path)
+        func register(_ index: Int, pid: Int32) async throws -> UInt32 {
+            try await store.registerNode(RegisterNodeRequest(
+                uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 7000 + index), hostID: "host-\(index)",
+                dataDirectory: "/tmp/none", pid: pid, capacity: 1 << 40, free: 1 << 40)).nodeID
+        }
+        var ids: [UInt32] = []
+        for index in 0..<7 { ids.append(try await register(index, pid: 1_000 + Int32(index))) }
+        _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 65536, groupCount: 8))
+        let coordinator = try HealingCoordinator(store: store, logger: .init(label: "test"))
+        let maintenance = Task { await coordinator.runMaintenance() }
+        defer { maintenance.cancel() }
+        // The first pass sees every pid; nothing to do.
+        try await Task.sleep(for: .milliseconds(2_500))
+        #expect(try await coordinator.status(runID: 0).jobs.isEmpty)
+
+        _ = try await register(3, pid: 9_999)
+        let member = try await store.groupMap(volumeID: 0).groups.filter { $0.members.contains(ids[3]) }
+        var resyncs: [HealingJob] = []
+        for _ in 0..<60 where resyncs.count < member.count {
+            try await Task.sleep(for: .milliseconds(250))
+            resyncs = try await coordinator.status(runID: 0).jobs.filter { $0.kind == .resync }
+        }
+        #expect(resyncs.count == member.count, "resync jobs \(resyncs.count) for the \(member.count) groups of the restarted node")
+        #expect(Set(resyncs.map(\.groupID)) == Set(member.map(\.id)))
+    }
 }
