@@ -56,7 +56,8 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move every group position of a node onto spares; the node then carries nothing and may be stopped.")
+            abstract: "Move every group position of a node onto spares; the node then carries nothing and may be stopped.",
+            discussion: "If it keeps running, it deletes its fragments of the groups that moved once the rebuild is done and RADONFS_STALE_GRACE seconds (default 60) have passed.")
         @Argument(help: "The node id to remove.") var node: UInt32
         @OptionGroup var options: Options
         func run() async throws {
