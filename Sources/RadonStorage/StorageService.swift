@@ -68,6 +68,15 @@ public struct StorageService: Sendable {
             var buffer = ByteBufferAllocator().buffer(capacity: shipped + results.count * 32 + 8)
             ReadFragmentsReply(results: results).encode(into: &buffer)
             return buffer
+        case .readFragmentRange:
+            let message = try request.decode(ReadFragmentRangeRequest.self)
+            let reply = ReadFragmentsReply(results: try await store.read(message.file, blocks: .indices([message.blockIndex])))
+                .restricted(toOffset: Int(message.offset), length: Int(message.length))
+            if case .corrupt = reply.results.first?.fragment {
+                corruptSlots.increment()
+                logger.error("corrupt slot", metadata: ["file": "\(message.file)", "block": "\(message.blockIndex)"])
+            }
+            return reply.encoded()
         case .dropPrevious:
             let message = try request.decode(DropPreviousRequest.self)
             try await store.dropPrevious(message.file, slots: message.slots.map { ($0.blockIndex, $0.storedVersion) })

@@ -16,6 +16,12 @@ extension OpenFile {
         let pieces = geometry.pieces(offset: offset, count: length)
         let sequential = offset == lastReadEnd
         lastReadEnd = offset + UInt64(length)
+        // A small read away from the last one, of a block not at hand: its bytes straight from
+        // the data fragment that holds them (see `BlockStore.readRange`).
+        if !sequential, pieces.count == 1, let piece = pieces.first,
+           let bytes = await storedRange(of: piece.blockIndex, piece.offsetInBlock..<piece.offsetInBlock + piece.length) {
+            return bytes
+        }
         // Fetch every block of the request at once, and the next few when the reader is
         // sequential, then copy them out in order.
         for piece in pieces { startFetchIfNeeded(piece.blockIndex) }
@@ -95,5 +101,21 @@ extension OpenFile {
         guard sendCounts[index, default: 0] == sendsBefore, inFlight[index] == nil else { return try await storedBlockBytes(index) }
         cache.store(fetched, inode: inode, index: index)
         return fetched
+    }
+
+    /// Reads larger than this take the whole block (and cache it for the reads around them).
+    static var rangeReadLimit: Int { 128 << 10 }
+
+    /// `range` of block `index` from the data fragments alone, when the block is not buffered,
+    /// cached, fetched or being sent; nil to read the whole block instead. The answer is not
+    /// cached (it is not a whole block) and is dropped if a write or send of the block came
+    /// meanwhile (it may predate them).
+    func storedRange(of index: UInt64, _ range: Range<Int>) async -> [UInt8]? {
+        guard range.count <= Self.rangeReadLimit, blockMayHoldData(index), dirtyBlocks[index] == nil,
+              inFlight[index] == nil, prefetches[index] == nil, cache.block(inode: inode, index: index) == nil else { return nil }
+        let sendsBefore = sendCounts[index, default: 0]
+        guard let bytes = await store.readRange(layout: layout, index: index, range: range) else { return nil }
+        guard sendCounts[index, default: 0] == sendsBefore, dirtyBlocks[index] == nil, inFlight[index] == nil else { return nil }
+        return bytes
     }
 }

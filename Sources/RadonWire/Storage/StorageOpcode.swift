@@ -12,6 +12,8 @@ public enum StorageOpcode: UInt8, Sendable, CaseIterable {
     /// `readFragments` of the slots' previous copies (same request and reply).
     case readPreviousFragments = 0x18
     case dropPrevious = 0x19
+    /// Part of one slot (`ReadFragmentRangeRequest`), answered as a `ReadFragmentsReply`.
+    case readFragmentRange = 0x1A
 
     /// The opcode range the wire protocol gives the storage daemon.
     public static let range: ClosedRange<UInt8> = 0x10...0x3F

@@ -1,0 +1,121 @@
+import RadonCodec
+
+/// A transport that can read part of one fragment slot (the storage daemon's
+/// `readFragmentRange`). Kept apart from `FragmentTransport` so transports without it (test
+/// wrappers) simply leave reads on the whole-block path.
+protocol FragmentRangeTransport: FragmentTransport {
+    /// `length` bytes at `offset` of the slot, with its version (0 bytes: the version only).
+    /// The node checks the whole slot's CRC32C first. Every failure becomes `.failed`.
+    func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
+                   blockIndex: UInt64, offset: Int, length: Int) async -> FragmentAnswer
+}
+
+extension StorageFragmentTransport: FragmentRangeTransport {
+    func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
+                   blockIndex: UInt64, offset: Int, length: Int) async -> FragmentAnswer {
+        do {
+            let result = try await client(address, timeout: readTimeout).readFragmentRange(
+                group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndex: blockIndex,
+                offset: UInt32(offset), length: UInt32(length))
+            switch result.fragment {
+            case .present(let version, let effectiveLength, var bytes):
+                return .present(version: version, effectiveLength: Int(effectiveLength), bytes: bytes.readBytes(length: bytes.readableBytes) ?? [])
+            case .missing: return .missing
+            case .corrupt: return .corrupt
+            }
+        } catch {
+            return .failed("\(address): \(error)")
+        }
+    }
+}
+
+extension BlockStore {
+    /// The bytes `range` of block `index` read straight from the data fragments that hold them,
+    /// or nil when the caller must read the whole block (`readBlock`, which votes, decodes and
+    /// repairs).
+    ///
+    /// Systematic codes store line j of the block (bytes `j*lineSize ..< (j+1)*lineSize`) as
+    /// fragment j verbatim, so a 4 KiB read needs 4 KiB of one node instead of k fragments and
+    /// a decode. The bytes must belong to the block's current version, which one node alone
+    /// cannot prove (it may have missed the last overwrite): an acknowledged write reached
+    /// `durableCount` of the n nodes, so any n - durableCount + 1 nodes include one that has it.
+    /// That many nodes are asked at once (the data nodes for their bytes, the others for their
+    /// version only) and the answer is used only when every one of them holds the same version
+    /// intact. Anything else (a node down, slow, corrupt, missing, an overwrite in progress)
+    /// returns nil.
+    func readRange(layout: FileLayout, index: UInt64, range: Range<Int>) async -> [UInt8]? {
+        guard let transport = transport as? any FragmentRangeTransport, !range.isEmpty else { return nil }
+        let layout = await membership.current(layout)
+        guard let code = try? codecs.code(for: layout.volume), code.isSystematic,
+              range.lowerBound >= 0, range.upperBound <= code.blockSize else { return nil }
+        let n = Int(layout.volume.n)
+        let k = Int(layout.volume.k)
+        guard layout.members.count == n else { return nil }
+        let lineSize = code.fragmentSize(at: 0)
+        let lines = Array((range.lowerBound / lineSize)...((range.upperBound - 1) / lineSize))
+        guard let lastLine = lines.last, lastLine < k else { return nil }
+        let usable = (0..<n).filter { layout.members[$0].state == .up && !hungNodes.isHung(layout.members[$0].address) }
+        guard lines.allSatisfy(usable.contains) else { return nil }
+        let needed = n - durableCount(layout) + 1
+        let witnesses = usable.filter { !lines.contains($0) }.prefix(max(0, needed - lines.count))
+        guard lines.count + witnesses.count >= needed else { return nil }
+
+        // What each asked node should send: the part of `range` in its line, or nothing.
+        var asks: [(fragmentIndex: Int, offset: Int, length: Int)] = lines.map { line in
+            let start = max(range.lowerBound, line * lineSize)
+            let end = min(range.upperBound, (line + 1) * lineSize)
+            return (line, start - line * lineSize, end - start)
+        }
+        asks += witnesses.map { ($0, 0, 0) }
+        let hedge = hedgeDelay
+        let answers: [Int: FragmentAnswer]? = await withTaskGroup(of: (Int, FragmentAnswer)?.self) { group in
+            for ask in asks {
+                let member = layout.members[ask.fragmentIndex]
+                group.addTask {
+                    (ask.fragmentIndex, await transport.readRange(
+                        from: member.address, group: layout.group.id, inode: layout.inode, fragmentIndex: ask.fragmentIndex,
+                        blockIndex: index, offset: ask.offset, length: ask.length))
+                }
+            }
+            // A slow node is not waited for: the whole-block path hedges around it.
+            group.addTask {
+                try? await Task.sleep(for: hedge)
+                return nil
+            }
+            var answers: [Int: FragmentAnswer] = [:]
+            while let result = await group.next() {
+                guard let (fragmentIndex, answer) = result else { break }
+                guard case .present = answer else { break }
+                answers[fragmentIndex] = answer
+                if answers.count == asks.count { break }
+            }
+            group.cancelAll()
+            return answers.count == asks.count ? answers : nil
+        }
+        guard let answers else {
+            logger.trace("range read falls back to the whole block", metadata: ["inode": "\(layout.inode)", "block": "\(index)"])
+            return nil
+        }
+        var version: UInt64?
+        var effectiveLength = 0
+        for answer in answers.values {
+            guard case .present(let answerVersion, let answerLength, _) = answer,
+                  version == nil || version == answerVersion else { return nil }
+            version = answerVersion
+            effectiveLength = answerLength
+        }
+        var bytes = [UInt8](repeating: 0, count: range.count)
+        for ask in asks where ask.length > 0 {
+            guard case .present(_, _, let fragmentBytes) = answers[ask.fragmentIndex], fragmentBytes.count == ask.length else { return nil }
+            let start = ask.fragmentIndex * lineSize + ask.offset - range.lowerBound
+            bytes.replaceSubrange(start..<start + ask.length, with: fragmentBytes)
+        }
+        // Past the block's effective length a block reads as zeros, as `readBlock` gives it.
+        if effectiveLength < range.upperBound {
+            let zeroFrom = max(0, effectiveLength - range.lowerBound)
+            bytes.replaceSubrange(zeroFrom..<bytes.count, with: repeatElement(0, count: bytes.count - zeroFrom))
+        }
+        logger.trace("range read", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "range": "\(range)", "version": "\(version ?? 0)"])
+        return bytes
+    }
+}
