@@ -137,10 +137,12 @@ extension MojetteGeometry {
                 let q1 = q0 ^ (a1 ^ b1)
                 let q2 = q1 ^ (a2 ^ b2)
                 q = q2 ^ (a3 ^ b3)
-                PixelKernels.store(q0, lost1, offset); PixelKernels.store(a0 ^ q0, lost0, offset)
-                PixelKernels.store(q1, lost1, offset + 32); PixelKernels.store(a1 ^ q1, lost0, offset + 32)
-                PixelKernels.store(q2, lost1, offset + 64); PixelKernels.store(a2 ^ q2, lost0, offset + 64)
-                PixelKernels.store(q, lost1, offset + 96); PixelKernels.store(a3 ^ q, lost0, offset + 96)
+                // Stores grouped by row (four to lost1's lines, then four to lost0's): a few per
+                // cent faster than alternating rows, measured A/B in one process.
+                PixelKernels.store(q0, lost1, offset); PixelKernels.store(q1, lost1, offset + 32)
+                PixelKernels.store(q2, lost1, offset + 64); PixelKernels.store(q, lost1, offset + 96)
+                PixelKernels.store(a0 ^ q0, lost0, offset); PixelKernels.store(a1 ^ q1, lost0, offset + 32)
+                PixelKernels.store(a2 ^ q2, lost0, offset + 64); PixelKernels.store(a3 ^ q, lost0, offset + 96)
                 offset += 4 * pixel
             }
         } else if d >= 4 {
@@ -150,10 +152,10 @@ extension MojetteGeometry {
                 let q1 = a1 ^ b1 ^ PixelKernels.load(lost1, offset + 32 - back)
                 let q2 = a2 ^ b2 ^ PixelKernels.load(lost1, offset + 64 - back)
                 let q3 = a3 ^ b3 ^ PixelKernels.load(lost1, offset + 96 - back)
-                PixelKernels.store(q0, lost1, offset); PixelKernels.store(a0 ^ q0, lost0, offset)
-                PixelKernels.store(q1, lost1, offset + 32); PixelKernels.store(a1 ^ q1, lost0, offset + 32)
-                PixelKernels.store(q2, lost1, offset + 64); PixelKernels.store(a2 ^ q2, lost0, offset + 64)
-                PixelKernels.store(q3, lost1, offset + 96); PixelKernels.store(a3 ^ q3, lost0, offset + 96)
+                PixelKernels.store(q0, lost1, offset); PixelKernels.store(q1, lost1, offset + 32)
+                PixelKernels.store(q2, lost1, offset + 64); PixelKernels.store(q3, lost1, offset + 96)
+                PixelKernels.store(a0 ^ q0, lost0, offset); PixelKernels.store(a1 ^ q1, lost0, offset + 32)
+                PixelKernels.store(a2 ^ q2, lost0, offset + 64); PixelKernels.store(a3 ^ q3, lost0, offset + 96)
                 offset += 4 * pixel
             }
         } else {
@@ -168,10 +170,10 @@ extension MojetteGeometry {
                 let n1 = a1 ^ b1 ^ (d == 2 ? q3 : q2)
                 let n2 = a2 ^ b2 ^ (d == 2 ? n0 : q3)
                 let n3 = a3 ^ b3 ^ (d == 2 ? n1 : n0)
-                PixelKernels.store(n0, lost1, offset); PixelKernels.store(a0 ^ n0, lost0, offset)
-                PixelKernels.store(n1, lost1, offset + 32); PixelKernels.store(a1 ^ n1, lost0, offset + 32)
-                PixelKernels.store(n2, lost1, offset + 64); PixelKernels.store(a2 ^ n2, lost0, offset + 64)
-                PixelKernels.store(n3, lost1, offset + 96); PixelKernels.store(a3 ^ n3, lost0, offset + 96)
+                PixelKernels.store(n0, lost1, offset); PixelKernels.store(n1, lost1, offset + 32)
+                PixelKernels.store(n2, lost1, offset + 64); PixelKernels.store(n3, lost1, offset + 96)
+                PixelKernels.store(a0 ^ n0, lost0, offset); PixelKernels.store(a1 ^ n1, lost0, offset + 32)
+                PixelKernels.store(a2 ^ n2, lost0, offset + 64); PixelKernels.store(a3 ^ n3, lost0, offset + 96)
                 (q1, q2, q3) = (n1, n2, n3)
                 offset += 4 * pixel
             }
