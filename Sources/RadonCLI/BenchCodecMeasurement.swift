@@ -178,6 +178,7 @@ struct CodecBenchmark {
     /// burst of load on the machine hits them all alike.
     private func measure(_ contexts: [Context], data: UnsafeRawBufferPointer) throws -> [Result] {
         let blockSize = data.count
+        try warmUp(contexts, data: data)
         let encode = try medians(bytesPerCall: blockSize, contexts.map { context in { () throws in try context.encode(data) } })
         let encodeFull = try medians(bytesPerCall: blockSize, contexts.map { context in
             { () throws in try context.code.encode(data, into: context.fragments) }
@@ -208,6 +209,24 @@ struct CodecBenchmark {
                           encodeFullGbps: encodeFull[index], decodeFullGbps: decodeFull[index],
                           overhead: code.storageOverhead, decodePatterns: patterns[index], memcpyGbps: 0)
         }
+    }
+
+    /// Runs every codec's encode and every decode pattern, untimed, for about 50 ms. Freshly
+    /// allocated buffers run markedly slower for their first milliseconds (every codec alike),
+    /// which otherwise made whichever loss pattern came first look like the slowest.
+    private func warmUp(_ contexts: [Context], data: UnsafeRawBufferPointer) throws {
+        let patterns = Self.lossPatterns(contexts[0].code.layout)
+        let survivors = contexts.map { context in patterns.map { context.survivors(losing: $0) } }
+        let end = Self.threadSeconds() + 0.05
+        repeat {
+            for (index, context) in contexts.enumerated() {
+                try context.encode(data)
+                for (pattern, lost) in patterns.enumerated() {
+                    let chosen = survivors[index][pattern]
+                    try context.decode(losing: lost, survivors: chosen, paritySurvivors: context.paritySurvivors(chosen))
+                }
+            }
+        } while Self.threadSeconds() < end
     }
 
     /// Median GB/s (1e9 data bytes per second) of each body over `plan.repetitions` samples;
