@@ -70,8 +70,11 @@ public struct StorageService: Sendable {
             return buffer
         case .readFragmentRange:
             let message = try request.decode(ReadFragmentRangeRequest.self)
-            let reply = ReadFragmentsReply(results: try await store.read(message.file, blocks: .indices([message.blockIndex])))
-                .restricted(toOffset: Int(message.offset), length: Int(message.length))
+            // No bytes wanted: the version from the slot header is the whole answer.
+            let reply = message.length == 0
+                ? ReadFragmentsReply(results: [try await store.slotVersion(message.file, block: message.blockIndex)])
+                : ReadFragmentsReply(results: try await store.read(message.file, blocks: .indices([message.blockIndex])))
+                    .restricted(toOffset: Int(message.offset), length: Int(message.length))
             if case .corrupt = reply.results.first?.fragment {
                 corruptSlots.increment()
                 logger.error("corrupt slot", metadata: ["file": "\(message.file)", "block": "\(message.blockIndex)"])

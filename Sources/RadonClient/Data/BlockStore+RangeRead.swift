@@ -4,8 +4,9 @@ import RadonCodec
 /// `readFragmentRange`). Kept apart from `FragmentTransport` so transports without it (test
 /// wrappers) simply leave reads on the whole-block path.
 protocol FragmentRangeTransport: FragmentTransport {
-    /// `length` bytes at `offset` of the slot, with its version (0 bytes: the version only).
-    /// The node checks the whole slot's CRC32C first. Every failure becomes `.failed`.
+    /// `length` bytes at `offset` of the slot, with its version; the node checks the whole
+    /// slot's CRC32C first. With `length` 0 only the version, from the slot header. Every
+    /// failure becomes `.failed`.
     func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
                    blockIndex: UInt64, offset: Int, length: Int) async -> FragmentAnswer
 }

@@ -12,7 +12,8 @@ public struct ReadFragmentRangeRequest: WireMessage, Hashable {
     public var blockIndex: UInt64
     /// First byte of the fragment wanted.
     public var offset: UInt32
-    /// Bytes wanted from `offset`; 0 asks for the version only (the slot is still checked).
+    /// Bytes wanted from `offset`; 0 asks for the version only, read from the slot header (its
+    /// own CRC checked, the fragment bytes not read).
     public var length: UInt32
 
     public init(file: FragmentFileKey, blockIndex: UInt64, offset: UInt32, length: UInt32) {
