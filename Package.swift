@@ -84,9 +84,16 @@ let package = Package(
         .testTarget(name: "RadonWireTests", dependencies: ["RadonWire"]),
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire"]),
-        .testTarget(name: "RadonClusterTests", dependencies: ["RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
+        // What the tests that start real clusters share: the built binary, `radonfs up` clusters,
+        // daemons, polling, pattern bytes.
+        .target(name: "RadonTestSupport", dependencies: [
+            "RadonClient", "RadonWire",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/RadonTestSupport"),
+        .testTarget(name: "RadonClusterTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadonHealingTests", dependencies: ["RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

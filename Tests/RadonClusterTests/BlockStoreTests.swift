@@ -1,6 +1,7 @@
 import Logging
 @testable import RadonClient
 import Synchronization
+import RadonTestSupport
 import Testing
 
 /// Fragment slots in memory, with nodes that can be "down" or have rotten slots: the block

@@ -1,4 +1,5 @@
 import RadonClient
+import RadonTestSupport
 import Testing
 
 /// The read decision rules, without daemons: 4+2, acknowledged writes on at least 5 nodes.

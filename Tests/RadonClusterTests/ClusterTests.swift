@@ -1,5 +1,6 @@
 import Foundation
 import RadonClient
+import RadonTestSupport
 import Testing
 
 #if canImport(Glibc)

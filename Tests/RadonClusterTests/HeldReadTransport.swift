@@ -2,6 +2,7 @@ import Foundation
 import Logging
 @testable import RadonClient
 import Synchronization
+import RadonTestSupport
 import Testing
 
 /// The real storage transport, except that the next few reads of one chosen block are held

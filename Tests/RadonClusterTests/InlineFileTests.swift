@@ -1,5 +1,6 @@
 import Foundation
 import RadonClient
+import RadonTestSupport
 import Testing
 
 /// Small files kept in the inode (threshold 4096 bytes) against a real cluster: growing them

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RadonClient
+import RadonTestSupport
 import Testing
 
 /// One client, two handles on one file: a fetch of a block from the nodes that overlaps a send

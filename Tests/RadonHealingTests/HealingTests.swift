@@ -1,5 +1,6 @@
 import Foundation
 import RadonClient
+import RadonTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,10 +14,10 @@ import Glibc
         var digests: [String: String] = [:]
         for index in 0..<count {
             let size = (3 + index % 6) * (64 << 10) + (index * 4_099) % (64 << 10)
-            let bytes = healingPattern(count: size, seed: seed + UInt64(index))
+            let bytes = patternBytes(count: size, seed: seed + UInt64(index))
             let name = "\(prefix)-\(index)"
             try await client.store(name, bytes)
-            digests[name] = digest(bytes)
+            digests[name] = sha256(bytes)
         }
         return digests
     }
@@ -24,7 +25,7 @@ import Glibc
     static func expectIdentical(_ client: RadonFileSystemClient, _ digests: [String: String]) async throws {
         for (name, expected) in digests.sorted(by: { $0.key < $1.key }) {
             let bytes = try await client.load(name)
-            #expect(digest(bytes) == expected, "\(name) read back different bytes")
+            #expect(sha256(bytes) == expected, "\(name) read back different bytes")
         }
     }
 
@@ -72,7 +73,7 @@ import Glibc
                 let written = try await Self.writeFiles(client, count: 3, prefix: "load\(round)", seed: 10 + UInt64(round) * 10)
                 digests.merge(written) { _, new in new }
                 // Reads keep working meanwhile.
-                #expect(digest(try await client.load("early-0")) == digests["early-0"])
+                #expect(sha256(try await client.load("early-0")) == digests["early-0"])
             }
             try await killer.value
             try await Self.expectIdentical(client, digests)

@@ -1,6 +1,7 @@
 import Foundation
 import RadonClient
 import Synchronization
+import RadonTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -32,11 +33,11 @@ import Glibc
         var index = 0
         while !control.stop.load(ordering: .relaxed) {
             let name = "net-\(index)"
-            let bytes = healingPattern(count: (2 + index % 5) * (64 << 10) + (index * 7_919) % (64 << 10), seed: 5_000 + UInt64(index))
+            let bytes = patternBytes(count: (2 + index % 5) * (64 << 10) + (index * 7_919) % (64 << 10), seed: 5_000 + UInt64(index))
             let started = ContinuousClock.now
             do {
                 try await client.store(name, bytes)
-                outcome.digests[name] = digest(bytes)
+                outcome.digests[name] = sha256(bytes)
             } catch {
                 outcome.errors.append("write \(name): \(error)")
             }
@@ -45,7 +46,7 @@ import Glibc
             let readName = names[(index * 31) % names.count]
             let readStarted = ContinuousClock.now
             do {
-                if digest(try await client.load(readName)) != outcome.digests[readName] { outcome.wrongReads.append(readName) }
+                if sha256(try await client.load(readName)) != outcome.digests[readName] { outcome.wrongReads.append(readName) }
             } catch {
                 outcome.errors.append("read \(readName): \(error)")
             }
@@ -81,7 +82,7 @@ import Glibc
             }
             control.stop.store(true, ordering: .relaxed)
             let outcome = await load.value
-            #expect(HealingCluster.isRunning(cluster.namespacedPid), "the cut daemon must still run: this is a cut, not a kill")
+            #expect(LocalProcess.isRunning(cluster.namespacedPid), "the cut daemon must still run: this is a cut, not a kill")
             #expect(outcome.wrongReads.isEmpty, "wrong bytes read: \(outcome.wrongReads)")
             #expect(outcome.errors.isEmpty, "operations failed during the cut: \(outcome.errors.prefix(5))")
             // The client's longest storage timeout is 30 s (writes); nothing may wait longer.

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import RadonClient
+import RadonTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -73,7 +73,7 @@ final class NetworkNamespace: Sendable {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw HealingTestFailure("ip \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+            throw TestFailure("ip \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
         }
         return output
     }
@@ -117,7 +117,7 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
         var pids: [Int32] = []
         defer {
             for pid in pids { kill(pid, SIGKILL) }
-            for pid in pids { for _ in 0..<300 where HealingCluster.isRunning(pid) { usleep(10_000) } }
+            for pid in pids { LocalProcess.waitUntilGone(pid, polls: 300) }
             namespace.remove()
             try? FileManager.default.removeItem(atPath: directory)
         }
@@ -125,10 +125,10 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
         let keyFile = "\(directory)/cluster.key"
         try ClusterKey.generate().write(to: keyFile)
 
-        let metaPid = try spawn([HealingCluster.binary, "meta", "--db", "\(directory)/meta/meta.db", "--listen", "0.0.0.0:0",
-                                 "--key-file", keyFile, "--port-file", "\(directory)/meta.port"], log: "\(directory)/logs/meta.log")
+        let metaPid = try LocalProcess.spawn([RadonBinary.path, "meta", "--db", "\(directory)/meta/meta.db", "--listen", "0.0.0.0:0",
+                                 "--key-file", keyFile, "--port-file", "\(directory)/meta.port"], log: "\(directory)/logs/meta.log", environment: environment)
         pids.append(metaPid)
-        let metaPort = try await waitForPort("\(directory)/meta.port", pid: metaPid)
+        let metaPort = try await LocalProcess.waitForPort("\(directory)/meta.port", pid: metaPid)
 
         var storagePids: [Int32] = []
         var storageDirectories: [String] = []
@@ -136,16 +136,17 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
             let data = "\(directory)/storage/node-\(index)"
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             let inNamespace = index == hostNodes
-            var arguments = [HealingCluster.binary, "storage", "--dir", data, "--key-file", keyFile, "--host-id", "node-\(index)",
+            var arguments = [RadonBinary.path, "storage", "--dir", data, "--key-file", keyFile, "--host-id", "node-\(index)",
                              "--port-file", "\(data).port"]
             arguments += inNamespace
                 ? ["--listen", "\(namespace.namespaceAddress):0", "--meta", "\(namespace.hostAddress):\(metaPort)"]
                 : ["--listen", "127.0.0.1:0", "--meta", "127.0.0.1:\(metaPort)"]
-            let pid = try spawn(inNamespace ? namespace.command(arguments) : arguments, log: "\(directory)/logs/storage-\(index).log")
+            let pid = try LocalProcess.spawn(inNamespace ? namespace.command(arguments) : arguments, log: "\(directory)/logs/storage-\(index).log",
+                                         environment: environment)
             pids.append(pid)
             storagePids.append(pid)
             storageDirectories.append(data)
-            _ = try await waitForPort("\(data).port", pid: pid)
+            _ = try await LocalProcess.waitForPort("\(data).port", pid: pid)
         }
         let cluster = NetworkNamespaceCluster(
             directory: directory, namespace: namespace, keyFile: keyFile, metaPort: metaPort, metaPid: metaPid,
@@ -162,44 +163,17 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
         try await body(cluster)
     }
 
-    static func spawn(_ command: [String], log: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        try? output.close()
-        return process.processIdentifier
-    }
-
-    /// The port a daemon wrote to its port file (`host:port` or a bare port).
-    static func waitForPort(_ path: String, pid: Int32) async throws -> Int {
-        for _ in 0..<1200 {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8),
-               let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last ?? "") {
-                return port
-            }
-            guard HealingCluster.isRunning(pid) else { throw HealingTestFailure("process \(pid) exited before writing \(path)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw HealingTestFailure("no port in \(path) after 120 s")
-    }
-
     var metaAddress: WireAddress { WireAddress(host: "127.0.0.1", port: metaPort) }
 
+    /// The metadata service on loopback (it listens on every address) and the cluster key.
+    var endpoint: ClusterEndpoint { ClusterEndpoint(metaAddress: metaAddress, keyFile: keyFile) }
+
     func meta() async throws -> (MetaClient, WireConnectionPool) {
-        let pool = WireConnectionPool(key: try ClusterKey(contentsOf: keyFile))
-        return (MetaClient(connection: try await pool.connection(to: metaAddress)), pool)
+        try await endpoint.meta()
     }
 
     func client() async throws -> RadonFileSystemClient {
-        var logger = Logger(label: "test.client")
-        logger.logLevel = .error
-        return try await RadonFileSystemClient.connect(meta: metaAddress, key: ClusterKey(contentsOf: keyFile), logger: logger)
+        try await endpoint.client()
     }
 
     /// The node id of storage daemon `index` (matched by data directory).
@@ -211,7 +185,6 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
     }
 
     func killStorage(_ index: Int) {
-        kill(storagePids[index], SIGKILL)
-        for _ in 0..<300 where HealingCluster.isRunning(storagePids[index]) { usleep(10_000) }
+        LocalProcess.killAndWait(storagePids[index], polls: 300)
     }
 }
