@@ -115,6 +115,19 @@ extension Database {
         return endpoints
     }
 
+    /// The space of each distinct file system the nodes not lost are on: nodes that reported
+    /// one file system id share a row (the largest capacity and free space reported), a node
+    /// that reported none has a row of its own. See `SQLiteMetadataStore.statistics()`.
+    func distinctFileSystems() throws -> [(capacity: UInt64, free: UInt64)] {
+        try cachedRows(
+            """
+            SELECT max(capacity), max(min(free, capacity)) FROM node WHERE state != ?
+            GROUP BY CASE WHEN file_system = '' THEN 'node ' || id ELSE file_system END
+            """,
+            [NodeState.lost.rawValue]
+        ).map { (capacity: $0[0], free: $0[1]) }
+    }
+
     func setNodeState(_ id: UInt32, to state: NodeState, since: Int64) throws {
         try cachedExecute("UPDATE node SET state = ?, state_since = ? WHERE id = ?", [state.rawValue, since, id])
     }

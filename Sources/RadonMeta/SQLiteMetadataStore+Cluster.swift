@@ -14,22 +14,23 @@ extension SQLiteMetadataStore {
                 let previous = NodeState(rawValue: row[1]) ?? .lost
                 try db.cachedExecute(
                     """
-                    UPDATE node SET host = ?, port = ?, host_id = ?, data_dir = ?, pid = ?, capacity = ?, free = ?, last_seen = ?
+                    UPDATE node SET host = ?, port = ?, host_id = ?, data_dir = ?, pid = ?, capacity = ?, free = ?, last_seen = ?,
+                        file_system = ?
                     WHERE id = ?
                     """,
                     [request.address.host, request.address.port, request.hostID, request.dataDirectory, request.pid,
-                     request.capacity, request.free, now, id]
+                     request.capacity, request.free, now, request.fileSystemID, id]
                 )
                 if previous != .up { try db.setNodeState(id, to: .up, since: now) }
                 return NodeAcknowledgement(nodeID: id, previousState: previous, mapEpoch: try db.mapEpoch())
             }
             try db.cachedExecute(
                 """
-                INSERT INTO node (uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+                INSERT INTO node (uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen, file_system)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                 """,
                 [request.uuid, request.address.host, request.address.port, request.hostID, request.dataDirectory,
-                 request.pid, request.capacity, request.free, NodeState.up.rawValue, now, now]
+                 request.pid, request.capacity, request.free, NodeState.up.rawValue, now, now, request.fileSystemID]
             )
             return NodeAcknowledgement(nodeID: UInt32(db.lastInsertedRowID), previousState: .up, mapEpoch: try db.mapEpoch())
         }
@@ -192,22 +193,26 @@ extension SQLiteMetadataStore {
 
     /// statfs: usable space, after the code's overhead and a spare reserve.
     ///
-    /// Raw capacity and free space are summed over nodes not lost and scaled by k/n of the
-    /// default volume. The reserve is one node's worth of usable space (the largest node's
-    /// capacity x k/n) when the cluster has a node beyond n, so a lost node can always be
-    /// rebuilt onto the others; with n nodes or fewer there is nowhere to rebuild to, and
-    /// the reserve is 5% of usable capacity instead.
+    /// Raw capacity and free space are summed over the distinct file systems of the nodes not
+    /// lost, and scaled by k/n of the default volume. Nodes that reported one file system
+    /// (several daemons with data directories on one disk, as `radonfs up` makes them) count
+    /// once, with the largest capacity and free space any of them reported (their reports
+    /// differ only by when they were taken); a node that reported none counts on its own.
+    /// The reserve is one file system's worth of usable space (the largest one's capacity x
+    /// k/n) when there are more distinct file systems than n, so the fragments of a lost disk
+    /// can always be rebuilt onto the others; with n or fewer (in particular every node on one
+    /// disk) a lost disk cannot be rebuilt anyway, and the reserve is 5% of usable capacity.
     public func statistics() async throws -> FileSystemStatistics {
         try await database.read { db in
-            let nodes = try db.allNodes().filter { $0.state != .lost }
+            let disks = try db.distinctFileSystems()
             let volume = try db.defaultVolume()
             let (k, n) = (Double(volume?.k ?? 1), Double(volume?.n ?? 1))
-            let rawCapacity = Double(nodes.reduce(0) { $0 + $1.capacity })
-            let rawFree = Double(nodes.reduce(0) { $0 + min($1.free, $1.capacity) })
+            let rawCapacity = Double(disks.reduce(0) { $0 + $1.capacity })
+            let rawFree = Double(disks.reduce(0) { $0 + min($1.free, $1.capacity) })
             let usableCapacity = rawCapacity * k / n
             let usableFree = rawFree * k / n
-            let reserve = nodes.count > Int(n)
-                ? Double(nodes.map(\.capacity).max() ?? 0) * k / n
+            let reserve = disks.count > Int(n)
+                ? Double(disks.map(\.capacity).max() ?? 0) * k / n
                 : usableCapacity * 0.05
             let blockSize: Double = 4096
             let inodes: UInt64 = try db.cachedRow("SELECT count(*) FROM inode").map { $0[0] } ?? 0

@@ -97,6 +97,12 @@ extension SQLiteMetadataStore {
                 arguments: [rootInode, InodeKind.directory.rawValue, 0o755, now, now, now, rootInode]
             )
         }
+        // The file system each node's data directory is on (RegisterNodeRequest.fileSystemID):
+        // statfs counts a disk several nodes share once. Rows of older databases get '', which
+        // counts each such node on its own until it registers again.
+        migrator.registerMigration("v2-node-file-system") { db in
+            try db.execute(sql: "ALTER TABLE node ADD COLUMN file_system TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }

@@ -1,5 +1,10 @@
+import Foundation
 import Logging
 import RadonWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Keeps a storage daemon known to the metadata service: registers (by the uuid kept in the
 /// data directory, so a restart gets its node id back), then heartbeats with capacity and free
@@ -42,6 +47,9 @@ public struct NodeRegistration: Sendable {
                     ))
                 } else {
                     var request = identity
+                    if request.fileSystemID.isEmpty {
+                        request.fileSystemID = Self.fileSystemIdentity(of: request.dataDirectory)
+                    }
                     request.capacity = current.capacityBytes
                     request.free = current.freeBytes
                     acknowledgement = try await client.registerNode(request)
@@ -69,5 +77,23 @@ public struct NodeRegistration: Sendable {
             }
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// Names the file system `directory` is on, for `RegisterNodeRequest.fileSystemID`: this
+    /// machine (its /etc/machine-id, else its host name; not the configured host id, which is
+    /// a failure domain and differs between daemons on one disk in a local cluster), the file
+    /// system id statvfs reports and the device stat reports. Two data directories on one
+    /// disk of one machine get the same name, so statfs counts that disk once. Empty when the
+    /// directory cannot be examined (the registry then counts the node on its own).
+    public static func fileSystemIdentity(of directory: String) -> String {
+        var fileStatus = stat()
+        var fileSystemStatus = statvfs()
+        guard stat(directory, &fileStatus) == 0, statvfs(directory, &fileSystemStatus) == 0 else { return "" }
+        let machineID = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let machine = machineID.isEmpty ? ProcessInfo.processInfo.hostName : machineID
+        let fileSystem = String(UInt64(fileSystemStatus.f_fsid), radix: 16)
+        let device = String(UInt64(fileStatus.st_dev), radix: 16)
+        return "\(machine) fsid:\(fileSystem) dev:\(device)"
     }
 }

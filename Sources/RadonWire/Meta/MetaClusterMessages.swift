@@ -12,8 +12,19 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
     public var pid: Int32
     public var capacity: UInt64
     public var free: UInt64
+    /// Names the file system the data directory is on (machine and device), so statfs counts
+    /// a disk shared by several daemons once. `hostID` cannot: it is the failure domain the
+    /// operator chose, and the local cluster gives each daemon on one disk its own. Empty
+    /// (a daemon from before this field) means "a file system of its own".
+    ///
+    /// On the wire it is a trailing field, written only when not empty, so a registry reads
+    /// older daemons' requests unchanged.
+    public var fileSystemID: String
 
-    public init(uuid: String, address: WireAddress, hostID: String, dataDirectory: String, pid: Int32, capacity: UInt64, free: UInt64) {
+    public init(
+        uuid: String, address: WireAddress, hostID: String, dataDirectory: String, pid: Int32, capacity: UInt64, free: UInt64,
+        fileSystemID: String = ""
+    ) {
         self.uuid = uuid
         self.address = address
         self.hostID = hostID
@@ -21,6 +32,7 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
         self.pid = pid
         self.capacity = capacity
         self.free = free
+        self.fileSystemID = fileSystemID
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -31,6 +43,7 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
         buffer.writeInteger(pid)
         buffer.writeInteger(capacity)
         buffer.writeInteger(free)
+        if !fileSystemID.isEmpty { buffer.writeWireString(fileSystemID) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -41,6 +54,7 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
         pid = try buffer.readWireInteger()
         capacity = try buffer.readWireInteger()
         free = try buffer.readWireInteger()
+        fileSystemID = buffer.readableBytes > 0 ? try buffer.readWireString(maximumLength: 1024) : ""
     }
 }
 
