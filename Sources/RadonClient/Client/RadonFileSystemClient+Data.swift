@@ -97,25 +97,38 @@ extension RadonFileSystemClient {
     }
 
     /// A new handle on the shared `OpenFile` of `inode` (made on first open).
+    ///
+    /// The table entry and its handle count change together under the state mutex, so a last
+    /// release racing this open either sees the new handle (and keeps the file) or has already
+    /// taken the file out of the table (and this open starts again with a fresh one): a handle
+    /// never ends up on a file the table no longer holds, which would split one inode's writes
+    /// and reads over two `OpenFile`s.
     func openHandle(_ inode: UInt64, flags: OpenFlags) async throws -> FileHandle {
-        var file = openFile(inode)
-        if file == nil {
-            let layout = try await service { try await meta().fileLayout(of: inode) }
-            let fresh = try await makeOpenFile(layout: layout)
-            // Another open may have raced this one: keep whichever got in first.
-            file = state.withLock { state in
-                if let existing = state.openFiles[inode] { return existing }
-                state.openFiles[inode] = fresh
-                return fresh
+        while true {
+            var candidate = openFile(inode)
+            let isFresh = candidate == nil
+            if isFresh {
+                let layout = try await service { try await meta().fileLayout(of: inode) }
+                candidate = try await makeOpenFile(layout: layout)
             }
-        }
-        guard let file else { throw FileSystemError.io("inode \(inode) could not be opened") }
-        await file.retain()
-        return state.withLock { state in
-            let handle = FileHandle(rawValue: state.nextHandle)
-            state.nextHandle += 1
-            state.handles[handle.rawValue] = Handle(file: file, flags: flags)
-            return handle
+            guard let candidate else { throw FileSystemError.io("inode \(inode) could not be opened") }
+            let handle: FileHandle? = state.withLock { state in
+                let file: OpenFile
+                if let existing = state.openFiles[inode] {
+                    file = existing  // whichever open got in first
+                } else if isFresh {
+                    file = candidate
+                    state.openFiles[inode] = candidate
+                } else {
+                    return nil  // released since it was looked up: start again
+                }
+                state.openHandleCounts[inode, default: 0] += 1
+                let handle = FileHandle(rawValue: state.nextHandle)
+                state.nextHandle += 1
+                state.handles[handle.rawValue] = Handle(file: file, flags: flags)
+                return handle
+            }
+            if let handle { return handle }
         }
     }
 
@@ -154,12 +167,19 @@ extension RadonFileSystemClient {
         let file = entry.file
         var failure: (any Error)?
         do { try await file.flush() } catch { failure = error }
-        if await file.releaseHandle() {
-            let removed = state.withLock { state -> RemovedFile? in
-                // Only forget the file if no new handle was opened on it meanwhile.
-                if state.openFiles[file.inode] === file { state.openFiles[file.inode] = nil }
-                return state.removedWhileOpen.removeValue(forKey: file.inode)
+        // The count drops only after the flush: an open meanwhile finds the file (dirty bytes
+        // and all) still in the table and keeps it there.
+        let (wasLast, removed) = state.withLock { state -> (Bool, RemovedFile?) in
+            let remaining = (state.openHandleCounts[file.inode] ?? 1) - 1
+            guard remaining <= 0 else {
+                state.openHandleCounts[file.inode] = remaining
+                return (false, nil)
             }
+            state.openHandleCounts[file.inode] = nil
+            if state.openFiles[file.inode] === file { state.openFiles[file.inode] = nil }
+            return (true, state.removedWhileOpen.removeValue(forKey: file.inode))
+        }
+        if wasLast {
             await file.dropReadAhead()
             if let removed { await deleteFragments(of: removed) }
         }

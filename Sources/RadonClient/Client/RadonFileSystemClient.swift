@@ -29,6 +29,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     struct State {
         var attributes: [UInt64: CachedAttributes] = [:]
         var openFiles: [UInt64: OpenFile] = [:]
+        /// Handles open on each file of `openFiles`; the release that takes it to zero closes it.
+        var openHandleCounts: [UInt64: Int] = [:]
         var handles: [UInt64: Handle] = [:]
         var nextHandle: UInt64 = 1
         var groupMaps: [UInt32: GroupMap] = [:]

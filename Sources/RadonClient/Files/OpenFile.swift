@@ -47,9 +47,6 @@ actor OpenFile {
     /// The inode generation this file's cached blocks belong to (nil until first seen).
     var knownGeneration: UInt64?
 
-    /// Handles open on this inode; the last release closes it.
-    var handleCount = 0
-
     /// Blocks sent at once per file: enough to keep n nodes busy while the next block is encoded.
     static let maximumBlocksInFlight = 4
     /// Partly written blocks kept before the oldest is sent with a read-modify-write.
@@ -77,14 +74,6 @@ actor OpenFile {
     }
 
     var inlineThreshold: Int { Int(layout.volume.inlineThreshold) }
-
-    func retain() { handleCount += 1 }
-
-    /// Drops one handle; true when it was the last.
-    func releaseHandle() -> Bool {
-        handleCount -= 1
-        return handleCount <= 0
-    }
 
     /// The attributes the service returned after another client's change: if the size moved
     /// under us while we hold nothing unwritten, take the new size and forget cached blocks.
