@@ -23,7 +23,7 @@ final class MetaDaemon: Sendable {
         }
         let portFile = "\(directory)/port.\(run)"
         logPath = "\(directory)/meta.\(run).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [

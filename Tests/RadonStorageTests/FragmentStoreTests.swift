@@ -183,7 +183,7 @@ import RadonWire
             try await node.client.writeFragments(group: 8, inode: 1, fragmentIndex: 0, fragmentCapacity: 512,
                                                  slots: [FragmentSlotWrite(blockIndex: 3, version: 9, effectiveLength: 300, bytes: bytes)])
             // A second daemon on the same directory is refused.
-            await #expect(throws: WireError.self) { _ = try FragmentStore(directory: directory) }
+            #expect(throws: WireError.self) { _ = try FragmentStore(directory: directory) }
             return node.daemon.uuid
         }
         try await withStorageNode(directory: directory) { (node: TestStorageNode) async throws in

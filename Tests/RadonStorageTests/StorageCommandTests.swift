@@ -34,7 +34,7 @@ import RadonWire
         let key = ClusterKey.generate()
         try key.write(to: "\(directory)/cluster.key")
         let logPath = "\(directory)/storage.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = [
