@@ -269,12 +269,3 @@ public final class HealingCoordinator: Sendable {
         }
     }
 }
-
-extension HealingJob {
-    func finishing(_ state: HealingJobState, _ message: String) -> HealingJob {
-        var job = self
-        job.state = state
-        job.message = message
-        return job
-    }
-}

@@ -21,7 +21,7 @@ public final class RebuildWorker: Sendable {
     /// How long the node must be out of a group before its fragments there are deleted.
     let staleGrace: Duration
     /// Erasure codes by volume settings, made once.
-    private let codes = Mutex<[String: any ErasureCode]>([:])
+    private let codes = ErasureCodeCache()
 
     public init(
         meta: WireAddress, pool: WireConnectionPool, nodeID: @escaping @Sendable () -> UInt32?, logger: Logger,
@@ -96,23 +96,10 @@ public final class RebuildWorker: Sendable {
     }
 
     func code(for volume: VolumeSettings) throws -> any ErasureCode {
-        let key = "\(volume.codec)/\(volume.k)/\(volume.n)/\(volume.blockSize)"
-        if let code = codes.withLock({ $0[key] }) { return code }
         guard let kind = CodecKind(rawValue: volume.codec) else {
             throw WireError(.unsupported, "volume \(volume.name) uses codec \"\(volume.codec)\", unknown here")
         }
-        let code = try makeErasureCode(kind: kind, layout: try CodecLayout(k: Int(volume.k), n: Int(volume.n)), blockSize: Int(volume.blockSize))
-        codes.withLock { $0[key] = code }
-        return code
-    }
-}
-
-extension HealingJob {
-    func finishing(_ state: HealingJobState, _ message: String) -> HealingJob {
-        var job = self
-        job.state = state
-        job.message = message
-        return job
+        return try codes.code(kind: kind, layout: try CodecLayout(k: Int(volume.k), n: Int(volume.n)), blockSize: Int(volume.blockSize))
     }
 }
 

@@ -378,3 +378,14 @@ extension MetaClient {
         let _: WireEmpty = try await healingCall(.reportDamage, report)
     }
 }
+
+extension HealingJob {
+    /// This job ended in `state` with `message`: how the coordinator and the workers close a
+    /// job whose group went away.
+    public func finishing(_ state: HealingJobState, _ message: String) -> HealingJob {
+        var job = self
+        job.state = state
+        job.message = message
+        return job
+    }
+}
