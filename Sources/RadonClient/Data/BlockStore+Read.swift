@@ -81,8 +81,9 @@ extension BlockStore {
             }
             return vote.verdict()
         }
-        if case .decode = verdict {} else if case .hole = verdict {} else {
-            verdict = await withPreviousVersions(&vote, layout: layout, index: index)
+        switch verdict {
+        case .decode, .hole: break
+        case .needMoreAnswers, .unreadable: verdict = await withPreviousVersions(&vote, layout: layout, index: index)
         }
         switch verdict {
         case .hole:

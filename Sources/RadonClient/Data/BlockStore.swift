@@ -79,7 +79,7 @@ public final class BlockStore: Sendable {
         for (position, fragmentIndex) in indices.enumerated() {
             let member = layout.members[fragmentIndex]
             let fragment = fragments[position]
-            Task { [transport, logger, hungNodes] in
+            Task { [transport, hungNodes] in
                 var answer = FragmentWriteRound.Answer(fragmentIndex: fragmentIndex, failure: nil, keptPrevious: false)
                 if member.state != .up {
                     answer.failure = .io("node \(member.id) is \(member.state)")
@@ -102,12 +102,7 @@ public final class BlockStore: Sendable {
                 // Late (the write was acknowledged without this node): it is durable now, so
                 // the version it replaced may go.
                 if !round.record(answer), answer.keptPrevious {
-                    do {
-                        try await transport.dropPrevious(at: member.address, group: layout.group.id, inode: layout.inode,
-                                                         fragmentIndex: fragmentIndex, blockIndex: index, version: version)
-                    } catch {
-                        logger.debug("dropping a previous version failed", metadata: ["node": "\(member.id)", "error": "\(error)"])
-                    }
+                    await self.dropPrevious(on: [fragmentIndex], layout: layout, index: index, version: version)
                 }
             }
         }
