@@ -82,8 +82,8 @@ let package = Package(
 
         .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec"]),
         .testTarget(name: "RadonWireTests", dependencies: ["RadonWire"]),
-        .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire"]),
-        .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire"]),
+        .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonTestSupport"]),
+        .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),
         // What the tests that start real clusters share: the built binary, `radonfs up` clusters,
         // daemons, polling, pattern bytes.
         .target(name: "RadonTestSupport", dependencies: [
@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RadonTestSupport"),
         .testTarget(name: "RadonClusterTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import RadonTestSupport
 import RadonWire
 import Synchronization
 import Testing
@@ -10,11 +11,7 @@ final class MetaDaemon: Sendable {
     let logPath: String
 
     /// The built binary: `swift build` must have run (the test says so if it has not).
-    static var binaryPath: String {
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        return root.appendingPathComponent(".build/debug/radonfs").path
-    }
+    static var binaryPath: String { RadonBinary.path }
 
     init(database: String, keyFile: String, directory: String, run: Int, durability: String = "full") async throws {
         let binary = Self.binaryPath

@@ -1,21 +1,14 @@
 import Foundation
 import RadonMount
+import RadonTestSupport
 import Testing
 
 /// The real thing: a local cluster (metadata service, six storage daemons, 4+2) started with
 /// `radonfs up`, mounted by `radonfs mount`, driven by real tools.
 @Suite("RadonFS mount of a real cluster", .serialized)
 struct ClusterMountTests {
-    /// The debug `radonfs` binary next to this test bundle.
-    static let radonfs: String = {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle.appendingPathComponent("radonfs").path,
-                          URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/radonfs").standardizedFileURL.path]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return "radonfs"
-    }()
+    /// The built `radonfs` binary.
+    static let radonfs = RadonBinary.path
 
     /// Starts a cluster in a fresh directory, runs `body` with (cluster dir, mount point,
     /// scratch dir), and stops it all even when `body` fails.

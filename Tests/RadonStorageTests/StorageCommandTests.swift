@@ -7,15 +7,12 @@ import FoundationNetworking
 #endif
 import NIOCore
 import Testing
+import RadonTestSupport
 import RadonWire
 
 /// `radonfs storage` as a separate process: port file, requests, /metrics, SIGTERM.
 @Suite struct StorageCommandTests {
-    static let binary: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent(".build/debug/radonfs").path
-    }()
+    static let binary = RadonBinary.path
 
     /// Polls for up to `timeout` until `body` returns a value.
     private func waitFor<T>(_ timeout: Duration = .seconds(20), _ body: () throws -> T?) async throws -> T? {
