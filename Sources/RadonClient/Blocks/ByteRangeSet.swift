@@ -6,6 +6,8 @@
 public struct ByteRangeSet: Sendable, Hashable {
     /// Disjoint, non-adjacent, sorted ranges.
     public private(set) var ranges: [Range<Int>] = []
+    /// Bytes in the set (kept as ranges change, so asking costs nothing).
+    public private(set) var byteCount = 0
 
     public init() {}
 
@@ -13,6 +15,7 @@ public struct ByteRangeSet: Sendable, Hashable {
     public mutating func insert(_ range: Range<Int>) {
         guard !range.isEmpty else { return }
         var merged = range
+        var absorbed = 0
         var kept: [Range<Int>] = []
         kept.reserveCapacity(ranges.count + 1)
         for existing in ranges {
@@ -20,8 +23,10 @@ public struct ByteRangeSet: Sendable, Hashable {
                 kept.append(existing)
             } else {
                 merged = min(existing.lowerBound, merged.lowerBound)..<max(existing.upperBound, merged.upperBound)
+                absorbed += existing.count
             }
         }
+        byteCount += merged.count - absorbed
         let position = kept.firstIndex { $0.lowerBound > merged.lowerBound } ?? kept.endIndex
         kept.insert(merged, at: position)
         ranges = kept
@@ -39,6 +44,7 @@ public struct ByteRangeSet: Sendable, Hashable {
             guard range.lowerBound < bound else { return nil }
             return range.lowerBound..<min(range.upperBound, bound)
         }
+        byteCount = ranges.reduce(0) { $0 + $1.count }
     }
 
     public var isEmpty: Bool { ranges.isEmpty }

@@ -93,7 +93,7 @@ extension RadonFileSystemClient {
     /// A new `OpenFile` on `layout` holding its inline bytes, not yet shared with any handle.
     func makeOpenFile(layout: FileLayout) async throws -> OpenFile {
         let inline = layout.isInline ? try await service { try await metaService.readInline(layout.inode) } : nil
-        return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, metadata: metaService, logger: logger)
+        return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, writeBudget: writeBudget, metadata: metaService, logger: logger)
     }
 
     /// A new handle on the shared `OpenFile` of `inode` (made on first open).

@@ -12,6 +12,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     let pool: WireConnectionPool
     let store: BlockStore
     let cache: BlockCache
+    /// Memory all open files may hold in written, unsent blocks (see `WriteBufferBudget`).
+    let writeBudget: WriteBufferBudget
     let logger: Logger
     /// How long attributes from the service are trusted without asking again.
     let attributeLifetime: Duration
@@ -46,12 +48,13 @@ public final class RadonFileSystemClient: FileSystemOperations {
     ///     Tests wrap the real one to hold answers back and force interleavings.
     ///   - hedgeDelay: how long the first k nodes get on a read before the others are asked too.
     init(metaAddress: WireAddress, pool: WireConnectionPool, repairs: (any RepairReporter)?, logger: Logger,
-         blockCacheCapacity: Int = 64 << 20, attributeLifetime: Duration = .seconds(1),
+         blockCacheCapacity: Int = 64 << 20, writeBufferCapacity: Int = 256 << 20, attributeLifetime: Duration = .seconds(1),
          transport: (any FragmentTransport)? = nil, hedgeDelay: Duration = .seconds(2)) {
         self.metaService = PooledMetaService(address: metaAddress, pool: pool)
         self.pool = pool
         self.logger = logger
         self.cache = BlockCache(capacity: blockCacheCapacity)
+        self.writeBudget = WriteBufferBudget(capacity: writeBufferCapacity)
         self.attributeLifetime = attributeLifetime
         self.store = BlockStore(transport: transport ?? StorageFragmentTransport(pool: pool), clock: VersionClock(),
                                 repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger,

@@ -62,14 +62,17 @@ extension OpenFile {
 
     /// The current contents of block `index`: buffered writes over stored bytes.
     func blockBytes(_ index: UInt64) async throws -> [UInt8] {
-        if let dirty = dirtyBlocks[index], dirty.baseIsKnown { return dirty.bytes }
+        if var dirty = dirtyBlocks[index], dirty.baseIsKnown {
+            // Whole from now on, so the reads after this one take the same array.
+            dirty.makeWhole()
+            setDirtyBlock(dirty, at: index)
+            return dirty.bytes
+        }
         let stored = try await storedBlockBytes(index)
         // Re-read the buffer after the wait: writes may have landed meanwhile.
         guard var dirty = dirtyBlocks[index] else { return stored }
-        if !dirty.baseIsKnown {
-            dirty.merge(base: stored)
-            dirtyBlocks[index] = dirty
-        }
+        if !dirty.baseIsKnown { dirty.merge(base: stored) } else { dirty.makeWhole() }
+        setDirtyBlock(dirty, at: index)
         return dirty.bytes
     }
 

@@ -24,9 +24,9 @@ extension OpenFile {
         for piece in pieces {
             let index = piece.blockIndex
             // Taken out of the dictionary while it changes, so the block is not copied.
-            var block = dirtyBlocks.removeValue(forKey: index) ?? DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: !blockMayHoldData(index))
+            var block = takeDirtyBlock(index) ?? DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: !blockMayHoldData(index))
             block.write(bytes[piece.offsetInRange..<piece.offsetInRange + piece.length], at: piece.offsetInBlock)
-            dirtyBlocks[index] = block
+            setDirtyBlock(block, at: index)
             cache.remove(inode: inode, index: index)
             prefetches.removeValue(forKey: index)?.cancel()
         }
@@ -34,10 +34,30 @@ extension OpenFile {
         for piece in pieces where dirtyBlocks[piece.blockIndex]?.written.covers(0..<geometry.blockSize) == true {
             try await send(piece.blockIndex)
         }
-        while dirtyBlocks.count > Self.maximumDirtyBlocks, let oldest = dirtyBlocks.keys.min() {
-            try await send(oldest)
-        }
+        try await sendWhileOverBudget()
         return bytes.count
+    }
+
+    /// Sends this file's blocks, the most written first, while the client holds more unsent
+    /// bytes than its write budget allows: the block with the most writes gathered pays its
+    /// read-modify-write best.
+    func sendWhileOverBudget() async throws {
+        while writeBudget.isOverCapacity, let victim = blockToSend() {
+            evicting.insert(victim)
+            defer { evicting.remove(victim) }
+            try await send(victim)
+        }
+    }
+
+    /// The unsent block holding the most written bytes that no writer is sending yet.
+    func blockToSend() -> UInt64? {
+        var best: (index: UInt64, written: Int)?
+        for (index, block) in dirtyBlocks where !evicting.contains(index) {
+            let written = block.writtenByteCount
+            if let current = best, current.written > written || (current.written == written && current.index < index) { continue }
+            best = (index, written)
+        }
+        return best?.index
     }
 
     /// Whether block `index` may hold stored bytes: it lies before the stored size, or it was
@@ -57,7 +77,7 @@ extension OpenFile {
         for piece in geometry.pieces(offset: 0, count: bytes.count) {
             var block = DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: true)
             block.write(bytes[piece.offsetInRange..<piece.offsetInRange + piece.length], at: piece.offsetInBlock)
-            dirtyBlocks[piece.blockIndex] = block
+            setDirtyBlock(block, at: piece.blockIndex)
         }
         isModified = true
     }
@@ -89,7 +109,7 @@ extension OpenFile {
             guard sendCounts[index, default: 0] == sendsBefore, inFlight[index] == nil,
                   var current = dirtyBlocks[index], !current.baseIsKnown else { continue }
             current.merge(base: stored.bytes)
-            dirtyBlocks[index] = current
+            setDirtyBlock(current, at: index)
         }
         // One write per block at a time, so versions reach the nodes in order.
         await waitForInFlight(index)
@@ -97,11 +117,11 @@ extension OpenFile {
             await any.task.value
         }
         try takeDeferredError()
-        guard let block = dirtyBlocks.removeValue(forKey: index) else { return }
+        guard let block = takeDirtyBlock(index) else { return }
         let effectiveLength = effectiveLength(of: block, index: index)
         guard block.isComplete(effectiveLength: effectiveLength) else {
             // Sent by another call while this one waited, and written again since: start over.
-            dirtyBlocks[index] = block
+            setDirtyBlock(block, at: index)
             return try await send(index)
         }
         sendCounts[index, default: 0] &+= 1
@@ -123,6 +143,21 @@ extension OpenFile {
             self.finishedSending(index, failure: failure)
         }
         inFlight[index] = (bytes, task)
+    }
+
+    /// Sends blocks `indices`, several at once so the reads of the ones written only in part
+    /// overlap (a flush after scattered writes may hold a thousand of them).
+    func sendAll(_ indices: [UInt64]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var remaining = indices.makeIterator()
+            for _ in 0..<Self.maximumConcurrentSends {
+                guard let index = remaining.next() else { break }
+                group.addTask { try await self.send(index) }
+            }
+            while try await group.next() != nil {
+                if let index = remaining.next() { group.addTask { try await self.send(index) } }
+            }
+        }
     }
 
     /// How much of block `index` lies inside the file, counting what `block` wrote past the end.
@@ -165,9 +200,7 @@ extension OpenFile {
             if isInline { moveOutOfInode() }
         }
         let durableSize = size
-        for index in dirtyBlocks.keys.sorted() {
-            try await send(index)
-        }
+        try await sendAll(dirtyBlocks.keys.sorted())
         while let pending = inFlight.values.first {
             await pending.task.value
         }

@@ -13,6 +13,7 @@ actor OpenFile {
     let geometry: BlockGeometry
     let store: BlockStore
     let cache: BlockCache
+    let writeBudget: WriteBufferBudget
     let metadata: any FileMetadataService
     let logger: Logger
 
@@ -30,7 +31,14 @@ actor OpenFile {
     /// Writes taken so far, so a flush can tell a write came while it waited.
     var writeCount: UInt64 = 0
 
-    var dirtyBlocks: [UInt64: DirtyBlock] = [:]
+    /// Written blocks not sent yet; changed only through `setDirtyBlock` and `takeDirtyBlock`,
+    /// which keep `bufferedBytes` and the client's `writeBudget` true.
+    private(set) var dirtyBlocks: [UInt64: DirtyBlock] = [:]
+    /// Memory the blocks of `dirtyBlocks` hold.
+    private(set) var bufferedBytes = 0
+    /// Blocks a writer is sending to bring the client under its write budget, so writers
+    /// arriving meanwhile pick others.
+    var evicting: Set<UInt64> = []
     /// Blocks being written: their bytes (for reads meanwhile) and the task sending them.
     var inFlight: [UInt64: (bytes: [UInt8], task: Task<Void, Never>)] = [:]
     /// The first failure of a background block write, reported at the next write or flush.
@@ -49,15 +57,18 @@ actor OpenFile {
 
     /// Blocks sent at once per file: enough to keep n nodes busy while the next block is encoded.
     static let maximumBlocksInFlight = 4
-    /// Partly written blocks kept before the oldest is sent with a read-modify-write.
-    static let maximumDirtyBlocks = 32
+    /// Blocks a flush sends at once: a block written only in part is read before it is sent,
+    /// and those reads go in parallel.
+    static let maximumConcurrentSends = 8
 
-    init(layout: FileLayout, inlineBytes: [UInt8]?, store: BlockStore, cache: BlockCache, metadata: any FileMetadataService, logger: Logger) {
+    init(layout: FileLayout, inlineBytes: [UInt8]?, store: BlockStore, cache: BlockCache, writeBudget: WriteBufferBudget,
+         metadata: any FileMetadataService, logger: Logger) {
         self.inode = layout.inode
         self.layout = layout
         self.geometry = BlockGeometry(blockSize: Int(layout.volume.blockSize))
         self.store = store
         self.cache = cache
+        self.writeBudget = writeBudget
         self.metadata = metadata
         self.logger = logger
         self.size = layout.size
@@ -112,10 +123,31 @@ actor OpenFile {
         if isInline && UInt64(self.inlineBytes.count) < layout.size {
             self.inlineBytes += [UInt8](repeating: 0, count: Int(layout.size) - self.inlineBytes.count)
         }
-        dirtyBlocks = [:]
+        for index in Array(dirtyBlocks.keys) { _ = takeDirtyBlock(index) }
         isModified = false
         lastReadEnd = 0
         dropReadAhead()
+    }
+
+    deinit {
+        // A file dropped with writes unsent (its flush failed) gives their memory back.
+        writeBudget.adjust(by: -bufferedBytes)
+    }
+
+    /// Keeps `block` as the unsent writes of block `index`.
+    func setDirtyBlock(_ block: DirtyBlock, at index: UInt64) {
+        let change = block.footprint - (dirtyBlocks.updateValue(block, forKey: index)?.footprint ?? 0)
+        bufferedBytes += change
+        writeBudget.adjust(by: change)
+    }
+
+    /// Takes the unsent writes of block `index` out of the buffer (to send them, or to change
+    /// them without copying the block).
+    func takeDirtyBlock(_ index: UInt64) -> DirtyBlock? {
+        guard let block = dirtyBlocks.removeValue(forKey: index) else { return nil }
+        bufferedBytes -= block.footprint
+        writeBudget.adjust(by: -block.footprint)
+        return block
     }
 
     func dropReadAhead(from firstIndex: UInt64 = 0) {

@@ -1,0 +1,30 @@
+import Synchronization
+
+/// The memory every open file of one client may hold in written-but-unsent blocks.
+///
+/// Scattered small writes are only cheap if many of them wait in memory and leave together, one
+/// read-modify-write per block (a 4 KiB write alone costs a 1 MiB read and a 1.5 MiB write).
+/// One budget for the client, not one per file, so many files written at once cannot take
+/// memory without bound: a write that finds the client over its capacity sends blocks of its
+/// own file until it is not (or its file has none left), like the kernel's dirty-page limit
+/// throttling the writer that pushes over it.
+final class WriteBufferBudget: Sendable {
+    /// Bytes held at most before writers start sending blocks.
+    let capacity: Int
+    /// Bytes held by all open files; guarded by the mutex.
+    private let held = Mutex(0)
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Records that a file's buffer grew (positive) or shrank (negative) by `change` bytes.
+    func adjust(by change: Int) {
+        guard change != 0 else { return }
+        held.withLock { $0 += change }
+    }
+
+    var heldBytes: Int { held.withLock { $0 } }
+
+    var isOverCapacity: Bool { heldBytes > capacity }
+}
