@@ -64,29 +64,30 @@ struct WriteBufferTests {
     // MARK: Through a real cluster
 
     /// A client whose write budget is `capacity` bytes.
-    static func client(of cluster: LocalCluster, writeBufferCapacity capacity: Int) async throws -> RadonFileSystemClient {
+    static func client(of cluster: LocalCluster, writeBufferCapacity capacity: Int,
+                       writeBackDelay: Duration = .seconds(30)) async throws -> RadonFileSystemClient {
         let endpoint = try cluster.endpoint()
         var logger = Logger(label: "test.client")
         logger.logLevel = .error
         return RadonFileSystemClient(metaAddress: endpoint.metaAddress, pool: WireConnectionPool(key: try ClusterKey(contentsOf: endpoint.keyFile)),
-                                     repairs: nil, logger: logger, writeBufferCapacity: capacity)
+                                     repairs: nil, logger: logger, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
     }
 
     /// Stores a file of `blockCount` blocks with one client, then opens it in a client whose
     /// write budget is `capacity` and lets `body` write through that handle (returning what the
     /// file must hold). After the last release the client must hold nothing, and another
     /// client must read back exactly what `body` returned.
-    static func writeScattered(blockCount: Int, seed: UInt64, capacity: Int,
-                               _ body: (RadonFileSystemClient, RadonClient.FileHandle, [UInt8]) async throws -> [UInt8]) async throws {
+    static func writeScattered(blockCount: Int, seed: UInt64, capacity: Int, writeBackDelay: Duration = .seconds(30),
+                               _ body: (RadonFileSystemClient, RadonClient.FileHandle, [UInt8], LocalCluster) async throws -> [UInt8]) async throws {
         try await TestCluster.with(blockSize: blockSize) { cluster in
             let old = patternBytes(count: blockCount * blockSize, seed: seed)
             let writer = try await cluster.client()
             let inode = try await writer.writeFile(parent: 1, name: "scattered-\(seed)", bytes: old).inode
             await writer.close()
 
-            let client = try await client(of: cluster, writeBufferCapacity: capacity)
+            let client = try await client(of: cluster, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
             let handle = try await client.open(inode, flags: OpenFlags(read: true, write: true), context: .root)
-            let expected = try await body(client, handle, old)
+            let expected = try await body(client, handle, old, cluster)
             try await client.release(handle)
             #expect(client.writeBudget.heldBytes == 0, "a released file holds nothing")
             await client.close()
@@ -103,7 +104,7 @@ struct WriteBufferTests {
     /// reads its unsent writes over the stored bytes.
     @Test func scatteredWritesStayWithinTheBudgetAndAllLand() async throws {
         let capacity = 4 * Self.blockSize
-        try await Self.writeScattered(blockCount: 32, seed: 7, capacity: capacity) { client, handle, old in
+        try await Self.writeScattered(blockCount: 32, seed: 7, capacity: capacity) { client, handle, old, _ in
             var expected = old
             var mostHeld = 0
             for step in 0..<600 {
@@ -127,7 +128,7 @@ struct WriteBufferTests {
     /// is read or sent for them), and the flush sends them all.
     @Test func scatteredWritesWaitAsTheirOwnBytesUntilTheFlush() async throws {
         let blockCount = 16
-        try await Self.writeScattered(blockCount: blockCount, seed: 8, capacity: 64 << 20) { client, handle, old in
+        try await Self.writeScattered(blockCount: blockCount, seed: 8, capacity: 64 << 20) { client, handle, old, _ in
             var expected = old
             for block in 0..<blockCount {
                 let offset = block * Self.blockSize + 1000
@@ -138,6 +139,32 @@ struct WriteBufferTests {
             #expect(client.writeBudget.heldBytes == blockCount * 4096, "sparse blocks hold only the bytes written")
             try await client.flush(handle)
             #expect(client.writeBudget.heldBytes == 0, "a flush sends everything")
+            return expected
+        }
+    }
+
+    /// Writes left in a file nobody flushes reach the nodes after the write-back delay: another
+    /// client then reads them (and the size they give the file) while the writer still holds
+    /// the file open.
+    @Test func unflushedWritesAreWrittenBackAfterTheDelay() async throws {
+        try await Self.writeScattered(blockCount: 4, seed: 9, capacity: 64 << 20, writeBackDelay: .seconds(1)) { client, handle, old, cluster in
+            var expected = old
+            let bytes = [UInt8](repeating: 0x5A, count: 4096)
+            _ = try await client.write(handle, offset: 5000, bytes: bytes)
+            expected.replaceSubrange(5000..<5000 + 4096, with: bytes)
+            let tail = [UInt8](repeating: 0x77, count: 3000)
+            _ = try await client.write(handle, offset: UInt64(old.count), bytes: tail)
+            expected += tail
+            #expect(client.writeBudget.heldBytes > 0)
+            // Another client reads the written-back bytes and the size they give the file
+            // before any flush or close (a fresh client each time, so nothing is cached).
+            try await poll("the write-back", timeout: .seconds(30)) {
+                let reader = try await cluster.client()
+                defer { Task { await reader.close() } }
+                let inode = try await reader.lookup(parent: 1, name: "scattered-9", context: .root).inode
+                return try await reader.readFile(inode) == expected
+            }
+            #expect(client.writeBudget.heldBytes == 0)
             return expected
         }
     }

@@ -48,13 +48,13 @@ public final class RadonFileSystemClient: FileSystemOperations {
     ///     Tests wrap the real one to hold answers back and force interleavings.
     ///   - hedgeDelay: how long the first k nodes get on a read before the others are asked too.
     init(metaAddress: WireAddress, pool: WireConnectionPool, repairs: (any RepairReporter)?, logger: Logger,
-         blockCacheCapacity: Int = 64 << 20, writeBufferCapacity: Int = 256 << 20, attributeLifetime: Duration = .seconds(1),
+         blockCacheCapacity: Int = 64 << 20, writeBufferCapacity: Int = 256 << 20, writeBackDelay: Duration = .seconds(30), attributeLifetime: Duration = .seconds(1),
          transport: (any FragmentTransport)? = nil, hedgeDelay: Duration = .seconds(2)) {
         self.metaService = PooledMetaService(address: metaAddress, pool: pool)
         self.pool = pool
         self.logger = logger
         self.cache = BlockCache(capacity: blockCacheCapacity)
-        self.writeBudget = WriteBufferBudget(capacity: writeBufferCapacity)
+        self.writeBudget = WriteBufferBudget(capacity: writeBufferCapacity, writeBackDelay: writeBackDelay)
         self.attributeLifetime = attributeLifetime
         self.store = BlockStore(transport: transport ?? StorageFragmentTransport(pool: pool), clock: VersionClock(),
                                 repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger,

@@ -8,6 +8,7 @@ extension OpenFile {
         let end = offset + UInt64(bytes.count)
         isModified = true
         writeCount &+= 1
+        scheduleWriteBack()
         if isInline {
             if end <= UInt64(inlineThreshold) {
                 if inlineBytes.count < Int(end) {
@@ -36,6 +37,30 @@ extension OpenFile {
         }
         try await sendWhileOverBudget()
         return bytes.count
+    }
+
+    /// Has the file flushed `writeBackDelay` from now unless that is planned already: writes
+    /// left in a file nobody flushes (an open log, a database) reach the nodes anyway.
+    func scheduleWriteBack() {
+        guard !writeBackIsScheduled else { return }
+        writeBackIsScheduled = true
+        let delay = writeBudget.writeBackDelay
+        Task { [weak self] in
+            try? await Task.sleep(for: delay)
+            await self?.writeBack()
+        }
+    }
+
+    /// The background flush: a failure is kept for the next write, flush or fsync to report,
+    /// as the kernel reports a failed writeback.
+    func writeBack() async {
+        writeBackIsScheduled = false
+        guard isModified else { return }
+        do {
+            try await flush()
+        } catch {
+            if deferredError == nil { deferredError = FileSystemError(describing: error) }
+        }
     }
 
     /// Sends this file's blocks, the most written first, while the client holds more unsent

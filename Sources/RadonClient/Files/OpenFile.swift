@@ -39,6 +39,8 @@ actor OpenFile {
     /// Blocks a writer is sending to bring the client under its write budget, so writers
     /// arriving meanwhile pick others.
     var evicting: Set<UInt64> = []
+    /// A background flush is due (`writeBackDelay` after the first write since the last one).
+    var writeBackIsScheduled = false
     /// Blocks being written: their bytes (for reads meanwhile) and the task sending them.
     var inFlight: [UInt64: (bytes: [UInt8], task: Task<Void, Never>)] = [:]
     /// The first failure of a background block write, reported at the next write or flush.
