@@ -44,8 +44,13 @@ extension BlockStore {
     /// version only) and the answer is used only when every one of them holds the same version
     /// intact. Anything else (a node down, slow, corrupt, missing, an overwrite in progress)
     /// returns nil.
-    func readRange(layout: FileLayout, index: UInt64, range: Range<Int>) async -> [UInt8]? {
-        guard let transport = transport as? any FragmentRangeTransport, !range.isEmpty else { return nil }
+    ///
+    /// A caller that already knows the block's current version (it wrote it, or read it this
+    /// way before, since it last saw the file change) passes it as `knownVersion`: then only
+    /// the data nodes are asked, and their bytes are used only if they hold exactly that
+    /// version, which proves them current as far as the caller may know.
+    func readRange(layout: FileLayout, index: UInt64, range: Range<Int>, knownVersion: UInt64? = nil) async -> (bytes: [UInt8], version: UInt64)? {
+        guard let transport = rangeTransport, !range.isEmpty else { return nil }
         let layout = await membership.current(layout)
         guard let code = try? codecs.code(for: layout.volume), code.isSystematic,
               range.lowerBound >= 0, range.upperBound <= code.blockSize else { return nil }
@@ -57,7 +62,7 @@ extension BlockStore {
         guard let lastLine = lines.last, lastLine < k else { return nil }
         let usable = (0..<n).filter { layout.members[$0].state == .up && !hungNodes.isHung(layout.members[$0].address) }
         guard lines.allSatisfy(usable.contains) else { return nil }
-        let needed = n - durableCount(layout) + 1
+        let needed = knownVersion == nil ? n - durableCount(layout) + 1 : lines.count
         let witnesses = usable.filter { !lines.contains($0) }.prefix(max(0, needed - lines.count))
         guard lines.count + witnesses.count >= needed else { return nil }
 
@@ -97,7 +102,7 @@ extension BlockStore {
             logger.trace("range read falls back to the whole block", metadata: ["inode": "\(layout.inode)", "block": "\(index)"])
             return nil
         }
-        var version: UInt64?
+        var version = knownVersion
         var effectiveLength = 0
         for answer in answers.values {
             guard case .present(let answerVersion, let answerLength, _) = answer,
@@ -116,7 +121,8 @@ extension BlockStore {
             let zeroFrom = max(0, effectiveLength - range.lowerBound)
             bytes.replaceSubrange(zeroFrom..<bytes.count, with: repeatElement(0, count: bytes.count - zeroFrom))
         }
-        logger.trace("range read", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "range": "\(range)", "version": "\(version ?? 0)"])
-        return bytes
+        guard let version else { return nil }
+        logger.trace("range read", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "range": "\(range)", "version": "\(version)"])
+        return (bytes, version)
     }
 }

@@ -20,9 +20,12 @@ public final class BlockStore: Sendable {
     let membership = GroupMembership()
     /// Nodes recently given up on by a write (see `writeFragments`).
     let hungNodes = HungNodes()
+    /// The transport's partial reads, if it has them (looked up once, not on every read).
+    let rangeTransport: (any FragmentRangeTransport)?
 
     init(transport: any FragmentTransport, clock: VersionClock, repairs: any RepairReporter, logger: Logger, hedgeDelay: Duration = .seconds(2)) {
         self.transport = transport
+        self.rangeTransport = transport as? any FragmentRangeTransport
         self.clock = clock
         self.repairs = repairs
         self.logger = logger
@@ -31,8 +34,10 @@ public final class BlockStore: Sendable {
 
     // MARK: Writing
 
-    /// Writes block `index` (`bytes` is the whole block) with a version newer than `floor`.
-    func writeBlock(layout: FileLayout, index: UInt64, bytes: [UInt8], effectiveLength: Int, after floor: UInt64) async throws {
+    /// Writes block `index` (`bytes` is the whole block) with a version newer than `floor`, and
+    /// returns that version.
+    @discardableResult
+    func writeBlock(layout: FileLayout, index: UInt64, bytes: [UInt8], effectiveLength: Int, after floor: UInt64) async throws -> UInt64 {
         let layout = await membership.current(layout)
         let code = try codecs.code(for: layout.volume)
         let fragments: [[UInt8]]
@@ -45,6 +50,7 @@ public final class BlockStore: Sendable {
         try await writeFragments(fragments, indices: Array(fragments.indices), layout: layout, index: index,
                                  version: version, effectiveLength: effectiveLength, code: code, required: durableCount(layout),
                                  keepPrevious: true)
+        return version
     }
 
     func durableCount(_ layout: FileLayout) -> Int {

@@ -117,8 +117,15 @@ extension OpenFile {
         guard range.count <= Self.rangeReadLimit, blockMayHoldData(index), dirtyBlocks[index] == nil,
               inFlight[index] == nil, prefetches[index] == nil, cache.block(inode: inode, index: index) == nil else { return nil }
         let sendsBefore = sendCounts[index, default: 0]
-        guard let bytes = await store.readRange(layout: layout, index: index, range: range) else { return nil }
+        let knownVersion = knownVersions[index]
+        guard let (bytes, version) = await store.readRange(layout: layout, index: index, range: range, knownVersion: knownVersion) else {
+            // The data node did not hold the version known (it missed a write, or the block
+            // changed): ask with witnesses next time.
+            if knownVersion != nil, knownVersions[index] == knownVersion { knownVersions[index] = nil }
+            return nil
+        }
         guard sendCounts[index, default: 0] == sendsBefore, dirtyBlocks[index] == nil, inFlight[index] == nil else { return nil }
+        if knownVersion == nil, knownVersions[index] == nil { remember(version: version, of: index) }
         return bytes
     }
 }

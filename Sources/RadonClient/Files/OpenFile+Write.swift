@@ -156,16 +156,13 @@ extension OpenFile {
         cache.store(bytes, inode: inode, index: index)
         let (store, layout) = (self.store, self.layout)
         let task = Task {
-            let failure: FileSystemError?
+            let outcome: Result<UInt64, FileSystemError>
             do {
-                try await store.writeBlock(layout: layout, index: index, bytes: bytes, effectiveLength: effectiveLength, after: floorVersion)
-                failure = nil
-            } catch let error as FileSystemError {
-                failure = error
+                outcome = .success(try await store.writeBlock(layout: layout, index: index, bytes: bytes, effectiveLength: effectiveLength, after: floorVersion))
             } catch {
-                failure = .io("\(error)")
+                outcome = .failure(FileSystemError(describing: error))
             }
-            self.finishedSending(index, failure: failure)
+            self.finishedSending(index, outcome: outcome)
         }
         inFlight[index] = (bytes, task)
     }
@@ -190,10 +187,14 @@ extension OpenFile {
         max(geometry.effectiveLength(ofBlock: index, fileSize: size), block.written.ranges.last?.upperBound ?? 0)
     }
 
-    func finishedSending(_ index: UInt64, failure: FileSystemError?) {
+    func finishedSending(_ index: UInt64, outcome: Result<UInt64, FileSystemError>) {
         inFlight[index] = nil
-        if let failure {
+        switch outcome {
+        case .success(let version):
+            remember(version: version, of: index)
+        case .failure(let failure):
             cache.remove(inode: inode, index: index)
+            knownVersions[index] = nil
             if deferredError == nil { deferredError = failure }
         }
     }

@@ -50,6 +50,13 @@ actor OpenFile {
     /// have stored bytes the read missed).
     var sendCounts: [UInt64: UInt64] = [:]
 
+    /// The current version of blocks this file wrote or range-read since it last saw another
+    /// client change the file: a small read of one needs only its data node (see
+    /// `BlockStore.readRange`). Dropped with everything else when the file changes elsewhere.
+    var knownVersions: [UInt64: UInt64] = [:]
+    /// Versions remembered at most (8 bytes each, and a 1 MiB block per entry).
+    static let maximumKnownVersions = 1 << 16
+
     /// Read-ahead: where the last read ended, and blocks being fetched ahead of the reader.
     var lastReadEnd: UInt64 = 0
     var prefetches: [UInt64: Task<[UInt8], any Error>] = [:]
@@ -126,6 +133,7 @@ actor OpenFile {
             self.inlineBytes += [UInt8](repeating: 0, count: Int(layout.size) - self.inlineBytes.count)
         }
         for index in Array(dirtyBlocks.keys) { _ = takeDirtyBlock(index) }
+        knownVersions = [:]
         isModified = false
         lastReadEnd = 0
         dropReadAhead()
@@ -150,6 +158,12 @@ actor OpenFile {
         bufferedBytes -= block.footprint
         writeBudget.adjust(by: -block.footprint)
         return block
+    }
+
+    /// Remembers `version` as block `index`'s current one.
+    func remember(version: UInt64, of index: UInt64) {
+        if knownVersions.count >= Self.maximumKnownVersions { knownVersions = [:] }
+        knownVersions[index] = version
     }
 
     func dropReadAhead(from firstIndex: UInt64 = 0) {
