@@ -21,7 +21,8 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         dispatcher.negotiate(connection)
     }
     operations.lookup = { request, parent, name in
-        named(request, name) { $0.lookup($1, parent: parent, name: $2) }
+        // No such name can exist (none is ever created), so a lookup of it finds nothing.
+        named(request, name, notUTF8: ENOENT) { $0.lookup($1, parent: parent, name: $2) }
     }
     operations.forget = { request, _, _ in
         // Inodes are addressed by number in the core; the mount keeps nothing per lookup.
@@ -54,7 +55,10 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         named(request, name) { $0.removeDirectory($1, parent: parent, name: $2) }
     }
     operations.symlink = { request, target, parent, name in
-        let target = String(cString: target!)
+        guard let target = target.flatMap(String.init(validatingCString:)) else {
+            fuse_reply_err(request, target == nil ? EINVAL : EILSEQ)
+            return
+        }
         named(request, name) { $0.makeSymbolicLink($1, parent: parent, name: $2, target: target) }
     }
     operations.rename = { request, parent, name, newParent, newName, flags in
@@ -134,9 +138,16 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     return operations
 }
 
-/// Copies a name the kernel passed, answering EINVAL (missing) or `tooLong` (over 255 bytes)
-/// itself; nil when it has answered.
-private nonisolated func copiedName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, tooLong: Int32) -> String? {
+/// Copies a name the kernel passed, answering EINVAL (missing), `tooLong` (over 255 bytes) or
+/// `notUTF8` itself; nil when it has answered.
+///
+/// Names are UTF-8 text all the way to the metadata database. A name that is not valid UTF-8
+/// is refused (EILSEQ, as file systems enforcing UTF-8 names do) rather than repaired: repair
+/// would turn distinct names into one (every invalid byte into U+FFFD), so creating a second
+/// such file would open or replace the first.
+private nonisolated func copiedName(
+    _ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, tooLong: Int32, notUTF8: Int32 = EILSEQ
+) -> String? {
     guard let name else {
         fuse_reply_err(request, EINVAL)
         return nil
@@ -145,12 +156,16 @@ private nonisolated func copiedName(_ request: fuse_req_t?, _ name: UnsafePointe
         fuse_reply_err(request, tooLong)
         return nil
     }
-    return String(cString: name)
+    guard let text = String(validatingCString: name) else {
+        fuse_reply_err(request, notUTF8)
+        return nil
+    }
+    return text
 }
 
-/// A directory-entry name: at most 255 bytes, else ENAMETOOLONG.
-private nonisolated func checkedName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?) -> String? {
-    copiedName(request, name, tooLong: ENAMETOOLONG)
+/// A directory-entry name: at most 255 bytes (else ENAMETOOLONG), valid UTF-8 (else `notUTF8`).
+private nonisolated func checkedName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, notUTF8: Int32 = EILSEQ) -> String? {
+    copiedName(request, name, tooLong: ENAMETOOLONG, notUTF8: notUTF8)
 }
 
 /// An extended attribute name (at most 255 bytes, as XATTR_NAME_MAX, else ERANGE).
@@ -170,9 +185,9 @@ private nonisolated func checkedAttributeName(_ request: fuse_req_t?, _ name: Un
 
 /// Checks and copies `name`, then hands the request to the dispatcher.
 private nonisolated func named(
-    _ request: fuse_req_t?, _ name: UnsafePointer<CChar>?,
+    _ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, notUTF8: Int32 = EILSEQ,
     _ body: (MountDispatcher, FUSERequest, String) -> Void
 ) {
-    guard let name = checkedName(request, name) else { return }
+    guard let name = checkedName(request, name, notUTF8: notUTF8) else { return }
     body(MountDispatcher.of(request), FUSERequest(request!), name)
 }

@@ -299,6 +299,16 @@ enum MountChecks {
             deep=.; for i in $(seq 1 40); do deep="$deep/$(printf 'p%.0s' $(seq 1 90))"; done
             mkdir -p "$deep"; touch "$deep/leaf"; test -f "$deep/leaf"
             """)
+        try await Shell.check("names that are not UTF-8 are refused, never merged", """
+            cd '\(mount)'
+            bad1=$(printf 'bad\\377one'); bad2=$(printf 'bad\\376one')
+            ! touch "$bad1" 2> err; grep -q 'Invalid or incomplete multibyte' err
+            ! mkdir "$bad2" 2> err; grep -q 'Invalid or incomplete multibyte' err
+            ! test -e "$bad1"
+            ! ln -s "$(printf 'to\\377')" badlink 2> err; grep -q 'Invalid or incomplete multibyte' err
+            echo keep > good; ! mv good "$bad1" 2> err; test "$(cat good)" = keep
+            test -z "$(ls -A | grep '^bad')"
+            """)
         try await Shell.check("flock and POSIX byte-range locks", """
             cd '\(mount)'; : > lockfile
             flock lockfile -c 'sleep 2' & sleep 0.5
