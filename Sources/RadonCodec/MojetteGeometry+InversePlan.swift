@@ -27,6 +27,10 @@ extension MojetteGeometry {
         let residualColumns: [Range<Int>]
         /// Two lost rows from consecutive slopes: the fused one-pass kernel (`reconstructTwo`).
         let usesTwoLineKernel: Bool
+        /// Three or four lost rows where row t always reads row t - 1 as made in the same step
+        /// (every 6+3, 8+4 and 10+4 pattern losing n - k rows): the steps where the residual and
+        /// the sweep run as one pass (`sweepFused`); empty when the pattern does not allow it.
+        let fusedSteps: Range<Int>
 
         var forwarding: Bool { !lags.isEmpty }
 
@@ -92,6 +96,14 @@ extension MojetteGeometry {
                 }
                 return lower < upper ? lower..<upper : lower..<lower
             }
+
+            var fusedLower = uncheckedSteps.lowerBound, fusedUpper = uncheckedSteps.upperBound
+            let chained = allowFusedKernel && (e == 3 || e == 4) && (1..<max(e, 1)).allSatisfy { t in lags[t * 4 + t - 1] == .now }
+            for t in 0..<e where chained {
+                fusedLower = max(fusedLower, residualColumns[t].lowerBound - offsets[t])
+                fusedUpper = min(fusedUpper, residualColumns[t].upperBound - offsets[t])
+            }
+            fusedSteps = chained && fusedLower + 2 <= fusedUpper ? fusedLower..<fusedUpper : 0..<0
         }
 
         /// The key of a plan in a cache: the lost rows and the slopes as bit sets (k <= 32,

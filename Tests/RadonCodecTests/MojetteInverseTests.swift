@@ -6,7 +6,7 @@ import Testing
 @Suite struct MojetteInverseTests {
     /// Projects a random grid, forgets `missing`, rebuilds with `inverse`, compares.
     func check(k: Int, linePixels: Int, missing: [Int], slopes: [Int], fused: Bool,
-               blockPixels: Int = MojetteGeometry.sweepBlockPixels) throws {
+               blockPixels: Int = MojetteGeometry.sweepBlockPixels, fusedSweep: Bool = false) throws {
         let grid = MojetteGeometry(rowCount: k, linePixels: linePixels)
         let lineBytes = linePixels * 32
         let original = randomBytes(k * lineBytes, seed: UInt64(k * 7919 + missing.reduce(0, +) * 31 + slopes.reduce(0, +)))
@@ -23,6 +23,9 @@ import Testing
         let inputs = zip(slopes, projections).map { MojetteGeometry.Projection(slope: $0, bins: UnsafeRawPointer($1.baseAddress!)) }
         if fused {
             #expect(grid.reconstructTwo(rows: rowPointers, missing: missing, projections: inputs))
+        } else if fusedSweep {
+            try grid.reconstruct(rows: rowPointers, missing: missing, projections: inputs, allowFusedKernel: true,
+                                 blockPixels: blockPixels)
         } else {
             try grid.reconstruct(rows: rowPointers, missing: missing, projections: inputs, allowFusedKernel: false,
                                  blockPixels: blockPixels)
@@ -89,6 +92,36 @@ import Testing
         for missing in combinations(of: 7, choose: 3) {
             try check(k: 7, linePixels: 3, missing: missing, slopes: [-1, 0, 1], fused: false, blockPixels: 2)
             try check(k: 7, linePixels: 150, missing: missing, slopes: [-1, 1, 2], fused: false, blockPixels: 9)
+        }
+    }
+
+    /// The one-pass residual-and-sweep kernel for three and four lost rows (`sweepFused`), with
+    /// the blocked form at the ragged ends: every loss pattern of 6, 8 and 10 rows with the
+    /// systematic slopes, on lines long enough for its two-step loop and its odd last step, and
+    /// on lines so short that nothing is left for it. Patterns it cannot take fall back, so the
+    /// test also checks that it takes the 8+4 and 10+4 ones the benchmarks measure.
+    @Test func oneSweepPassForThreeAndFourLostRows() throws {
+        for (k, e) in [(8, 3), (8, 4), (10, 4), (6, 3)] {
+            let slopes = (0..<e).map(MojetteGeometry.systematicSlope(parity:))
+            for missing in combinations(of: k, choose: e) {
+                for (linePixels, blockPixels) in [(83, 64), (84, 5), (3, 64)] {
+                    try check(k: k, linePixels: linePixels, missing: missing, slopes: slopes, fused: false,
+                              blockPixels: blockPixels, fusedSweep: true)
+                }
+            }
+        }
+        for (k, lineBytes) in [(8, 8192), (8, 131_072), (6, 10_944), (10, 6560)] {
+            let e = k == 6 ? 3 : 4
+            let slopes = (0..<e).map(MojetteGeometry.systematicSlope(parity:))
+            for missing in [Array(0..<e), Array(k - e..<k), (0..<e).map { $0 * k / e }, Array((k - e) / 2 ..< (k - e) / 2 + e)] {
+                let grid = MojetteGeometry(rowCount: k, linePixels: lineBytes / 32)
+                let plan = try MojetteGeometry.InversePlan(grid: grid, missing: missing, slopes: slopes, allowFusedKernel: true)
+                #expect(k == 6 || plan.fusedSteps.count > lineBytes / 32 - 32, "k \(k) missing \(missing): fused steps \(plan.fusedSteps)")
+                try check(k: k, linePixels: lineBytes / 32, missing: missing, slopes: slopes, fused: false, fusedSweep: true)
+            }
+        }
+        for missing in combinations(of: 8, choose: 4) {
+            try check(k: 8, linePixels: 70, missing: missing, slopes: [-2, -1, 1, 2], fused: false, blockPixels: 7, fusedSweep: true)
         }
     }
 
