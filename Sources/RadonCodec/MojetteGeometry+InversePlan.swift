@@ -28,7 +28,7 @@ extension MojetteGeometry {
         /// Two lost rows from consecutive slopes: the fused one-pass kernel (`reconstructTwo`).
         let usesTwoLineKernel: Bool
         /// Three or four lost rows where row t always reads row t - 1 as made in the same step
-        /// (every 6+3, 8+4 and 10+4 pattern losing n - k rows): the steps where the residual and
+        /// (every 8+4 and 10+4 pattern losing n - k rows, some 6+3 ones): the steps where the residual and
         /// the sweep run as one pass (`sweepFused`); empty when the pattern does not allow it.
         let fusedSteps: Range<Int>
 

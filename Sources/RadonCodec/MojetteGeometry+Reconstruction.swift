@@ -23,7 +23,7 @@ extension MojetteGeometry {
     ///
     /// Two lost rows with consecutive slopes take the fused one-pass kernel (`reconstructTwo`);
     /// three or four lost rows whose sweep reads row t - 1 in the same step (every pattern of
-    /// 6+3, 8+4 and 10+4 losing n - k data lines) make the residual and the sweep in one pass
+    /// 8+4 and 10+4 losing n - k data lines, some of 6+3) make the residual and the sweep in one pass
     /// over the middle of the lines (`sweepFused`), which removes a store and a reload of each
     /// residual pixel and the per-block calls; the ragged ends keep the blocked two-pass form.
     /// `allowFusedKernel: false` turns both off (tests check every path on its own).
