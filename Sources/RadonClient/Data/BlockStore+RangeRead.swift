@@ -6,16 +6,16 @@ import RadonCodec
 protocol FragmentRangeTransport: FragmentTransport {
     /// `length` bytes at `offset` of the slot, with its version; the node checks the whole
     /// slot's CRC32C first. With `length` 0 only the version, from the slot header. Every
-    /// failure becomes `.failed`.
+    /// failure, silence past `timeout` included, becomes `.failed`.
     func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
-                   blockIndex: UInt64, offset: Int, length: Int) async -> FragmentAnswer
+                   blockIndex: UInt64, offset: Int, length: Int, timeout: Duration) async -> FragmentAnswer
 }
 
 extension StorageFragmentTransport: FragmentRangeTransport {
     func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
-                   blockIndex: UInt64, offset: Int, length: Int) async -> FragmentAnswer {
+                   blockIndex: UInt64, offset: Int, length: Int, timeout: Duration) async -> FragmentAnswer {
         do {
-            let result = try await client(address, timeout: readTimeout).readFragmentRange(
+            let result = try await client(address, timeout: timeout).readFragmentRange(
                 group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndex: blockIndex,
                 offset: UInt32(offset), length: UInt32(length))
             switch result.fragment {
@@ -73,24 +73,20 @@ extension BlockStore {
             return (line, start - line * lineSize, end - start)
         }
         asks += witnesses.map { ($0, 0, 0) }
+        // A slow node is not waited for past the hedge delay (the whole-block path hedges around
+        // it); the wire's own per-call timer says when, cheaper than a sleeping task per read.
         let hedge = hedgeDelay
-        let answers: [Int: FragmentAnswer]? = await withTaskGroup(of: (Int, FragmentAnswer)?.self) { group in
+        let answers: [Int: FragmentAnswer]? = await withTaskGroup(of: (Int, FragmentAnswer).self) { group in
             for ask in asks {
                 let member = layout.members[ask.fragmentIndex]
                 group.addTask {
                     (ask.fragmentIndex, await transport.readRange(
                         from: member.address, group: layout.group.id, inode: layout.inode, fragmentIndex: ask.fragmentIndex,
-                        blockIndex: index, offset: ask.offset, length: ask.length))
+                        blockIndex: index, offset: ask.offset, length: ask.length, timeout: hedge))
                 }
             }
-            // A slow node is not waited for: the whole-block path hedges around it.
-            group.addTask {
-                try? await Task.sleep(for: hedge)
-                return nil
-            }
             var answers: [Int: FragmentAnswer] = [:]
-            while let result = await group.next() {
-                guard let (fragmentIndex, answer) = result else { break }
+            while let (fragmentIndex, answer) = await group.next() {
                 guard case .present = answer else { break }
                 answers[fragmentIndex] = answer
                 if answers.count == asks.count { break }
