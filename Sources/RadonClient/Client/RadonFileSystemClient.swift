@@ -114,11 +114,12 @@ public final class RadonFileSystemClient: FileSystemOperations {
         state.withLock { $0.openFiles[inode] }
     }
 
-    /// The attributes with this client's unflushed writes taken into account.
+    /// The attributes with this client's unflushed writes (or a flush of its own that the
+    /// attributes predate) taken into account.
     func withLocalSize(_ attributes: InodeAttributes) async -> InodeAttributes {
         guard attributes.kind == .regular, let file = openFile(attributes.inode) else { return attributes }
         var attributes = attributes
-        if let local = await file.unflushedSize() { attributes.size = local }
+        if let local = await file.localSize(over: attributes) { attributes.size = local }
         return attributes
     }
 }

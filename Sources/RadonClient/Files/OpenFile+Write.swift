@@ -217,6 +217,7 @@ extension OpenFile {
             let bytes = inlineBytes
             if let attributes = try await metadata.writeInline(inode, bytes: bytes) {
                 knownGeneration = attributes.generation
+                publishedSize = attributes.size
                 storedSize = UInt64(bytes.count)
                 serviceThinksInline = true
                 if writeCount == writesBefore { isModified = false }
@@ -236,7 +237,9 @@ extension OpenFile {
             try await metadata.clearInline(inode)
             serviceThinksInline = false
         }
-        knownGeneration = try await metadata.updateSizeAfterWrite(inode, size: durableSize).generation
+        let published = try await metadata.updateSizeAfterWrite(inode, size: durableSize)
+        knownGeneration = published.generation
+        publishedSize = published.size
         storedSize = max(storedSize, durableSize)
         if writeCount == writesBefore { isModified = false }
     }

@@ -63,6 +63,8 @@ actor OpenFile {
 
     /// The inode generation this file's cached blocks belong to (nil until first seen).
     var knownGeneration: UInt64?
+    /// The size the service answered this file's last flush with (at `knownGeneration`).
+    var publishedSize: UInt64?
 
     /// Blocks sent at once per file: enough to keep n nodes busy while the next block is encoded.
     static let maximumBlocksInFlight = 4
@@ -116,9 +118,13 @@ actor OpenFile {
         cache.removeAll(inode: inode)
     }
 
-    /// The size with unflushed writes, if there are any.
-    func unflushedSize() -> UInt64? {
-        isModified ? size : nil
+    /// The size to report instead of `attributes.size`: the size with unflushed writes, if there
+    /// are any, or the size this file last published if `attributes` predate that (fetched
+    /// before a flush of ours ended: their generation is older than the one the flush got).
+    func localSize(over attributes: InodeAttributes) -> UInt64? {
+        if isModified { return size }
+        if let known = knownGeneration, let publishedSize, attributes.generation < known { return publishedSize }
+        return nil
     }
 
     /// Starts over from `layout` after a truncation (everything was flushed before it).
@@ -126,6 +132,7 @@ actor OpenFile {
         self.layout = layout
         size = layout.size
         storedSize = layout.size
+        publishedSize = nil
         serviceThinksInline = layout.isInline
         isInline = layout.isInline || layout.size == 0
         self.inlineBytes = inlineBytes ?? []
