@@ -50,6 +50,11 @@ struct DirtyBlock: Sendable {
     mutating func write(_ source: ArraySlice<UInt8>, at offset: Int) {
         guard !source.isEmpty else { return }
         written.insert(offset..<offset + source.count)
+        // A write that alone fills half the block (a sequential writer's) goes straight into
+        // the whole block, not through a piece copied again a moment later.
+        if whole == nil, (pieceByteCount + source.count) * Self.densityDenominator >= blockSize {
+            makeWhole(over: nil)
+        }
         if whole != nil {
             whole!.withUnsafeMutableBytes { target in
                 source.withUnsafeBytes { source in
