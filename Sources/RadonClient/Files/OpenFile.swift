@@ -32,10 +32,8 @@ actor OpenFile {
     var writeCount: UInt64 = 0
 
     /// Written blocks not sent yet; changed only through `setDirtyBlock` and `takeDirtyBlock`,
-    /// which keep `bufferedBytes` and the client's `writeBudget` true.
+    /// which keep the client's `writeBudget` true.
     private(set) var dirtyBlocks: [UInt64: DirtyBlock] = [:]
-    /// Memory the blocks of `dirtyBlocks` hold.
-    private(set) var bufferedBytes = 0
     /// Blocks a writer is sending to bring the client under its write budget, so writers
     /// arriving meanwhile pick others.
     var evicting: Set<UInt64> = []
@@ -148,21 +146,18 @@ actor OpenFile {
 
     deinit {
         // A file dropped with writes unsent (its flush failed) gives their memory back.
-        writeBudget.adjust(by: -bufferedBytes)
+        writeBudget.adjust(by: -dirtyBlocks.values.reduce(0) { $0 + $1.footprint })
     }
 
     /// Keeps `block` as the unsent writes of block `index`.
     func setDirtyBlock(_ block: DirtyBlock, at index: UInt64) {
-        let change = block.footprint - (dirtyBlocks.updateValue(block, forKey: index)?.footprint ?? 0)
-        bufferedBytes += change
-        writeBudget.adjust(by: change)
+        writeBudget.adjust(by: block.footprint - (dirtyBlocks.updateValue(block, forKey: index)?.footprint ?? 0))
     }
 
     /// Takes the unsent writes of block `index` out of the buffer (to send them, or to change
     /// them without copying the block).
     func takeDirtyBlock(_ index: UInt64) -> DirtyBlock? {
         guard let block = dirtyBlocks.removeValue(forKey: index) else { return nil }
-        bufferedBytes -= block.footprint
         writeBudget.adjust(by: -block.footprint)
         return block
     }
