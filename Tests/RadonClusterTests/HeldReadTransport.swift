@@ -106,14 +106,14 @@ extension TestCluster {
     /// A client core on this cluster whose reads go through a `HeldReadTransport` (returned
     /// too); reads never hedge within the test's time, so a held read stays held.
     func clientWithHeldReads() async throws -> (RadonFileSystemClient, HeldReadTransport) {
-        let state = try state()
-        var logger = Logger(label: "test.client")
-        logger.logLevel = .error
-        let pool = WireConnectionPool(key: try ClusterKey(contentsOf: state.keyFile))
-        let transport = HeldReadTransport(base: StorageFragmentTransport(pool: pool))
-        let client = RadonFileSystemClient(
-            metaAddress: try #require(WireAddress(state.meta.address)), pool: pool, repairs: nil, logger: logger,
-            transport: transport, hedgeDelay: .seconds(120))
+        var made: HeldReadTransport?
+        let client = try coreClient { address, pool, logger in
+            let held = HeldReadTransport(base: StorageFragmentTransport(pool: pool))
+            made = held
+            return RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger,
+                                         transport: held, hedgeDelay: .seconds(120))
+        }
+        let transport = try #require(made)
         return (client, transport)
     }
 }

@@ -1,4 +1,3 @@
-import Logging
 @testable import RadonClient
 import RadonTestSupport
 import RadonWire
@@ -21,12 +20,9 @@ struct KnownVersionReadTests {
 
             // A client that reports missed fragments to nobody, so nothing repairs the node
             // that misses the overwrite before the reads below.
-            let endpoint = try cluster.endpoint()
-            var logger = Logger(label: "test.client")
-            logger.logLevel = .error
-            let client = RadonFileSystemClient(
-                metaAddress: endpoint.metaAddress, pool: WireConnectionPool(key: try ClusterKey(contentsOf: endpoint.keyFile)),
-                repairs: LoggingRepairReporter(logger: logger), logger: logger)
+            let client = try cluster.coreClient {
+                RadonFileSystemClient(metaAddress: $0, pool: $1, repairs: LoggingRepairReporter(logger: $2), logger: $2)
+            }
             let handle = try await client.open(inode, flags: OpenFlags(read: true, write: true), context: .root)
 
             // The node holding line 0 of every block misses the overwrite.

@@ -65,12 +65,10 @@ struct WriteBufferTests {
 
     /// A client whose write budget is `capacity` bytes.
     static func client(of cluster: LocalCluster, writeBufferCapacity capacity: Int,
-                       writeBackDelay: Duration = .seconds(30)) async throws -> RadonFileSystemClient {
-        let endpoint = try cluster.endpoint()
-        var logger = Logger(label: "test.client")
-        logger.logLevel = .error
-        return RadonFileSystemClient(metaAddress: endpoint.metaAddress, pool: WireConnectionPool(key: try ClusterKey(contentsOf: endpoint.keyFile)),
-                                     repairs: nil, logger: logger, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
+                       writeBackDelay: Duration = .seconds(30)) throws -> RadonFileSystemClient {
+        try cluster.coreClient {
+            RadonFileSystemClient(metaAddress: $0, pool: $1, repairs: nil, logger: $2, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
+        }
     }
 
     /// Stores a file of `blockCount` blocks with one client, then opens it in a client whose
@@ -85,7 +83,7 @@ struct WriteBufferTests {
             let inode = try await writer.writeFile(parent: 1, name: "scattered-\(seed)", bytes: old).inode
             await writer.close()
 
-            let client = try await client(of: cluster, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
+            let client = try client(of: cluster, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
             let handle = try await client.open(inode, flags: OpenFlags(read: true, write: true), context: .root)
             let expected = try await body(client, handle, old, cluster)
             try await client.release(handle)
