@@ -138,6 +138,8 @@ extension SQLiteMetadataStore {
         return try await committer.write { db in
             var record = try db.inode(request.inode)
             guard !record.isDirectory else { throw FileSystemError.notPermitted("hard links to directories are not allowed") }
+            // An orphan (unlinked, still open somewhere) cannot get a name again, as on Linux.
+            guard record.linkCount > 0 else { throw FileSystemError.notFound("inode \(record.id) has no link left") }
             var parent = try db.directory(request.newParent)
             try NameRule.validate(request.newName)
             try request.caller.requireChange(of: parent)

@@ -103,6 +103,11 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v2-node-file-system") { db in
             try db.execute(sql: "ALTER TABLE node ADD COLUMN file_system TEXT NOT NULL DEFAULT ''")
         }
+        // Orphans (regular files with no link left, kept while a session has them open) are
+        // found through this partial index, which holds only them.
+        migrator.registerMigration("v3-orphans") { db in
+            try db.execute(sql: "CREATE INDEX inode_orphans ON inode(id) WHERE nlink = 0")
+        }
         return migrator
     }
 }

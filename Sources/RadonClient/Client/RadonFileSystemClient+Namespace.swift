@@ -111,14 +111,11 @@ extension RadonFileSystemClient {
         forgetAttributes(inode)
     }
 
-    /// Deletes the fragments of a file whose last name went away, unless this client still has
-    /// it open (then the last release does it), and tells the service they are gone.
+    /// Deletes the fragments of a file whose last name went away, when the service hands that
+    /// to the client (a service with a deletion sweeper does it itself and answers nil; one
+    /// that keeps a file open anywhere keeps it as an orphan), and tells the service they are gone.
     func deleteFragments(of removed: RemovedFile) async {
         forgetAttributes(removed.inode)
-        if openFile(removed.inode) != nil {
-            state.withLock { $0.removedWhileOpen[removed.inode] = removed }
-            return
-        }
         do {
             let members = try await members(ofGroup: removed.groupID, volume: removed.volumeID)
             try await store.delete(inode: removed.inode, groupID: removed.groupID, members: members)
