@@ -69,9 +69,10 @@ public final class RadonFileSystemClient: FileSystemOperations {
 
     /// Connects to the metadata service at `meta` with the cluster `key` and checks that it
     /// answers; storage nodes are reached on demand, as files need them.
-    public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger) async throws -> RadonFileSystemClient {
+    public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger,
+                               writeBackDelay: Duration = .seconds(30)) async throws -> RadonFileSystemClient {
         let pool = WireConnectionPool(key: key)
-        let client = RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger)
+        let client = RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger, writeBackDelay: writeBackDelay)
         do {
             _ = try await client.meta().attributes(of: 1)
         } catch {

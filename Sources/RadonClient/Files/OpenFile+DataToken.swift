@@ -73,6 +73,20 @@ extension OpenFile {
         knownGeneration = attributes.generation
     }
 
+    /// Another client changed this small file while this one holds unflushed writes to it: its
+    /// bytes become the service's, with this client's unflushed writes laid over them.
+    func reloadInlineKeepingWrites() async throws {
+        let fresh = try await metadata.readInline(inode)
+        guard isInline else { return }
+        var merged = fresh
+        if merged.count < inlineBytes.count { merged += [UInt8](repeating: 0, count: inlineBytes.count - merged.count) }
+        for range in inlineWritten.ranges where range.upperBound <= inlineBytes.count {
+            merged.replaceSubrange(range, with: inlineBytes[range])
+        }
+        inlineBytes = merged
+        size = max(size, UInt64(merged.count))
+    }
+
     /// Where this client's unsent writes end (0 if none).
     var endOfUnsentWrites: UInt64 {
         dirtyBlocks.reduce(0) { end, entry in
@@ -113,9 +127,7 @@ extension OpenFile {
             cache.advance(inode: inode, from: nil, to: attributes.generation)
             knownVersions = [:]
             dropReadAhead()
-            if isInline, !isModified, let fresh = try? await metadata.readInline(inode) {
-                inlineBytes = fresh
-            }
+            if isInline { try? await reloadInlineKeepingWrites() }
             return
         }
         cache.advance(inode: inode, from: previous, to: attributes.generation)

@@ -129,6 +129,7 @@ actor OpenFile {
             cache.removeAll(inode: inode)
             knownVersions = [:]
             dropReadAhead()
+            if isInline { try await reloadInlineKeepingWrites() }
             return
         }
         let (writesBefore, sizeBefore) = (writeCount, size)
