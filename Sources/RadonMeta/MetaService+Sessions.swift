@@ -50,7 +50,8 @@ extension MetaService {
                 do {
                     let attributes = try await store.attributes(of: r.inode)
                     let layout = attributes.kind == .regular ? try await store.fileLayout(of: r.inode) : nil
-                    return OpenFileReply(attributes: attributes, layout: layout)
+                    let inline = layout?.isInline == true ? try await store.readInline(of: r.inode) : nil
+                    return OpenFileReply(attributes: attributes, layout: layout, inlineBytes: inline?.isInline == true ? inline?.bytes : nil)
                 } catch {
                     holds.release(r.inode, session: r.session)
                     throw error

@@ -111,7 +111,8 @@ extension RadonFileSystemClient {
                 attributes = try await setAttributes(of: inode, AttributeChanges(size: 0), handle: nil, context: context)
                 layout = nil
             }
-            let handle = try await openHandle(inode, flags: flags, holdSession: holdSession, layout: layout)
+            let handle = try await openHandle(inode, flags: flags, holdSession: holdSession, layout: layout,
+                                              inlineBytes: layout?.isInline == true ? reply.inlineBytes : nil)
             try await openFile(inode)?.revalidate(with: attributes)
             return (attributes, handle)
         } catch {
@@ -121,8 +122,9 @@ extension RadonFileSystemClient {
     }
 
     /// A new `OpenFile` on `layout` holding its inline bytes, not yet shared with any handle.
-    func makeOpenFile(layout: FileLayout) async throws -> OpenFile {
-        let inline = layout.isInline ? try await service { try await metaService.readInline(layout.inode) } : nil
+    func makeOpenFile(layout: FileLayout, inlineBytes known: [UInt8]? = nil) async throws -> OpenFile {
+        var inline = known
+        if layout.isInline, inline == nil { inline = try await service { try await metaService.readInline(layout.inode) } }
         return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, writeBudget: writeBudget, metadata: fileMetadata, logger: logger)
     }
 
@@ -142,20 +144,18 @@ extension RadonFileSystemClient {
     /// taken the file out of the table (and this open starts again with a fresh one): a handle
     /// never ends up on a file the table no longer holds, which would split one inode's writes
     /// and reads over two `OpenFile`s.
-    func openHandle(_ inode: UInt64, flags: OpenFlags, holdSession: UInt64, layout known: FileLayout?) async throws -> FileHandle {
+    func openHandle(_ inode: UInt64, flags: OpenFlags, holdSession: UInt64, layout known: FileLayout?, inlineBytes knownInline: [UInt8]?) async throws -> FileHandle {
         var known = known
         while true {
             var candidate = openFile(inode)
             let isFresh = candidate == nil
             if isFresh {
-                let layout: FileLayout
                 if let fresh = known {
-                    layout = fresh
                     known = nil  // a second pass (the file was released meanwhile) asks again
+                    candidate = try await makeOpenFile(layout: fresh, inlineBytes: knownInline)
                 } else {
-                    layout = try await service { try await meta().fileLayout(of: inode) }
+                    candidate = try await makeOpenFile(layout: try await service { try await meta().fileLayout(of: inode) })
                 }
-                candidate = try await makeOpenFile(layout: layout)
             }
             guard let candidate else { throw FileSystemError.io("inode \(inode) could not be opened") }
             let handle: FileHandle? = state.withLock { state in

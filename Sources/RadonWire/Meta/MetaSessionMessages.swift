@@ -123,24 +123,29 @@ public struct DataTokenGrant: WireMessage, Hashable {
 }
 
 /// The answer to openFile: the file's attributes and, for a regular file, where its blocks
-/// live (what an open needs, in one round trip).
+/// live and, for a small file kept in the inode, its bytes (what an open needs, in one round trip).
 public struct OpenFileReply: WireMessage, Hashable {
     public var attributes: InodeAttributes
     public var layout: FileLayout?
+    /// The inline bytes when `layout` says the file is inline.
+    public var inlineBytes: [UInt8]?
 
-    public init(attributes: InodeAttributes, layout: FileLayout?) {
+    public init(attributes: InodeAttributes, layout: FileLayout?, inlineBytes: [UInt8]? = nil) {
         self.attributes = attributes
         self.layout = layout
+        self.inlineBytes = inlineBytes
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         attributes.encode(into: &buffer)
         buffer.writeWireOptional(layout) { $1.encode(into: &$0) }
+        buffer.writeWireOptional(inlineBytes) { $0.writeWireBytes($1) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         attributes = try InodeAttributes(from: &buffer)
         layout = try buffer.readWireOptional { try FileLayout(from: &$0) }
+        inlineBytes = try buffer.readWireOptional { try $0.readWireBytes(maximumLength: Int(MetaLimits.maximumInlineThreshold)) }
     }
 }
 
