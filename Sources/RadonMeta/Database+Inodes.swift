@@ -54,6 +54,7 @@ extension Database {
     func deleteInode(_ record: InodeRecord, now: Int64) throws -> RemovedFile? {
         try cachedExecute("DELETE FROM inode WHERE id = ?", [record.id])
         try cachedExecute("DELETE FROM xattr WHERE inode = ?", [record.id])
+        try cachedExecute("DELETE FROM block_map WHERE inode = ?", [record.id])
         guard record.kind == .regular, !record.isInline, let volumeID = record.volumeID, let groupID = record.groupID else {
             return nil
         }

@@ -87,7 +87,9 @@ extension Database {
     /// (`clearInline`, then blocks), since only the client writes fragments.
     func resize(_ record: inout InodeRecord, to size: UInt64) throws {
         guard record.isInline else {
+            let previousSize = record.size
             record.size = size
+            try updateBlockMap(of: &record, writing: [], previousSize: previousSize)
             return
         }
         let threshold = try inlineThreshold(of: record)

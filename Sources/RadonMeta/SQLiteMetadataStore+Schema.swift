@@ -108,6 +108,17 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v3-orphans") { db in
             try db.execute(sql: "CREATE INDEX inode_orphans ON inode(id) WHERE nlink = 0")
         }
+        // Which blocks of a file were ever written (bit i: block i), and the bytes they hold
+        // within the file's size: st_blocks, so `du` of a sparse file counts only its data.
+        migrator.registerMigration("v4-block-map") { db in
+            try db.execute(sql: """
+                CREATE TABLE block_map (
+                    inode INTEGER PRIMARY KEY,
+                    bits BLOB NOT NULL,
+                    allocated INTEGER NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

@@ -130,3 +130,33 @@ struct SessionTests {
         #expect(Duration.seconds(2.5).wireMilliseconds == 2500)
     }
 }
+
+/// The block map behind st_blocks.
+@Suite("Block map")
+struct BlockMapTests {
+    @Test func onlyWrittenBlocksCountAndTruncationForgetsThosePastTheEnd() async throws {
+        let fixture = try StoreFixture()
+        try await fixture.registerNodes(6)
+        _ = try await fixture.store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 1 << 20, groupCount: 8))
+        let inode = try await fixture.createFile("sparse", in: StoreFixture.rootInode).attributes.inode
+        let store = fixture.store
+        _ = try await store.fileLayout(of: inode)
+        _ = try await store.clearInline(of: inode)
+        let megabyte: UInt64 = 1 << 20
+        // truncate -s 100M: all holes.
+        var attributes = try await store.setAttributes(SetAttributesRequest(inode: inode, changes: AttributeChanges(size: 100 * megabyte), caller: .root))
+        #expect(attributes.allocatedBytes == 0)
+        // Block 50 and blocks 98-99 written; the file ends 10 bytes into block 99.
+        attributes = try await store.updateSizeAfterWrite(UpdateSizeRequest(
+            inode: inode, size: 99 * megabyte + 10, writtenBlocks: [BlockRun(first: 50, count: 1), BlockRun(first: 98, count: 2)]))
+        #expect(attributes.size == 100 * megabyte)
+        #expect(attributes.allocatedBytes == 3 * megabyte)
+        #expect(try await store.attributes(of: inode).allocatedBytes == 3 * megabyte)
+        attributes = try await store.setAttributes(SetAttributesRequest(inode: inode, changes: AttributeChanges(size: 98 * megabyte + 5), caller: .root))
+        #expect(attributes.allocatedBytes == megabyte + 5)
+        // Growing again: block 99 was dropped by the truncation and reads as a hole.
+        attributes = try await store.setAttributes(SetAttributesRequest(inode: inode, changes: AttributeChanges(size: 100 * megabyte), caller: .root))
+        #expect(attributes.allocatedBytes == 2 * megabyte)
+        #expect(BlockRun.runs(of: [5, 3, 4, 9, 4]) == [BlockRun(first: 3, count: 3), BlockRun(first: 9, count: 1)])
+    }
+}

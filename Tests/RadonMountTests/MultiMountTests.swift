@@ -231,4 +231,24 @@ struct MultiMountTests {
                 """)
         }
     }
+
+    @Test("du of a sparse file counts only the blocks written, on every mount")
+    func sparseFilesAllocateOnlyWhatIsWritten() async throws {
+        try await withMounts(2) { _, mounts in
+            try await Shell.check("st_blocks of sparse files", """
+                set -e
+                cd '\(mounts[0])'
+                truncate -s 100M holes
+                test "$(stat -c %b holes)" = 0
+                dd if=/dev/urandom of=sparse bs=1M count=1 seek=50 conv=notrunc status=none
+                truncate -s 100M sparse
+                blocks=$(stat -c %b sparse); test "$blocks" -ge 2048 -a "$blocks" -le 2056 || { echo "sparse: $blocks blocks"; exit 1; }
+                head -c 5000000 /dev/urandom > dense
+                blocks=$(stat -c %b dense); test "$blocks" -ge 9765 -a "$blocks" -le 9800 || { echo "dense: $blocks blocks"; exit 1; }
+                sleep 1.2
+                test "$(stat -c %b '\(mounts[1])/sparse')" = "$(stat -c %b sparse)"
+                du -k sparse holes dense
+                """)
+        }
+    }
 }

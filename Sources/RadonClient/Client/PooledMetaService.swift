@@ -30,8 +30,8 @@ struct PooledMetaService: Sendable {
         _ = try await client().clearInline(of: inode)
     }
 
-    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64) async throws -> InodeAttributes {
-        try await client().updateSizeAfterWrite(inode, size: size)
+    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
+        try await client().updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
     }
 }
 
@@ -51,8 +51,8 @@ struct SessionFileMetadata: FileMetadataService {
         try await meta.writeInline(inode, offset: offset, bytes: bytes)
     }
     func clearInline(_ inode: UInt64) async throws { try await meta.clearInline(inode) }
-    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64) async throws -> InodeAttributes {
-        try await meta.updateSizeAfterWrite(inode, size: size)
+    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
+        try await meta.updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
     }
 
     func acquireDataToken(_ inode: UInt64) async throws -> (session: UInt64, attributes: InodeAttributes) {

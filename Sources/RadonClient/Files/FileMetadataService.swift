@@ -10,8 +10,9 @@ protocol FileMetadataService: Sendable {
     func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8]) async throws -> InodeAttributes?
     /// The file's bytes now live in fragments; drop the inline copy.
     func clearInline(_ inode: UInt64) async throws
-    /// Publishes the size after a write that reached its fragments, and sets mtime to now.
-    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64) async throws -> InodeAttributes
+    /// Publishes the size after a write that reached its fragments, the blocks written (for
+    /// st_blocks), and sets mtime to now.
+    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes
 
     /// Takes the file's data token (see the service's `DataTokenTable`), waiting for as long as
     /// another client holds it; returns the session it is held under and the file's attributes

@@ -203,6 +203,7 @@ extension OpenFile {
         switch outcome {
         case .success(let version):
             remember(version: version, of: index)
+            writtenSincePublish.insert(index)
         case .failure(let failure):
             cache.remove(inode: inode, index: index)
             knownVersions[index] = nil
@@ -265,7 +266,9 @@ extension OpenFile {
             changes += 1
         }
         let serialBeforePublish = sendSerial
-        let published = try await metadata.updateSizeAfterWrite(inode, size: durableSize)
+        let written = writtenSincePublish
+        let published = try await metadata.updateSizeAfterWrite(inode, size: durableSize, writtenBlocks: BlockRun.runs(of: written))
+        writtenSincePublish.subtract(written)
         if sendSerial == serialBeforePublish { sentSincePublish = false }
         await noteOwnChange(published, changes: changes)
         storedSize = max(storedSize, durableSize)

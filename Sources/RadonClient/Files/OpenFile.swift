@@ -78,6 +78,8 @@ actor OpenFile {
     /// Blocks were sent under the token that no flush has published yet: the token is not
     /// handed back before they are.
     var sentSincePublish = false
+    /// Blocks written durably since the last publish: the service adds them to the file's block map.
+    var writtenSincePublish: Set<UInt64> = []
     /// Sends started in all, so a flush can tell one started while it published.
     var sendSerial: UInt64 = 0
 

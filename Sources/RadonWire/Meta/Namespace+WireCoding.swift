@@ -41,6 +41,7 @@ extension InodeAttributes: WireMessage {
         modificationTime.encode(into: &buffer)
         changeTime.encode(into: &buffer)
         buffer.writeInteger(generation)
+        buffer.writeInteger(allocatedBytes)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -56,7 +57,8 @@ extension InodeAttributes: WireMessage {
             accessTime: try Timestamp(from: &buffer),
             modificationTime: try Timestamp(from: &buffer),
             changeTime: try Timestamp(from: &buffer),
-            generation: try buffer.readWireInteger()
+            generation: try buffer.readWireInteger(),
+            allocatedBytes: try buffer.readWireInteger()
         )
     }
 }
