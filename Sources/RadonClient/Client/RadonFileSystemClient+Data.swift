@@ -2,7 +2,9 @@
 extension RadonFileSystemClient {
     public func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes {
         if let newSize = changes.size {
-            try await resize(inode, to: newSize, context: context)
+            // ftruncate: write access was checked when the descriptor was opened, not now.
+            let writable = try handle.map { try handleEntry($0).flags.write } ?? false
+            try await resize(inode, to: newSize, context: context, throughWritableHandle: writable)
         }
         if changes.modificationTime != nil {
             // An explicit mtime must outlive writes still buffered: publish them (which stamps
@@ -22,8 +24,9 @@ extension RadonFileSystemClient {
 
     /// Truncates or extends a file: what it holds past the new end is dropped from the storage
     /// nodes (and the tail of a partial last block zeroed) before the service learns the size, so
-    /// a later extension reads zeros, never old bytes.
-    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext) async throws {
+    /// a later extension reads zeros, never old bytes. The service hears of every resize, even
+    /// to the size the file has: truncate, ftruncate and O_TRUNC set mtime and ctime anyway.
+    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext, throughWritableHandle: Bool = false) async throws {
         let open = openFile(inode)
         try await open?.flush()
         var layout = try await service { try await meta().fileLayout(of: inode) }
@@ -35,8 +38,7 @@ extension RadonFileSystemClient {
             try await file.moveOutOfInodeDurably()
             layout = try await service { try await meta().fileLayout(of: inode) }
         }
-        guard layout.size != newSize || open != nil else { return }
-        if !layout.isInline {
+        if !layout.isInline, layout.size != newSize || open != nil {
             let geometry = BlockGeometry(blockSize: Int(layout.volume.blockSize))
             let keptBlocks = geometry.blockCount(forFileSize: min(newSize, layout.size))
             let tail = Int(newSize % UInt64(geometry.blockSize))
@@ -52,7 +54,10 @@ extension RadonFileSystemClient {
             try await store.truncate(layout: layout, keepingBlocks: keptBlocks)
             cache.removeAll(inode: inode, from: keptBlocks == 0 ? 0 : keptBlocks - 1)
         }
-        let attributes = try await service { try await meta().setAttributes(of: inode, AttributeChanges(size: newSize), caller: context.caller) }
+        let attributes = try await service {
+            try await meta().setAttributes(
+                of: inode, AttributeChanges(size: newSize), caller: context.caller, throughWritableHandle: throughWritableHandle)
+        }
         remember(attributes)
         if let open {
             let fresh = try await service { try await meta().fileLayout(of: inode) }
@@ -67,7 +72,7 @@ extension RadonFileSystemClient {
         }
         forgetAttributes(parent)
         var attributes = remember(reply.attributes)
-        if !reply.created && flags.truncate && attributes.size != 0 {
+        if !reply.created && flags.truncate {
             attributes = try await setAttributes(of: attributes.inode, AttributeChanges(size: 0), handle: nil, context: context)
         }
         let handle = try await openHandle(attributes.inode, flags: flags)

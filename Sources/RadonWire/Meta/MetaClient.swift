@@ -34,8 +34,13 @@ public struct MetaClient: Sendable {
         try await call(.getAttributes, InodeRequest(inode: inode))
     }
 
-    public func setAttributes(of inode: UInt64, _ changes: AttributeChanges, caller: MetaCaller) async throws -> InodeAttributes {
-        try await call(.setAttributes, SetAttributesRequest(inode: inode, changes: changes, caller: caller))
+    /// `throughWritableHandle`: the caller holds a descriptor of the file open for writing
+    /// (see `SetAttributesRequest`).
+    public func setAttributes(
+        of inode: UInt64, _ changes: AttributeChanges, caller: MetaCaller, throughWritableHandle: Bool = false
+    ) async throws -> InodeAttributes {
+        try await call(.setAttributes, SetAttributesRequest(
+            inode: inode, changes: changes, caller: caller, throughWritableHandle: throughWritableHandle))
     }
 
     /// Creates a regular file, fifo, socket or device node owned by `caller`. With

@@ -49,23 +49,32 @@ public struct SetAttributesRequest: WireMessage, Hashable {
     public var inode: UInt64
     public var changes: AttributeChanges
     public var caller: MetaCaller
+    /// The caller changes the file through a descriptor it opened for writing (ftruncate):
+    /// Linux checked write access at open, so a size change needs no write permission now
+    /// (a file made by open(O_CREAT|O_RDWR, 0) can still be truncated through its descriptor).
+    /// The service trusts the client for this as it trusts it for the caller's identity.
+    /// A trailing field: requests without it decode as false.
+    public var throughWritableHandle: Bool
 
-    public init(inode: UInt64, changes: AttributeChanges, caller: MetaCaller) {
+    public init(inode: UInt64, changes: AttributeChanges, caller: MetaCaller, throughWritableHandle: Bool = false) {
         self.inode = inode
         self.changes = changes
         self.caller = caller
+        self.throughWritableHandle = throughWritableHandle
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(inode)
         changes.encode(into: &buffer)
         caller.encode(into: &buffer)
+        buffer.writeWireBool(throughWritableHandle)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         inode = try buffer.readWireInteger()
         changes = try AttributeChanges(from: &buffer)
         caller = try MetaCaller(from: &buffer)
+        throughWritableHandle = buffer.readableBytes > 0 ? try buffer.readWireBool() : false
     }
 }
 
