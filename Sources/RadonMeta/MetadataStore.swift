@@ -15,7 +15,7 @@ public protocol MetadataStore: Sendable {
     func create(_ request: CreateRequest) async throws -> CreateReply
     func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes
     func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes
-    func readSymbolicLink(_ inode: UInt64) async throws -> String
+    func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8]
     /// unlink(2). An open file loses its name and, with its last link, its inode at once: there
     /// is no orphan list yet, so the holder of an open descriptor sees ENOENT/ESTALE afterwards.
     func remove(_ request: NameRequest) async throws -> RemovedFile?

@@ -103,6 +103,16 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v2-node-file-system") { db in
             try db.execute(sql: "ALTER TABLE node ADD COLUMN file_system TEXT NOT NULL DEFAULT ''")
         }
+        // Names are bytes (FileName), stored as BLOBs: the TEXT names and symlink targets of
+        // older databases become BLOBs of the same bytes, so they keep matching lookups (a BLOB
+        // never equals a TEXT value). The columns keep their declared TEXT type, which holds
+        // BLOBs unchanged; uniqueness per parent is then on the bytes.
+        migrator.registerMigration("v3-byte-names") { db in
+            try db.execute(sql: """
+                UPDATE dentry SET name = CAST(name AS BLOB) WHERE typeof(name) = 'text';
+                UPDATE inode SET symlink_target = CAST(symlink_target AS BLOB) WHERE typeof(symlink_target) = 'text';
+                """)
+        }
         return migrator
     }
 }

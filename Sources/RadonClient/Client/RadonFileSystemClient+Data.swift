@@ -66,7 +66,7 @@ extension RadonFileSystemClient {
         }
     }
 
-    public func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+    public func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
         let reply = try await service {
             try await meta().create(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive, caller: context.caller)
         }
