@@ -81,7 +81,7 @@ public final class MetaService: Sendable {
         case .create: return await answer(request) { (r: CreateRequest) in try await store.create(r) }
         case .makeDirectory: return await answer(request) { (r: MakeDirectoryRequest) in try await store.makeDirectory(r) }
         case .makeSymbolicLink: return await answer(request) { (r: MakeSymbolicLinkRequest) in try await store.makeSymbolicLink(r) }
-        case .readSymbolicLink: return await answer(request) { (r: InodeRequest) in StringReply(try await store.readSymbolicLink(r.inode)) }
+        case .readSymbolicLink: return await answer(request) { (r: InodeRequest) in BytesReply(try await store.readSymbolicLink(r.inode)) }
         case .remove: return await answer(request) { (r: NameRequest) in RemovalReply(removed: deleting(try await store.remove(r))) }
         case .removeDirectory: return await answer(request) { (r: NameRequest) in try await store.removeDirectory(r); return WireEmpty() }
         case .rename: return await answer(request) { (r: RenameRequest) in RemovalReply(removed: deleting(try await store.rename(r))) }

@@ -15,7 +15,7 @@ public protocol MetadataStore: Sendable {
     func create(_ request: CreateRequest) async throws -> CreateReply
     func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes
     func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes
-    func readSymbolicLink(_ inode: UInt64) async throws -> String
+    func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8]
     /// unlink(2). A file losing its last link loses its inode at once, unless `openFiles` says
     /// a session has it open: then it stays an orphan (nlink 0, no name, data kept) until
     /// `reapOrphan`. Returns the removed file when it had fragments to delete.

@@ -2,7 +2,9 @@
 extension RadonFileSystemClient {
     public func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes {
         if let newSize = changes.size {
-            try await resize(inode, to: newSize, context: context)
+            // ftruncate: write access was checked when the descriptor was opened, not now.
+            let writable = try handle.map { try handleEntry($0).flags.write } ?? false
+            try await resize(inode, to: newSize, context: context, throughWritableHandle: writable)
         }
         if changes.modificationTime != nil {
             // An explicit mtime must outlive writes still buffered: publish them (which stamps
@@ -22,8 +24,9 @@ extension RadonFileSystemClient {
 
     /// Truncates or extends a file: what it holds past the new end is dropped from the storage
     /// nodes (and the tail of a partial last block zeroed) before the service learns the size, so
-    /// a later extension reads zeros, never old bytes.
-    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext) async throws {
+    /// a later extension reads zeros, never old bytes. The service hears of every resize, even
+    /// to the size the file has: truncate, ftruncate and O_TRUNC set mtime and ctime anyway.
+    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext, throughWritableHandle: Bool = false) async throws {
         let open = openFile(inode)
         try await open?.flush()
         var layout = try await service { try await meta().fileLayout(of: inode) }
@@ -35,9 +38,8 @@ extension RadonFileSystemClient {
             try await file.moveOutOfInodeDurably()
             layout = try await service { try await meta().fileLayout(of: inode) }
         }
-        guard layout.size != newSize || open != nil else { return }
         var borrowedToken: OpenFile?
-        if !layout.isInline {
+        if !layout.isInline, layout.size != newSize || open != nil {
             // Truncation rewrites the new last block and drops slots: like any block write of the
             // file, only under its data token.
             let holder: OpenFile
@@ -63,7 +65,10 @@ extension RadonFileSystemClient {
         }
         let attributes: InodeAttributes
         do {
-            attributes = try await service { try await meta().setAttributes(of: inode, AttributeChanges(size: newSize), caller: context.caller) }
+            attributes = try await service {
+                try await meta().setAttributes(
+                    of: inode, AttributeChanges(size: newSize), caller: context.caller, throughWritableHandle: throughWritableHandle)
+            }
         } catch {
             await borrowedToken?.releaseDataToken()
             throw error
@@ -77,13 +82,13 @@ extension RadonFileSystemClient {
         }
     }
 
-    public func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+    public func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
         let reply = try await service {
             try await meta().create(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive, caller: context.caller)
         }
         forgetAttributes(parent)
         remember(reply.attributes)
-        let truncate = !reply.created && flags.truncate && reply.attributes.size != 0
+        let truncate = !reply.created && flags.truncate
         let (attributes, handle) = try await openHeld(reply.attributes.inode, flags: flags, truncate: truncate, context: context)
         return (attributes, handle)
     }

@@ -121,12 +121,12 @@ public struct AttributeChanges: Sendable, Hashable, Codable {
 
 /// One name in a directory listing.
 public struct DirectoryEntry: Sendable, Hashable, Codable {
-    public var name: String
+    public var name: FileName
     public var attributes: InodeAttributes
     /// Where the next listing continues from when it stops after this entry.
     public var cookie: UInt64
 
-    public init(name: String, attributes: InodeAttributes, cookie: UInt64) {
+    public init(name: FileName, attributes: InodeAttributes, cookie: UInt64) {
         self.name = name
         self.attributes = attributes
         self.cookie = cookie
