@@ -85,6 +85,18 @@ struct MultiMountTests {
                         for m in mounts:
                             problem = expect(os.path.join(m, name), size, marks)
                             if problem: failures.append(f"{name} after close, read on {m}: {problem}")
+                # A MAP_SHARED write, msync'd and closed on one mount, is what another mount's open reads.
+                import mmap
+                with open(os.path.join(mounts[0], "mapped"), "wb") as f: f.write(b"\\0" * 300000)
+                with open(os.path.join(mounts[0], "mapped"), "r+b") as f:
+                    view = mmap.mmap(f.fileno(), 300000)
+                    view[1000:1005] = b"mmap!"
+                    view[299990:300000] = b"0123456789"
+                    view.flush()
+                    view.close()
+                with open(os.path.join(mounts[1], "mapped"), "rb") as f: mapped = f.read()
+                if mapped[1000:1005] != b"mmap!" or mapped[299990:] != b"0123456789":
+                    failures.append("a MAP_SHARED write msync'd and closed on one mount is not read on another")
                 print("\\n".join(failures) or "all ranges survived")
                 sys.exit(1 if failures else 0)
                 PY

@@ -232,7 +232,7 @@ extension RadonFileSystemClient {
         }
         if wasLast {
             await file.dropReadAhead()
-            await file.releaseDataToken()
+            await file.releaseDataToken(evenUnpublished: true)
         }
         dropHold(on: file.inode, session: entry.holdSession)
         forgetAttributes(file.inode)

@@ -105,9 +105,12 @@ extension OpenFile {
         await releaseDataToken()
     }
 
-    /// Hands the token back if nothing sent under it is unpublished and no send is under way.
-    func releaseDataToken() async {
-        guard let held = tokenSession, tokenRequest == nil, activeSends == 0, inFlight.isEmpty, !sentSincePublish else { return }
+    /// Hands the token back if nothing sent under it is unpublished and no send is under way; or,
+    /// at the last close (`evenUnpublished`), whatever its flush achieved: a failed flush must
+    /// not keep other clients' writers waiting until this client's session ends.
+    func releaseDataToken(evenUnpublished: Bool = false) async {
+        guard let held = tokenSession, tokenRequest == nil, activeSends == 0, inFlight.isEmpty,
+              evenUnpublished || !sentSincePublish else { return }
         tokenSession = nil
         let (metadata, inode) = (self.metadata, self.inode)
         let release = Task { await metadata.releaseDataToken(inode, session: held) }
