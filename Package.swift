@@ -80,7 +80,7 @@ let package = Package(
         ]),
         .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
 
-        .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec"]),
+        .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec", "RadonTestSupport"]),
         .testTarget(name: "RadonWireTests", dependencies: ["RadonWire"]),
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonTestSupport"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),
