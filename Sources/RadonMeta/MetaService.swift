@@ -18,6 +18,8 @@ public final class MetaService: Sendable {
     let instruments: [UInt8: RequestInstruments]
     /// Called for every liveness change the sweep makes (issue 5's rebuild hooks in here).
     let onTransition: @Sendable (NodeStateTransition) async -> Void
+    /// The cluster's file locks, held for client sessions.
+    public let locks = LockManager()
 
     public init(
         store: any MetadataStore, logger: Logger, liveness: LivenessSettings = LivenessSettings(),
@@ -52,7 +54,7 @@ public final class MetaService: Sendable {
     }
 
     /// Decodes the request, runs `body`, encodes its reply; every failure becomes a reply.
-    private func answer<Request: WireMessage, Reply: WireMessage>(
+    func answer<Request: WireMessage, Reply: WireMessage>(
         _ request: WireRequest, _ body: (Request) async throws -> Reply
     ) async -> WireResponse {
         do {
@@ -90,6 +92,7 @@ public final class MetaService: Sendable {
         case .clearInline: return await answer(request) { (r: InodeRequest) in try await store.clearInline(of: r.inode) }
         case .pendingDeletions: return await answer(request) { (r: LimitRequest) in RemovedFilesReply(try await store.pendingDeletions(limit: Int(r.limit))) }
         case .confirmDeletions: return await answer(request) { (r: ConfirmDeletionsRequest) in try await store.confirmDeletions(r.inodes); return WireEmpty() }
+        case .setLock, .testLock, .releaseLocks, .cancelLockWait: return await dispatchLock(opcode, request)
         case .registerNode:
             return await answer(request) { (r: RegisterNodeRequest) in
                 let acknowledgement = try await store.registerNode(r)

@@ -30,6 +30,12 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case pendingDeletions = 0x65
     case confirmDeletions = 0x66
 
+    // File locks of client sessions, 0x73-0x77.
+    case setLock = 0x73
+    case testLock = 0x74
+    case releaseLocks = 0x75
+    case cancelLockWait = 0x76
+
     // Cluster, 0x80-0x9F.
     case registerNode = 0x80
     case heartbeat = 0x81
