@@ -231,7 +231,7 @@ struct BenchRebuildRun {
         let readStarted = ContinuousClock.now
         var read = 0
         for file in reading {
-            let attributes = try await client.lookup(parent: 1, name: file, context: .root)
+            let attributes = try await client.lookup(parent: 1, name: FileName(file), context: .root)
             let handle = try await client.open(attributes.inode, flags: OpenFlags(read: true, write: false), context: .root)
             var offset: UInt64 = 0
             while true {
@@ -250,7 +250,7 @@ struct BenchRebuildRun {
 
     private static func write(_ client: RadonFileSystemClient, name: String, size: Int, chunk: [UInt8], salt: UInt8) async throws {
         let (_, handle) = try await client.create(
-            parent: 1, name: name, permissions: 0o644, flags: OpenFlags(read: false, write: true, truncate: true),
+            parent: 1, name: FileName(name), permissions: 0o644, flags: OpenFlags(read: false, write: true, truncate: true),
             exclusive: false, context: .root)
         var offset = 0
         var bytes = chunk

@@ -38,6 +38,9 @@ struct MetaCommand: AsyncParsableCommand {
     @Option(name: .customLong("lost-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is lost (its data is rebuilt elsewhere).", valueName: "seconds"))
     var lostAfter: Double = MetaHealingOptions.environment("RADONFS_LOST_AFTER", 300)
 
+    @Option(name: .customLong("session-lease"), help: ArgumentHelp("Seconds a client session lives without renewal: a client that died (SIGKILL, cut link) loses its locks, data tokens and open files after this long.", valueName: "seconds"))
+    var sessionLease: Double = MetaHealingOptions.environment("RADONFS_SESSION_LEASE", 20)
+
     @Option(name: .customLong("port-file"), help: ArgumentHelp("Write host:port here once listening (for port 0).", valueName: "path"))
     var portFile: String?
 
@@ -60,6 +63,7 @@ struct MetaCommand: AsyncParsableCommand {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
         guard SQLiteMetadataStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability is full or normal") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard sessionLease >= 1 else { throw ValidationError("--session-lease must be at least 1 second") }
         guard downAfter > 0, lostAfter >= downAfter else {
             throw ValidationError("need 0 < --down-after <= --lost-after, got \(downAfter) and \(lostAfter)")
         }
@@ -93,8 +97,10 @@ struct MetaCommand: AsyncParsableCommand {
             throw CLIError("cannot open the metadata database \(db): \(error)")
         }
         let healer = try HealingCoordinator(store: store, logger: logger, settings: healing.settings)
+        let deletions = PendingDeletionSweeper(store: store, pool: WireConnectionPool(key: key), logger: logger)
         let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
-                                  onTransition: { await healer.nodeChanged($0) })
+                                  onTransition: { await healer.nodeChanged($0) },
+                                  sessionLease: .milliseconds(Int64(sessionLease * 1000)), deletions: deletions)
         let server: WireServer
         do {
             server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
@@ -105,7 +111,8 @@ struct MetaCommand: AsyncParsableCommand {
         }
         logger.notice("metadata service listening", metadata: ["address": "\(server.localAddress)", "db": "\(db)", "durability": "\(durability)"])
 
-        var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service), HealingMaintenanceService(coordinator: healer)]
+        var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service),
+                                      HealingMaintenanceService(coordinator: healer), SessionSweepService(service: service, deletions: deletions)]
         if let metricsPort {
             services.append(try await DaemonMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
         }
@@ -130,6 +137,20 @@ struct MetaWireService: Service {
         try? await gracefulShutdown()
         logger.info("closing the wire server")
         try await server.close()
+    }
+}
+
+/// The session, orphan and pending-deletion sweeps, cancelled on graceful shutdown.
+struct SessionSweepService: Service {
+    let service: MetaService
+    let deletions: PendingDeletionSweeper
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            async let sessions: Void = service.runSessionSweeps()
+            async let deleting: Void = deletions.run()
+            _ = await (sessions, deleting)
+        }
     }
 }
 

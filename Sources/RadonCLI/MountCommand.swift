@@ -39,6 +39,9 @@ struct MountCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(name: .customLong("write-back"), help: ArgumentHelp("Seconds unflushed writes may wait before they are written back (like the kernel's dirty_expire).", valueName: "seconds"))
+    var writeBack: Double = MetaHealingOptions.environment("RADONFS_WRITE_BACK", 30)
+
     @Argument(help: ArgumentHelp("An existing, empty directory to mount on.", valueName: "mountpoint"))
     var mountPoint: String
 
@@ -46,6 +49,7 @@ struct MountCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
         }
+        guard writeBack > 0 else { throw ValidationError("--write-back must be more than 0 seconds") }
         var options = MountOptions()
         for list in mountOptions {
             do { try options.apply(optionList: list) } catch { throw ValidationError("\(error)") }
@@ -75,7 +79,8 @@ struct MountCommand: AsyncParsableCommand {
         var options = MountOptions()
         for list in mountOptions { try options.apply(optionList: list) }
         let (address, key) = try cluster.resolve()
-        let client = try await RadonFileSystemClient.connect(meta: address, key: key, logger: logger)
+        let client = try await RadonFileSystemClient.connect(meta: address, key: key, logger: logger,
+                                                             writeBackDelay: .milliseconds(Int64(writeBack * 1000)))
         let mount = FUSEMount(fileSystem: client, mountPoint: mountPoint, options: options, logger: logger)
         let signalSources = [SIGTERM, SIGINT, SIGHUP].map { signalNumber in
             signal(signalNumber, SIG_IGN)
@@ -101,7 +106,7 @@ struct MountCommand: AsyncParsableCommand {
     /// returns once the mount is live, or reports why it died.
     private func startInBackground(at mountPoint: String) async throws {
         let logPath = logFile ?? "/tmp/radonfs-mount-\(getpid()).log"
-        var arguments = ["mount", "-f", "--log-level", logLevel]
+        var arguments = ["mount", "-f", "--log-level", logLevel, "--write-back", "\(writeBack)"]
         if let dir = cluster.dir { arguments += ["--dir", dir] }
         if let meta = cluster.meta { arguments += ["--meta", meta] }
         if let keyFile = cluster.keyFile { arguments += ["--key-file", keyFile] }

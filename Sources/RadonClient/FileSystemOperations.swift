@@ -55,24 +55,25 @@ public struct FileHandle: Sendable, Hashable {
 /// The client core implements it over the metadata service and the storage daemons; the FUSE
 /// mount calls it and nothing else, so the mount can be tested against any implementation and
 /// the core never hears of FUSE. Every method throws `FileSystemError` (an errno) on failure.
-/// Inode 1 is the root directory.
+/// Inode 1 is the root directory. Names in directories are bytes (`FileName`), as are symbolic
+/// link targets (any bytes but NUL); extended attribute names are text.
 public protocol FileSystemOperations: Sendable {
-    func lookup(parent: UInt64, name: String, context: RequestContext) async throws -> InodeAttributes
+    func lookup(parent: UInt64, name: FileName, context: RequestContext) async throws -> InodeAttributes
     func attributes(of inode: UInt64) async throws -> InodeAttributes
     func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes
 
     /// Creates a regular file, fifo, socket or device node (mknod).
-    func makeNode(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes
-    func makeDirectory(parent: UInt64, name: String, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes
-    func makeSymbolicLink(parent: UInt64, name: String, target: String, context: RequestContext) async throws -> InodeAttributes
-    func readSymbolicLink(_ inode: UInt64) async throws -> String
-    func removeFile(parent: UInt64, name: String, context: RequestContext) async throws
-    func removeDirectory(parent: UInt64, name: String, context: RequestContext) async throws
-    func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, mode: RenameMode, context: RequestContext) async throws
-    func link(_ inode: UInt64, newParent: UInt64, newName: String, context: RequestContext) async throws -> InodeAttributes
+    func makeNode(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes
+    func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes
+    func makeSymbolicLink(parent: UInt64, name: FileName, target: [UInt8], context: RequestContext) async throws -> InodeAttributes
+    func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8]
+    func removeFile(parent: UInt64, name: FileName, context: RequestContext) async throws
+    func removeDirectory(parent: UInt64, name: FileName, context: RequestContext) async throws
+    func rename(parent: UInt64, name: FileName, newParent: UInt64, newName: FileName, mode: RenameMode, context: RequestContext) async throws
+    func link(_ inode: UInt64, newParent: UInt64, newName: FileName, context: RequestContext) async throws -> InodeAttributes
 
     /// Creates and opens a regular file; `exclusive` is O_EXCL.
-    func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle)
+    func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle)
     func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle
     /// Reads up to `count` bytes; fewer only at end of file. Holes read as zeros.
     func read(_ handle: FileHandle, offset: UInt64, count: Int) async throws -> [UInt8]

@@ -32,7 +32,7 @@ extension Database {
     }
 
     /// Inserts a new inode and returns it with its number (never reused: AUTOINCREMENT).
-    func insert(_ record: InodeRecord, inlineData: [UInt8]?, symlinkTarget: String?) throws -> InodeRecord {
+    func insert(_ record: InodeRecord, inlineData: [UInt8]?, symlinkTarget: [UInt8]?) throws -> InodeRecord {
         try cachedExecute(
             """
             INSERT INTO inode (kind, permissions, uid, gid, rdev, size, atime, mtime, ctime, nlink, generation,
@@ -41,7 +41,7 @@ extension Database {
             """,
             [record.kind.rawValue, record.permissions, record.uid, record.gid, record.rdev, record.size,
              record.accessTime, record.modificationTime, record.changeTime, record.linkCount, record.generation,
-             record.parent, record.volumeID, record.groupID, inlineData.map { Data($0) }, symlinkTarget]
+             record.parent, record.volumeID, record.groupID, inlineData.map { Data($0) }, symlinkTarget.map { Data($0) }]
         )
         var inserted = record
         inserted.id = UInt64(lastInsertedRowID)
@@ -54,6 +54,7 @@ extension Database {
     func deleteInode(_ record: InodeRecord, now: Int64) throws -> RemovedFile? {
         try cachedExecute("DELETE FROM inode WHERE id = ?", [record.id])
         try cachedExecute("DELETE FROM xattr WHERE inode = ?", [record.id])
+        try cachedExecute("DELETE FROM block_map WHERE inode = ?", [record.id])
         guard record.kind == .regular, !record.isInline, let volumeID = record.volumeID, let groupID = record.groupID else {
             return nil
         }
@@ -66,14 +67,14 @@ extension Database {
     }
 
     /// The entry `name` in `parent`: its row id (the readdir cookie's base) and inode.
-    func entry(in parent: UInt64, named name: String) throws -> (id: Int64, inode: UInt64)? {
+    func entry(in parent: UInt64, named name: FileName) throws -> (id: Int64, inode: UInt64)? {
         guard let row = try cachedRow("SELECT id, inode FROM dentry WHERE parent = ? AND name = ?", [parent, name]) else {
             return nil
         }
         return (row[0], row[1])
     }
 
-    func insertEntry(in parent: UInt64, named name: String, inode: UInt64) throws {
+    func insertEntry(in parent: UInt64, named name: FileName, inode: UInt64) throws {
         try cachedExecute("INSERT INTO dentry (parent, name, inode) VALUES (?, ?, ?)", [parent, name, inode])
     }
 
@@ -89,15 +90,15 @@ extension Database {
 /// Names as POSIX allows them in a directory.
 enum NameRule {
     /// Refuses names no directory can hold: empty, "." or "..", with "/" or NUL, longer than
-    /// NAME_MAX bytes.
-    static func validate(_ name: String) throws {
-        if name.utf8.count > MetaLimits.maximumNameLength {
-            throw FileSystemError.nameTooLong("name of \(name.utf8.count) bytes, at most \(MetaLimits.maximumNameLength)")
+    /// NAME_MAX bytes. Any other bytes make a name, UTF-8 or not.
+    static func validate(_ name: FileName) throws {
+        if name.count > MetaLimits.maximumNameLength {
+            throw FileSystemError.nameTooLong("name of \(name.count) bytes, at most \(MetaLimits.maximumNameLength)")
         }
         if name.isEmpty || name == "." || name == ".." {
             throw FileSystemError.invalid("invalid name \"\(name)\"")
         }
-        if name.utf8.contains(where: { $0 == 0x2F || $0 == 0 }) {
+        if name.bytes.contains(where: { $0 == 0x2F || $0 == 0 }) {
             throw FileSystemError.invalid("a name cannot contain '/' or NUL")
         }
     }

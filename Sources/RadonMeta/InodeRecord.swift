@@ -22,12 +22,16 @@ struct InodeRecord: Sendable {
     var volumeID: UInt32?
     var groupID: UInt32?
     var isInline: Bool
+    /// Bytes of the file's blocks that were ever written (`block_map`); nil for a file that has
+    /// no map (written before the map existed, or never written): its size then counts.
+    var allocatedBytes: UInt64?
 
     /// The columns `init(row:at:)` reads, in order; `table` qualifies them for joins.
     static func columns(of table: String = "inode") -> String {
         ["id", "kind", "permissions", "uid", "gid", "rdev", "size", "atime", "mtime", "ctime", "nlink",
          "generation", "parent", "volume_id", "group_id"].map { "\(table).\($0)" }.joined(separator: ", ")
             + ", \(table).inline_data IS NOT NULL"
+            + ", (SELECT allocated FROM block_map WHERE block_map.inode = \(table).id)"
     }
 
     static let columns = columns()
@@ -54,6 +58,7 @@ struct InodeRecord: Sendable {
         volumeID = row[first + 13]
         groupID = row[first + 14]
         isInline = row[first + 15]
+        allocatedBytes = row[first + 16]
     }
 
     init(id: UInt64, kind: InodeKind, permissions: UInt32, uid: UInt32, gid: UInt32, rdev: UInt64, now: Int64, linkCount: UInt32, parent: UInt64?, volumeID: UInt32?) {
@@ -82,7 +87,8 @@ struct InodeRecord: Sendable {
             inode: id, kind: kind, permissions: permissions, linkCount: linkCount, uid: uid, gid: gid,
             rdev: rdev, size: size, accessTime: Timestamp(nanoseconds: accessTime),
             modificationTime: Timestamp(nanoseconds: modificationTime),
-            changeTime: Timestamp(nanoseconds: changeTime), generation: generation
+            changeTime: Timestamp(nanoseconds: changeTime), generation: generation,
+            allocatedBytes: kind == .regular && !isInline ? min(allocatedBytes ?? size, size) : size
         )
     }
 

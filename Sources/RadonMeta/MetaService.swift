@@ -20,11 +20,18 @@ public final class MetaService: Sendable {
     let onTransition: @Sendable (NodeStateTransition) async -> Void
     /// The cluster's file locks, held for client sessions.
     public let locks = LockManager()
+    /// Client sessions; what a session holds is released when it lapses.
+    public let sessions: SessionRegistry
+    /// Which session may send each file's blocks.
+    public let dataTokens = DataTokenTable()
+    /// Deletes the fragments of removed files (nil: clients do it, as in unit tests of the store).
+    let deletions: PendingDeletionSweeper?
 
     public init(
         store: any MetadataStore, logger: Logger, liveness: LivenessSettings = LivenessSettings(),
         clock: @escaping @Sendable () -> Timestamp = SQLiteMetadataStore.systemClock,
-        onTransition: @escaping @Sendable (NodeStateTransition) async -> Void = { _ in }
+        onTransition: @escaping @Sendable (NodeStateTransition) async -> Void = { _ in },
+        sessionLease: Duration = .seconds(20), deletions: PendingDeletionSweeper? = nil
     ) {
         self.store = store
         self.logger = logger
@@ -32,6 +39,8 @@ public final class MetaService: Sendable {
         self.clock = clock
         self.startedAt = clock()
         self.onTransition = onTransition
+        self.sessions = SessionRegistry(lease: sessionLease)
+        self.deletions = deletions
         var instruments: [UInt8: RequestInstruments] = [:]
         for opcode in MetaOpcode.allCases { instruments[opcode.rawValue] = RequestInstruments(opcode) }
         self.instruments = instruments
@@ -74,10 +83,10 @@ public final class MetaService: Sendable {
         case .create: return await answer(request) { (r: CreateRequest) in try await store.create(r) }
         case .makeDirectory: return await answer(request) { (r: MakeDirectoryRequest) in try await store.makeDirectory(r) }
         case .makeSymbolicLink: return await answer(request) { (r: MakeSymbolicLinkRequest) in try await store.makeSymbolicLink(r) }
-        case .readSymbolicLink: return await answer(request) { (r: InodeRequest) in StringReply(try await store.readSymbolicLink(r.inode)) }
-        case .remove: return await answer(request) { (r: NameRequest) in RemovalReply(removed: try await store.remove(r)) }
+        case .readSymbolicLink: return await answer(request) { (r: InodeRequest) in BytesReply(try await store.readSymbolicLink(r.inode)) }
+        case .remove: return await answer(request) { (r: NameRequest) in RemovalReply(removed: deleting(try await store.remove(r))) }
         case .removeDirectory: return await answer(request) { (r: NameRequest) in try await store.removeDirectory(r); return WireEmpty() }
-        case .rename: return await answer(request) { (r: RenameRequest) in RemovalReply(removed: try await store.rename(r)) }
+        case .rename: return await answer(request) { (r: RenameRequest) in RemovalReply(removed: deleting(try await store.rename(r))) }
         case .link: return await answer(request) { (r: LinkRequest) in try await store.link(r) }
         case .readDirectory: return await answer(request) { (r: ReadDirectoryRequest) in DirectoryListing(entries: try await store.readDirectory(r)) }
         case .statistics: return await answer(request) { (_: WireEmpty) in try await store.statistics() }
@@ -93,6 +102,8 @@ public final class MetaService: Sendable {
         case .pendingDeletions: return await answer(request) { (r: LimitRequest) in RemovedFilesReply(try await store.pendingDeletions(limit: Int(r.limit))) }
         case .confirmDeletions: return await answer(request) { (r: ConfirmDeletionsRequest) in try await store.confirmDeletions(r.inodes); return WireEmpty() }
         case .setLock, .testLock, .releaseLocks, .cancelLockWait: return await dispatchLock(opcode, request)
+        case .openSession, .renewSession, .closeSession, .acquireDataToken, .releaseDataToken, .openFile, .closeFile:
+            return await dispatchSession(opcode, request)
         case .registerNode:
             return await answer(request) { (r: RegisterNodeRequest) in
                 let acknowledgement = try await store.registerNode(r)

@@ -15,11 +15,13 @@ public protocol MetadataStore: Sendable {
     func create(_ request: CreateRequest) async throws -> CreateReply
     func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes
     func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes
-    func readSymbolicLink(_ inode: UInt64) async throws -> String
-    /// unlink(2). An open file loses its name and, with its last link, its inode at once: there
-    /// is no orphan list yet, so the holder of an open descriptor sees ENOENT/ESTALE afterwards.
+    func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8]
+    /// unlink(2). A file losing its last link loses its inode at once, unless `openFiles` says
+    /// a session has it open: then it stays an orphan (nlink 0, no name, data kept) until
+    /// `reapOrphan`. Returns the removed file when it had fragments to delete.
     func remove(_ request: NameRequest) async throws -> RemovedFile?
     func removeDirectory(_ request: NameRequest) async throws
+    /// rename(2); a file replaced by the rename is removed as by `remove`.
     func rename(_ request: RenameRequest) async throws -> RemovedFile?
     func link(_ request: LinkRequest) async throws -> InodeAttributes
     func readDirectory(_ request: ReadDirectoryRequest) async throws -> [DirectoryEntry]
@@ -39,6 +41,13 @@ public protocol MetadataStore: Sendable {
     /// Moves a file out of its inode: returns the bytes it held (the client writes them as
     /// blocks) and marks it as block-stored; its size is unchanged.
     func clearInline(of inode: UInt64) async throws -> InlineDataReply
+    /// Which sessions have which files open (in memory), consulted when a last link goes.
+    var openFiles: OpenFileHolds { get }
+    /// Regular files with no link left, kept while open: the oldest `limit`.
+    func orphans(limit: Int) async throws -> [UInt64]
+    /// Frees an orphan: its inode goes, its fragments (if any) join the pending deletions.
+    /// False (nothing done) when `inode` is not an orphan (gone already, or linked again).
+    func reapOrphan(_ inode: UInt64) async throws -> Bool
     func pendingDeletions(limit: Int) async throws -> [RemovedFile]
     func confirmDeletions(_ inodes: [UInt64]) async throws
 

@@ -12,7 +12,13 @@ extension SQLiteMetadataStore {
             let changes = request.changes
             let caller = request.caller
 
-            if let permissions = changes.permissions {
+            if let permissions = changes.permissions,
+               Self.onlyDropsPrivileges(of: record, to: permissions & 0o7777), !caller.isRoot, caller.uid != record.uid {
+                // The kernel clears setuid/setgid itself when a non-owner writes or truncates
+                // (HANDLE_KILLPRIV is off): it sends this mode change as the writer.
+                if !request.throughWritableHandle { try caller.require(.write, on: record) }
+                record.permissions = permissions & 0o7777
+            } else if let permissions = changes.permissions {
                 try caller.requireOwnership(of: record)
                 var newPermissions = permissions & 0o7777
                 // A non-member may not keep the setgid bit (chmod(2), EPERM-free variant: Linux clears it).
@@ -36,7 +42,7 @@ extension SQLiteMetadataStore {
                 case .regular: break
                 default: throw FileSystemError.invalid("only regular files have a size to set")
                 }
-                try caller.require(.write, on: record)
+                if !request.throughWritableHandle { try caller.require(.write, on: record) }
                 try db.resize(&record, to: size)
                 record.modificationTime = now
             }
@@ -45,6 +51,17 @@ extension SQLiteMetadataStore {
             try db.save(record)
             return record.attributes
         }
+    }
+
+    /// Whether `permissions` is the file's mode with only setuid and/or setgid taken away: what
+    /// a writer may ask for, as Linux clears them on write, truncate and chown by anyone without
+    /// CAP_FSETID. Taking them away grants nothing, so write access is enough.
+    static func onlyDropsPrivileges(of record: InodeRecord, to permissions: UInt32) -> Bool {
+        let privileges: UInt32 = 0o6000
+        return record.kind == .regular
+            && permissions != record.permissions
+            && permissions & ~privileges == record.permissions & ~privileges
+            && permissions & privileges & ~record.permissions == 0
     }
 
     /// chown: only root changes the owner; the owner may change the group to one of its own.
@@ -87,7 +104,9 @@ extension Database {
     /// (`clearInline`, then blocks), since only the client writes fragments.
     func resize(_ record: inout InodeRecord, to size: UInt64) throws {
         guard record.isInline else {
+            let previousSize = record.size
             record.size = size
+            try updateBlockMap(of: &record, writing: [], previousSize: previousSize)
             return
         }
         let threshold = try inlineThreshold(of: record)

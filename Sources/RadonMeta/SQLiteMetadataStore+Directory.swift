@@ -32,7 +32,7 @@ extension SQLiteMetadataStore {
             )
             for row in rows {
                 let entryID: Int64 = row[0]
-                let name: String = row[1]
+                let name: FileName = row[1]
                 let record = try InodeRecord(row: row, at: 2)
                 entries.append(DirectoryEntry(name: name, attributes: record.attributes, cookie: UInt64(entryID) + 2))
             }

@@ -32,10 +32,12 @@ extension SQLiteMetadataStore {
             guard !record.isInline else {
                 throw WireError(.unsupported, "inode \(record.id) is inline: clearInline before writing blocks")
             }
+            let previousSize = record.size
             record.size = max(record.size, request.size)
             record.modificationTime = request.modificationTime?.totalNanoseconds ?? now
             record.touchChange(now)
             try db.save(record)
+            try db.updateBlockMap(of: &record, writing: request.writtenBlocks, previousSize: previousSize)
             return record.attributes
         }
     }

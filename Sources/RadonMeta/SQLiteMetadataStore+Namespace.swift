@@ -11,7 +11,7 @@ extension SQLiteMetadataStore {
             case ".": return parent.attributes
             case "..": return try db.inode(parent.parent ?? parent.id).attributes
             default:
-                if request.name.utf8.count > MetaLimits.maximumNameLength {
+                if request.name.count > MetaLimits.maximumNameLength {
                     throw FileSystemError.nameTooLong()
                 }
                 guard let entry = try db.entry(in: parent.id, named: request.name) else {
@@ -96,9 +96,10 @@ extension SQLiteMetadataStore {
 
     public func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes {
         guard !request.target.isEmpty else { throw FileSystemError.notFound("empty symbolic link target") }
-        guard request.target.utf8.count <= MetaLimits.maximumSymbolicLinkLength else {
-            throw FileSystemError.nameTooLong("symbolic link target of \(request.target.utf8.count) bytes")
+        guard request.target.count <= MetaLimits.maximumSymbolicLinkLength else {
+            throw FileSystemError.nameTooLong("symbolic link target of \(request.target.count) bytes")
         }
+        guard !request.target.contains(0) else { throw FileSystemError.invalid("a symbolic link target cannot contain NUL") }
         let now = nowNanoseconds()
         return try await committer.write { db in
             var parent = try db.directory(request.parent)
@@ -112,7 +113,7 @@ extension SQLiteMetadataStore {
                 gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: 0, now: now,
                 linkCount: 1, parent: nil, volumeID: nil
             )
-            record.size = UInt64(request.target.utf8.count)
+            record.size = UInt64(request.target.count)
             record = try db.insert(record, inlineData: nil, symlinkTarget: request.target)
             try db.insertEntry(in: parent.id, named: request.name, inode: record.id)
             parent.touchContent(now)
@@ -121,15 +122,16 @@ extension SQLiteMetadataStore {
         }
     }
 
-    public func readSymbolicLink(_ inode: UInt64) async throws -> String {
+    public func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8] {
         try await database.read { db in
             guard let row = try db.cachedRow("SELECT kind, symlink_target FROM inode WHERE id = ?", [inode]) else {
                 throw FileSystemError.notFound("no inode \(inode)")
             }
-            guard (row[0] as UInt8) == InodeKind.symlink.rawValue, let target = row[1] as String? else {
+            // A BLOB since v3 (older TEXT values read as their UTF-8 bytes).
+            guard (row[0] as UInt8) == InodeKind.symlink.rawValue, let target = row[1] as Data? else {
                 throw FileSystemError.invalid("inode \(inode) is not a symbolic link")
             }
-            return target
+            return [UInt8](target)
         }
     }
 
@@ -138,6 +140,8 @@ extension SQLiteMetadataStore {
         return try await committer.write { db in
             var record = try db.inode(request.inode)
             guard !record.isDirectory else { throw FileSystemError.notPermitted("hard links to directories are not allowed") }
+            // An orphan (unlinked, still open somewhere) cannot get a name again, as on Linux.
+            guard record.linkCount > 0 else { throw FileSystemError.notFound("inode \(record.id) has no link left") }
             var parent = try db.directory(request.newParent)
             try NameRule.validate(request.newName)
             try request.caller.requireChange(of: parent)

@@ -17,7 +17,24 @@ extension SQLiteMetadataStore {
             try db.deleteEntry(id: entry.id)
             parent.touchContent(now)
             try db.save(parent)
-            return try db.dropLink(of: &victim, now: now)
+            return try db.dropLink(of: &victim, now: now, keepingOpen: self.openFiles)
+        }
+    }
+
+    public func orphans(limit: Int) async throws -> [UInt64] {
+        try await database.read { db in
+            try db.cachedRows("SELECT id FROM inode WHERE nlink = 0 ORDER BY id LIMIT ?", [max(0, min(limit, 65536))]).map { $0[0] }
+        }
+    }
+
+    public func reapOrphan(_ inode: UInt64) async throws -> Bool {
+        let now = nowNanoseconds()
+        return try await committer.write { db in
+            guard let row = try db.cachedRow("SELECT nlink FROM inode WHERE id = ?", [inode]), row[0] as UInt32 == 0 else {
+                return false
+            }
+            _ = try db.deleteInode(try db.inode(inode), now: now)
+            return true
         }
     }
 
@@ -113,7 +130,7 @@ extension SQLiteMetadataStore {
                     _ = try db.deleteInode(replaced, now: now)
                 case (false, false):
                     try db.deleteEntry(id: existing.id)
-                    removed = try db.dropLink(of: &replaced, now: now)
+                    removed = try db.dropLink(of: &replaced, now: now, keepingOpen: self.openFiles)
                 }
                 existingInode = nil
             }
@@ -150,10 +167,12 @@ extension SQLiteMetadataStore {
 }
 
 extension Database {
-    /// One link less; the inode goes with its last link (no orphan list: an open file loses
-    /// its data when unlinked, see `MetadataStore.remove`).
-    func dropLink(of record: inout InodeRecord, now: Int64) throws -> RemovedFile? {
-        if record.linkCount <= 1 { return try deleteInode(record, now: now) }
+    /// One link less; the inode goes with its last link, unless a session has it open: then it
+    /// stays, with nlink 0, as an orphan that `reapOrphan` frees after the last close.
+    func dropLink(of record: inout InodeRecord, now: Int64, keepingOpen openFiles: OpenFileHolds) throws -> RemovedFile? {
+        if record.linkCount <= 1, !(record.kind == .regular && openFiles.isOpen(record.id)) {
+            return try deleteInode(record, now: now)
+        }
         record.linkCount -= 1
         record.touchChange(now)
         try save(record)

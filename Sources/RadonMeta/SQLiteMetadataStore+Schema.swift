@@ -103,6 +103,32 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v2-node-file-system") { db in
             try db.execute(sql: "ALTER TABLE node ADD COLUMN file_system TEXT NOT NULL DEFAULT ''")
         }
+        // Names are bytes (FileName), stored as BLOBs: the TEXT names and symlink targets of
+        // older databases become BLOBs of the same bytes, so they keep matching lookups (a BLOB
+        // never equals a TEXT value). The columns keep their declared TEXT type, which holds
+        // BLOBs unchanged; uniqueness per parent is then on the bytes.
+        migrator.registerMigration("v3-byte-names") { db in
+            try db.execute(sql: """
+                UPDATE dentry SET name = CAST(name AS BLOB) WHERE typeof(name) = 'text';
+                UPDATE inode SET symlink_target = CAST(symlink_target AS BLOB) WHERE typeof(symlink_target) = 'text';
+                """)
+        }
+        // Orphans (regular files with no link left, kept while a session has them open) are
+        // found through this partial index, which holds only them.
+        migrator.registerMigration("v4-orphans") { db in
+            try db.execute(sql: "CREATE INDEX inode_orphans ON inode(id) WHERE nlink = 0")
+        }
+        // Which blocks of a file were ever written (bit i: block i), and the bytes they hold
+        // within the file's size: st_blocks, so `du` of a sparse file counts only its data.
+        migrator.registerMigration("v5-block-map") { db in
+            try db.execute(sql: """
+                CREATE TABLE block_map (
+                    inode INTEGER PRIMARY KEY,
+                    bits BLOB NOT NULL,
+                    allocated INTEGER NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

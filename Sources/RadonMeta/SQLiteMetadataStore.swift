@@ -15,6 +15,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     let committer: GroupCommitter
     /// The clock for file times and liveness; tests replace it.
     let clock: @Sendable () -> Timestamp
+    public let openFiles = OpenFileHolds()
 
     /// The real-time clock: file times and liveness in production.
     public static let systemClock: @Sendable () -> Timestamp = { Timestamp.now() }

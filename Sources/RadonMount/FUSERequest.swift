@@ -1,4 +1,5 @@
 import CFUSE3
+import Glibc
 import RadonClient
 
 /// One kernel request, carried from the libfuse worker thread that received it to the task that
@@ -13,10 +14,30 @@ struct FUSERequest: Sendable {
 
     var raw: fuse_req_t { OpaquePointer(bitPattern: address)! }
 
-    /// The caller's identity, read while the request is live.
+    /// The caller's identity with its supplementary groups, read while the request is live.
+    ///
+    /// Must be read on the libfuse thread in the callback, before the request is handed off:
+    /// `fuse_req_getgroups` reads /proc/PID/task/PID/status of the caller, which may have
+    /// changed its groups (or exited) by the time a task runs. Root's groups are not read:
+    /// uid 0 passes every check, so its requests skip the /proc read.
     var context: RequestContext {
         guard let context = fuse_req_ctx(raw) else { return .root }
-        return RequestContext(uid: context.pointee.uid, gid: context.pointee.gid, pid: context.pointee.pid)
+        let uid = context.pointee.uid
+        let groups = uid == 0 ? [] : supplementaryGroups
+        return RequestContext(uid: uid, gid: context.pointee.gid, groups: groups, pid: context.pointee.pid)
+    }
+
+    /// The caller's supplementary groups (empty when the kernel or /proc cannot tell).
+    private var supplementaryGroups: [UInt32] {
+        var groups = [gid_t](repeating: 0, count: 32)
+        var count = fuse_req_getgroups(raw, Int32(groups.count), &groups)
+        if count > Int32(groups.count) {
+            // More than the first guess: the return value is the full count.
+            groups = [gid_t](repeating: 0, count: Int(count))
+            count = fuse_req_getgroups(raw, Int32(groups.count), &groups)
+        }
+        guard count > 0 else { return [] }
+        return Array(groups.prefix(Int(min(count, Int32(groups.count)))))
     }
 
     func replyError(_ errorNumber: Int32) {

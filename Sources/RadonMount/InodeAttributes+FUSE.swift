@@ -26,7 +26,7 @@ extension InodeAttributes {
         status.st_size = Int(clamping: size)
         status.st_blksize = Self.preferredIOSize
         // The contract carries no allocated size yet: report the apparent size in 512-byte units.
-        status.st_blocks = Int(clamping: (size + 511) / 512)
+        status.st_blocks = Int(clamping: (allocatedBytes + 511) / 512)
         status.st_atim = accessTime.posixTime
         status.st_mtim = modificationTime.posixTime
         status.st_ctim = changeTime.posixTime

@@ -21,8 +21,7 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         dispatcher.negotiate(connection)
     }
     operations.lookup = { request, parent, name in
-        // No such name can exist (none is ever created), so a lookup of it finds nothing.
-        named(request, name, notUTF8: ENOENT) { $0.lookup($1, parent: parent, name: $2) }
+        named(request, name) { $0.lookup($1, parent: parent, name: $2) }
     }
     operations.forget = { request, _, _ in
         // Inodes are addressed by number in the core; the mount keeps nothing per lookup.
@@ -55,11 +54,13 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         named(request, name) { $0.removeDirectory($1, parent: parent, name: $2) }
     }
     operations.symlink = { request, target, parent, name in
-        guard let target = target.flatMap(String.init(validatingCString:)) else {
-            fuse_reply_err(request, target == nil ? EINVAL : EILSEQ)
+        guard let target else {
+            fuse_reply_err(request, EINVAL)
             return
         }
-        named(request, name) { $0.makeSymbolicLink($1, parent: parent, name: $2, target: target) }
+        // Any bytes but NUL, as the kernel passed them.
+        let bytes = Array(UnsafeRawBufferPointer(start: target, count: strlen(target)).bindMemory(to: UInt8.self))
+        named(request, name) { $0.makeSymbolicLink($1, parent: parent, name: $2, target: bytes) }
     }
     operations.rename = { request, parent, name, newParent, newName, flags in
         guard let newName = checkedName(request, newName) else { return }
@@ -138,34 +139,25 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     return operations
 }
 
-/// Copies a name the kernel passed, answering EINVAL (missing), `tooLong` (over 255 bytes) or
-/// `notUTF8` itself; nil when it has answered.
-///
-/// Names are UTF-8 text all the way to the metadata database. A name that is not valid UTF-8
-/// is refused (EILSEQ, as file systems enforcing UTF-8 names do) rather than repaired: repair
-/// would turn distinct names into one (every invalid byte into U+FFFD), so creating a second
-/// such file would open or replace the first.
-private nonisolated func copiedName(
-    _ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, tooLong: Int32, notUTF8: Int32 = EILSEQ
-) -> String? {
+/// Copies a name the kernel passed as bytes, answering EINVAL (missing) or `tooLong` (over 255
+/// bytes) itself; nil when it has answered.
+private nonisolated func copiedName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, tooLong: Int32) -> [UInt8]? {
     guard let name else {
         fuse_reply_err(request, EINVAL)
         return nil
     }
-    guard strlen(name) <= 255 else {
+    let length = strlen(name)
+    guard length <= 255 else {
         fuse_reply_err(request, tooLong)
         return nil
     }
-    guard let text = String(validatingCString: name) else {
-        fuse_reply_err(request, notUTF8)
-        return nil
-    }
-    return text
+    return Array(UnsafeRawBufferPointer(start: name, count: length).bindMemory(to: UInt8.self))
 }
 
-/// A directory-entry name: at most 255 bytes (else ENAMETOOLONG), valid UTF-8 (else `notUTF8`).
-private nonisolated func checkedName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, notUTF8: Int32 = EILSEQ) -> String? {
-    copiedName(request, name, tooLong: ENAMETOOLONG, notUTF8: notUTF8)
+/// A directory-entry name: any bytes (UTF-8 or not, never repaired, so distinct names stay
+/// distinct), at most 255 of them (else ENAMETOOLONG).
+private nonisolated func checkedName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?) -> FileName? {
+    copiedName(request, name, tooLong: ENAMETOOLONG).map { FileName(bytes: $0) }
 }
 
 /// An extended attribute name (at most 255 bytes, as XATTR_NAME_MAX, else ERANGE).
@@ -174,8 +166,15 @@ private nonisolated func checkedName(_ request: fuse_req_t?, _ name: UnsafePoint
 /// from the mode bits only (`default_permissions` without ACL support), so an ACL stored as a
 /// plain attribute would be ignored, and `cp -a` would believe it had copied permissions
 /// through it and skip its chmod.
+///
+/// Attribute names are text (the contract carries them as `String`): one that is not UTF-8 is
+/// refused with EILSEQ rather than repaired, which would merge distinct names.
 private nonisolated func checkedAttributeName(_ request: fuse_req_t?, _ name: UnsafePointer<CChar>?) -> String? {
-    guard let text = copiedName(request, name, tooLong: ERANGE) else { return nil }
+    guard let bytes = copiedName(request, name, tooLong: ERANGE) else { return nil }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        fuse_reply_err(request, EILSEQ)
+        return nil
+    }
     guard !text.hasPrefix("system.posix_acl_") else {
         fuse_reply_err(request, EOPNOTSUPP)
         return nil
@@ -185,9 +184,8 @@ private nonisolated func checkedAttributeName(_ request: fuse_req_t?, _ name: Un
 
 /// Checks and copies `name`, then hands the request to the dispatcher.
 private nonisolated func named(
-    _ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, notUTF8: Int32 = EILSEQ,
-    _ body: (MountDispatcher, FUSERequest, String) -> Void
+    _ request: fuse_req_t?, _ name: UnsafePointer<CChar>?, _ body: (MountDispatcher, FUSERequest, FileName) -> Void
 ) {
-    guard let name = checkedName(request, name, notUTF8: notUTF8) else { return }
+    guard let name = checkedName(request, name) else { return }
     body(MountDispatcher.of(request), FUSERequest(request!), name)
 }

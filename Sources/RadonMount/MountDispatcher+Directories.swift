@@ -25,16 +25,18 @@ extension MountDispatcher {
             buffer.withUnsafeMutableBufferPointer { storage in
                 for entry in entries {
                     let remaining = size - used
+                    // The name's bytes as a C string (names never contain NUL).
+                    let name = (entry.name.bytes + [0]).map { CChar(bitPattern: $0) }
                     let needed: Int
                     if plus {
                         var parameters = entry.attributes.entryParameters(timeouts: timeouts)
                         needed = fuse_add_direntry_plus(
-                            request.raw, storage.baseAddress! + used, remaining, entry.name, &parameters,
+                            request.raw, storage.baseAddress! + used, remaining, name, &parameters,
                             Int(truncatingIfNeeded: entry.cookie))
                     } else {
                         var status = entry.attributes.statBuffer
                         needed = fuse_add_direntry(
-                            request.raw, storage.baseAddress! + used, remaining, entry.name, &status,
+                            request.raw, storage.baseAddress! + used, remaining, name, &status,
                             Int(truncatingIfNeeded: entry.cookie))
                     }
                     if needed > remaining { break }

@@ -19,7 +19,7 @@ extension MountDispatcher {
         }
     }
 
-    func create(_ request: FUSERequest, parent: UInt64, name: String, mode: UInt32, info: OpenFileInfo) {
+    func create(_ request: FUSERequest, parent: UInt64, name: FileName, mode: UInt32, info: OpenFileInfo) {
         let context = request.context
         serve(request, "create") { [self] in
             let (attributes, handle) = try await fileSystem.create(

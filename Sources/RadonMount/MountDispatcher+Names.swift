@@ -4,7 +4,7 @@ import RadonClient
 
 /// Requests that work on names in a directory: lookup, create nodes, remove, rename, link.
 extension MountDispatcher {
-    func lookup(_ request: FUSERequest, parent: UInt64, name: String) {
+    func lookup(_ request: FUSERequest, parent: UInt64, name: FileName) {
         let context = request.context
         serve(request, "lookup") { [self] in
             let attributes = try await fileSystem.lookup(parent: parent, name: name, context: context)
@@ -13,7 +13,7 @@ extension MountDispatcher {
         }
     }
 
-    func makeNode(_ request: FUSERequest, parent: UInt64, name: String, mode: UInt32, rdev: UInt64) {
+    func makeNode(_ request: FUSERequest, parent: UInt64, name: FileName, mode: UInt32, rdev: UInt64) {
         let context = request.context
         serve(request, "mknod") { [self] in
             guard let kind = InodeKind(mode: mode), kind != .directory, kind != .symlink else {
@@ -25,7 +25,7 @@ extension MountDispatcher {
         }
     }
 
-    func makeDirectory(_ request: FUSERequest, parent: UInt64, name: String, mode: UInt32) {
+    func makeDirectory(_ request: FUSERequest, parent: UInt64, name: FileName, mode: UInt32) {
         let context = request.context
         serve(request, "mkdir") { [self] in
             let attributes = try await fileSystem.makeDirectory(
@@ -34,10 +34,10 @@ extension MountDispatcher {
         }
     }
 
-    func makeSymbolicLink(_ request: FUSERequest, parent: UInt64, name: String, target: String) {
+    func makeSymbolicLink(_ request: FUSERequest, parent: UInt64, name: FileName, target: [UInt8]) {
         let context = request.context
         serve(request, "symlink") { [self] in
-            guard target.utf8.count < Int(PATH_MAX) else { throw FileSystemError.nameTooLong("symlink target") }
+            guard target.count < Int(PATH_MAX) else { throw FileSystemError.nameTooLong("symlink target") }
             let attributes = try await fileSystem.makeSymbolicLink(parent: parent, name: name, target: target, context: context)
             request.replyEntry(attributes, timeouts: timeouts)
         }
@@ -46,11 +46,14 @@ extension MountDispatcher {
     func readSymbolicLink(_ request: FUSERequest, inode: UInt64) {
         serve(request, "readlink") { [self] in
             let target = try await fileSystem.readSymbolicLink(inode)
-            _ = fuse_reply_readlink(request.raw, target)
+            // A C string of the target's bytes (never containing NUL, so none is cut short).
+            (target + [0]).withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { _ = fuse_reply_readlink(request.raw, $0.baseAddress) }
+            }
         }
     }
 
-    func removeFile(_ request: FUSERequest, parent: UInt64, name: String) {
+    func removeFile(_ request: FUSERequest, parent: UInt64, name: FileName) {
         let context = request.context
         serve(request, "unlink") { [self] in
             try await fileSystem.removeFile(parent: parent, name: name, context: context)
@@ -58,7 +61,7 @@ extension MountDispatcher {
         }
     }
 
-    func removeDirectory(_ request: FUSERequest, parent: UInt64, name: String) {
+    func removeDirectory(_ request: FUSERequest, parent: UInt64, name: FileName) {
         let context = request.context
         serve(request, "rmdir") { [self] in
             try await fileSystem.removeDirectory(parent: parent, name: name, context: context)
@@ -66,7 +69,7 @@ extension MountDispatcher {
         }
     }
 
-    func rename(_ request: FUSERequest, parent: UInt64, name: String, newParent: UInt64, newName: String, flags: UInt32) {
+    func rename(_ request: FUSERequest, parent: UInt64, name: FileName, newParent: UInt64, newName: FileName, flags: UInt32) {
         let context = request.context
         serve(request, "rename") { [self] in
             let mode: RenameMode
@@ -82,7 +85,7 @@ extension MountDispatcher {
         }
     }
 
-    func link(_ request: FUSERequest, inode: UInt64, newParent: UInt64, newName: String) {
+    func link(_ request: FUSERequest, inode: UInt64, newParent: UInt64, newName: FileName) {
         let context = request.context
         serve(request, "link") { [self] in
             let attributes = try await fileSystem.link(inode, newParent: newParent, newName: newName, context: context)

@@ -53,6 +53,7 @@ extension WireStatus {
         case .rangeTooSmall: ERANGE
         case .unsupported: EOPNOTSUPP
         case .timedOut: ETIMEDOUT
+        case .sessionExpired: ESTALE
         }
     }
 }

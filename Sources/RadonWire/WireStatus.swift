@@ -27,6 +27,9 @@ public enum WireStatus: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     case unsupported
     case corrupt
     case timedOut
+    /// The client session named in the request lapsed (or the service restarted): the client
+    /// opens a new one and asserts again what it held.
+    case sessionExpired
 
     public var description: String {
         switch self {
@@ -52,6 +55,7 @@ public enum WireStatus: UInt16, Sendable, CaseIterable, CustomStringConvertible 
         case .unsupported: "unsupported"
         case .corrupt: "corrupt"
         case .timedOut: "timed out"
+        case .sessionExpired: "session expired"
         }
     }
 }

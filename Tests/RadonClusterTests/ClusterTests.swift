@@ -156,7 +156,7 @@ struct ClusterTests {
             await client.close()
             let reader = try await cluster.client()
             for (name, bytes) in acknowledged {
-                let attributes = try await reader.lookup(parent: 1, name: name, context: .root)
+                let attributes = try await reader.lookup(parent: 1, name: FileName(name), context: .root)
                 #expect(try await reader.readFile(attributes.inode) == bytes, "\(name)")
             }
             await reader.close()

@@ -52,7 +52,7 @@ struct InlineFileTests {
             let setTime = Timestamp(seconds: 1_000_000_000, nanoseconds: 123_000_000)
             for (name, count) in [("inline", 10), ("blocks", 3 * Self.inlineThreshold)] {
                 let (attributes, handle) = try await client.create(
-                    parent: 1, name: name, permissions: 0o644, flags: OpenFlags(read: false, write: true), exclusive: false, context: .root)
+                    parent: 1, name: FileName(name), permissions: 0o644, flags: OpenFlags(read: false, write: true), exclusive: false, context: .root)
                 _ = try await client.write(handle, offset: 0, bytes: patternBytes(count: count, seed: UInt64(count)))
                 let set = try await client.setAttributes(
                     of: attributes.inode, AttributeChanges(accessTime: .at(setTime), modificationTime: .at(setTime)), handle: handle, context: .root)

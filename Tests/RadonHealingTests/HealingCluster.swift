@@ -52,11 +52,11 @@ extension HealingHarness {
 extension RadonFileSystemClient {
     /// Creates `name` in the root with `bytes` and closes it: when this returns, it is acknowledged.
     func store(_ name: String, _ bytes: [UInt8]) async throws {
-        try await writeFile(parent: 1, name: name, bytes: bytes)
+        try await writeFile(parent: 1, name: FileName(name), bytes: bytes)
     }
 
     /// The whole content of root entry `name`.
     func load(_ name: String) async throws -> [UInt8] {
-        try await readFile(lookup(parent: 1, name: name, context: .root).inode)
+        try await readFile(lookup(parent: 1, name: FileName(name), context: .root).inode)
     }
 }

@@ -93,7 +93,7 @@ struct MetaDaemonDurabilityTests {
                             let name = "f-\(lane)-\(index)"
                             let bytes = Array("\(name) payload".utf8)
                             do {
-                                let created = try await client.create(parent: workDirectory.inode, name: name, permissions: 0o644, exclusive: true, caller: .root)
+                                let created = try await client.create(parent: workDirectory.inode, name: FileName(name), permissions: 0o644, exclusive: true, caller: .root)
                                 let written = try await client.writeInline(created.attributes.inode, offset: 0, bytes: bytes)
                                 guard written.stored else { return }
                                 acknowledged.record(name, bytes)
@@ -126,7 +126,7 @@ struct MetaDaemonDurabilityTests {
         var missing: [String] = []
         for (name, bytes) in kept {
             do {
-                let attributes = try await after.lookup(parent: work.inode, name: name, caller: .root)
+                let attributes = try await after.lookup(parent: work.inode, name: FileName(name), caller: .root)
                 let inline = try await after.readInline(of: attributes.inode)
                 if inline.bytes != bytes { missing.append("\(name) (bytes differ)") }
             } catch {

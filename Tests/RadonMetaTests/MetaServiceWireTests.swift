@@ -61,8 +61,8 @@ struct MetaServiceWireTests {
             #expect(changed.permissions == 0o600)
             #expect(changed.accessTime == Timestamp(seconds: 7, nanoseconds: 9))
 
-            let link = try await client.makeSymbolicLink(parent: root, name: "ln", target: "dir/file", caller: caller)
-            #expect(try await client.readSymbolicLink(link.inode) == "dir/file")
+            let link = try await client.makeSymbolicLink(parent: root, name: "ln", target: Array("dir/file".utf8), caller: caller)
+            #expect(try await client.readSymbolicLink(link.inode) == Array("dir/file".utf8))
             _ = try await client.link(created.attributes.inode, newParent: root, newName: "hard", caller: caller)
             try await client.rename(parent: root, name: "hard", newParent: root, newName: "hard2", mode: .noReplace, caller: caller)
             let listing = try await client.readDirectory(root, after: 0, limit: 100)
@@ -97,7 +97,7 @@ struct MetaServiceWireTests {
                 _ = try await client.setAttributes(of: try await client.lookup(parent: root, name: "f", caller: .root).inode,
                                                    AttributeChanges(uid: 5), caller: StoreFixture.alice)
             }
-            await expectErrno(ENAMETOOLONG) { _ = try await client.makeDirectory(parent: root, name: String(repeating: "d", count: 256), permissions: 0o755, caller: .root) }
+            await expectErrno(ENAMETOOLONG) { _ = try await client.makeDirectory(parent: root, name: FileName(String(repeating: "d", count: 256)), permissions: 0o755, caller: .root) }
             await expectErrno(ENODATA) { _ = try await client.extendedAttribute(of: root, name: "user.none") }
             // Not POSIX: a cluster-level refusal stays a WireError.
             await expectStatus(.unavailable) { _ = try await client.createVolume(VolumeSpecification(name: "v")) }

@@ -46,13 +46,34 @@ struct NamespaceStoreTests {
         #expect(second.attributes.inode > first.attributes.inode)
     }
 
+    /// Names are bytes: ones that are not UTF-8 are distinct entries (never merged by a repair),
+    /// listed, renamed and removed byte for byte.
+    @Test func namesAreBytesNotText() async throws {
+        let first = FileName(bytes: Array("bad".utf8) + [0xFF])
+        let second = FileName(bytes: Array("bad".utf8) + [0xFE])
+        let a = try await fixture.createFile(first, in: root)
+        let b = try await fixture.createFile(second, in: root)
+        #expect(a.attributes.inode != b.attributes.inode)
+        #expect(try await fixture.lookup(first, in: root).inode == a.attributes.inode)
+        await expectErrno(ENOENT) { _ = try await fixture.lookup(FileName(bytes: Array("bad".utf8) + [0xEF, 0xBF, 0xBD]), in: root) }
+        let listed = try await store.readDirectory(ReadDirectoryRequest(inode: root, after: 0, limit: 100)).map(\.name)
+        #expect(listed.contains(first) && listed.contains(second))
+        let renamed = FileName(bytes: [0x80, 0x0A, 0x1B])
+        try await fixture.rename(first, in: root, to: renamed, in: root)
+        #expect(try await fixture.lookup(renamed, in: root).inode == a.attributes.inode)
+        #expect(renamed.description == "\\x80\\n\\x1b")
+        _ = try await store.remove(NameRequest(parent: root, name: renamed, caller: .root))
+        await expectErrno(ENOENT) { _ = try await fixture.lookup(renamed, in: root) }
+    }
+
     @Test func namesAreBoundedAndValidated() async throws {
-        let longest = String(repeating: "n", count: 255)
+        let longest = FileName(String(repeating: "n", count: 255))
         try await fixture.createFile(longest, in: root)
         #expect(try await fixture.lookup(longest, in: root).kind == .regular)
-        await expectErrno(ENAMETOOLONG) { try await fixture.createFile(String(repeating: "n", count: 256), in: root) }
+        await expectErrno(ENAMETOOLONG) { try await fixture.createFile(FileName(String(repeating: "n", count: 256)), in: root) }
         // 255 bytes of UTF-8 is fewer characters: "é" is two bytes.
-        await expectErrno(ENAMETOOLONG) { try await fixture.createFile(String(repeating: "é", count: 128), in: root) }
+        await expectErrno(ENAMETOOLONG) { try await fixture.createFile(FileName(String(repeating: "é", count: 128)), in: root) }
+        await expectErrno(EINVAL) { try await fixture.createFile(FileName(bytes: [0x61, 0, 0x62]), in: root) }
         await expectErrno(EINVAL) { try await fixture.createFile("a/b", in: root) }
         await expectErrno(EINVAL) { try await fixture.createFile("", in: root) }
         await expectErrno(EINVAL) { try await fixture.makeDirectory("..", in: root) }
@@ -99,15 +120,16 @@ struct NamespaceStoreTests {
     }
 
     @Test func symbolicLinksKeepTheirTarget() async throws {
-        let target = "../some/where/" + String(repeating: "x", count: 300)
+        // Bytes, not text: one that is not UTF-8 comes back as it went in.
+        let target = Array("../some/where/".utf8) + [0xFF, 0xFE] + Array(repeating: UInt8(ascii: "x"), count: 300)
         let link = try await store.makeSymbolicLink(MakeSymbolicLinkRequest(parent: root, name: "l", target: target, caller: .root))
         #expect(link.kind == .symlink)
-        #expect(link.size == UInt64(target.utf8.count))
+        #expect(link.size == UInt64(target.count))
         #expect(try await store.readSymbolicLink(link.inode) == target)
         let file = try await fixture.createFile("f", in: root)
         await expectErrno(EINVAL) { _ = try await store.readSymbolicLink(file.attributes.inode) }
         await expectErrno(ENAMETOOLONG) {
-            _ = try await store.makeSymbolicLink(MakeSymbolicLinkRequest(parent: root, name: "long", target: String(repeating: "t", count: 4097), caller: .root))
+            _ = try await store.makeSymbolicLink(MakeSymbolicLinkRequest(parent: root, name: "long", target: Array(repeating: UInt8(ascii: "t"), count: 4097), caller: .root))
         }
     }
 

@@ -51,7 +51,7 @@ struct StoreFixture {
     }
 
     /// A directory under the root, world-writable (1777 with `sticky`), for non-root tests.
-    func sharedDirectory(_ name: String, sticky: Bool = false) async throws -> UInt64 {
+    func sharedDirectory(_ name: FileName, sticky: Bool = false) async throws -> UInt64 {
         let directory = try await store.makeDirectory(MakeDirectoryRequest(parent: Self.rootInode, name: name, permissions: 0o777, caller: .root))
         _ = try await store.setAttributes(SetAttributesRequest(
             inode: directory.inode, changes: AttributeChanges(permissions: sticky ? 0o1777 : 0o777), caller: .root))
@@ -59,20 +59,20 @@ struct StoreFixture {
     }
 
     @discardableResult
-    func createFile(_ name: String, in parent: UInt64, caller: MetaCaller = .root, permissions: UInt32 = 0o644) async throws -> CreateReply {
+    func createFile(_ name: FileName, in parent: UInt64, caller: MetaCaller = .root, permissions: UInt32 = 0o644) async throws -> CreateReply {
         try await store.create(CreateRequest(parent: parent, name: name, kind: .regular, permissions: permissions, exclusive: true, caller: caller))
     }
 
     @discardableResult
-    func makeDirectory(_ name: String, in parent: UInt64, caller: MetaCaller = .root, permissions: UInt32 = 0o755) async throws -> InodeAttributes {
+    func makeDirectory(_ name: FileName, in parent: UInt64, caller: MetaCaller = .root, permissions: UInt32 = 0o755) async throws -> InodeAttributes {
         try await store.makeDirectory(MakeDirectoryRequest(parent: parent, name: name, permissions: permissions, caller: caller))
     }
 
-    func lookup(_ name: String, in parent: UInt64, caller: MetaCaller = .root) async throws -> InodeAttributes {
+    func lookup(_ name: FileName, in parent: UInt64, caller: MetaCaller = .root) async throws -> InodeAttributes {
         try await store.lookup(NameRequest(parent: parent, name: name, caller: caller))
     }
 
-    func rename(_ name: String, in parent: UInt64, to newName: String, in newParent: UInt64, mode: MetaRenameMode = .replace, caller: MetaCaller = .root) async throws {
+    func rename(_ name: FileName, in parent: UInt64, to newName: FileName, in newParent: UInt64, mode: MetaRenameMode = .replace, caller: MetaCaller = .root) async throws {
         _ = try await store.rename(RenameRequest(parent: parent, name: name, newParent: newParent, newName: newName, mode: mode, caller: caller))
     }
 

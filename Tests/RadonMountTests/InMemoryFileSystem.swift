@@ -9,9 +9,9 @@ actor InMemoryFileSystem: FileSystemOperations {
     private struct Node {
         var attributes: InodeAttributes
         var data: [UInt8] = []
-        var children: [String: UInt64] = [:]
+        var children: [FileName: UInt64] = [:]
         var parent: UInt64 = 1
-        var target = ""
+        var target: [UInt8] = []
         var extendedAttributes: [String: [UInt8]] = [:]
     }
 
@@ -61,15 +61,17 @@ actor InMemoryFileSystem: FileSystemOperations {
         nodes[inode]?.attributes.generation += 1
     }
 
-    private func checkName(_ name: String) throws {
-        guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else { throw FileSystemError.invalid(name) }
-        guard name.utf8.count <= 255 else { throw FileSystemError.nameTooLong() }
+    private func checkName(_ name: FileName) throws {
+        guard !name.isEmpty, name != .dot, name != .dotDot, !name.bytes.contains(UInt8(ascii: "/")) else {
+            throw FileSystemError.invalid("\(name)")
+        }
+        guard name.count <= 255 else { throw FileSystemError.nameTooLong() }
     }
 
-    private func insert(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) throws -> InodeAttributes {
+    private func insert(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) throws -> InodeAttributes {
         try checkName(name)
         let directory = try directory(parent)
-        guard directory.children[name] == nil else { throw FileSystemError.exists(name) }
+        guard directory.children[name] == nil else { throw FileSystemError.exists("\(name)") }
         let now = Self.now()
         let inode = nextInode
         nextInode += 1
@@ -101,9 +103,9 @@ actor InMemoryFileSystem: FileSystemOperations {
         touch(inode)
     }
 
-    private func unlinkEntry(parent: UInt64, name: String) throws {
+    private func unlinkEntry(parent: UInt64, name: FileName) throws {
         let directory = try directory(parent)
-        guard let inode = directory.children[name] else { throw FileSystemError.notFound(name) }
+        guard let inode = directory.children[name] else { throw FileSystemError.notFound("\(name)") }
         nodes[parent]?.children[name] = nil
         nodes[inode]?.attributes.linkCount -= 1
         touch(inode, modified: false)
@@ -112,11 +114,11 @@ actor InMemoryFileSystem: FileSystemOperations {
 
     // MARK: FileSystemOperations
 
-    func lookup(parent: UInt64, name: String, context: RequestContext) async throws -> InodeAttributes {
+    func lookup(parent: UInt64, name: FileName, context: RequestContext) async throws -> InodeAttributes {
         let directory = try directory(parent)
         if name == "." { return directory.attributes }
         if name == ".." { return try node(directory.parent).attributes }
-        guard let inode = directory.children[name] else { throw FileSystemError.notFound(name) }
+        guard let inode = directory.children[name] else { throw FileSystemError.notFound("\(name)") }
         return try node(inode).attributes
     }
 
@@ -142,56 +144,56 @@ actor InMemoryFileSystem: FileSystemOperations {
         return try node(inode).attributes
     }
 
-    func makeNode(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes {
+    func makeNode(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes {
         try insert(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, context: context)
     }
 
-    func makeDirectory(parent: UInt64, name: String, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
+    func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
         try insert(parent: parent, name: name, kind: .directory, permissions: permissions, rdev: 0, context: context)
     }
 
-    func makeSymbolicLink(parent: UInt64, name: String, target: String, context: RequestContext) async throws -> InodeAttributes {
+    func makeSymbolicLink(parent: UInt64, name: FileName, target: [UInt8], context: RequestContext) async throws -> InodeAttributes {
         var attributes = try insert(parent: parent, name: name, kind: .symlink, permissions: 0o777, rdev: 0, context: context)
         nodes[attributes.inode]?.target = target
-        nodes[attributes.inode]?.attributes.size = UInt64(target.utf8.count)
-        attributes.size = UInt64(target.utf8.count)
+        nodes[attributes.inode]?.attributes.size = UInt64(target.count)
+        attributes.size = UInt64(target.count)
         return attributes
     }
 
-    func readSymbolicLink(_ inode: UInt64) async throws -> String {
+    func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8] {
         let node = try node(inode)
         guard node.attributes.kind == .symlink else { throw FileSystemError.invalid("not a symlink") }
         return node.target
     }
 
-    func removeFile(parent: UInt64, name: String, context: RequestContext) async throws {
+    func removeFile(parent: UInt64, name: FileName, context: RequestContext) async throws {
         let directory = try directory(parent)
-        guard let inode = directory.children[name] else { throw FileSystemError.notFound(name) }
-        guard try node(inode).attributes.kind != .directory else { throw FileSystemError.isDirectory(name) }
+        guard let inode = directory.children[name] else { throw FileSystemError.notFound("\(name)") }
+        guard try node(inode).attributes.kind != .directory else { throw FileSystemError.isDirectory("\(name)") }
         try unlinkEntry(parent: parent, name: name)
     }
 
-    func removeDirectory(parent: UInt64, name: String, context: RequestContext) async throws {
+    func removeDirectory(parent: UInt64, name: FileName, context: RequestContext) async throws {
         let directory = try directory(parent)
-        guard let inode = directory.children[name] else { throw FileSystemError.notFound(name) }
+        guard let inode = directory.children[name] else { throw FileSystemError.notFound("\(name)") }
         let victim = try self.directory(inode)
-        guard victim.children.isEmpty else { throw FileSystemError.notEmpty(name) }
+        guard victim.children.isEmpty else { throw FileSystemError.notEmpty("\(name)") }
         nodes[parent]?.children[name] = nil
         nodes[parent]?.attributes.linkCount -= 1
         nodes[inode] = nil
         touch(parent)
     }
 
-    func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, mode: RenameMode, context: RequestContext) async throws {
+    func rename(parent: UInt64, name: FileName, newParent: UInt64, newName: FileName, mode: RenameMode, context: RequestContext) async throws {
         try checkName(newName)
-        guard let source = try directory(parent).children[name] else { throw FileSystemError.notFound(name) }
+        guard let source = try directory(parent).children[name] else { throw FileSystemError.notFound("\(name)") }
         let target = try directory(newParent).children[newName]
         let sourceIsDirectory = try node(source).attributes.kind == .directory
         switch mode {
         case .noReplace:
-            guard target == nil else { throw FileSystemError.exists(newName) }
+            guard target == nil else { throw FileSystemError.exists("\(newName)") }
         case .exchange:
-            guard let target else { throw FileSystemError.notFound(newName) }
+            guard let target else { throw FileSystemError.notFound("\(newName)") }
             nodes[parent]?.children[name] = target
             nodes[newParent]?.children[newName] = source
             nodes[source]?.parent = newParent
@@ -214,13 +216,13 @@ actor InMemoryFileSystem: FileSystemOperations {
             if target == source { return }
             let targetNode = try node(target)
             if targetNode.attributes.kind == .directory {
-                guard sourceIsDirectory else { throw FileSystemError.isDirectory(newName) }
-                guard targetNode.children.isEmpty else { throw FileSystemError.notEmpty(newName) }
+                guard sourceIsDirectory else { throw FileSystemError.isDirectory("\(newName)") }
+                guard targetNode.children.isEmpty else { throw FileSystemError.notEmpty("\(newName)") }
                 nodes[newParent]?.children[newName] = nil
                 nodes[newParent]?.attributes.linkCount -= 1
                 nodes[target] = nil
             } else {
-                guard !sourceIsDirectory else { throw FileSystemError.notDirectory(newName) }
+                guard !sourceIsDirectory else { throw FileSystemError.notDirectory("\(newName)") }
                 try unlinkEntry(parent: newParent, name: newName)
             }
         }
@@ -236,10 +238,10 @@ actor InMemoryFileSystem: FileSystemOperations {
         touch(source, modified: false)
     }
 
-    func link(_ inode: UInt64, newParent: UInt64, newName: String, context: RequestContext) async throws -> InodeAttributes {
+    func link(_ inode: UInt64, newParent: UInt64, newName: FileName, context: RequestContext) async throws -> InodeAttributes {
         try checkName(newName)
         guard try node(inode).attributes.kind != .directory else { throw FileSystemError.notPermitted("hard link to a directory") }
-        guard try directory(newParent).children[newName] == nil else { throw FileSystemError.exists(newName) }
+        guard try directory(newParent).children[newName] == nil else { throw FileSystemError.exists("\(newName)") }
         nodes[newParent]?.children[newName] = inode
         nodes[inode]?.attributes.linkCount += 1
         touch(inode, modified: false)
@@ -247,9 +249,9 @@ actor InMemoryFileSystem: FileSystemOperations {
         return try node(inode).attributes
     }
 
-    func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+    func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
         if let existing = try directory(parent).children[name] {
-            guard !exclusive else { throw FileSystemError.exists(name) }
+            guard !exclusive else { throw FileSystemError.exists("\(name)") }
             return (try node(existing).attributes, try await open(existing, flags: flags, context: context))
         }
         let attributes = try insert(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, context: context)
@@ -323,7 +325,7 @@ actor InMemoryFileSystem: FileSystemOperations {
             DirectoryEntry(name: ".", attributes: directory.attributes, cookie: 1),
             DirectoryEntry(name: "..", attributes: try node(directory.parent).attributes, cookie: 2),
         ]
-        for (index, name) in directory.children.keys.sorted().enumerated() {
+        for (index, name) in directory.children.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }).enumerated() {
             all.append(DirectoryEntry(name: name, attributes: try node(directory.children[name]!).attributes, cookie: UInt64(index + 3)))
         }
         return Array(all.dropFirst(Int(min(cookie, UInt64(all.count)))).prefix(limit))
@@ -339,14 +341,14 @@ actor InMemoryFileSystem: FileSystemOperations {
     }
 
     func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8] {
-        guard let value = try node(inode).extendedAttributes[name] else { throw FileSystemError.noAttribute(name) }
+        guard let value = try node(inode).extendedAttributes[name] else { throw FileSystemError.noAttribute("\(name)") }
         return value
     }
 
     func setExtendedAttribute(of inode: UInt64, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws {
         let exists = try node(inode).extendedAttributes[name] != nil
-        if flags & 1 != 0, exists { throw FileSystemError.exists(name) }
-        if flags & 2 != 0, !exists { throw FileSystemError.noAttribute(name) }
+        if flags & 1 != 0, exists { throw FileSystemError.exists("\(name)") }
+        if flags & 2 != 0, !exists { throw FileSystemError.noAttribute("\(name)") }
         nodes[inode]?.extendedAttributes[name] = value
         touch(inode, modified: false)
     }
@@ -356,7 +358,7 @@ actor InMemoryFileSystem: FileSystemOperations {
     }
 
     func removeExtendedAttribute(of inode: UInt64, name: String, context: RequestContext) async throws {
-        guard try node(inode).extendedAttributes[name] != nil else { throw FileSystemError.noAttribute(name) }
+        guard try node(inode).extendedAttributes[name] != nil else { throw FileSystemError.noAttribute("\(name)") }
         nodes[inode]?.extendedAttributes[name] = nil
         touch(inode, modified: false)
     }

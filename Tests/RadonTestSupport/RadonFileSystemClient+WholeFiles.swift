@@ -5,7 +5,7 @@ extension RadonFileSystemClient {
     /// closes it: when this returns, the file is acknowledged, which is what durability tests
     /// need to rely on.
     @discardableResult
-    public func writeFile(parent: UInt64, name: String, bytes: [UInt8]) async throws -> InodeAttributes {
+    public func writeFile(parent: UInt64, name: FileName, bytes: [UInt8]) async throws -> InodeAttributes {
         let (attributes, handle) = try await create(
             parent: parent, name: name, permissions: 0o644, flags: OpenFlags(read: false, write: true, truncate: true),
             exclusive: false, context: .root)
@@ -41,7 +41,7 @@ extension RadonFileSystemClient {
     public func resolve(_ path: String) async throws -> InodeAttributes {
         var current = try await attributes(of: 1)
         for name in path.split(separator: "/") {
-            current = try await lookup(parent: current.inode, name: String(name), context: .root)
+            current = try await lookup(parent: current.inode, name: FileName(String(name)), context: .root)
         }
         return current
     }

@@ -13,15 +13,16 @@ struct LsCommand: AsyncParsableCommand {
         try await withClusterClient(cluster) { client in
             let attributes = try await RemotePath.resolve(path, in: client)
             guard attributes.kind == .directory else {
-                print(FileListing.line(name: RemotePath.components(path).last ?? "/", attributes))
+                print(FileListing.line(name: RemotePath.components(path).last?.description ?? "/", attributes))
                 return
             }
             var cookie: UInt64 = 0
             while true {
                 let entries = try await client.readDirectory(attributes.inode, after: cookie, limit: 1000)
                 guard let last = entries.last else { break }
-                for entry in entries where entry.name != "." && entry.name != ".." {
-                    print(FileListing.line(name: entry.name, entry.attributes))
+                for entry in entries where entry.name != .dot && entry.name != .dotDot {
+                    // Escaped: bytes that are not UTF-8 as \xNN, control characters too.
+                    print(FileListing.line(name: entry.name.description, entry.attributes))
                 }
                 cookie = last.cookie
             }

@@ -1,26 +1,37 @@
 import RadonClient
 
 /// Paths inside the cluster, as the file verbs take them (`/dir/file`; a leading `/` optional).
+/// Arguments are text; each component is looked up as its UTF-8 bytes.
 enum RemotePath {
-    static func components(_ path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
+    static func components(_ path: String) -> [FileName] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { FileName(String($0)) }.filter { $0 != .dot }
+    }
+
+    /// `components` joined back into a path, for messages.
+    static func joined(_ names: some Sequence<FileName>) -> String {
+        names.map(\.description).joined(separator: "/")
     }
 
     /// The attributes of `path`, walking from the root.
     static func resolve(_ path: String, in client: RadonFileSystemClient) async throws -> InodeAttributes {
+        try await resolve(components(path), in: client)
+    }
+
+    /// The attributes at the end of `names`, walking from the root.
+    static func resolve(_ names: some Sequence<FileName>, in client: RadonFileSystemClient) async throws -> InodeAttributes {
         var current = try await client.attributes(of: 1)
-        for name in components(path) {
+        for name in names {
             current = try await client.lookup(parent: current.inode, name: name, context: .root)
         }
         return current
     }
 
     /// The parent directory's inode and the last name of `path`.
-    static func parentAndName(_ path: String, in client: RadonFileSystemClient) async throws -> (parent: UInt64, name: String) {
+    static func parentAndName(_ path: String, in client: RadonFileSystemClient) async throws -> (parent: UInt64, name: FileName) {
         let parts = components(path)
         guard let name = parts.last else { throw FileSystemError.invalid("\"\(path)\" names the root, not a file") }
-        let parent = try await resolve(parts.dropLast().joined(separator: "/"), in: client)
-        guard parent.kind == .directory else { throw FileSystemError.notDirectory(parts.dropLast().joined(separator: "/")) }
+        let parent = try await resolve(parts.dropLast(), in: client)
+        guard parent.kind == .directory else { throw FileSystemError.notDirectory(joined(parts.dropLast())) }
         return (parent.inode, name)
     }
 }

@@ -1,6 +1,6 @@
 /// The metadata service over the client's connection pool: each call takes the pooled
 /// connection, so after the service restarts (or the link drops) the next call reconnects.
-struct PooledMetaService: FileMetadataService {
+struct PooledMetaService: Sendable {
     let address: WireAddress
     let pool: WireConnectionPool
     var timeout: Duration = .seconds(30)
@@ -21,8 +21,8 @@ struct PooledMetaService: FileMetadataService {
         try await client().readInline(of: inode).bytes
     }
 
-    func writeInline(_ inode: UInt64, bytes: [UInt8]) async throws -> InodeAttributes? {
-        let reply = try await client().writeInline(inode, offset: 0, bytes: bytes, truncate: true)
+    func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8]) async throws -> InodeAttributes? {
+        let reply = try await client().writeInline(inode, offset: offset, bytes: bytes)
         return reply.stored ? reply.attributes : nil
     }
 
@@ -30,7 +30,49 @@ struct PooledMetaService: FileMetadataService {
         _ = try await client().clearInline(of: inode)
     }
 
-    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64) async throws -> InodeAttributes {
-        try await client().updateSizeAfterWrite(inode, size: size)
+    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
+        try await client().updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
+    }
+}
+
+/// The file-data calls of `PooledMetaService`, with data tokens taken under the client's session.
+struct SessionFileMetadata: FileMetadataService {
+    let meta: PooledMetaService
+    let session: ClientSession
+    /// The client's live session id (a replaced session's holds asserted again first).
+    let sessionID: @Sendable () async throws -> UInt64
+
+    /// How long one acquire waits at the service before asking again.
+    static let tokenWait: Duration = .seconds(10)
+
+    func fileLayout(of inode: UInt64) async throws -> FileLayout { try await meta.fileLayout(of: inode) }
+    func readInline(_ inode: UInt64) async throws -> [UInt8] { try await meta.readInline(inode) }
+    func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8]) async throws -> InodeAttributes? {
+        try await meta.writeInline(inode, offset: offset, bytes: bytes)
+    }
+    func clearInline(_ inode: UInt64) async throws { try await meta.clearInline(inode) }
+    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
+        try await meta.updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
+    }
+
+    func acquireDataToken(_ inode: UInt64) async throws -> (session: UInt64, attributes: InodeAttributes) {
+        while true {
+            try Task.checkCancellation()
+            let id = try await sessionID()
+            do {
+                let grant = try await meta.client().acquireDataToken(session: id, inode: inode, wait: Self.tokenWait)
+                if let attributes = grant.attributes { return (id, attributes) }
+            } catch let error as WireError where error.status == .sessionExpired {
+                await session.lapsed(id)
+            }
+        }
+    }
+
+    func releaseDataToken(_ inode: UInt64, session id: UInt64) async {
+        _ = try? await meta.client().releaseDataToken(session: id, inode: inode)
+    }
+
+    func isValid(session id: UInt64) async -> Bool {
+        await session.current() == id
     }
 }

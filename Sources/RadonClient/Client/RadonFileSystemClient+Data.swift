@@ -2,7 +2,9 @@
 extension RadonFileSystemClient {
     public func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes {
         if let newSize = changes.size {
-            try await resize(inode, to: newSize, context: context)
+            // ftruncate: write access was checked when the descriptor was opened, not now.
+            let writable = try handle.map { try handleEntry($0).flags.write } ?? false
+            try await resize(inode, to: newSize, context: context, throughWritableHandle: writable)
         }
         if changes.modificationTime != nil {
             // An explicit mtime must outlive writes still buffered: publish them (which stamps
@@ -22,8 +24,9 @@ extension RadonFileSystemClient {
 
     /// Truncates or extends a file: what it holds past the new end is dropped from the storage
     /// nodes (and the tail of a partial last block zeroed) before the service learns the size, so
-    /// a later extension reads zeros, never old bytes.
-    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext) async throws {
+    /// a later extension reads zeros, never old bytes. The service hears of every resize, even
+    /// to the size the file has: truncate, ftruncate and O_TRUNC set mtime and ctime anyway.
+    func resize(_ inode: UInt64, to newSize: UInt64, context: RequestContext, throughWritableHandle: Bool = false) async throws {
         let open = openFile(inode)
         try await open?.flush()
         var layout = try await service { try await meta().fileLayout(of: inode) }
@@ -35,8 +38,16 @@ extension RadonFileSystemClient {
             try await file.moveOutOfInodeDurably()
             layout = try await service { try await meta().fileLayout(of: inode) }
         }
-        guard layout.size != newSize || open != nil else { return }
-        if !layout.isInline {
+        var borrowedToken: OpenFile?
+        if !layout.isInline, layout.size != newSize || open != nil {
+            // Truncation rewrites the new last block and drops slots: like any block write of the
+            // file, only under its data token.
+            let holder: OpenFile
+            if let open { holder = open } else {
+                holder = try await makeOpenFile(layout: layout)
+                borrowedToken = holder
+            }
+            try await holder.ensureDataToken()
             let geometry = BlockGeometry(blockSize: Int(layout.volume.blockSize))
             let keptBlocks = geometry.blockCount(forFileSize: min(newSize, layout.size))
             let tail = Int(newSize % UInt64(geometry.blockSize))
@@ -52,7 +63,17 @@ extension RadonFileSystemClient {
             try await store.truncate(layout: layout, keepingBlocks: keptBlocks)
             cache.removeAll(inode: inode, from: keptBlocks == 0 ? 0 : keptBlocks - 1)
         }
-        let attributes = try await service { try await meta().setAttributes(of: inode, AttributeChanges(size: newSize), caller: context.caller) }
+        let attributes: InodeAttributes
+        do {
+            attributes = try await service {
+                try await meta().setAttributes(
+                    of: inode, AttributeChanges(size: newSize), caller: context.caller, throughWritableHandle: throughWritableHandle)
+            }
+        } catch {
+            await borrowedToken?.releaseDataToken()
+            throw error
+        }
+        await borrowedToken?.releaseDataToken()
         remember(attributes)
         if let open {
             let fresh = try await service { try await meta().fileLayout(of: inode) }
@@ -61,39 +82,64 @@ extension RadonFileSystemClient {
         }
     }
 
-    public func create(parent: UInt64, name: String, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+    public func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
         let reply = try await service {
             try await meta().create(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive, caller: context.caller)
         }
         forgetAttributes(parent)
-        var attributes = remember(reply.attributes)
-        if !reply.created && flags.truncate && attributes.size != 0 {
-            attributes = try await setAttributes(of: attributes.inode, AttributeChanges(size: 0), handle: nil, context: context)
-        }
-        let handle = try await openHandle(attributes.inode, flags: flags)
-        try await openFile(attributes.inode)?.revalidate(with: attributes)
+        remember(reply.attributes)
+        let truncate = !reply.created && flags.truncate
+        let (attributes, handle) = try await openHeld(reply.attributes.inode, flags: flags, truncate: truncate, context: context)
         return (attributes, handle)
     }
 
     public func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle {
-        // Close-to-open: every open asks the service, never the cache.
-        let attributes = remember(try await service { try await meta().attributes(of: inode) })
-        guard attributes.kind == .regular else {
-            if attributes.kind == .directory { throw FileSystemError.isDirectory() }
-            throw FileSystemError.invalid("inode \(inode) is a \(attributes.kind), not a regular file")
+        try await openHeld(inode, flags: flags, truncate: flags.truncate && flags.write, context: context).1
+    }
+
+    /// Opens `inode` under a hold the service counts for this client's session (so another
+    /// client's unlink keeps the file while it is open here), with close-to-open consistency:
+    /// the attributes come from the service, never the cache, and an open file whose cached
+    /// blocks predate them drops them.
+    func openHeld(_ inode: UInt64, flags: OpenFlags, truncate: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+        let (holdSession, reply) = try await service {
+            try await withSession { session in (session, try await meta().openFile(session: session, inode: inode)) }
         }
-        if flags.truncate && flags.write {
-            _ = try await setAttributes(of: inode, AttributeChanges(size: 0), handle: nil, context: context)
+        do {
+            var attributes = remember(reply.attributes)
+            guard attributes.kind == .regular else {
+                if attributes.kind == .directory { throw FileSystemError.isDirectory() }
+                throw FileSystemError.invalid("inode \(inode) is a \(attributes.kind), not a regular file")
+            }
+            var layout = reply.layout
+            if truncate {
+                attributes = try await setAttributes(of: inode, AttributeChanges(size: 0), handle: nil, context: context)
+                layout = nil
+            }
+            let handle = try await openHandle(inode, flags: flags, holdSession: holdSession, layout: layout,
+                                              inlineBytes: layout?.isInline == true ? reply.inlineBytes : nil)
+            try await openFile(inode)?.revalidate(with: attributes)
+            return (attributes, handle)
+        } catch {
+            dropHold(on: inode, session: holdSession)
+            throw error
         }
-        let handle = try await openHandle(inode, flags: flags)
-        try await openFile(inode)?.revalidate(with: attributes)
-        return handle
     }
 
     /// A new `OpenFile` on `layout` holding its inline bytes, not yet shared with any handle.
-    func makeOpenFile(layout: FileLayout) async throws -> OpenFile {
-        let inline = layout.isInline ? try await service { try await metaService.readInline(layout.inode) } : nil
-        return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, writeBudget: writeBudget, metadata: metaService, logger: logger)
+    func makeOpenFile(layout: FileLayout, inlineBytes known: [UInt8]? = nil) async throws -> OpenFile {
+        var inline = known
+        if layout.isInline, inline == nil { inline = try await service { try await metaService.readInline(layout.inode) } }
+        return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, writeBudget: writeBudget, metadata: fileMetadata, logger: logger)
+    }
+
+    /// What open files ask of the service: `metaService`, with data tokens under this client's
+    /// session.
+    var fileMetadata: SessionFileMetadata {
+        SessionFileMetadata(meta: metaService, session: session) { [weak self] in
+            guard let self else { throw FileSystemError.io("the client was closed") }
+            return try await self.sessionID()
+        }
     }
 
     /// A new handle on the shared `OpenFile` of `inode` (made on first open).
@@ -103,13 +149,18 @@ extension RadonFileSystemClient {
     /// taken the file out of the table (and this open starts again with a fresh one): a handle
     /// never ends up on a file the table no longer holds, which would split one inode's writes
     /// and reads over two `OpenFile`s.
-    func openHandle(_ inode: UInt64, flags: OpenFlags) async throws -> FileHandle {
+    func openHandle(_ inode: UInt64, flags: OpenFlags, holdSession: UInt64, layout known: FileLayout?, inlineBytes knownInline: [UInt8]?) async throws -> FileHandle {
+        var known = known
         while true {
             var candidate = openFile(inode)
             let isFresh = candidate == nil
             if isFresh {
-                let layout = try await service { try await meta().fileLayout(of: inode) }
-                candidate = try await makeOpenFile(layout: layout)
+                if let fresh = known {
+                    known = nil  // a second pass (the file was released meanwhile) asks again
+                    candidate = try await makeOpenFile(layout: fresh, inlineBytes: knownInline)
+                } else {
+                    candidate = try await makeOpenFile(layout: try await service { try await meta().fileLayout(of: inode) })
+                }
             }
             guard let candidate else { throw FileSystemError.io("inode \(inode) could not be opened") }
             let handle: FileHandle? = state.withLock { state in
@@ -125,7 +176,7 @@ extension RadonFileSystemClient {
                 state.openHandleCounts[inode, default: 0] += 1
                 let handle = FileHandle(rawValue: state.nextHandle)
                 state.nextHandle += 1
-                state.handles[handle.rawValue] = Handle(file: file, flags: flags)
+                state.handles[handle.rawValue] = Handle(file: file, flags: flags, holdSession: holdSession)
                 return handle
             }
             if let handle { return handle }
@@ -169,20 +220,21 @@ extension RadonFileSystemClient {
         do { try await file.flush() } catch { failure = error }
         // The count drops only after the flush: an open meanwhile finds the file (dirty bytes
         // and all) still in the table and keeps it there.
-        let (wasLast, removed) = state.withLock { state -> (Bool, RemovedFile?) in
+        let wasLast = state.withLock { state -> Bool in
             let remaining = (state.openHandleCounts[file.inode] ?? 1) - 1
             guard remaining <= 0 else {
                 state.openHandleCounts[file.inode] = remaining
-                return (false, nil)
+                return false
             }
             state.openHandleCounts[file.inode] = nil
             if state.openFiles[file.inode] === file { state.openFiles[file.inode] = nil }
-            return (true, state.removedWhileOpen.removeValue(forKey: file.inode))
+            return true
         }
         if wasLast {
             await file.dropReadAhead()
-            if let removed { await deleteFragments(of: removed) }
+            await file.releaseDataToken()
         }
+        dropHold(on: file.inode, session: entry.holdSession)
         forgetAttributes(file.inode)
         if let failure { throw FileSystemError(describing: failure) }
     }

@@ -10,7 +10,7 @@ extension RadonFileSystemClient {
         }
     }
 
-    public func lookup(parent: UInt64, name: String, context: RequestContext) async throws -> InodeAttributes {
+    public func lookup(parent: UInt64, name: FileName, context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().lookup(parent: parent, name: name, caller: context.caller) }
         return await withLocalSize(remember(attributes))
     }
@@ -21,7 +21,7 @@ extension RadonFileSystemClient {
         return await withLocalSize(remember(attributes))
     }
 
-    public func makeNode(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes {
+    public func makeNode(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes {
         let reply = try await service {
             try await meta().create(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: true, caller: context.caller)
         }
@@ -29,23 +29,23 @@ extension RadonFileSystemClient {
         return remember(reply.attributes)
     }
 
-    public func makeDirectory(parent: UInt64, name: String, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
+    public func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().makeDirectory(parent: parent, name: name, permissions: permissions, caller: context.caller) }
         forgetAttributes(parent)
         return remember(attributes)
     }
 
-    public func makeSymbolicLink(parent: UInt64, name: String, target: String, context: RequestContext) async throws -> InodeAttributes {
+    public func makeSymbolicLink(parent: UInt64, name: FileName, target: [UInt8], context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().makeSymbolicLink(parent: parent, name: name, target: target, caller: context.caller) }
         forgetAttributes(parent)
         return remember(attributes)
     }
 
-    public func readSymbolicLink(_ inode: UInt64) async throws -> String {
+    public func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8] {
         try await service { try await meta().readSymbolicLink(inode) }
     }
 
-    public func removeFile(parent: UInt64, name: String, context: RequestContext) async throws {
+    public func removeFile(parent: UInt64, name: FileName, context: RequestContext) async throws {
         let removed = try await service { try await meta().remove(parent: parent, name: name, caller: context.caller) }
         // Some inode lost a link: its cached link count and ctime are stale; which one is not
         // known without a lookup, so forget them all (they are cheap to fetch again).
@@ -53,12 +53,12 @@ extension RadonFileSystemClient {
         if let removed { await deleteFragments(of: removed) }
     }
 
-    public func removeDirectory(parent: UInt64, name: String, context: RequestContext) async throws {
+    public func removeDirectory(parent: UInt64, name: FileName, context: RequestContext) async throws {
         try await service { try await meta().removeDirectory(parent: parent, name: name, caller: context.caller) }
         forgetAttributes(parent)
     }
 
-    public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, mode: RenameMode, context: RequestContext) async throws {
+    public func rename(parent: UInt64, name: FileName, newParent: UInt64, newName: FileName, mode: RenameMode, context: RequestContext) async throws {
         let metaMode: MetaRenameMode = switch mode {
         case .replace: .replace
         case .noReplace: .noReplace
@@ -71,7 +71,7 @@ extension RadonFileSystemClient {
         if let removed { await deleteFragments(of: removed) }
     }
 
-    public func link(_ inode: UInt64, newParent: UInt64, newName: String, context: RequestContext) async throws -> InodeAttributes {
+    public func link(_ inode: UInt64, newParent: UInt64, newName: FileName, context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().link(inode, newParent: newParent, newName: newName, caller: context.caller) }
         forgetAttributes(newParent)
         return await withLocalSize(remember(attributes))
@@ -82,7 +82,7 @@ extension RadonFileSystemClient {
         var result: [DirectoryEntry] = []
         result.reserveCapacity(entries.count)
         for var entry in entries {
-            if entry.name != "." && entry.name != ".." { remember(entry.attributes) }
+            if entry.name != .dot && entry.name != .dotDot { remember(entry.attributes) }
             entry.attributes = await withLocalSize(entry.attributes)
             result.append(entry)
         }
@@ -111,14 +111,11 @@ extension RadonFileSystemClient {
         forgetAttributes(inode)
     }
 
-    /// Deletes the fragments of a file whose last name went away, unless this client still has
-    /// it open (then the last release does it), and tells the service they are gone.
+    /// Deletes the fragments of a file whose last name went away, when the service hands that
+    /// to the client (a service with a deletion sweeper does it itself and answers nil; one
+    /// that keeps a file open anywhere keeps it as an orphan), and tells the service they are gone.
     func deleteFragments(of removed: RemovedFile) async {
         forgetAttributes(removed.inode)
-        if openFile(removed.inode) != nil {
-            state.withLock { $0.removedWhileOpen[removed.inode] = removed }
-            return
-        }
         do {
             let members = try await members(ofGroup: removed.groupID, volume: removed.volumeID)
             try await store.delete(inode: removed.inode, groupID: removed.groupID, members: members)

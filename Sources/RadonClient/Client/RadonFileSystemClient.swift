@@ -17,6 +17,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     let logger: Logger
     /// How long attributes from the service are trusted without asking again.
     let attributeLifetime: Duration
+    /// The lease this client's open files, data tokens and locks hang on.
+    let session: ClientSession
 
     struct CachedAttributes {
         var attributes: InodeAttributes
@@ -26,6 +28,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     struct Handle {
         var file: OpenFile
         var flags: OpenFlags
+        /// The session the service counts this handle's open under (its hold on the inode).
+        var holdSession: UInt64
     }
 
     struct State {
@@ -36,8 +40,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
         var handles: [UInt64: Handle] = [:]
         var nextHandle: UInt64 = 1
         var groupMaps: [UInt32: GroupMap] = [:]
-        /// Files whose last name went away while open here: deleted at the last release.
-        var removedWhileOpen: [UInt64: RemovedFile] = [:]
+        /// Renews the session in the background (started on first use of the session).
+        var sessionKeeper: Task<Void, Never>?
     }
 
     /// Caches, open files and handles; guarded by the mutex (never held across an await).
@@ -56,6 +60,7 @@ public final class RadonFileSystemClient: FileSystemOperations {
         self.cache = BlockCache(capacity: blockCacheCapacity)
         self.writeBudget = WriteBufferBudget(capacity: writeBufferCapacity, writeBackDelay: writeBackDelay)
         self.attributeLifetime = attributeLifetime
+        self.session = ClientSession(meta: metaService, clientName: Self.clientName)
         self.store = BlockStore(transport: transport ?? StorageFragmentTransport(pool: pool), clock: VersionClock(),
                                 repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger,
                                 hedgeDelay: hedgeDelay)
@@ -64,9 +69,10 @@ public final class RadonFileSystemClient: FileSystemOperations {
 
     /// Connects to the metadata service at `meta` with the cluster `key` and checks that it
     /// answers; storage nodes are reached on demand, as files need them.
-    public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger) async throws -> RadonFileSystemClient {
+    public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger,
+                               writeBackDelay: Duration = .seconds(30)) async throws -> RadonFileSystemClient {
         let pool = WireConnectionPool(key: key)
-        let client = RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger)
+        let client = RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger, writeBackDelay: writeBackDelay)
         do {
             _ = try await client.meta().attributes(of: 1)
         } catch {
@@ -76,8 +82,11 @@ public final class RadonFileSystemClient: FileSystemOperations {
         return client
     }
 
-    /// Flushes nothing (call `release` on handles first) and closes every connection.
+    /// Flushes nothing (call `release` on handles first), ends the session (so the service
+    /// releases what it held at once) and closes every connection.
     public func close() async {
+        state.withLock { $0.sessionKeeper?.cancel() }
+        await session.close()
         await pool.closeAll()
     }
 

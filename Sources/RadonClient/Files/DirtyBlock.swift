@@ -81,6 +81,13 @@ struct DirtyBlock: Sendable {
         baseIsKnown = true
     }
 
+    /// The bytes around the written ones are no longer known to be the block's old contents
+    /// (another client changed the file): the block is read again before it leaves, and only
+    /// the written bytes are laid over what it holds then.
+    mutating func forgetBase() {
+        baseIsKnown = false
+    }
+
     /// The whole block; only meaningful once `isComplete` (unknown old bytes read as zeros).
     var bytes: [UInt8] {
         if let whole { return whole }

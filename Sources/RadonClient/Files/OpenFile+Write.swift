@@ -15,6 +15,7 @@ extension OpenFile {
                     inlineBytes += [UInt8](repeating: 0, count: Int(end) - inlineBytes.count)
                 }
                 inlineBytes.replaceSubrange(Int(offset)..<Int(end), with: bytes)
+                inlineWritten.insert(Int(offset)..<Int(end))
                 size = max(size, end)
                 return bytes.count
             }
@@ -99,6 +100,7 @@ extension OpenFile {
         isInline = false
         let bytes = inlineBytes
         inlineBytes = []
+        inlineWritten = ByteRangeSet()
         for piece in geometry.pieces(offset: 0, count: bytes.count) {
             var block = DirtyBlock(blockSize: geometry.blockSize, baseIsKnown: true)
             block.write(bytes[piece.offsetInRange..<piece.offsetInRange + piece.length], at: piece.offsetInBlock)
@@ -124,6 +126,13 @@ extension OpenFile {
     /// meanwhile see and add to it; a base read that another send of the block overtook is
     /// read again, since it may miss what that send stored.
     func send(_ index: UInt64) async throws {
+        try await ensureDataToken()
+        activeSends += 1
+        defer { activeSends -= 1 }
+        try await sendHoldingToken(index)
+    }
+
+    private func sendHoldingToken(_ index: UInt64) async throws {
         var floorVersion: UInt64 = 0
         while let block = dirtyBlocks[index], !block.isComplete(effectiveLength: effectiveLength(of: block, index: index)) {
             await waitForInFlight(index)
@@ -147,9 +156,11 @@ extension OpenFile {
         guard block.isComplete(effectiveLength: effectiveLength) else {
             // Sent by another call while this one waited, and written again since: start over.
             setDirtyBlock(block, at: index)
-            return try await send(index)
+            return try await sendHoldingToken(index)
         }
         sendCounts[index, default: 0] &+= 1
+        sentSincePublish = true
+        sendSerial &+= 1
         // A fetch started before this send may miss it: nobody may take it as current.
         prefetches.removeValue(forKey: index)?.cancel()
         let bytes = block.bytes
@@ -192,6 +203,7 @@ extension OpenFile {
         switch outcome {
         case .success(let version):
             remember(version: version, of: index)
+            writtenSincePublish.insert(index)
         case .failure(let failure):
             cache.remove(inode: inode, index: index)
             knownVersions[index] = nil
@@ -214,16 +226,30 @@ extension OpenFile {
         let writesBefore = writeCount
         if isInline {
             guard isModified else { return }
-            let bytes = inlineBytes
-            if let attributes = try await metadata.writeInline(inode, bytes: bytes) {
-                knownGeneration = attributes.generation
-                publishedSize = attributes.size
-                storedSize = UInt64(bytes.count)
+            // Only the bytes written go, each range on its own: another client's writes to other
+            // bytes of the small file survive.
+            let ranges = inlineWritten.ranges
+            var published: InodeAttributes?
+            for range in ranges {
+                guard let attributes = try await metadata.writeInline(inode, offset: UInt64(range.lowerBound), bytes: Array(inlineBytes[range])) else {
+                    published = nil
+                    break
+                }
+                published = attributes
+            }
+            if let published {
+                await noteOwnChange(published, changes: UInt64(ranges.count))
+                storedSize = published.size
                 serviceThinksInline = true
-                if writeCount == writesBefore { isModified = false }
+                if writeCount == writesBefore {
+                    isModified = false
+                    inlineWritten = ByteRangeSet()
+                }
                 return
             }
-            // The service would not keep it inline (its threshold is lower): use blocks.
+            // The service would not keep it inline (its threshold is lower, or another client
+            // moved it to blocks): use blocks. If the file changed meanwhile, taking the data
+            // token finds out and reads the old contents again.
             if isInline { moveOutOfInode() }
         }
         let durableSize = size
@@ -233,13 +259,18 @@ extension OpenFile {
         }
         try takeDeferredError()
         guard isModified else { return }
+        var changes: UInt64 = 1
         if serviceThinksInline {
             try await metadata.clearInline(inode)
             serviceThinksInline = false
+            changes += 1
         }
-        let published = try await metadata.updateSizeAfterWrite(inode, size: durableSize)
-        knownGeneration = published.generation
-        publishedSize = published.size
+        let serialBeforePublish = sendSerial
+        let written = writtenSincePublish
+        let published = try await metadata.updateSizeAfterWrite(inode, size: durableSize, writtenBlocks: BlockRun.runs(of: written))
+        writtenSincePublish.subtract(written)
+        if sendSerial == serialBeforePublish { sentSincePublish = false }
+        await noteOwnChange(published, changes: changes)
         storedSize = max(storedSize, durableSize)
         if writeCount == writesBefore { isModified = false }
     }

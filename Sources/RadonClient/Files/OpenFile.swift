@@ -24,6 +24,9 @@ actor OpenFile {
     /// Whether the file's bytes live in the inode; `inlineBytes` then holds them all.
     var isInline: Bool
     var inlineBytes: [UInt8] = []
+    /// Which inline bytes this client wrote since its last flush: only those go to the service,
+    /// so writes of other clients to other bytes of the small file survive.
+    var inlineWritten = ByteRangeSet()
     /// The service still thinks the file is inline (until `clearInline` after moving it out).
     var serviceThinksInline: Bool
     /// Something changed since the last flush (data or size).
@@ -64,6 +67,22 @@ actor OpenFile {
     /// The size the service answered this file's last flush with (at `knownGeneration`).
     var publishedSize: UInt64?
 
+    /// The session this file's data token is held under (nil: not held). See `ensureDataToken`.
+    var tokenSession: UInt64?
+    /// An acquire (and rebase) under way, which other sends wait for.
+    var tokenRequest: Task<Void, any Error>?
+    /// A release under way, which an acquire waits for.
+    var tokenRelease: Task<Void, Never>?
+    /// Sends between taking the token and putting their block in flight (reading its base).
+    var activeSends = 0
+    /// Blocks were sent under the token that no flush has published yet: the token is not
+    /// handed back before they are.
+    var sentSincePublish = false
+    /// Blocks written durably since the last publish: the service adds them to the file's block map.
+    var writtenSincePublish: Set<UInt64> = []
+    /// Sends started in all, so a flush can tell one started while it published.
+    var sendSerial: UInt64 = 0
+
     /// Blocks sent at once per file: enough to keep n nodes busy while the next block is encoded.
     static let maximumBlocksInFlight = 4
     /// Blocks a flush sends at once: a block written only in part is read before it is sent,
@@ -99,10 +118,22 @@ actor OpenFile {
     /// under us while we hold nothing unwritten, take the new size and forget cached blocks.
     func revalidate(with attributes: InodeAttributes) async throws {
         guard let known = knownGeneration else {
+            // A new open of the file: blocks cached by earlier opens serve only if the file is
+            // still at the generation they were cached at.
+            cache.validate(inode: inode, generation: attributes.generation)
             knownGeneration = attributes.generation
             return
         }
-        guard !isModified, dirtyBlocks.isEmpty, inFlight.isEmpty, attributes.generation != known else { return }
+        guard attributes.generation != known else { return }
+        guard !isModified, dirtyBlocks.isEmpty, inFlight.isEmpty else {
+            // Unsent writes stay; what was cached goes, and the old contents under the writes
+            // are read again when the data token is taken (`rebase`).
+            cache.removeAll(inode: inode)
+            knownVersions = [:]
+            dropReadAhead()
+            if isInline { try await reloadInlineKeepingWrites() }
+            return
+        }
         let (writesBefore, sizeBefore) = (writeCount, size)
         let fresh = try await metadata.fileLayout(of: inode)
         let inline = fresh.isInline ? try await metadata.readInline(inode) : nil
@@ -113,7 +144,7 @@ actor OpenFile {
               !isModified, dirtyBlocks.isEmpty, inFlight.isEmpty else { return }
         knownGeneration = attributes.generation
         reset(to: fresh, inlineBytes: inline)
-        cache.removeAll(inode: inode)
+        cache.validate(inode: inode, generation: attributes.generation)
     }
 
     /// The size to report instead of `attributes.size`: the size with unflushed writes, if there
@@ -134,6 +165,7 @@ actor OpenFile {
         serviceThinksInline = layout.isInline
         isInline = layout.isInline || layout.size == 0
         self.inlineBytes = inlineBytes ?? []
+        inlineWritten = ByteRangeSet()
         if isInline && UInt64(self.inlineBytes.count) < layout.size {
             self.inlineBytes += [UInt8](repeating: 0, count: Int(layout.size) - self.inlineBytes.count)
         }

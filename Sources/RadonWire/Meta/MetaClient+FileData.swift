@@ -7,8 +7,8 @@ extension MetaClient {
 
     /// After writing blocks up to `size`: grows the file to it (never shrinks) and sets mtime
     /// (nil: the service's now) and ctime.
-    public func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, modificationTime: Timestamp? = nil) async throws -> InodeAttributes {
-        try await call(.updateSizeAfterWrite, UpdateSizeRequest(inode: inode, size: size, modificationTime: modificationTime))
+    public func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, modificationTime: Timestamp? = nil, writtenBlocks: [BlockRun] = []) async throws -> InodeAttributes {
+        try await call(.updateSizeAfterWrite, UpdateSizeRequest(inode: inode, size: size, modificationTime: modificationTime, writtenBlocks: writtenBlocks))
     }
 
     /// The bytes of an inline file (`isInline` false: read its blocks instead).

@@ -26,7 +26,7 @@ public struct MetaClient: Sendable {
 
     // MARK: Namespace
 
-    public func lookup(parent: UInt64, name: String, caller: MetaCaller) async throws -> InodeAttributes {
+    public func lookup(parent: UInt64, name: FileName, caller: MetaCaller) async throws -> InodeAttributes {
         try await call(.lookup, NameRequest(parent: parent, name: name, caller: caller))
     }
 
@@ -34,54 +34,60 @@ public struct MetaClient: Sendable {
         try await call(.getAttributes, InodeRequest(inode: inode))
     }
 
-    public func setAttributes(of inode: UInt64, _ changes: AttributeChanges, caller: MetaCaller) async throws -> InodeAttributes {
-        try await call(.setAttributes, SetAttributesRequest(inode: inode, changes: changes, caller: caller))
+    /// `throughWritableHandle`: the caller holds a descriptor of the file open for writing
+    /// (see `SetAttributesRequest`).
+    public func setAttributes(
+        of inode: UInt64, _ changes: AttributeChanges, caller: MetaCaller, throughWritableHandle: Bool = false
+    ) async throws -> InodeAttributes {
+        try await call(.setAttributes, SetAttributesRequest(
+            inode: inode, changes: changes, caller: caller, throughWritableHandle: throughWritableHandle))
     }
 
     /// Creates a regular file, fifo, socket or device node owned by `caller`. With
     /// `exclusive` false an existing file is returned (`created` false) rather than EEXIST.
     public func create(
-        parent: UInt64, name: String, kind: InodeKind = .regular, permissions: UInt32, rdev: UInt64 = 0,
+        parent: UInt64, name: FileName, kind: InodeKind = .regular, permissions: UInt32, rdev: UInt64 = 0,
         exclusive: Bool, caller: MetaCaller
     ) async throws -> CreateReply {
         try await call(.create, CreateRequest(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: exclusive, caller: caller))
     }
 
-    public func makeDirectory(parent: UInt64, name: String, permissions: UInt32, caller: MetaCaller) async throws -> InodeAttributes {
+    public func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, caller: MetaCaller) async throws -> InodeAttributes {
         try await call(.makeDirectory, MakeDirectoryRequest(parent: parent, name: name, permissions: permissions, caller: caller))
     }
 
-    public func makeSymbolicLink(parent: UInt64, name: String, target: String, caller: MetaCaller) async throws -> InodeAttributes {
+    public func makeSymbolicLink(parent: UInt64, name: FileName, target: [UInt8], caller: MetaCaller) async throws -> InodeAttributes {
         try await call(.makeSymbolicLink, MakeSymbolicLinkRequest(parent: parent, name: name, target: target, caller: caller))
     }
 
-    public func readSymbolicLink(_ inode: UInt64) async throws -> String {
-        let reply: StringReply = try await call(.readSymbolicLink, InodeRequest(inode: inode))
-        return reply.value
+    /// The target's bytes (any but NUL).
+    public func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8] {
+        let reply: BytesReply = try await call(.readSymbolicLink, InodeRequest(inode: inode))
+        return reply.bytes
     }
 
     /// unlink. Returns the file whose last link went when it had fragments to delete
     /// (delete them, then `confirmDeletions`); nil otherwise.
     @discardableResult
-    public func remove(parent: UInt64, name: String, caller: MetaCaller) async throws -> RemovedFile? {
+    public func remove(parent: UInt64, name: FileName, caller: MetaCaller) async throws -> RemovedFile? {
         let reply: RemovalReply = try await call(.remove, NameRequest(parent: parent, name: name, caller: caller))
         return reply.removed
     }
 
-    public func removeDirectory(parent: UInt64, name: String, caller: MetaCaller) async throws {
+    public func removeDirectory(parent: UInt64, name: FileName, caller: MetaCaller) async throws {
         let _: WireEmpty = try await call(.removeDirectory, NameRequest(parent: parent, name: name, caller: caller))
     }
 
     /// rename / renameat2. Returns the replaced file when it lost its last link and had fragments.
     @discardableResult
     public func rename(
-        parent: UInt64, name: String, newParent: UInt64, newName: String, mode: MetaRenameMode = .replace, caller: MetaCaller
+        parent: UInt64, name: FileName, newParent: UInt64, newName: FileName, mode: MetaRenameMode = .replace, caller: MetaCaller
     ) async throws -> RemovedFile? {
         let reply: RemovalReply = try await call(.rename, RenameRequest(parent: parent, name: name, newParent: newParent, newName: newName, mode: mode, caller: caller))
         return reply.removed
     }
 
-    public func link(_ inode: UInt64, newParent: UInt64, newName: String, caller: MetaCaller) async throws -> InodeAttributes {
+    public func link(_ inode: UInt64, newParent: UInt64, newName: FileName, caller: MetaCaller) async throws -> InodeAttributes {
         try await call(.link, LinkRequest(inode: inode, newParent: newParent, newName: newName, caller: caller))
     }
 

@@ -4,28 +4,69 @@ import NIOCore
 // and the list of removed files whose fragments are still to be deleted.
 
 /// After the client wrote blocks: the size grows to `size` if larger (never shrinks; shrinking
-/// is `setAttributes` with a size), and mtime/ctime become `modificationTime` (nil: now).
+/// is `setAttributes` with a size), mtime/ctime become `modificationTime` (nil: now), and the
+/// blocks written join the file's block map (st_blocks).
 public struct UpdateSizeRequest: WireMessage, Hashable {
     public var inode: UInt64
     public var size: UInt64
     public var modificationTime: Timestamp?
+    public var writtenBlocks: [BlockRun]
 
-    public init(inode: UInt64, size: UInt64, modificationTime: Timestamp? = nil) {
+    public init(inode: UInt64, size: UInt64, modificationTime: Timestamp? = nil, writtenBlocks: [BlockRun] = []) {
         self.inode = inode
         self.size = size
         self.modificationTime = modificationTime
+        self.writtenBlocks = writtenBlocks
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(inode)
         buffer.writeInteger(size)
         buffer.writeWireOptional(modificationTime) { $1.encode(into: &$0) }
+        buffer.writeWireArray(writtenBlocks) { buffer, run in
+            buffer.writeInteger(run.first)
+            buffer.writeInteger(run.count)
+        }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         inode = try buffer.readWireInteger()
         size = try buffer.readWireInteger()
         modificationTime = try buffer.readWireOptional { try Timestamp(from: &$0) }
+        writtenBlocks = try buffer.readWireArray(maximumCount: 1 << 20) { buffer in
+            let run = BlockRun(first: try buffer.readWireInteger(), count: try buffer.readWireInteger())
+            guard run.count > 0, run.first <= BlockRun.maximumBlock, run.count <= BlockRun.maximumBlock - run.first else {
+                throw WireError.badRequest("block run \(run.first)+\(run.count) is empty or past block \(BlockRun.maximumBlock)")
+            }
+            return run
+        }
+    }
+}
+
+/// Consecutive blocks `first ..< first + count`.
+public struct BlockRun: Sendable, Hashable {
+    public var first: UInt64
+    public var count: UInt64
+
+    public init(first: UInt64, count: UInt64) {
+        self.first = first
+        self.count = count
+    }
+
+    /// No file has more blocks (2^32: 4 PiB at 1 MiB blocks): a bigger run is a malformed request.
+    public static let maximumBlock: UInt64 = 1 << 32
+
+    /// The runs covering `indices`, in order.
+    public static func runs(of indices: some Sequence<UInt64>) -> [BlockRun] {
+        var runs: [BlockRun] = []
+        for index in Set(indices).sorted() {
+            if let last = runs.last, last.first + last.count == index {
+                runs[runs.count - 1].count += 1
+            } else {
+                runs.append(BlockRun(first: index, count: 1))
+            }
+        }
+        return runs
     }
 }
 

@@ -5,9 +5,14 @@ import NIOCore
 // decoded, so an oversized name is refused before the service sees it.
 
 extension ByteBuffer {
-    mutating func readMetaName() throws -> String {
+    /// A name as u32 length + bytes (the layout strings have): any bytes, not only UTF-8.
+    mutating func writeMetaName(_ name: FileName) {
+        writeWireBytes(name.bytes)
+    }
+
+    mutating func readMetaName(maximumLength: Int = MetaLimits.maximumNameLength + 1) throws -> FileName {
         // One byte more than allowed, so the service can answer ENAMETOOLONG rather than EINVAL.
-        try readWireString(maximumLength: MetaLimits.maximumNameLength + 1)
+        FileName(bytes: try readWireBytes(maximumLength: maximumLength))
     }
 }
 
@@ -23,10 +28,10 @@ public struct InodeRequest: WireMessage, Hashable {
 /// A name in a directory, with the caller: lookup, remove, removeDirectory.
 public struct NameRequest: WireMessage, Hashable {
     public var parent: UInt64
-    public var name: String
+    public var name: FileName
     public var caller: MetaCaller
 
-    public init(parent: UInt64, name: String, caller: MetaCaller) {
+    public init(parent: UInt64, name: FileName, caller: MetaCaller) {
         self.parent = parent
         self.name = name
         self.caller = caller
@@ -34,7 +39,7 @@ public struct NameRequest: WireMessage, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(parent)
-        buffer.writeWireString(name)
+        buffer.writeMetaName(name)
         caller.encode(into: &buffer)
     }
 
@@ -49,23 +54,32 @@ public struct SetAttributesRequest: WireMessage, Hashable {
     public var inode: UInt64
     public var changes: AttributeChanges
     public var caller: MetaCaller
+    /// The caller changes the file through a descriptor it opened for writing (ftruncate):
+    /// Linux checked write access at open, so a size change needs no write permission now
+    /// (a file made by open(O_CREAT|O_RDWR, 0) can still be truncated through its descriptor).
+    /// The service trusts the client for this as it trusts it for the caller's identity.
+    /// A trailing field: requests without it decode as false.
+    public var throughWritableHandle: Bool
 
-    public init(inode: UInt64, changes: AttributeChanges, caller: MetaCaller) {
+    public init(inode: UInt64, changes: AttributeChanges, caller: MetaCaller, throughWritableHandle: Bool = false) {
         self.inode = inode
         self.changes = changes
         self.caller = caller
+        self.throughWritableHandle = throughWritableHandle
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(inode)
         changes.encode(into: &buffer)
         caller.encode(into: &buffer)
+        buffer.writeWireBool(throughWritableHandle)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         inode = try buffer.readWireInteger()
         changes = try AttributeChanges(from: &buffer)
         caller = try MetaCaller(from: &buffer)
+        throughWritableHandle = buffer.readableBytes > 0 ? try buffer.readWireBool() : false
     }
 }
 
@@ -73,7 +87,7 @@ public struct SetAttributesRequest: WireMessage, Hashable {
 /// The new inode is owned by the caller (its group is the parent's when the parent is setgid).
 public struct CreateRequest: WireMessage, Hashable {
     public var parent: UInt64
-    public var name: String
+    public var name: FileName
     public var kind: InodeKind
     public var permissions: UInt32
     public var rdev: UInt64
@@ -82,7 +96,7 @@ public struct CreateRequest: WireMessage, Hashable {
     public var exclusive: Bool
     public var caller: MetaCaller
 
-    public init(parent: UInt64, name: String, kind: InodeKind, permissions: UInt32, rdev: UInt64 = 0, exclusive: Bool, caller: MetaCaller) {
+    public init(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64 = 0, exclusive: Bool, caller: MetaCaller) {
         self.parent = parent
         self.name = name
         self.kind = kind
@@ -94,7 +108,7 @@ public struct CreateRequest: WireMessage, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(parent)
-        buffer.writeWireString(name)
+        buffer.writeMetaName(name)
         buffer.writeInteger(kind.rawValue)
         buffer.writeInteger(permissions)
         buffer.writeInteger(rdev)
@@ -151,11 +165,11 @@ public struct CreateReply: WireMessage, Hashable {
 
 public struct MakeDirectoryRequest: WireMessage, Hashable {
     public var parent: UInt64
-    public var name: String
+    public var name: FileName
     public var permissions: UInt32
     public var caller: MetaCaller
 
-    public init(parent: UInt64, name: String, permissions: UInt32, caller: MetaCaller) {
+    public init(parent: UInt64, name: FileName, permissions: UInt32, caller: MetaCaller) {
         self.parent = parent
         self.name = name
         self.permissions = permissions
@@ -164,7 +178,7 @@ public struct MakeDirectoryRequest: WireMessage, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(parent)
-        buffer.writeWireString(name)
+        buffer.writeMetaName(name)
         buffer.writeInteger(permissions)
         caller.encode(into: &buffer)
     }
@@ -179,11 +193,12 @@ public struct MakeDirectoryRequest: WireMessage, Hashable {
 
 public struct MakeSymbolicLinkRequest: WireMessage, Hashable {
     public var parent: UInt64
-    public var name: String
-    public var target: String
+    public var name: FileName
+    /// Any bytes but NUL, at most `MetaLimits.maximumSymbolicLinkLength`.
+    public var target: [UInt8]
     public var caller: MetaCaller
 
-    public init(parent: UInt64, name: String, target: String, caller: MetaCaller) {
+    public init(parent: UInt64, name: FileName, target: [UInt8], caller: MetaCaller) {
         self.parent = parent
         self.name = name
         self.target = target
@@ -192,25 +207,17 @@ public struct MakeSymbolicLinkRequest: WireMessage, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(parent)
-        buffer.writeWireString(name)
-        buffer.writeWireString(target)
+        buffer.writeMetaName(name)
+        buffer.writeWireBytes(target)
         caller.encode(into: &buffer)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         parent = try buffer.readWireInteger()
         name = try buffer.readMetaName()
-        target = try buffer.readWireString(maximumLength: MetaLimits.maximumSymbolicLinkLength + 1)
+        target = try buffer.readWireBytes(maximumLength: MetaLimits.maximumSymbolicLinkLength + 1)
         caller = try MetaCaller(from: &buffer)
     }
-}
-
-/// A reply carrying one string: a symlink target.
-public struct StringReply: WireMessage, Hashable {
-    public var value: String
-    public init(_ value: String) { self.value = value }
-    public func encode(into buffer: inout ByteBuffer) { buffer.writeWireString(value) }
-    public init(from buffer: inout ByteBuffer) throws { value = try buffer.readWireString() }
 }
 
 /// What `remove` and `rename` give back: the file whose last link went, when it had
@@ -224,13 +231,13 @@ public struct RemovalReply: WireMessage, Hashable {
 
 public struct RenameRequest: WireMessage, Hashable {
     public var parent: UInt64
-    public var name: String
+    public var name: FileName
     public var newParent: UInt64
-    public var newName: String
+    public var newName: FileName
     public var mode: MetaRenameMode
     public var caller: MetaCaller
 
-    public init(parent: UInt64, name: String, newParent: UInt64, newName: String, mode: MetaRenameMode, caller: MetaCaller) {
+    public init(parent: UInt64, name: FileName, newParent: UInt64, newName: FileName, mode: MetaRenameMode, caller: MetaCaller) {
         self.parent = parent
         self.name = name
         self.newParent = newParent
@@ -241,9 +248,9 @@ public struct RenameRequest: WireMessage, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(parent)
-        buffer.writeWireString(name)
+        buffer.writeMetaName(name)
         buffer.writeInteger(newParent)
-        buffer.writeWireString(newName)
+        buffer.writeMetaName(newName)
         buffer.writeInteger(mode.rawValue)
         caller.encode(into: &buffer)
     }
@@ -263,10 +270,10 @@ public struct RenameRequest: WireMessage, Hashable {
 public struct LinkRequest: WireMessage, Hashable {
     public var inode: UInt64
     public var newParent: UInt64
-    public var newName: String
+    public var newName: FileName
     public var caller: MetaCaller
 
-    public init(inode: UInt64, newParent: UInt64, newName: String, caller: MetaCaller) {
+    public init(inode: UInt64, newParent: UInt64, newName: FileName, caller: MetaCaller) {
         self.inode = inode
         self.newParent = newParent
         self.newName = newName
@@ -276,7 +283,7 @@ public struct LinkRequest: WireMessage, Hashable {
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(inode)
         buffer.writeInteger(newParent)
-        buffer.writeWireString(newName)
+        buffer.writeMetaName(newName)
         caller.encode(into: &buffer)
     }
 

@@ -30,11 +30,19 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case pendingDeletions = 0x65
     case confirmDeletions = 0x66
 
-    // File locks of client sessions, 0x73-0x77.
+    // Client sessions and what they hold, 0x70-0x7F: leases (0x70-0x72), locks (0x73-0x77),
+    // data tokens and open-file holds (0x78-0x7B).
+    case openSession = 0x70
+    case renewSession = 0x71
+    case closeSession = 0x72
     case setLock = 0x73
     case testLock = 0x74
     case releaseLocks = 0x75
     case cancelLockWait = 0x76
+    case acquireDataToken = 0x78
+    case releaseDataToken = 0x79
+    case openFile = 0x7A
+    case closeFile = 0x7B
 
     // Cluster, 0x80-0x9F.
     case registerNode = 0x80

@@ -41,6 +41,7 @@ extension InodeAttributes: WireMessage {
         modificationTime.encode(into: &buffer)
         changeTime.encode(into: &buffer)
         buffer.writeInteger(generation)
+        buffer.writeInteger(allocatedBytes)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -56,7 +57,8 @@ extension InodeAttributes: WireMessage {
             accessTime: try Timestamp(from: &buffer),
             modificationTime: try Timestamp(from: &buffer),
             changeTime: try Timestamp(from: &buffer),
-            generation: try buffer.readWireInteger()
+            generation: try buffer.readWireInteger(),
+            allocatedBytes: try buffer.readWireInteger()
         )
     }
 }
@@ -104,14 +106,14 @@ extension AttributeChanges: WireMessage {
 
 extension DirectoryEntry: WireMessage {
     public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeWireString(name)
+        buffer.writeMetaName(name)
         attributes.encode(into: &buffer)
         buffer.writeInteger(cookie)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         self.init(
-            name: try buffer.readWireString(maximumLength: MetaLimits.maximumNameLength),
+            name: try buffer.readMetaName(maximumLength: MetaLimits.maximumNameLength),
             attributes: try InodeAttributes(from: &buffer),
             cookie: try buffer.readWireInteger()
         )
@@ -174,7 +176,7 @@ extension ByteBuffer {
 
 /// The bounds the metadata service enforces on what a request may carry.
 public enum MetaLimits {
-    /// Longest name in a directory, in UTF-8 bytes (`NAME_MAX`).
+    /// Longest name in a directory, in bytes (`NAME_MAX`).
     public static let maximumNameLength = 255
     /// Longest symbolic link target (`PATH_MAX`).
     public static let maximumSymbolicLinkLength = 4096

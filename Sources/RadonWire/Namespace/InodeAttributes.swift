@@ -62,11 +62,14 @@ public struct InodeAttributes: Sendable, Hashable, Codable {
     public var changeTime: Timestamp
     /// Bumped on every change of the inode; caches compare it to know they are current.
     public var generation: UInt64
+    /// Bytes that hold data (`st_blocks` x 512, rounded up): a sparse file's holes store
+    /// nothing, so `du` shows less than its size.
+    public var allocatedBytes: UInt64
 
     public init(
         inode: UInt64, kind: InodeKind, permissions: UInt32, linkCount: UInt32, uid: UInt32,
         gid: UInt32, rdev: UInt64, size: UInt64, accessTime: Timestamp, modificationTime: Timestamp,
-        changeTime: Timestamp, generation: UInt64
+        changeTime: Timestamp, generation: UInt64, allocatedBytes: UInt64? = nil
     ) {
         self.inode = inode
         self.kind = kind
@@ -80,6 +83,7 @@ public struct InodeAttributes: Sendable, Hashable, Codable {
         self.modificationTime = modificationTime
         self.changeTime = changeTime
         self.generation = generation
+        self.allocatedBytes = allocatedBytes ?? size
     }
 
     /// `st_mode`: the kind's bits and the permission bits.
@@ -117,12 +121,12 @@ public struct AttributeChanges: Sendable, Hashable, Codable {
 
 /// One name in a directory listing.
 public struct DirectoryEntry: Sendable, Hashable, Codable {
-    public var name: String
+    public var name: FileName
     public var attributes: InodeAttributes
     /// Where the next listing continues from when it stops after this entry.
     public var cookie: UInt64
 
-    public init(name: String, attributes: InodeAttributes, cookie: UInt64) {
+    public init(name: FileName, attributes: InodeAttributes, cookie: UInt64) {
         self.name = name
         self.attributes = attributes
         self.cookie = cookie
