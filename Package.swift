@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RadonTestSupport"),
         .testTarget(name: "RadonClusterTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonMeta", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -20,7 +20,7 @@ struct LockManagerTests {
         } catch let error as FileSystemError {
             return error.errno
         } catch let error as WireError {
-            return error.errno
+            return error.errno ?? error.status.errno
         } catch {
             return -1
         }
@@ -118,23 +118,49 @@ struct LockWireTests {
     @Test func locksCrossTheWireWithTheirErrnos() async throws {
         try await withServiceFixture { fixture in
             let client = fixture.client
-            #expect(try await client.setLock(SetLockRequest(session: 1, inode: 5, owner: 1, kind: .posix, mode: .exclusive, range: LockRange(start: 0, end: 99), pid: 11)))
-            await #expect { try await client.setLock(SetLockRequest(session: 2, inode: 5, owner: 1, kind: .posix, mode: .shared, range: LockRange(start: 50, end: 50))) } throws: {
+            let one = try await client.openSession(clientName: "one").session
+            let two = try await client.openSession(clientName: "two").session
+            #expect(try await client.setLock(SetLockRequest(session: one, inode: 5, owner: 1, kind: .posix, mode: .exclusive, range: LockRange(start: 0, end: 99), pid: 11)))
+            await #expect { try await client.setLock(SetLockRequest(session: two, inode: 5, owner: 1, kind: .posix, mode: .shared, range: LockRange(start: 50, end: 50))) } throws: {
                 ($0 as? FileSystemError)?.errno == EAGAIN
             }
-            #expect(try await client.testLock(TestLockRequest(session: 2, inode: 5, owner: 1, mode: .shared, range: .wholeFile)) == LockConflict(mode: .exclusive, range: LockRange(start: 0, end: 99), pid: 11))
-            var backwards = SetLockRequest(session: 1, inode: 5, owner: 1, kind: .posix, mode: .shared).encoded()
+            #expect(try await client.testLock(TestLockRequest(session: two, inode: 5, owner: 1, mode: .shared, range: .wholeFile)) == LockConflict(mode: .exclusive, range: LockRange(start: 0, end: 99), pid: 11))
+            var backwards = SetLockRequest(session: one, inode: 5, owner: 1, kind: .posix, mode: .shared).encoded()
             backwards.setInteger(UInt64(10), at: 26)
             backwards.setInteger(UInt64(9), at: 34)
             await #expect { _ = try await fixture.connection.call(opcode: MetaOpcode.setLock.rawValue, payload: backwards) } throws: {
                 ($0 as? WireError)?.errno == EINVAL
             }
-            let waiting = Task { try await client.setLock(SetLockRequest(session: 2, inode: 5, owner: 1, kind: .posix, mode: .shared, range: LockRange(start: 50, end: 50), wait: true, waitToken: 7)) }
+            let waiting = Task { try await client.setLock(SetLockRequest(session: two, inode: 5, owner: 1, kind: .posix, mode: .shared, range: LockRange(start: 50, end: 50), wait: true, waitToken: 7)) }
             try await Task.sleep(for: .milliseconds(100))
-            try await client.cancelLockWait(session: 2, waitToken: 7)
+            try await client.cancelLockWait(session: two, waitToken: 7)
             await #expect { try await waiting.value } throws: { ($0 as? FileSystemError)?.errno == EINTR }
-            try await client.releaseLocks(session: 1, inode: 5, owner: 1, kinds: [.posix])
-            #expect(try await client.testLock(TestLockRequest(session: 2, inode: 5, owner: 1, mode: .exclusive, range: .wholeFile)) == nil)
+            try await client.releaseLocks(session: one, inode: 5, owner: 1, kinds: [.posix])
+            #expect(try await client.testLock(TestLockRequest(session: two, inode: 5, owner: 1, mode: .exclusive, range: .wholeFile)) == nil)
+            await #expect { try await client.setLock(SetLockRequest(session: 12345, inode: 5, owner: 1, kind: .posix, mode: .shared)) } throws: {
+                ($0 as? WireError)?.status == .sessionExpired
+            }
+        }
+    }
+
+    /// The registry's expiry hook reaches the locks: a session that ends (closed here; a lapse
+    /// runs the same handlers) loses its locks and the waiter behind it is granted.
+    @Test func anEndedSessionsLocksPassToItsWaiters() async throws {
+        try await withServiceFixture { fixture in
+            let client = fixture.client
+            let sweeps = Task { await fixture.service.runSessionSweeps() }
+            defer { sweeps.cancel() }
+            try await Task.sleep(for: .milliseconds(100))
+            let one = try await client.openSession(clientName: "one").session
+            let two = try await client.openSession(clientName: "two").session
+            #expect(try await client.setLock(SetLockRequest(session: one, inode: 9, owner: 1, kind: .flock, mode: .exclusive)))
+            let waiting = Task { try await client.setLock(SetLockRequest(session: two, inode: 9, owner: 1, kind: .flock, mode: .exclusive, wait: true, waitToken: 1)) }
+            try await Task.sleep(for: .milliseconds(100))
+            try await client.closeSession(one)
+            #expect(try await waiting.value)
+            await #expect { try await client.setLock(SetLockRequest(session: one, inode: 10, owner: 1, kind: .flock, mode: .shared)) } throws: {
+                ($0 as? WireError)?.status == .sessionExpired
+            }
         }
     }
 }

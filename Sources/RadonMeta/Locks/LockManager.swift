@@ -127,6 +127,6 @@ public actor LockManager {
     }
 
     static func sessionEnded(_ session: UInt64) -> WireError {
-        WireError(.staleVersion, "session \(String(session, radix: 16)) has ended: its locks are gone", errno: ESTALE)
+        WireError(.sessionExpired, "session \(String(session, radix: 16)) has ended: its locks are gone")
     }
 }
