@@ -80,7 +80,7 @@ let package = Package(
         ]),
         .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
 
-        .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec"]),
+        .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec", "RadonTestSupport"]),
         .testTarget(name: "RadonWireTests", dependencies: ["RadonWire"]),
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonTestSupport"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),
@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RadonTestSupport"),
         .testTarget(name: "RadonClusterTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonMeta", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

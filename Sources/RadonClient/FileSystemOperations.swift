@@ -96,4 +96,23 @@ public protocol FileSystemOperations: Sendable {
     func setExtendedAttribute(of inode: UInt64, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws
     func extendedAttributeNames(of inode: UInt64) async throws -> [String]
     func removeExtendedAttribute(of inode: UInt64, name: String, context: RequestContext) async throws
+
+    // Locks: cluster-wide, held for this client's session, so every mount of the file system
+    // sees them. `owner` is the kernel's lock owner (FUSE `lock_owner`); one client's owners are
+    // told apart from another's by the session.
+
+    /// F_GETLK: the first lock of another owner in the way of `mode` over `range`, or nil.
+    func getLock(_ inode: UInt64, owner: UInt64, mode: FileLockMode, range: LockRange) async throws -> LockConflict?
+    /// F_SETLK / F_SETLKW: takes, changes (nil: releases) the POSIX lock of `owner` over
+    /// `range`. Without `wait` a lock in the way is EAGAIN; with it the call returns when the
+    /// lock is taken, and throws EINTR if its task is cancelled first (taking nothing).
+    /// Buffered writes of the file are flushed first and cached data is revalidated after a
+    /// grant, so what one client wrote under a lock is what the next holder reads.
+    func setLock(_ inode: UInt64, owner: UInt64, mode: FileLockMode?, range: LockRange, pid: Int32, wait: Bool) async throws
+    /// flock(2) of the whole file (nil: LOCK_UN), as `setLock`; flock and POSIX locks never
+    /// conflict with each other.
+    func flock(_ inode: UInt64, owner: UInt64, mode: FileLockMode?, pid: Int32, wait: Bool) async throws
+    /// Releases every lock of `owner` on `inode` of `kinds` (close(2) releases the POSIX locks
+    /// of the closing process; the last close of a file description its flock and OFD locks).
+    func releaseLocks(_ inode: UInt64, owner: UInt64, kinds: Set<FileLockKind>) async throws
 }

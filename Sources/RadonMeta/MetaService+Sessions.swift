@@ -75,9 +75,10 @@ extension MetaService {
         return nil
     }
 
-    /// What a lapsed session held goes: its data tokens pass to waiters, and files only it had
+    /// What a lapsed session held goes: its locks and data tokens pass to waiters, and files only it had
     /// open are freed if they lost their last name meanwhile.
     func sessionEnded(_ session: UInt64) async {
+        await locks.endSession(session)
         await dataTokens.releaseAll(session: session)
         await reapOrphans(store.openFiles.releaseAll(session: session))
     }

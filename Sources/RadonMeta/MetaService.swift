@@ -18,6 +18,8 @@ public final class MetaService: Sendable {
     let instruments: [UInt8: RequestInstruments]
     /// Called for every liveness change the sweep makes (issue 5's rebuild hooks in here).
     let onTransition: @Sendable (NodeStateTransition) async -> Void
+    /// The cluster's file locks, held for client sessions.
+    public let locks = LockManager()
     /// Client sessions; what a session holds is released when it lapses.
     public let sessions: SessionRegistry
     /// Which session may send each file's blocks.
@@ -99,6 +101,7 @@ public final class MetaService: Sendable {
         case .clearInline: return await answer(request) { (r: InodeRequest) in try await store.clearInline(of: r.inode) }
         case .pendingDeletions: return await answer(request) { (r: LimitRequest) in RemovedFilesReply(try await store.pendingDeletions(limit: Int(r.limit))) }
         case .confirmDeletions: return await answer(request) { (r: ConfirmDeletionsRequest) in try await store.confirmDeletions(r.inodes); return WireEmpty() }
+        case .setLock, .testLock, .releaseLocks, .cancelLockWait: return await dispatchLock(opcode, request)
         case .openSession, .renewSession, .closeSession, .acquireDataToken, .releaseDataToken, .openFile, .closeFile:
             return await dispatchSession(opcode, request)
         case .registerNode:

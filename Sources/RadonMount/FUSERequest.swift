@@ -81,10 +81,16 @@ struct CacheTimeouts: Sendable {
 struct OpenFileInfo: Sendable {
     var flags: Int32
     var handle: UInt64
+    /// The kernel's lock owner: in flush, getlk, setlk, flock, and release with `releasesFlock`.
+    var lockOwner: UInt64
+    /// release: the file description used flock, whose locks (owner `lockOwner`) go now.
+    var releasesFlock: Bool
 
     init(_ info: UnsafeMutablePointer<fuse_file_info>?) {
         flags = info?.pointee.flags ?? 0
         handle = info?.pointee.fh ?? 0
+        lockOwner = info?.pointee.lock_owner ?? 0
+        releasesFlock = (info?.pointee.flock_release ?? 0) != 0
     }
 
     var fileHandle: FileHandle { FileHandle(rawValue: handle) }

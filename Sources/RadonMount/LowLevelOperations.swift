@@ -10,9 +10,9 @@ import RadonClient
 /// (names, buffers and `fuse_file_info` die when it returns) and hands the request to the
 /// dispatcher, which answers it later from async code.
 ///
-/// getlk, setlk and flock are deliberately left out: without them libfuse does not claim the
-/// POSIX_LOCKS and FLOCK_LOCKS capabilities, and the kernel keeps byte-range and flock locks
-/// itself, correctly (blocking waits, release on close) within this mount.
+/// getlk, setlk and flock are implemented, so libfuse claims POSIX_LOCKS and FLOCK_LOCKS and
+/// the kernel sends every lock request here: locks live in the metadata service and hold
+/// across every mount of the cluster.
 nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     var operations = fuse_lowlevel_ops()
     operations.`init` = { userData, connection in
@@ -85,11 +85,11 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         let bytes = buffer.map { Array(UnsafeRawBufferPointer(start: $0, count: size).bindMemory(to: UInt8.self)) } ?? []
         MountDispatcher.of(request).write(FUSERequest(request!), bytes: bytes, offset: offset, info: OpenFileInfo(info))
     }
-    operations.flush = { request, _, info in
-        MountDispatcher.of(request).flush(FUSERequest(request!), info: OpenFileInfo(info))
+    operations.flush = { request, inode, info in
+        MountDispatcher.of(request).flush(FUSERequest(request!), inode: inode, info: OpenFileInfo(info))
     }
-    operations.release = { request, _, info in
-        MountDispatcher.of(request).release(FUSERequest(request!), info: OpenFileInfo(info))
+    operations.release = { request, inode, info in
+        MountDispatcher.of(request).release(FUSERequest(request!), inode: inode, info: OpenFileInfo(info))
     }
     operations.fsync = { request, _, dataOnly, info in
         MountDispatcher.of(request).fsync(FUSERequest(request!), dataOnly: dataOnly != 0, info: OpenFileInfo(info))
@@ -135,6 +135,17 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     operations.fallocate = { request, _, mode, offset, length, info in
         MountDispatcher.of(request).allocate(
             FUSERequest(request!), mode: mode, offset: offset, length: length, info: OpenFileInfo(info))
+    }
+    operations.getlk = { request, inode, info, lock in
+        guard let lock else { fuse_reply_err(request, EINVAL); return }
+        MountDispatcher.of(request).getLock(FUSERequest(request!), inode: inode, info: OpenFileInfo(info), lock: lock.pointee)
+    }
+    operations.setlk = { request, inode, info, lock, sleep in
+        guard let lock else { fuse_reply_err(request, EINVAL); return }
+        MountDispatcher.of(request).setLock(FUSERequest(request!), inode: inode, info: OpenFileInfo(info), lock: lock.pointee, wait: sleep != 0)
+    }
+    operations.flock = { request, inode, info, operation in
+        MountDispatcher.of(request).flock(FUSERequest(request!), inode: inode, info: OpenFileInfo(info), operation: operation)
     }
     return operations
 }

@@ -51,9 +51,15 @@ extension MountDispatcher {
         }
     }
 
-    func flush(_ request: FUSERequest, info: OpenFileInfo) {
+    /// close(2) of one descriptor: its writes become durable, then the closing process's POSIX
+    /// locks on the file go (after the data, so the next holder reads it), even if the flush
+    /// failed.
+    func flush(_ request: FUSERequest, inode: UInt64, info: OpenFileInfo) {
         serve(request, "flush") { [self] in
-            try await fileSystem.flush(info.fileHandle)
+            var failure: (any Error)?
+            do { try await fileSystem.flush(info.fileHandle) } catch { failure = error }
+            try await releasePosixLocks(inode, owner: info.lockOwner)
+            if let failure { throw failure }
             logger.trace("flush handle \(info.handle)")
             request.replyOK()
         }
@@ -66,9 +72,14 @@ extension MountDispatcher {
         }
     }
 
-    func release(_ request: FUSERequest, info: OpenFileInfo) {
+    /// The last close of a file description: the handle goes, then its flock lock and the OFD
+    /// locks taken through it (see `LockHolders`).
+    func release(_ request: FUSERequest, inode: UInt64, info: OpenFileInfo) {
         serve(request, "release") { [self] in
-            try await fileSystem.release(info.fileHandle)
+            var failure: (any Error)?
+            do { try await fileSystem.release(info.fileHandle) } catch { failure = error }
+            try await releaseDescriptionLocks(inode, handle: info.handle, flockOwner: info.releasesFlock ? info.lockOwner : nil)
+            if let failure { throw failure }
             logger.trace("release handle \(info.handle)")
             request.replyOK()
         }

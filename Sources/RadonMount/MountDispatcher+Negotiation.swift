@@ -19,6 +19,10 @@ extension MountDispatcher {
         // `ls -l` gets names and attributes in one round trip.
         ask(FUSE_CAP_READDIRPLUS)
         ask(FUSE_CAP_READDIRPLUS_AUTO)
+        // Locks go to the metadata service through getlk/setlk/flock, so they hold across
+        // mounts (libfuse asks for these itself when the operations exist; said here too).
+        ask(FUSE_CAP_POSIX_LOCKS)
+        ask(FUSE_CAP_FLOCK_LOCKS)
         // A read on a file whose attributes expired checks mtime and drops stale pages.
         ask(FUSE_CAP_AUTO_INVAL_DATA)
         // No writeback cache: the kernel would then own file sizes and mtimes and flush pages

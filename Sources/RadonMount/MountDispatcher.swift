@@ -20,6 +20,8 @@ final class MountDispatcher: Sendable {
     private let sessionAddress = Atomic<UInt>(0)
     /// Inodes known to have no `security.capability`, until when (see getxattr).
     let capabilityAbsence = Mutex<[UInt64: ContinuousClock.Instant]>([:])
+    /// The lock owners that may hold locks, so a close asks the service only when needed.
+    let lockHolders = Mutex(LockHolders())
     /// Requests whose task has not answered yet; the session is freed only when this is zero.
     private let requestsInFlight = Atomic<Int>(0)
 
@@ -66,7 +68,8 @@ final class MountDispatcher: Sendable {
     /// The errno for `error`; unexpected errors become EIO and are logged.
     func errorNumber(for error: any Error, in operation: StaticString) -> Int32 {
         if let error = error as? FileSystemError {
-            let expected: Set<Int32> = [ENOENT, EEXIST, ENODATA, ERANGE, ENOTEMPTY, EACCES, EPERM, ENAMETOOLONG, ENOTDIR, EISDIR]
+            // EAGAIN, EINTR and EDEADLK are a lock's ordinary answers (busy, interrupted, a cycle).
+            let expected: Set<Int32> = [ENOENT, EEXIST, ENODATA, ERANGE, ENOTEMPTY, EACCES, EPERM, ENAMETOOLONG, ENOTDIR, EISDIR, EAGAIN, EINTR, EDEADLK]
             if expected.contains(error.errno) {
                 logger.trace("\(operation): \(error)")
             } else {
@@ -76,6 +79,16 @@ final class MountDispatcher: Sendable {
         }
         logger.error("\(operation) failed: \(String(describing: error))")
         return EIO
+    }
+
+    /// Tells the kernel to drop its cached pages and attributes of `inode`: after a lock is
+    /// granted, reads must see what other mounts wrote under the lock before it.
+    ///
+    /// Called from a task, never a libfuse worker: the kernel waits for locked pages (a read
+    /// of this inode in flight) to be answered, which other tasks do meanwhile.
+    func invalidateCachedData(of inode: UInt64) {
+        guard let session else { return }
+        _ = fuse_lowlevel_notify_inval_inode(session, inode, 0, 0)
     }
 
     /// Tells the kernel its cached attributes of `inode` are stale, so the next stat, or a read

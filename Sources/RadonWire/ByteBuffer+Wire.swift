@@ -16,6 +16,13 @@ extension ByteBuffer {
         writeInteger(value)
     }
 
+    /// Reads a u8-coded enum; a value it has no case for is a `badRequest` naming `what`.
+    public mutating func readWireEnum<T: RawRepresentable>(_ type: T.Type, _ what: String) throws -> T where T.RawValue == UInt8 {
+        let raw = try readWireInteger(as: UInt8.self)
+        guard let value = T(rawValue: raw) else { throw WireError.badRequest("unknown \(what) \(raw)") }
+        return value
+    }
+
     public mutating func writeWireBool(_ value: Bool) {
         writeInteger(value ? 1 as UInt8 : 0)
     }

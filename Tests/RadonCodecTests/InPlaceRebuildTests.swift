@@ -1,5 +1,6 @@
 import Testing
 @testable import RadonCodec
+import RadonTestSupport
 
 /// `reconstructLines`, the zero-copy degraded read: every choice of parity fragments (any order,
 /// extras, gaps), many threads on one instance (the plan cache), and every kind of bad input.

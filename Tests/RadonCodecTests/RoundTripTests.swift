@@ -1,5 +1,6 @@
 import Testing
 @testable import RadonCodec
+import RadonTestSupport
 
 /// Every k-subset of fragments gives the block back, for every codec.
 @Suite struct RoundTripTests {

@@ -8,6 +8,7 @@ import Testing
 /// A metadata service on a real loopback `WireServer`, and a `MetaClient` connected to it.
 final class ServiceFixture: Sendable {
     let store: StoreFixture
+    let service: MetaService
     let server: WireServer
     let connection: WireConnection
     let client: MetaClient
@@ -18,6 +19,7 @@ final class ServiceFixture: Sendable {
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
         let service = MetaService(store: store.store, logger: logger)
+        self.service = service
         server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { request in
             await service.handle(request)
         }

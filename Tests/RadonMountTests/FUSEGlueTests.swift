@@ -67,6 +67,22 @@ struct FUSEGlueTests {
         try await second.stop()
     }
 
+    @Test("flock, fcntl and OFD locks hold between two mounts of one file system")
+    func locks() async throws {
+        let shared = InMemoryFileSystem()
+        let first = try await InProcessMount.start(shared)
+        let second = try await InProcessMount.start(shared)
+        do {
+            try await MountChecks.locksAcrossMounts(first: first.path, second: second.path)
+        } catch {
+            try? await first.stop()
+            try? await second.stop()
+            throw error
+        }
+        try await first.stop()
+        try await second.stop()
+    }
+
     @Test("the mount's kernel read-ahead is widened to 1 MiB after INIT")
     func readAhead() async throws {
         let mount = try await InProcessMount.start(InMemoryFileSystem())

@@ -1,5 +1,6 @@
 import Glibc
 import RadonClient
+import RadonMeta
 
 /// A complete `FileSystemOperations` in memory: the test double that lets the FUSE glue be
 /// mounted and driven by real tools without a cluster. It keeps POSIX semantics the tools rely
@@ -21,6 +22,9 @@ actor InMemoryFileSystem: FileSystemOperations {
     }
 
     private var nodes: [UInt64: Node] = [:]
+    /// Every mount of this file system shares one session: lock owners differ per mount anyway.
+    private static let session: UInt64 = 1
+    private let locks = LockManager(maximumWait: .seconds(1))
     private var openFiles: [UInt64: OpenFile] = [:]
     private var nextInode: UInt64 = 2
     private var nextHandle: UInt64 = 1
@@ -361,5 +365,37 @@ actor InMemoryFileSystem: FileSystemOperations {
         guard try node(inode).extendedAttributes[name] != nil else { throw FileSystemError.noAttribute("\(name)") }
         nodes[inode]?.extendedAttributes[name] = nil
         touch(inode, modified: false)
+    }
+
+    // MARK: Locks (the service's lock manager, in memory, for one session)
+
+    func getLock(_ inode: UInt64, owner: UInt64, mode: FileLockMode, range: LockRange) async throws -> LockConflict? {
+        try await locks.test(TestLockRequest(session: Self.session, inode: inode, owner: owner, mode: mode, range: range))
+    }
+
+    func setLock(_ inode: UInt64, owner: UInt64, mode: FileLockMode?, range: LockRange, pid: Int32, wait: Bool) async throws {
+        try await lock(SetLockRequest(session: Self.session, inode: inode, owner: owner, kind: .posix, mode: mode, range: range, pid: pid, wait: wait))
+    }
+
+    func flock(_ inode: UInt64, owner: UInt64, mode: FileLockMode?, pid: Int32, wait: Bool) async throws {
+        try await lock(SetLockRequest(session: Self.session, inode: inode, owner: owner, kind: .flock, mode: mode, pid: pid, wait: wait))
+    }
+
+    func releaseLocks(_ inode: UInt64, owner: UInt64, kinds: Set<FileLockKind>) async throws {
+        await locks.release(ReleaseLocksRequest(session: Self.session, inode: inode, owner: owner, kinds: kinds))
+    }
+
+    private func lock(_ request: SetLockRequest) async throws {
+        guard request.wait else {
+            _ = try await locks.set(request)
+            return
+        }
+        try await LockWait.untilGranted { [locks] token in
+            var attempt = request
+            attempt.waitToken = token
+            return try await locks.set(attempt)
+        } cancel: { [locks] token in
+            await locks.cancelWait(CancelLockWaitRequest(session: Self.session, waitToken: token))
+        }
     }
 }

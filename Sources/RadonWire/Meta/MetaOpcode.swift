@@ -35,6 +35,10 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case openSession = 0x70
     case renewSession = 0x71
     case closeSession = 0x72
+    case setLock = 0x73
+    case testLock = 0x74
+    case releaseLocks = 0x75
+    case cancelLockWait = 0x76
     case acquireDataToken = 0x78
     case releaseDataToken = 0x79
     case openFile = 0x7A
