@@ -28,6 +28,12 @@ extension SQLiteMetadataStore {
     }
 
     public func reapOrphan(_ inode: UInt64) async throws -> Bool {
+        // Every last close asks: most files still have a name, and a read says so without
+        // taking the writer.
+        let isOrphan = try await database.read { db in
+            try db.cachedRow("SELECT nlink FROM inode WHERE id = ?", [inode]).map { $0[0] as UInt32 == 0 } ?? false
+        }
+        guard isOrphan else { return false }
         let now = nowNanoseconds()
         return try await committer.write { db in
             guard let row = try db.cachedRow("SELECT nlink FROM inode WHERE id = ?", [inode]), row[0] as UInt32 == 0 else {
