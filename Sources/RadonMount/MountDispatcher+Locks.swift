@@ -32,7 +32,7 @@ extension MountDispatcher {
             try await request.interruptible { [self] in
                 try await fileSystem.setLock(inode, owner: info.lockOwner, mode: mode, range: range, pid: lock.l_pid, wait: wait)
             }
-            if mode != nil { invalidateCachedData(of: inode) }
+            if mode != nil { await invalidateCachedData(of: inode) }
             request.replyOK()
         }
     }
@@ -50,7 +50,7 @@ extension MountDispatcher {
             try await request.interruptible { [self] in
                 try await fileSystem.flock(inode, owner: info.lockOwner, mode: mode, pid: pid, wait: operation & LOCK_NB == 0)
             }
-            if mode != nil { invalidateCachedData(of: inode) }
+            if mode != nil { await invalidateCachedData(of: inode) }
             request.replyOK()
         }
     }

@@ -1,4 +1,5 @@
 import CFUSE3
+import Dispatch
 import Glibc
 import Logging
 import RadonClient
@@ -81,15 +82,27 @@ final class MountDispatcher: Sendable {
         return EIO
     }
 
-    /// Tells the kernel to drop its cached pages and attributes of `inode`: after a lock is
-    /// granted, reads must see what other mounts wrote under the lock before it.
+    /// Tells the kernel to drop its cached pages and attributes of `inode`, and returns when it
+    /// has: after a lock is granted, reads must see what other mounts wrote under the lock.
     ///
-    /// Called from a task, never a libfuse worker: the kernel waits for locked pages (a read
-    /// of this inode in flight) to be answered, which other tasks do meanwhile.
-    func invalidateCachedData(of inode: UInt64) {
+    /// The kernel answers this only once the inode's pages are unlocked and its dirty mapped
+    /// pages written back, which takes this mount's answers to reads and writes of the inode.
+    /// So it runs on a Dispatch thread, never a libfuse worker or a thread of the cooperative
+    /// pool: with two locks granted at once, two pool threads blocked here starved the tasks
+    /// that answer those reads and writes (sqlite on mmap'd -shm files hung that way).
+    func invalidateCachedData(of inode: UInt64) async {
         guard let session else { return }
-        _ = fuse_lowlevel_notify_inval_inode(session, inode, 0, 0)
+        let address = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(session)))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Self.invalidations.async {
+                _ = fuse_lowlevel_notify_inval_inode(OpaquePointer(bitPattern: address), inode, 0, 0)
+                continuation.resume()
+            }
+        }
     }
+
+    /// Where page-cache invalidations wait for the kernel (see `invalidateCachedData`).
+    static let invalidations = DispatchQueue(label: "radonfs.invalidations", attributes: .concurrent)
 
     /// Tells the kernel its cached attributes of `inode` are stale, so the next stat, or a read
     /// past the end it knew, asks again. Used on open to give close-to-open between mounts.
