@@ -48,10 +48,7 @@ extension MetaService {
                 try await sessions.requireLive(r.session)
                 holds.hold(r.inode, session: r.session)
                 do {
-                    let attributes = try await store.attributes(of: r.inode)
-                    let layout = attributes.kind == .regular ? try await store.fileLayout(of: r.inode) : nil
-                    let inline = layout?.isInline == true ? try await store.readInline(of: r.inode) : nil
-                    return OpenFileReply(attributes: attributes, layout: layout, inlineBytes: inline?.isInline == true ? inline?.bytes : nil)
+                    return try await store.openState(of: r.inode)
                 } catch {
                     holds.release(r.inode, session: r.session)
                     throw error
@@ -59,7 +56,7 @@ extension MetaService {
             }
         case .closeFile:
             return await answer(request) { (r: SessionInodeRequest) in
-                if holds.release(r.inode, session: r.session) { await reapOrphans([r.inode]) }
+                if holds.release(r.inode, session: r.session), holds.wasOrphaned(r.inode) { await reapOrphans([r.inode]) }
                 return WireEmpty()
             }
         default:

@@ -41,6 +41,8 @@ public protocol MetadataStore: Sendable {
     /// Moves a file out of its inode: returns the bytes it held (the client writes them as
     /// blocks) and marks it as block-stored; its size is unchanged.
     func clearInline(of inode: UInt64) async throws -> InlineDataReply
+    /// What an open needs: the attributes and, for a regular file, its layout and inline bytes.
+    func openState(of inode: UInt64) async throws -> OpenFileReply
     /// Which sessions have which files open (in memory), consulted when a last link goes.
     var openFiles: OpenFileHolds { get }
     /// Regular files with no link left, kept while open: the oldest `limit`.

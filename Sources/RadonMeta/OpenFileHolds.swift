@@ -14,6 +14,8 @@ public final class OpenFileHolds: Sendable {
     private struct State {
         var counts: [UInt64: [UInt64: Int]] = [:]  // inode -> session -> opens
         var bySession: [UInt64: Set<UInt64>] = [:]  // session -> inodes
+        /// Files that lost their last name while open: their last close frees them.
+        var orphaned: Set<UInt64> = []
     }
 
     private let state = Mutex(State())
@@ -62,5 +64,20 @@ public final class OpenFileHolds: Sendable {
 
     public func isOpen(_ inode: UInt64) -> Bool {
         state.withLock { $0.counts[inode] != nil }
+    }
+
+    /// `inode` lost its last name while open: its last close is to free it.
+    public func orphaned(_ inode: UInt64) {
+        state.withLock { _ = $0.orphaned.insert(inode) }
+    }
+
+    /// Whether `inode` lost its last name while open (once: the answer is forgotten if it is
+    /// no longer open), so a close of a file that still has a name costs no database read.
+    public func wasOrphaned(_ inode: UInt64) -> Bool {
+        state.withLock { state in
+            guard state.orphaned.contains(inode) else { return false }
+            if state.counts[inode] == nil { state.orphaned.remove(inode) }
+            return true
+        }
     }
 }

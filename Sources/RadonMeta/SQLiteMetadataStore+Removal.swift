@@ -176,8 +176,9 @@ extension Database {
     /// One link less; the inode goes with its last link, unless a session has it open: then it
     /// stays, with nlink 0, as an orphan that `reapOrphan` frees after the last close.
     func dropLink(of record: inout InodeRecord, now: Int64, keepingOpen openFiles: OpenFileHolds) throws -> RemovedFile? {
-        if record.linkCount <= 1, !(record.kind == .regular && openFiles.isOpen(record.id)) {
-            return try deleteInode(record, now: now)
+        if record.linkCount <= 1 {
+            guard record.kind == .regular, openFiles.isOpen(record.id) else { return try deleteInode(record, now: now) }
+            openFiles.orphaned(record.id)
         }
         record.linkCount -= 1
         record.touchChange(now)
