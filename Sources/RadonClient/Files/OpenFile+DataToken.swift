@@ -40,7 +40,13 @@ extension OpenFile {
 
     private func tookDataToken(session: UInt64, attributes: InodeAttributes) async throws {
         if knownGeneration != attributes.generation {
-            try await rebase(on: attributes)
+            do {
+                try await rebase(on: attributes)
+            } catch {
+                // Not usable without the rebase: give it back rather than hold it unused.
+                await metadata.releaseDataToken(inode, session: session)
+                throw error
+            }
         }
         tokenSession = session
     }
