@@ -21,18 +21,6 @@ struct PooledMetaService: Sendable {
         try await client().readInline(of: inode).bytes
     }
 
-    func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8]) async throws -> InodeAttributes? {
-        let reply = try await client().writeInline(inode, offset: offset, bytes: bytes)
-        return reply.stored ? reply.attributes : nil
-    }
-
-    func clearInline(_ inode: UInt64) async throws {
-        _ = try await client().clearInline(of: inode)
-    }
-
-    func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
-        try await client().updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
-    }
 }
 
 /// The file-data calls of `PooledMetaService`, with data tokens taken under the client's session.
@@ -48,11 +36,12 @@ struct SessionFileMetadata: FileMetadataService {
     func fileLayout(of inode: UInt64) async throws -> FileLayout { try await meta.fileLayout(of: inode) }
     func readInline(_ inode: UInt64) async throws -> [UInt8] { try await meta.readInline(inode) }
     func writeInline(_ inode: UInt64, offset: UInt64, bytes: [UInt8]) async throws -> InodeAttributes? {
-        try await meta.writeInline(inode, offset: offset, bytes: bytes)
+        let reply = try await meta.client().writeInline(inode, offset: offset, bytes: bytes)
+        return reply.stored ? reply.attributes : nil
     }
-    func clearInline(_ inode: UInt64) async throws { try await meta.clearInline(inode) }
+    func clearInline(_ inode: UInt64) async throws { _ = try await meta.client().clearInline(of: inode) }
     func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
-        try await meta.updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
+        try await meta.client().updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
     }
 
     func acquireDataToken(_ inode: UInt64) async throws -> (session: UInt64, attributes: InodeAttributes) {
