@@ -54,6 +54,7 @@ extension WireStatus {
         case .unsupported: EOPNOTSUPP
         case .timedOut: ETIMEDOUT
         case .sessionExpired: ESTALE
+        case .notActive: EIO
         }
     }
 }

@@ -30,6 +30,9 @@ public enum WireStatus: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     /// The client session named in the request lapsed (or the service restarted): the client
     /// opens a new one and asserts again what it held.
     case sessionExpired
+    /// This metadata server is not the active one (a standby, or an active deposed by a
+    /// takeover): the client asks the next metadata address instead.
+    case notActive
 
     public var description: String {
         switch self {
@@ -56,6 +59,7 @@ public enum WireStatus: UInt16, Sendable, CaseIterable, CustomStringConvertible 
         case .corrupt: "corrupt"
         case .timedOut: "timed out"
         case .sessionExpired: "session expired"
+        case .notActive: "not the active metadata server"
         }
     }
 }

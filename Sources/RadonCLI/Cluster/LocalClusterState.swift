@@ -27,7 +27,11 @@ struct LocalClusterState: Codable, Sendable {
     var fragments: Int
     var blockSize: Int
     var keyFile: String
+    /// The first metadata server `up` started (the active one at the start).
     var meta: Daemon
+    /// Further metadata servers over the same database (standbys at the start); nil or empty
+    /// with one metadata server.
+    var additionalMetas: [Daemon]?
     var storage: [Daemon]
     var mount: Mount?
 
@@ -61,8 +65,13 @@ struct LocalClusterState: Codable, Sendable {
 
     var metaAddress: WireAddress? { WireAddress(meta.address) }
 
+    /// Every metadata server's address, the first one first: clients try them in turn.
+    var metaAddresses: [WireAddress] {
+        ([meta] + (additionalMetas ?? [])).compactMap { WireAddress($0.address) }
+    }
+
     /// Every daemon pid, mount first (it must go before the daemons it talks to).
     var allPids: [Int32] {
-        (mount.map { [$0.pid] } ?? []) + storage.map(\.pid) + [meta.pid]
+        (mount.map { [$0.pid] } ?? []) + storage.map(\.pid) + [meta.pid] + (additionalMetas ?? []).map(\.pid)
     }
 }
