@@ -23,7 +23,7 @@ struct BenchFSCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Comma-separated targets to measure, from radonfs, glusterfs, local.")
+    @Option(help: "Comma-separated targets to measure, from radonfs, radonfs-pg (PostgreSQL with a standby and two metadata servers), glusterfs, local.")
     var targets = "radonfs,glusterfs,local"
 
     @Option(help: "Size of the file for the sequential and random jobs (e.g. 1GiB, 256MiB).")
@@ -186,8 +186,10 @@ struct BenchFSCommand: AsyncParsableCommand {
     private func makeTargets(workDirectory: String, dataFragments: Int, fragments: Int) throws -> [any BenchFSTarget] {
         try selectedTargetKeys().map { key -> any BenchFSTarget in
             switch key {
-            case "radonfs":
-                BenchFSRadonFSTarget(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments, extraArguments: upArguments)
+            case "radonfs", "radonfs-pg":
+                BenchFSRadonFSTarget(
+                    workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments,
+                    engine: BenchFSRadonFSTarget.MetadataEngine(rawValue: key) ?? .sqlite, extraArguments: upArguments)
             case "glusterfs":
                 BenchFSGlusterFSTarget(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments)
             default:
@@ -198,7 +200,7 @@ struct BenchFSCommand: AsyncParsableCommand {
 
     private func selectedTargetKeys() throws -> [String] {
         let keys = targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let known = ["radonfs", "glusterfs", "local"]
+        let known = ["radonfs", "radonfs-pg", "glusterfs", "local"]
         guard !keys.isEmpty else { throw ValidationError("--targets lists no target") }
         for key in keys where !known.contains(key) {
             throw ValidationError("--targets: unknown target \(key) (known: \(known.joined(separator: ", ")))")

@@ -4,11 +4,26 @@ import Foundation
 import Glibc
 #endif
 
-/// RadonFS itself: a fresh local cluster (one metadata service, one storage daemon per
-/// fragment) started by this very binary with `radonfs up`, mounted through FUSE, and stopped
-/// with `radonfs down`.
+/// RadonFS itself: a fresh local cluster (one storage daemon per fragment) started by this very
+/// binary with `radonfs up`, mounted through FUSE, and stopped with `radonfs down`. The
+/// metadata engine is SQLite with one metadata server (`radonfs`), or PostgreSQL with a
+/// streaming standby and two metadata servers, active and standby (`radonfs-pg`).
 final class BenchFSRadonFSTarget: BenchFSTarget {
-    let key = "radonfs"
+    /// Which metadata service the cluster runs.
+    enum MetadataEngine: String, CaseIterable {
+        case sqlite = "radonfs"
+        case postgres = "radonfs-pg"
+
+        /// What `radonfs up` is told to get it.
+        var upArguments: [String] {
+            switch self {
+            case .sqlite: []
+            case .postgres: ["--meta-engine", "postgres", "--meta-servers", "2"]
+            }
+        }
+    }
+
+    let key: String
     let title: String
     private let directory: String
     var dataDirectory: String { directory }
@@ -18,12 +33,13 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     private var launcher: pid_t?
     private var clusterStarted = false
 
-    init(workDirectory: String, dataFragments: Int, fragments: Int, extraArguments: [String]) {
-        directory = "\(workDirectory)/radonfs"
+    init(workDirectory: String, dataFragments: Int, fragments: Int, engine: MetadataEngine = .sqlite, extraArguments: [String]) {
+        key = engine.rawValue
+        directory = "\(workDirectory)/\(engine.rawValue)"
         layout = "\(dataFragments)+\(fragments - dataFragments)"
         self.fragments = fragments
-        self.extraArguments = extraArguments
-        title = "RadonFS \(layout)"
+        self.extraArguments = engine.upArguments + extraArguments
+        title = engine == .sqlite ? "RadonFS \(layout)" : "RadonFS \(layout) PG"
     }
 
     private var mountPoint: String { "\(directory)/mnt" }

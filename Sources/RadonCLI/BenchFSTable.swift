@@ -43,6 +43,9 @@ struct BenchFSReport: Codable, Sendable {
     var comparisons: [Comparison] = []
     /// RadonFS sequential write over (local sequential write / (n/k)); the goal is 0.6 or more.
     var sequentialWriteOverLocalLimit: Double?
+    /// Small-file rates with PostgreSQL and two metadata servers over those with SQLite, by
+    /// metric (create, stat, delete); the goal for creates is 0.5 or more.
+    var postgresOverSQLite: [String: Double]? = nil
 
     func median(_ key: String, _ metric: BenchFSMetric) -> Double? {
         targets.first { $0.key == key }?.medians[metric.rawValue]
@@ -67,6 +70,11 @@ struct BenchFSReport: Codable, Sendable {
         sequentialWriteOverLocalLimit = ratio(
             median("radonfs", .sequentialWrite), median("local", .sequentialWrite).map { $0 / expansion }
         )
+        var engines: [String: Double] = [:]
+        for metric in [BenchFSMetric.create, .stat, .delete] {
+            engines[metric.rawValue] = ratio(median("radonfs-pg", metric), median("radonfs", metric))
+        }
+        postgresOverSQLite = engines.isEmpty ? nil : engines
     }
 
     private func ratio(_ numerator: Double?, _ denominator: Double?) -> Double? {
@@ -111,6 +119,14 @@ enum BenchFSTable {
         if let limit = report.sequentialWriteOverLocalLimit {
             lines.append("seq write vs local write / (n/k = \(expansion)): " + String(format: "%.2f", limit)
                 + " (goal >= 0.60: \(limit >= 0.6 ? "ok" : "MISS"))")
+        }
+        if let engines = report.postgresOverSQLite {
+            let rows = [BenchFSMetric.create, .stat, .delete].compactMap { metric in
+                engines[metric.rawValue].map { "\(metric.rawValue) " + String(format: "%.2f", $0) }
+            }
+            let createGoal = engines[BenchFSMetric.create.rawValue].map { $0 >= 0.5 ? "ok" : "MISS" } ?? "-"
+            lines.append("PostgreSQL with 2 metadata servers over SQLite: \(rows.joined(separator: ", ")) "
+                + "(goal: create >= 0.50: \(createGoal))")
         }
         for target in targets {
             if let error = target.error { lines.append("\(target.title): \(error)") }
