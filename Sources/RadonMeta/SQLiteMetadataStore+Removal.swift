@@ -28,8 +28,8 @@ extension SQLiteMetadataStore {
     }
 
     public func reapOrphan(_ inode: UInt64) async throws -> Bool {
-        // Every last close asks: most files still have a name, and a read says so without
-        // taking the writer.
+        // A lapsed session's files are all asked about: most still have a name, and a read
+        // says so without taking the writer.
         let isOrphan = try await database.read { db in
             try db.cachedRow("SELECT nlink FROM inode WHERE id = ?", [inode]).map { $0[0] as UInt32 == 0 } ?? false
         }
