@@ -5,7 +5,7 @@ import RadonClient
 /// Requests on an inode's attributes, and statfs.
 extension MountDispatcher {
     func getAttributes(_ request: FUSERequest, inode: UInt64) {
-        serve(request, "getattr") { [self] in
+        serve(request, "getattr", staleWhenMissing: true) { [self] in
             let attributes = try await fileSystem.attributes(of: inode)
             logger.trace("getattr \(inode): size \(attributes.size)")
             request.replyAttributes(attributes, timeout: timeouts.attributes)
@@ -32,7 +32,7 @@ extension MountDispatcher {
         }
         let handle = info.map(\.fileHandle)
         let requested = changes
-        serve(request, "setattr") { [self] in
+        serve(request, "setattr", staleWhenMissing: true) { [self] in
             let attributes = try await fileSystem.setAttributes(of: inode, requested, handle: handle, context: context)
             logger.trace("setattr \(inode) \(requested): size \(attributes.size)")
             request.replyAttributes(attributes, timeout: timeouts.attributes)
@@ -43,7 +43,7 @@ extension MountDispatcher {
     /// ask; this answers the same way from the attributes for kernels or callers that do ask.
     func checkAccess(_ request: FUSERequest, inode: UInt64, mask: Int32) {
         let context = request.context
-        serve(request, "access") { [self] in
+        serve(request, "access", staleWhenMissing: true) { [self] in
             let attributes = try await fileSystem.attributes(of: inode)
             guard attributes.permits(mask: mask, for: context) else { throw FileSystemError.permissionDenied() }
             request.replyOK()

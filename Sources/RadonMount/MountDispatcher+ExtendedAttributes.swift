@@ -11,7 +11,7 @@ extension MountDispatcher {
             request.replyError(ENODATA)
             return
         }
-        serve(request, "getxattr") { [self] in
+        serve(request, "getxattr", staleWhenMissing: true) { [self] in
             let value: [UInt8]
             do {
                 value = try await fileSystem.extendedAttribute(of: inode, name: name)
@@ -54,14 +54,14 @@ extension MountDispatcher {
     func setExtendedAttribute(_ request: FUSERequest, inode: UInt64, name: String, value: [UInt8], flags: Int32) {
         let context = request.context
         forgetCapabilityAbsence(inode, name: name)
-        serve(request, "setxattr") { [self] in
+        serve(request, "setxattr", staleWhenMissing: true) { [self] in
             try await fileSystem.setExtendedAttribute(of: inode, name: name, value: value, flags: flags, context: context)
             request.replyOK()
         }
     }
 
     func listExtendedAttributes(_ request: FUSERequest, inode: UInt64, size: Int) {
-        serve(request, "listxattr") { [self] in
+        serve(request, "listxattr", staleWhenMissing: true) { [self] in
             let names = try await fileSystem.extendedAttributeNames(of: inode)
             var list: [UInt8] = []
             for name in names {
@@ -75,7 +75,7 @@ extension MountDispatcher {
     func removeExtendedAttribute(_ request: FUSERequest, inode: UInt64, name: String) {
         let context = request.context
         forgetCapabilityAbsence(inode, name: name)
-        serve(request, "removexattr") { [self] in
+        serve(request, "removexattr", staleWhenMissing: true) { [self] in
             try await fileSystem.removeExtendedAttribute(of: inode, name: name, context: context)
             request.replyOK()
         }

@@ -6,7 +6,7 @@ import RadonClient
 extension MountDispatcher {
     func open(_ request: FUSERequest, inode: UInt64, info: OpenFileInfo) {
         let context = request.context
-        serve(request, "open") { [self] in
+        serve(request, "open", staleWhenMissing: true) { [self] in
             let handle = try await fileSystem.open(inode, flags: info.openFlags, context: context)
             logger.trace("open \(inode): handle \(handle.rawValue)")
             // Close-to-open: whatever another mount wrote and closed must be seen from here on.

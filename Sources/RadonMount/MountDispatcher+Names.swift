@@ -44,7 +44,7 @@ extension MountDispatcher {
     }
 
     func readSymbolicLink(_ request: FUSERequest, inode: UInt64) {
-        serve(request, "readlink") { [self] in
+        serve(request, "readlink", staleWhenMissing: true) { [self] in
             let target = try await fileSystem.readSymbolicLink(inode)
             // A C string of the target's bytes (never containing NUL, so none is cut short).
             (target + [0]).withUnsafeBufferPointer { bytes in

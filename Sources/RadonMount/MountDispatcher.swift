@@ -51,8 +51,16 @@ final class MountDispatcher: Sendable {
 
     /// Runs `body` in a task; a thrown error becomes the request's errno. `body` replies itself
     /// on success and must not throw after replying.
+    ///
+    /// `staleWhenMissing` is for requests on the inode the kernel found by a path (getattr,
+    /// setattr, access, open, readlink, xattrs): there ENOENT means that inode is gone, most
+    /// often unlinked from another mount while this kernel still caches the name. The answer is
+    /// then ESTALE, on which the kernel walks the path again with a fresh lookup (LOOKUP_REVAL)
+    /// and retries once, so `open(O_CREAT)` creates the file anew and `stat` says ENOENT, as
+    /// on a local disk. Without it, sqlite's journal on a second mount failed with
+    /// SQLITE_CANTOPEN: its cached name for a journal the first mount had deleted.
     func serve(
-        _ request: FUSERequest, _ operation: StaticString,
+        _ request: FUSERequest, _ operation: StaticString, staleWhenMissing: Bool = false,
         _ body: @escaping @Sendable () async throws -> Void
     ) {
         requestsInFlight.add(1, ordering: .relaxed)
@@ -61,7 +69,8 @@ final class MountDispatcher: Sendable {
             do {
                 try await body()
             } catch {
-                request.replyError(errorNumber(for: error, in: operation))
+                let number = errorNumber(for: error, in: operation)
+                request.replyError(staleWhenMissing && number == ENOENT ? ESTALE : number)
             }
         }
     }

@@ -104,7 +104,7 @@ struct MultiMountTests {
         }
     }
 
-    @Test("a file unlinked or renamed over while open on another mount stays usable there, and is freed after the last close or the holder's death")
+    @Test("a file unlinked or renamed over while open on another mount stays usable there, and is freed after the last close or the holder's death; a name cached here but unlinked there opens as gone")
     func unlinkedWhileOpenElsewhere() async throws {
         try await withMounts(2) { directory, mounts in
             try await Shell.check("unlinked while open elsewhere", """
@@ -146,6 +146,20 @@ struct MultiMountTests {
                                                f"SELECT count(*) FROM inode WHERE id = {inode}"],
                                               capture_output=True, text=True).stdout.strip()
                     wait_until(lambda: inode_rows() == "0", f"inode {inode} freed after the last close", 15)
+                # A name this mount still caches, unlinked on the other: open(O_CREAT) makes a
+                # new file (sqlite's journals), open without it and stat say ENOENT.
+                for i in range(20):
+                    name = f"cached-{i}"
+                    with open(os.path.join(a, name), "wb") as f: f.write(b"old")
+                    os.stat(os.path.join(b, name))
+                    os.unlink(os.path.join(a, name))
+                    if i % 2:
+                        try: os.open(os.path.join(b, name), os.O_RDONLY); sys.exit("opened an unlinked file")
+                        except FileNotFoundError: pass
+                        continue
+                    fd = os.open(os.path.join(b, name), os.O_CREAT | os.O_RDWR, 0o644)
+                    assert os.fstat(fd).st_size == 0, "O_CREAT reopened the unlinked file"
+                    os.close(fd)
                 # A mount that dies holding an unlinked file: freed once its session lapses (4 s).
                 with open(os.path.join(a, "held"), "wb") as f: f.write(b"h" * 500000)
                 inode = os.stat(os.path.join(a, "held")).st_ino
