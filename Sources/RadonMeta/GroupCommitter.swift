@@ -1,8 +1,8 @@
-import GRDB
 import Synchronization
 
 /// Group commit: write operations that arrive while a commit is in progress run together in the
-/// next transaction, each in its own savepoint, and share its one fsync.
+/// next transaction, each in its own savepoint, and share its one fsync. Engine-neutral: the
+/// batch is one `MetadataEngine.writeBatch`, so SQLite and PostgreSQL commit alike.
 ///
 /// With `synchronous = FULL` every commit costs an fsync of the WAL, which bounds a one-op-per-
 /// transaction store to 1/fsync writes per second however many clients wait. Batching keeps
@@ -12,7 +12,7 @@ import Synchronization
 final class GroupCommitter: Sendable {
     private struct Pending: Sendable {
         /// Runs the operation inside the batch's transaction, keeping its own result.
-        let run: @Sendable (Database) -> Void
+        let run: @Sendable (any SQLTransaction) -> Void
         /// Called once the batch committed (nil) or failed to (the error).
         let finish: @Sendable ((any Error)?) -> Void
     }
@@ -22,15 +22,15 @@ final class GroupCommitter: Sendable {
         var draining = false
     }
 
-    private let database: DatabasePool
+    private let engine: any MetadataEngine
     private let queue = Mutex(Queue())
 
-    init(database: DatabasePool) {
-        self.database = database
+    init(engine: any MetadataEngine) {
+        self.engine = engine
     }
 
     /// Runs `body` atomically in a durable transaction shared with concurrent writes.
-    func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+    func write<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
         let outcome = Outcome<Value>()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let pending = Pending(
@@ -39,7 +39,6 @@ final class GroupCommitter: Sendable {
                         var value: Value?
                         try db.inSavepoint {
                             value = try body(db)
-                            return .commit
                         }
                         outcome.set(.success(value!))
                     } catch {
@@ -72,7 +71,7 @@ final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                try await database.write { db in
+                try await engine.writeBatch { db in
                     for pending in batch { pending.run(db) }
                 }
                 for pending in batch { pending.finish(nil) }

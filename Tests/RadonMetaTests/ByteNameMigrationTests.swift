@@ -11,7 +11,7 @@ struct ByteNameMigrationTests {
         let directory = try TemporaryDirectory()
         let path = directory.path + "/meta.db"
         do {
-            let store = try SQLiteMetadataStore(path: path)
+            let store = try SQLMetadataStore(path: path)
             _ = try await store.create(CreateRequest(parent: 1, name: "old-é", kind: .regular, permissions: 0o644, exclusive: true, caller: .root))
             _ = try await store.makeSymbolicLink(MakeSymbolicLinkRequest(parent: 1, name: "link", target: Array("old-é".utf8), caller: .root))
         }
@@ -32,7 +32,7 @@ struct ByteNameMigrationTests {
         #expect(downgrade.terminationStatus == 0)
         #expect(textNames.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "the downgrade left no TEXT names to migrate")
 
-        let store = try SQLiteMetadataStore(path: path)
+        let store = try SQLMetadataStore(path: path)
         let file = try await store.lookup(NameRequest(parent: 1, name: "old-é", caller: .root))
         #expect(file.kind == .regular)
         let link = try await store.lookup(NameRequest(parent: 1, name: "link", caller: .root))
