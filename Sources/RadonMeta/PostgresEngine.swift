@@ -47,7 +47,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Closes what `shutdown` did not (an engine dropped without it, as tests drop theirs).
     deinit {
         for connection in idleReaders.withLock({ $0 }) + [writer.withLock({ $0 })].compactMap({ $0 }) {
-            connection.close().whenComplete { _ in }
+            Self.close(connection)
         }
     }
 
@@ -128,7 +128,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         } catch {
             if (try? transaction.run("ROLLBACK", SQLArguments())) == nil {
                 writer.withLock { $0 = nil }
-                connection.close().whenComplete { _ in }
+                Self.close(connection)
             }
             throw error
         }
@@ -159,8 +159,14 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         if !connection.isClosed, (try? transaction.run("ROLLBACK", SQLArguments())) != nil {
             idleReaders.withLock { $0.append(connection) }
         } else {
-            connection.close().whenComplete { _ in }
+            Self.close(connection)
         }
+    }
+
+    /// Closes `connection` without waiting, keeping it alive until it is closed (PostgresNIO
+    /// requires a connection be closed before it goes away).
+    static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// A new connection, from a thread of the pool.

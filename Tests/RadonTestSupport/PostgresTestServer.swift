@@ -46,7 +46,7 @@ public enum PostgresTestServer {
     public static func running() async throws -> Running {
         let task = started.withLock { task in
             if let task { return task }
-            let made = Task { try start() }
+            let made = Task { try await start() }
             task = made
             return made
         }
@@ -86,7 +86,7 @@ public enum PostgresTestServer {
     /// The shell command that stops the running server and removes its directory, for `atexit`.
     private static let stopCommand = Mutex<String?>(nil)
 
-    private static func start() throws -> Running {
+    private static func start() async throws -> Running {
         guard FileManager.default.isExecutableFile(atPath: binaries + "/initdb") else {
             throw TestFailure("PostgreSQL 15 is not installed (\(binaries)); scripts/install-dependencies.sh --test installs it")
         }
@@ -101,9 +101,9 @@ public enum PostgresTestServer {
         let port = try freePort()
         let data = directory + "/data"
         let fsync = ProcessInfo.processInfo.environment["RADONFS_TEST_PG_FSYNC"] == "on" ? "on" : "off"
-        try run(asRoot, [binaries + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
+        try await run(asRoot, in: directory, [binaries + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
         let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=\(fsync) -c full_page_writes=\(fsync) -c max_connections=300"
-        try run(asRoot, [binaries + "/pg_ctl", "-D", data, "-o", options, "-l", directory + "/log", "-w", "start"])
+        try await run(asRoot, in: directory, [binaries + "/pg_ctl", "-D", data, "-o", options, "-l", directory + "/log", "-w", "start"])
         let prefix = asRoot ? "runuser -u postgres -- " : ""
         let stop = "\(prefix)\(binaries)/pg_ctl -D \(data) -m immediate stop >/dev/null 2>&1; rm -rf \(directory)"
         stopCommand.withLock { $0 = stop }
@@ -120,19 +120,32 @@ public enum PostgresTestServer {
         return Running(port: port, directory: directory)
     }
 
-    private static func run(_ asPostgres: Bool, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : arguments[0])
-        process.arguments = asPostgres ? ["-u", "postgres", "--"] + arguments : Array(arguments.dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("\(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+    /// Runs a command (as the postgres user when `asPostgres`) through a shell that records its
+    /// output and exit status in `directory`, and polls for the status: Foundation's
+    /// `waitUntilExit` was seen to miss the exit of `runuser` once its grandchild (the server)
+    /// lived on.
+    private static func run(_ asPostgres: Bool, in directory: String, _ arguments: [String]) async throws {
+        let quoted = (asPostgres ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let output = directory + "/command.out"
+        let status = directory + "/command.status"
+        try? FileManager.default.removeItem(atPath: status)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\(quoted) </dev/null >\(output) 2>&1; echo $? >\(status).tmp; mv \(status).tmp \(status)"]
+        try shell.run()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: status, encoding: .utf8), let code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                guard code == 0 else {
+                    let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                    throw TestFailure("\(arguments.joined(separator: " ")) failed (\(code)): \(log)")
+                }
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
+        throw TestFailure("\(arguments.joined(separator: " ")) did not finish in 120 s")
     }
 
     /// A port nothing listens on now (bound, read, released).
