@@ -91,7 +91,11 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
             transaction.pipeline("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             do {
                 let value = try body(transaction)
-                _ = try transaction.run("COMMIT", SQLArguments())
+                try transaction.checkPipeline()
+                // Not waited for: the connection goes back at once, and the next transaction's
+                // statements queue behind this COMMIT. A read-only COMMIT fails only with its
+                // connection, which is then closed so nobody reads in a stale snapshot.
+                connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).whenFailure { _ in Self.close(connection) }
                 idleReaders.withLock { $0.append(connection) }
                 return value
             } catch {

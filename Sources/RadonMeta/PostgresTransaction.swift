@@ -8,15 +8,18 @@ import Synchronization
 /// thread of the engine's pool (never an event loop or a Swift-concurrency thread): each query
 /// is sent and its future waited on.
 ///
-/// Statements whose result nobody reads (BEGIN, SAVEPOINT, RELEASE) are pipelined: sent at
-/// once and checked before the next query's answer is used, so they cost no round trip of
-/// their own. Not Sendable: it lives on one thread for one transaction.
+/// Statements whose result nobody reads (BEGIN, SAVEPOINT, RELEASE and every `execute`) are
+/// pipelined: sent at once and checked before the next query's answer is used, and at the end
+/// of each savepoint, so they cost no round trip of their own and a failure still undoes only
+/// its own operation. Not Sendable: it lives on one thread for one transaction.
 final class PostgresTransaction: SQLTransaction {
     let connection: PostgresConnection
     let logger: Logger
     let translations: PostgresSQLTranslations
     /// Pipelined statements not yet checked.
     private var unchecked: [EventLoopFuture<PostgresQueryResult>] = []
+    /// Whether `unchecked` holds a statement of the store's (not only BEGIN or SAVEPOINT).
+    private var uncheckedChanges = false
 
     init(connection: PostgresConnection, logger: Logger, translations: PostgresSQLTranslations) {
         self.connection = connection
@@ -32,21 +35,31 @@ final class PostgresTransaction: SQLTransaction {
         try run(sql, arguments).rows.first.map(Self.row)
     }
 
-    @discardableResult
-    func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+    func execute(_ sql: String, _ arguments: SQLArguments) throws {
+        unchecked.append(send(sql, arguments))
+        uncheckedChanges = true
+    }
+
+    func changes(_ sql: String, _ arguments: SQLArguments) throws -> Int {
         try run(sql, arguments).metadata.rows ?? 0
     }
 
+    /// The operation's pipelined statements are checked before its savepoint is released, so a
+    /// failing one rolls back this operation alone (one round trip, only when there are any).
     func inSavepoint(_ body: () throws -> Void) throws {
         pipeline("SAVEPOINT operation")
         do {
             try body()
+            let mustCheck = uncheckedChanges
+            pipeline("RELEASE SAVEPOINT operation")
+            if mustCheck { try checkPipeline() }
         } catch {
+            // Whatever was in flight failed with the operation or is undone with it.
+            settlePipeline()
             _ = try run("ROLLBACK TO SAVEPOINT operation", SQLArguments())
             pipeline("RELEASE SAVEPOINT operation")
             throw error
         }
-        pipeline("RELEASE SAVEPOINT operation")
     }
 
     /// Sends `sql` without waiting; its failure surfaces at the next `run` or `checkPipeline`.
@@ -58,7 +71,17 @@ final class PostgresTransaction: SQLTransaction {
     func checkPipeline() throws {
         let pending = unchecked
         unchecked = []
-        for future in pending { _ = try wait(future) }
+        uncheckedChanges = false
+        var failure: (any Error)?
+        for future in pending {
+            do { _ = try wait(future) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Waits for every pipelined statement, ignoring failures.
+    func settlePipeline() {
+        try? checkPipeline()
     }
 
     /// Sends `sql` and waits for its result (and for everything pipelined before it).

@@ -53,7 +53,7 @@ extension SQLMetadataStore {
         try await committer.write { db in
             var record = try db.inode(request.inode)
             try Self.checkAttributeWrite(request.name, on: record, by: request.caller)
-            guard try db.execute("DELETE FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name]) > 0 else { throw FileSystemError.noAttribute("no attribute \"\(request.name)\"") }
+            guard try db.changes("DELETE FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name]) > 0 else { throw FileSystemError.noAttribute("no attribute \"\(request.name)\"") }
             record.touchChange(now)
             try db.save(record)
         }

@@ -10,9 +10,12 @@ public protocol SQLTransaction {
     func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow]
     /// The first row of a query, nil when there is none.
     func row(_ sql: String, _ arguments: SQLArguments) throws -> SQLRow?
-    /// Runs a statement; returns how many rows it changed.
-    @discardableResult
-    func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int
+    /// Runs a statement whose result nobody reads. An engine may send it without waiting for
+    /// the answer (PostgreSQL pipelines it): a failure is thrown by a later statement, and no
+    /// later than the end of the enclosing savepoint or transaction, which it then undoes.
+    func execute(_ sql: String, _ arguments: SQLArguments) throws
+    /// Runs a statement and returns how many rows it changed (it waits for the answer).
+    func changes(_ sql: String, _ arguments: SQLArguments) throws -> Int
     /// Runs `body` in a savepoint: its changes stay when it returns and are undone when it
     /// throws (the error is rethrown); the transaction goes on either way.
     func inSavepoint(_ body: () throws -> Void) throws
@@ -21,6 +24,5 @@ public protocol SQLTransaction {
 extension SQLTransaction {
     func rows(_ sql: String) throws -> [SQLRow] { try rows(sql, SQLArguments()) }
     func row(_ sql: String) throws -> SQLRow? { try row(sql, SQLArguments()) }
-    @discardableResult
-    func execute(_ sql: String) throws -> Int { try execute(sql, SQLArguments()) }
+    func execute(_ sql: String) throws { try execute(sql, SQLArguments()) }
 }

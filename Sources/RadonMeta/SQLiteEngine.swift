@@ -66,9 +66,12 @@ struct SQLiteTransaction: SQLTransaction {
         try Row.fetchOne(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments)).map(Self.row)
     }
 
-    @discardableResult
-    func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+    func execute(_ sql: String, _ arguments: SQLArguments) throws {
         try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+    }
+
+    func changes(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+        try execute(sql, arguments)
         return db.changesCount
     }
 

@@ -18,7 +18,7 @@ struct ByteNameMigrationTests {
         // Turn the database back into what v2 wrote: TEXT names and targets, v3 not applied.
         let downgrade = Process()
         downgrade.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        downgrade.arguments = [path, """
+        downgrade.arguments = ["-cmd", ".timeout 10000", path, """
             UPDATE dentry SET name = CAST(name AS TEXT);
             UPDATE inode SET symlink_target = CAST(symlink_target AS TEXT) WHERE symlink_target IS NOT NULL;
             DELETE FROM grdb_migrations WHERE identifier = 'v3-byte-names';

@@ -197,7 +197,7 @@ struct MetaServiceWireTests {
         try await withServiceFixture(engine: engine, durability: durability) { fixture in
             let client = fixture.client
             let directory = try await client.makeDirectory(parent: root, name: "bench", permissions: 0o755, caller: .root)
-            let count = 1000
+            let count = engine == .postgres ? 200 : 1000
             let sequentialStart = ContinuousClock.now
             for index in 0..<count {
                 let created = try await client.create(parent: directory.inode, name: "f\(index)", permissions: 0o644, exclusive: true, caller: .root)

@@ -123,7 +123,7 @@ struct SharedFileSystemStatisticsTests {
         // Undo the migration, as a database written by the previous version is.
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        shell.arguments = [path, "ALTER TABLE node DROP COLUMN file_system; DELETE FROM grdb_migrations WHERE identifier = 'v2-node-file-system';"]
+        shell.arguments = ["-cmd", ".timeout 10000", path, "ALTER TABLE node DROP COLUMN file_system; DELETE FROM grdb_migrations WHERE identifier = 'v2-node-file-system';"]
         try shell.run()
         shell.waitUntilExit()
         try #require(shell.terminationStatus == 0)
