@@ -86,20 +86,18 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
 
     public func read<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
         try await threadPool.runIfActive { [self] in
-            let connection = try idleReaders.withLock { $0.popLast() } ?? openConnection()
+            let connection = try idleReader() ?? openConnection()
             let transaction = PostgresTransaction(connection: connection, logger: logger, translations: translations)
             transaction.pipeline("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             do {
                 let value = try body(transaction)
                 try transaction.checkPipeline()
-                // Not waited for: the connection goes back at once, and the next transaction's
-                // statements queue behind this COMMIT. A read-only COMMIT fails only with its
-                // connection, which is then closed so nobody reads in a stale snapshot.
-                connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).whenFailure { _ in Self.close(connection) }
-                idleReaders.withLock { $0.append(connection) }
+                end(transaction, "COMMIT")
                 return value
             } catch {
-                release(connection, after: transaction)
+                // A failed read (most often a name that is not there) rolls back the same way.
+                transaction.settlePipeline()
+                end(transaction, "ROLLBACK")
                 throw error
             }
         }
@@ -158,13 +156,23 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         }
     }
 
-    /// Keeps a reader connection whose transaction failed only if it rolls back cleanly.
-    private func release(_ connection: PostgresConnection, after transaction: PostgresTransaction) {
-        if !connection.isClosed, (try? transaction.run("ROLLBACK", SQLArguments())) != nil {
-            idleReaders.withLock { $0.append(connection) }
-        } else {
-            Self.close(connection)
+    /// An idle reader connection that is still open, if any.
+    private func idleReader() -> PostgresConnection? {
+        while let connection = idleReaders.withLock({ $0.popLast() }) {
+            if !connection.isClosed { return connection }
         }
+        return nil
+    }
+
+    /// Ends a read transaction with `command` (COMMIT or ROLLBACK) without waiting: the
+    /// connection goes back at once, and the next transaction's statements queue behind the
+    /// command. It fails only with its connection, which is then closed, so nobody reads in a
+    /// stale snapshot.
+    private func end(_ transaction: PostgresTransaction, _ command: String) {
+        let connection = transaction.connection
+        guard !connection.isClosed else { return }
+        connection.query(PostgresQuery(unsafeSQL: command), logger: logger).whenFailure { _ in Self.close(connection) }
+        idleReaders.withLock { $0.append(connection) }
     }
 
     /// Closes `connection` without waiting, keeping it alive until it is closed (PostgresNIO
