@@ -103,7 +103,7 @@ extension PostgresEngine {
     /// recorded in `schema_migration` in that same transaction. The root directory (inode 1,
     /// the sequence's first value) is made with the schema.
     func migrate() throws {
-        try inWriteConnection { transaction in
+        try inWriteConnection(prepares: false) { transaction in
             try transaction.execute("SELECT pg_advisory_xact_lock(?)", [Self.migrationLock])
             try transaction.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migration (

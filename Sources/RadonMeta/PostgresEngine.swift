@@ -24,9 +24,9 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     private let eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let translations = PostgresSQLTranslations()
     /// The connection of write batches; batches never overlap (`GroupCommitter`).
-    private let writer = Mutex<PostgresConnection?>(nil)
+    private let writer = Mutex<PostgresSession?>(nil)
     /// Reader connections not in use.
-    private let idleReaders = Mutex<[PostgresConnection]>([])
+    private let idleReaders = Mutex<[PostgresSession]>([])
     private let connectionCount = Atomic<Int>(0)
     private let fencingEpoch = Mutex<Int64?>(nil)
 
@@ -46,8 +46,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
 
     /// Closes what `shutdown` did not (an engine dropped without it, as tests drop theirs).
     deinit {
-        for connection in idleReaders.withLock({ $0 }) + [writer.withLock({ $0 })].compactMap({ $0 }) {
-            Self.close(connection)
+        for session in idleReaders.withLock({ $0 }) + [writer.withLock({ $0 })].compactMap({ $0 }) {
+            Self.close(session.connection)
         }
     }
 
@@ -86,8 +86,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
 
     public func read<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
         try await threadPool.runIfActive { [self] in
-            let connection = try idleReader() ?? openConnection()
-            let transaction = PostgresTransaction(connection: connection, logger: logger, translations: translations)
+            let session = try idleReader() ?? openSession()
+            let transaction = PostgresTransaction(session: session, logger: logger, translations: translations)
             transaction.pipeline("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             do {
                 let value = try body(transaction)
@@ -115,10 +115,10 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Runs `body` in a transaction on the writer connection, from a thread of the pool, and
     /// commits it; a connection that cannot even roll back is dropped (the next batch opens
     /// another).
-    func inWriteConnection(_ body: (PostgresTransaction) throws -> Void) throws {
-        let connection = try writer.withLock { $0 }.flatMap { $0.isClosed ? nil : $0 } ?? openConnection()
-        writer.withLock { $0 = connection }
-        let transaction = PostgresTransaction(connection: connection, logger: logger, translations: translations)
+    func inWriteConnection(prepares: Bool = true, _ body: (PostgresTransaction) throws -> Void) throws {
+        let session = try writer.withLock { $0 }.flatMap { $0.isClosed ? nil : $0 } ?? openSession()
+        writer.withLock { $0 = session }
+        let transaction = PostgresTransaction(session: session, logger: logger, translations: translations, prepares: prepares)
         transaction.pipeline("BEGIN")
         do {
             try body(transaction)
@@ -130,20 +130,20 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         } catch {
             if (try? transaction.run("ROLLBACK", SQLArguments())) == nil {
                 writer.withLock { $0 = nil }
-                Self.close(connection)
+                Self.close(session.connection)
             }
             throw error
         }
     }
 
     public func shutdown() async {
-        var connections = idleReaders.withLock { readers in
+        var sessions = idleReaders.withLock { readers in
             defer { readers = [] }
             return readers
         }
-        if let connection = writer.withLock({ $0 }) { connections.append(connection) }
+        if let session = writer.withLock({ $0 }) { sessions.append(session) }
         writer.withLock { $0 = nil }
-        for connection in connections { try? await connection.close() }
+        for session in sessions { try? await session.connection.close() }
     }
 
     /// Refuses the batch unless the leader row holds this server's epoch (when one is set).
@@ -157,9 +157,9 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     }
 
     /// An idle reader connection that is still open, if any.
-    private func idleReader() -> PostgresConnection? {
-        while let connection = idleReaders.withLock({ $0.popLast() }) {
-            if !connection.isClosed { return connection }
+    private func idleReader() -> PostgresSession? {
+        while let session = idleReaders.withLock({ $0.popLast() }) {
+            if !session.isClosed { return session }
         }
         return nil
     }
@@ -172,7 +172,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         let connection = transaction.connection
         guard !connection.isClosed else { return }
         connection.query(PostgresQuery(unsafeSQL: command), logger: logger).whenFailure { _ in Self.close(connection) }
-        idleReaders.withLock { $0.append(connection) }
+        idleReaders.withLock { $0.append(transaction.session) }
     }
 
     /// Closes `connection` without waiting, keeping it alive until it is closed (PostgresNIO
@@ -182,12 +182,12 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     }
 
     /// A new connection, from a thread of the pool.
-    private func openConnection() throws -> PostgresConnection {
+    private func openSession() throws -> PostgresSession {
         let id = connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
         do {
-            return try PostgresConnection.connect(
+            return PostgresSession(try PostgresConnection.connect(
                 on: eventLoops.next(), configuration: location.configuration, id: id, logger: logger
-            ).wait()
+            ).wait())
         } catch {
             throw WireError(.unavailable, "cannot connect to PostgreSQL at \(location): \(Self.describe(error))")
         }
@@ -200,8 +200,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         while true {
             attempt += 1
             do {
-                let connection = try await threadPool.runIfActive { try self.openConnection() }
-                writer.withLock { $0 = connection }
+                let session = try await threadPool.runIfActive { try self.openSession() }
+                writer.withLock { $0 = session }
                 return
             } catch let error as WireError where Self.isRetryable(error) && ContinuousClock.now < deadline {
                 logger.warning("PostgreSQL not reachable yet; retrying", metadata: [

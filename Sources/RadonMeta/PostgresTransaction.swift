@@ -13,30 +13,41 @@ import Synchronization
 /// of each savepoint, so they cost no round trip of their own and a failure still undoes only
 /// its own operation. Not Sendable: it lives on one thread for one transaction.
 final class PostgresTransaction: SQLTransaction {
-    let connection: PostgresConnection
+    let session: PostgresSession
     let logger: Logger
     let translations: PostgresSQLTranslations
+    /// Whether the store's statements run as prepared statements (not while migrating, whose
+    /// DDL runs once and whose parameters are not all BIGINT, TEXT or BYTEA).
+    let prepares: Bool
+
+    var connection: PostgresConnection { session.connection }
     /// Pipelined statements not yet checked.
-    private var unchecked: [EventLoopFuture<PostgresQueryResult>] = []
+    private var unchecked: [EventLoopFuture<PostgresQueryResult?>] = []
     /// Whether `unchecked` holds a statement of the store's (not only BEGIN or SAVEPOINT).
     private var uncheckedChanges = false
 
-    init(connection: PostgresConnection, logger: Logger, translations: PostgresSQLTranslations) {
-        self.connection = connection
+    init(session: PostgresSession, logger: Logger, translations: PostgresSQLTranslations, prepares: Bool = true) {
+        self.session = session
         self.logger = logger
         self.translations = translations
+        self.prepares = prepares
     }
 
     func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
-        try run(sql, arguments).rows.map(Self.row)
+        try runPrepared(sql, arguments).map(Self.row)
     }
 
     func row(_ sql: String, _ arguments: SQLArguments) throws -> SQLRow? {
-        try run(sql, arguments).rows.first.map(Self.row)
+        try runPrepared(sql, arguments).first.map(Self.row)
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws {
-        unchecked.append(send(sql, arguments))
+        if prepares {
+            let statement = try prepared(sql)
+            unchecked.append(statement.execute(Self.data(arguments)).map { _ in PostgresQueryResult?.none })
+        } else {
+            unchecked.append(send(sql, arguments).map { Optional($0) })
+        }
         uncheckedChanges = true
     }
 
@@ -64,7 +75,7 @@ final class PostgresTransaction: SQLTransaction {
 
     /// Sends `sql` without waiting; its failure surfaces at the next `run` or `checkPipeline`.
     func pipeline(_ sql: String) {
-        unchecked.append(send(sql, SQLArguments()))
+        unchecked.append(send(sql, SQLArguments()).map { Optional($0) })
     }
 
     /// Waits for every pipelined statement; throws the first failure.
@@ -74,7 +85,7 @@ final class PostgresTransaction: SQLTransaction {
         uncheckedChanges = false
         var failure: (any Error)?
         for future in pending {
-            do { _ = try wait(future) } catch { failure = failure ?? error }
+            do { _ = try Self.wait(future) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
     }
@@ -88,7 +99,36 @@ final class PostgresTransaction: SQLTransaction {
     func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
         let future = send(sql, arguments)
         try checkPipeline()
-        return try wait(future)
+        return try Self.wait(future)
+    }
+
+    /// Runs `sql` as a prepared statement (unprepared while migrating) and waits for its rows.
+    private func runPrepared(_ sql: String, _ arguments: SQLArguments) throws -> [PostgresRow] {
+        guard prepares else { return try run(sql, arguments).rows }
+        let future = try prepared(sql).execute(Self.data(arguments))
+        try checkPipeline()
+        return try Self.wait(future)
+    }
+
+    private func prepared(_ sql: String) throws -> PreparedQuery {
+        do {
+            return try session.statement(translations.postgres(sql))
+        } catch let error as PSQLError {
+            throw PostgresEngine.wireError(error)
+        }
+    }
+
+    /// Arguments as the prepared-statement API takes them (binary, typed as the columns are).
+    static func data(_ arguments: SQLArguments) -> [PostgresData] {
+        arguments.values.map { value in
+            switch value {
+            case .null: PostgresData.null
+            case .integer(let integer): PostgresData(int64: integer)
+            case .real(let real): PostgresData(double: real)
+            case .text(let text): PostgresData(string: text)
+            case .blob(let bytes): PostgresData(type: .bytea, value: ByteBuffer(bytes: bytes))
+            }
+        }
     }
 
     private func send(_ sql: String, _ arguments: SQLArguments) -> EventLoopFuture<PostgresQueryResult> {
@@ -105,7 +145,7 @@ final class PostgresTransaction: SQLTransaction {
         return connection.query(PostgresQuery(unsafeSQL: translations.postgres(sql), binds: binds), logger: logger)
     }
 
-    private func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
+    private static func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
         do {
             return try future.wait()
         } catch let error as PSQLError {
@@ -114,21 +154,24 @@ final class PostgresTransaction: SQLTransaction {
     }
 
     /// PostgreSQL's values as the store reads them: every integer type as an integer, booleans
-    /// as 0/1 (as SQLite has them), BYTEA as bytes.
+    /// as 0/1 (as SQLite has them), BYTEA as bytes. Results come in binary format on both paths
+    /// (the prepared-statement API labels its cells as text but fills them with binary values),
+    /// so the bytes are read by column type.
     static func row(_ row: PostgresRow) -> SQLRow {
         SQLRow(row.map { cell -> SQLValue in
             guard var bytes = cell.bytes else { return .null }
-            do {
-                switch cell.dataType {
-                case .int8, .int4, .int2: return .integer(try cell.decode(Int64.self))
-                case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
-                case .bytea: return .blob(bytes.readBytes(length: bytes.readableBytes) ?? [])
-                case .float4, .float8: return .real(try cell.decode(Double.self))
-                case .void: return .null
-                default: return .text(try cell.decode(String.self))
-                }
-            } catch {
-                fatalError("cannot read column \(cell.columnName) of type \(cell.dataType): \(String(reflecting: error))")
+            let length = bytes.readableBytes
+            switch cell.dataType {
+            case .int8 where length == 8: return .integer(bytes.readInteger(as: Int64.self)!)
+            case .int4 where length == 4: return .integer(Int64(bytes.readInteger(as: Int32.self)!))
+            case .int2 where length == 2: return .integer(Int64(bytes.readInteger(as: Int16.self)!))
+            case .bool where length == 1: return .integer(bytes.readInteger(as: UInt8.self)! != 0 ? 1 : 0)
+            case .float8 where length == 8: return .real(Double(bitPattern: bytes.readInteger(as: UInt64.self)!))
+            case .bytea: return .blob(bytes.readBytes(length: length) ?? [])
+            case .void: return .null
+            case .text, .varchar, .name, .bpchar: return .text(bytes.readString(length: length) ?? "")
+            default:
+                fatalError("column \(cell.columnName) has type \(cell.dataType) (\(length) bytes), which the store never reads")
             }
         })
     }
