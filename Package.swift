@@ -87,9 +87,11 @@ let package = Package(
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonTestSupport"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),
         // What the tests that start real clusters share: the built binary, `radonfs up` clusters,
-        // daemons, polling, pattern bytes.
+        // daemons, polling, pattern bytes, the test PostgreSQL server.
         .target(name: "RadonTestSupport", dependencies: [
             "RadonClient", "RadonWire",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RadonTestSupport"),

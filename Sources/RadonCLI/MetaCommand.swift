@@ -15,16 +15,24 @@ struct MetaCommand: AsyncParsableCommand {
         commandName: "meta",
         abstract: "Run the metadata service: namespace, volumes, placement groups and the storage node registry.",
         discussion: """
-            Keeps everything in one SQLite database (WAL, fsync on every commit): a change is \
-            acknowledged only once it is on disk, so the service may be killed at any instant. \
+            Keeps everything in one SQLite database (WAL, fsync on every commit), or in PostgreSQL \
+            when --db is a postgres:// URL: a change is acknowledged only once it is committed \
+            durably, so the service may be killed at any instant. \
             Every connection must authenticate with the cluster key (--key-file, 32 bytes made by \
             `radonfs up`). Storage nodes that miss heartbeats for --down-after seconds are marked \
             down, after --lost-after seconds lost. SIGTERM or SIGINT stops it cleanly.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The SQLite database file; created with its directory if missing.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("""
+        The SQLite database file (created with its directory if missing), or a PostgreSQL database as \
+        postgres://user[:password]@host:port/dbname (its schema is created or migrated on start; a server \
+        not reachable yet is retried for --db-wait seconds).
+        """, valueName: "path|url"))
     var db: String
+
+    @Option(name: .customLong("db-wait"), help: ArgumentHelp("Seconds to keep retrying a PostgreSQL server that is not reachable at start.", valueName: "seconds"))
+    var dbWait: Double = 30
 
     @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one).", valueName: "host:port"))
     var listen: String = "127.0.0.1:7400"
@@ -61,8 +69,9 @@ struct MetaCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
-        guard SQLiteMetadataStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability is full or normal") }
+        guard SQLiteEngine.Durability(rawValue: durability) != nil else { throw ValidationError("--durability is full or normal") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard dbWait >= 0 else { throw ValidationError("--db-wait must be at least 0") }
         guard sessionLease >= 1 else { throw ValidationError("--session-lease must be at least 1 second") }
         guard downAfter > 0, lostAfter >= downAfter else {
             throw ValidationError("need 0 < --down-after <= --lost-after, got \(downAfter) and \(lostAfter)")
@@ -88,14 +97,7 @@ struct MetaCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
 
-        let store: SQLiteMetadataStore
-        do {
-            let directory = (db as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            store = try SQLiteMetadataStore(path: db, durability: SQLiteMetadataStore.Durability(rawValue: durability) ?? .full)
-        } catch {
-            throw CLIError("cannot open the metadata database \(db): \(error)")
-        }
+        let store = try await openStore(logger: logger)
         let healer = try HealingCoordinator(store: store, logger: logger, settings: healing.settings)
         let deletions = PendingDeletionSweeper(store: store, pool: WireConnectionPool(key: key), logger: logger)
         let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
@@ -109,7 +111,10 @@ struct MetaCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot listen on \(listen): \(error)")
         }
-        logger.notice("metadata service listening", metadata: ["address": "\(server.localAddress)", "db": "\(db)", "durability": "\(durability)"])
+        logger.notice("metadata service listening", metadata: [
+            "address": "\(server.localAddress)", "db": "\(store.postgresEngine?.description ?? db)",
+            "durability": "\(PostgresEngine.isURL(db) ? "postgresql" : durability)",
+        ])
 
         var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service),
                                       HealingMaintenanceService(coordinator: healer), SessionSweepService(service: service, deletions: deletions)]
@@ -124,7 +129,27 @@ struct MetaCommand: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
+        await store.engine.shutdown()
         logger.notice("metadata service stopped")
+    }
+
+    /// The store on the engine `--db` names: PostgreSQL for a postgres:// URL, else SQLite.
+    func openStore(logger: Logger) async throws -> SQLMetadataStore {
+        if PostgresEngine.isURL(db) {
+            do {
+                return SQLMetadataStore(engine: try await PostgresEngine.connect(
+                    url: db, logger: logger, patience: .milliseconds(Int64(dbWait * 1000))))
+            } catch {
+                throw CLIError("cannot open the PostgreSQL metadata database: \(error)")
+            }
+        }
+        do {
+            let directory = (db as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            return try SQLMetadataStore(path: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full)
+        } catch {
+            throw CLIError("cannot open the metadata database \(db): \(error)")
+        }
     }
 }
 

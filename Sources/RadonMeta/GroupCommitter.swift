@@ -1,18 +1,21 @@
-import GRDB
 import Synchronization
 
 /// Group commit: write operations that arrive while a commit is in progress run together in the
-/// next transaction, each in its own savepoint, and share its one fsync.
+/// next transaction, each in its own savepoint, and share its one fsync. Engine-neutral: the
+/// batch is one `MetadataEngine.writeBatch`, so SQLite and PostgreSQL commit alike.
 ///
 /// With `synchronous = FULL` every commit costs an fsync of the WAL, which bounds a one-op-per-
 /// transaction store to 1/fsync writes per second however many clients wait. Batching keeps
 /// each operation atomic (a failing one rolls back to its savepoint and the others commit) and
 /// durable (no caller hears back before the batch's commit returned), while many concurrent
-/// creates cost one fsync. A lone writer pays nothing extra: its batch is just itself.
+/// creates cost one fsync. A lone writer pays nothing extra: its batch is just itself, run
+/// without a savepoint (the transaction is all its own: a failure rolls the transaction back),
+/// which on PostgreSQL saves two statements per operation.
 final class GroupCommitter: Sendable {
     private struct Pending: Sendable {
-        /// Runs the operation inside the batch's transaction, keeping its own result.
-        let run: @Sendable (Database) -> Void
+        /// Runs the operation inside the batch's transaction, keeping its own result; in a
+        /// savepoint unless it is alone in the batch. Returns whether it succeeded.
+        let run: @Sendable (any SQLTransaction, _ alone: Bool) -> Bool
         /// Called once the batch committed (nil) or failed to (the error).
         let finish: @Sendable ((any Error)?) -> Void
     }
@@ -22,28 +25,33 @@ final class GroupCommitter: Sendable {
         var draining = false
     }
 
-    private let database: DatabasePool
+    private let engine: any MetadataEngine
     private let queue = Mutex(Queue())
 
-    init(database: DatabasePool) {
-        self.database = database
+    init(engine: any MetadataEngine) {
+        self.engine = engine
     }
 
     /// Runs `body` atomically in a durable transaction shared with concurrent writes.
-    func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+    func write<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
         let outcome = Outcome<Value>()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let pending = Pending(
-                run: { db in
+                run: { db, alone in
                     do {
                         var value: Value?
-                        try db.inSavepoint {
+                        if alone {
                             value = try body(db)
-                            return .commit
+                        } else {
+                            try db.inSavepoint {
+                                value = try body(db)
+                            }
                         }
                         outcome.set(.success(value!))
+                        return true
                     } catch {
                         outcome.set(.failure(error))
+                        return false
                     }
                 },
                 finish: { error in
@@ -72,9 +80,15 @@ final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                try await database.write { db in
-                    for pending in batch { pending.run(db) }
+                try await engine.writeBatch { db in
+                    let alone = batch.count == 1
+                    for pending in batch where !pending.run(db, alone) && alone {
+                        // Roll back what the failed operation did; its caller gets its own error.
+                        throw LoneOperationFailed()
+                    }
                 }
+                for pending in batch { pending.finish(nil) }
+            } catch is LoneOperationFailed {
                 for pending in batch { pending.finish(nil) }
             } catch {
                 for pending in batch { pending.finish(error) }
@@ -82,6 +96,9 @@ final class GroupCommitter: Sendable {
         }
     }
 }
+
+/// Thrown out of a batch of one whose operation failed, so the engine rolls it back.
+private struct LoneOperationFailed: Error {}
 
 /// One operation's result, handed from the batch to the waiting caller.
 private final class Outcome<Value: Sendable>: Sendable {

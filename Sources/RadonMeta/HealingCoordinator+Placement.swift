@@ -1,4 +1,3 @@
-import GRDB
 import RadonWire
 
 /// Moving group positions between nodes: spares for failed nodes, `node replace|remove`, and
@@ -14,7 +13,7 @@ extension HealingCoordinator {
     /// Moves every position `nodeID` holds onto `replacement` (or the best spare per group).
     func moveAway(from nodeID: UInt32, to replacement: UInt32?, rate: UInt64, atomically: Bool) async throws -> MoveOutcome {
         let now = self.now
-        return try await store.database.write { db in
+        return try await store.committer.write { db in
             try self.moveAway(from: nodeID, to: replacement, rate: rate, run: try db.nextHealingRun(), atomically: atomically, db: db, now: now)
         }
     }
@@ -22,7 +21,7 @@ extension HealingCoordinator {
     /// Within one transaction. With `atomically`, a group without a spare fails the whole
     /// move (`unavailable`) and nothing changes.
     func moveAway(
-        from nodeID: UInt32, to replacement: UInt32?, rate: UInt64, run: UInt64, atomically: Bool, db: Database, now: Int64
+        from nodeID: UInt32, to replacement: UInt32?, rate: UInt64, run: UInt64, atomically: Bool, db: any SQLTransaction, now: Int64
     ) throws -> MoveOutcome {
         let nodes = try db.allNodes()
         let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, Self.hostKey(of: $0)) })
@@ -63,7 +62,7 @@ extension HealingCoordinator {
     /// `radonfs node add|replace|remove`.
     func nodeCommand(_ request: NodeCommandRequest) async throws -> HealingStatus {
         let now = self.now
-        let run: UInt64 = try await store.database.write { db in
+        let run: UInt64 = try await store.committer.write { db in
             guard let node = try db.node(id: request.nodeID) else { throw WireError(.notFound, "no node \(request.nodeID)") }
             let run = try db.nextHealingRun()
             switch request.action {
@@ -90,7 +89,7 @@ extension HealingCoordinator {
 
     /// Moves positions from the most loaded up nodes onto `node` until it carries its share
     /// (total positions / up nodes), never two positions of a group on one host.
-    func rebalance(onto node: NodeInfo, rate: UInt64, run: UInt64, db: Database, now: Int64) throws {
+    func rebalance(onto node: NodeInfo, rate: UInt64, run: UInt64, db: any SQLTransaction, now: Int64) throws {
         let nodes = try db.allNodes()
         let upNodes = nodes.filter { $0.state == .up }
         let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, Self.hostKey(of: $0)) })

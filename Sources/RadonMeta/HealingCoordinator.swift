@@ -1,4 +1,3 @@
-import GRDB
 import Logging
 import Synchronization
 import NIOCore
@@ -29,10 +28,10 @@ public struct HealingSettings: Sendable, Hashable {
 /// queues per-group jobs (rebuild, resync, repair, scrub) that storage daemons claim and run,
 /// keeps their progress durably, and hands a dead worker's job to another node.
 ///
-/// All state is in the SQLite database (tables `healing_job` and `repair_entry`), so a restart
-/// of the service resumes every job where its worker last reported.
+/// All state is in the store's database (tables `healing_job` and `repair_entry`), on either
+/// engine, so a restart of the service resumes every job where its worker last reported.
 public final class HealingCoordinator: Sendable {
-    let store: SQLiteMetadataStore
+    let store: SQLMetadataStore
     let logger: Logger
     public let settings: HealingSettings
     /// Node states and process ids at the last maintenance pass: a node that re-registered
@@ -41,13 +40,10 @@ public final class HealingCoordinator: Sendable {
     /// writes that no client recorded for repair.
     private let lastSeen = Mutex<[UInt32: (state: NodeState, pid: Int32)]>([:])
 
-    public init(store: SQLiteMetadataStore, logger: Logger, settings: HealingSettings = HealingSettings()) throws {
+    public init(store: SQLMetadataStore, logger: Logger, settings: HealingSettings = HealingSettings()) throws {
         self.store = store
         self.logger = logger
         self.settings = settings
-        try store.database.write { db in
-            for statement in Database.healingSchema { try db.execute(sql: statement) }
-        }
     }
 
     var now: Int64 { store.nowNanoseconds() }
@@ -82,7 +78,7 @@ public final class HealingCoordinator: Sendable {
             case .reportDamage:
                 let message = try request.decode(DamageReport.self)
                 let now = self.now
-                try await store.database.write { db in try db.recordRepair(message, now: now) }
+                try await store.committer.write { db in try db.recordRepair(message, now: now) }
                 return .ok(WireEmpty())
             }
         } catch {
@@ -118,7 +114,7 @@ public final class HealingCoordinator: Sendable {
     /// Queues a resync of every group `nodeID` is still a member of (its copy may be stale).
     func resync(nodeID: UInt32) async throws -> Int {
         let now = self.now
-        return try await store.database.write { db in
+        return try await store.committer.write { db in
             let run = try db.nextHealingRun()
             var count = 0
             for group in try db.placementGroups(volumeID: nil) {
@@ -136,7 +132,7 @@ public final class HealingCoordinator: Sendable {
     /// for every group with recorded repairs. `radonfs scrub`: a scrub job per group.
     func start(_ kind: HealingKind, rate: UInt64) async throws -> HealingStatus {
         let now = self.now
-        let run: UInt64 = try await store.database.write { db in
+        let run: UInt64 = try await store.committer.write { db in
             let run = try db.nextHealingRun()
             let groups = try db.placementGroups(volumeID: nil)
             if kind == .scrub {
@@ -155,7 +151,7 @@ public final class HealingCoordinator: Sendable {
     }
 
     /// Repair jobs for groups with recorded repairs whose missing positions are up again.
-    func queueRepairs(run: UInt64, rate: UInt64, db: Database, now: Int64) throws {
+    func queueRepairs(run: UInt64, rate: UInt64, db: any SQLTransaction, now: Int64) throws {
         let states = try db.nodeEndpoints().mapValues(\.state)
         let busy = Set(try db.healingJobs(where: "state IN (0, 1)").map(\.groupID))
         for (groupID, positions) in try db.pendingRepairsByGroup() where !busy.contains(groupID) {
@@ -171,8 +167,8 @@ public final class HealingCoordinator: Sendable {
 
     func status(runID: UInt64) async throws -> HealingStatus {
         let now = self.now
-        return try await store.database.read { db in
-            let lastRun: UInt64 = try db.cachedRow("SELECT COALESCE(MAX(run_id), 0) FROM healing_job").map { $0[0] } ?? 0
+        return try await store.engine.read { db in
+            let lastRun: UInt64 = try db.row("SELECT COALESCE(MAX(run_id), 0) FROM healing_job").map { $0[0] } ?? 0
             let jobs = try db.healingJobs(
                 where: "state IN (0, 1) OR run_id > ? ORDER BY id LIMIT 20000", [lastRun > 20 ? lastRun - 20 : 0])
             return HealingStatus(runID: runID, jobs: jobs, pendingRepairs: try db.pendingRepairCount(), now: Timestamp(nanoseconds: now))
@@ -187,7 +183,7 @@ public final class HealingCoordinator: Sendable {
     func claim(for nodeID: UInt32) async throws -> HealingJob? {
         let now = self.now
         let lease = Int64(settings.leaseSeconds * 1e9)
-        return try await store.database.write { db in
+        return try await store.committer.write { db in
             guard let node = try db.node(id: nodeID), node.state == .up else { return nil }
             if let held = try db.healingJobs(where: "state = 1 AND worker = ? ORDER BY id LIMIT 1", [nodeID]).first {
                 try db.markHealingJob(held.id, running: nodeID, now: now)
@@ -218,7 +214,7 @@ public final class HealingCoordinator: Sendable {
 
     func saveProgress(_ report: HealingProgressRequest) async throws -> HealingProgressReply {
         let now = self.now
-        return try await store.database.write { db in
+        return try await store.committer.write { db in
             guard let stored = try db.healingJob(id: report.job.id), stored.state == .running, stored.workerNodeID == report.nodeID else {
                 return HealingProgressReply(keepGoing: false, rateLimit: 0)
             }
@@ -240,7 +236,7 @@ public final class HealingCoordinator: Sendable {
                 let now = self.now
                 let scrubDue = settings.scrubInterval > 0 && ContinuousClock.now - lastScrub >= .seconds(settings.scrubInterval)
                 let rate = settings.scrubRate
-                try await store.database.write { db in
+                try await store.committer.write { db in
                     let run = try db.nextHealingRun()
                     try self.queueRepairs(run: run, rate: 0, db: db, now: now)
                     if scrubDue, try db.healingJobs(where: "state IN (0, 1) AND kind = 3 LIMIT 1").isEmpty {

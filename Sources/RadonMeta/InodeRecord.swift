@@ -1,4 +1,3 @@
-import GRDB
 import RadonWire
 
 /// One row of the `inode` table as the store works on it (without its inline bytes or symlink
@@ -37,7 +36,7 @@ struct InodeRecord: Sendable {
     static let columns = columns()
 
     /// Reads the `columns` starting at column `first` of `row`.
-    init(row: Row, at first: Int = 0) throws {
+    init(row: SQLRow, at first: Int = 0) throws {
         let rawKind: UInt8 = row[first + 1]
         guard let kind = InodeKind(rawValue: rawKind) else {
             throw WireError(.corrupt, "inode \(row[first] as Int64) has unknown kind \(rawKind)")

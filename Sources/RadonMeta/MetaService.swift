@@ -29,7 +29,7 @@ public final class MetaService: Sendable {
 
     public init(
         store: any MetadataStore, logger: Logger, liveness: LivenessSettings = LivenessSettings(),
-        clock: @escaping @Sendable () -> Timestamp = SQLiteMetadataStore.systemClock,
+        clock: @escaping @Sendable () -> Timestamp = SQLMetadataStore.systemClock,
         onTransition: @escaping @Sendable (NodeStateTransition) async -> Void = { _ in },
         sessionLease: Duration = .seconds(20), deletions: PendingDeletionSweeper? = nil
     ) {

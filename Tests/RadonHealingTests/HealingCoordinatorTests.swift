@@ -1,14 +1,27 @@
 import Foundation
 @testable import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
-/// The coordinator over a real SQLite store, without daemons: remap on failure, job hand-over
-/// after a silent worker (resuming at its cursor), and a stale worker told to stop.
+/// The coordinator over a real store (SQLite, and PostgreSQL on the test server), without
+/// daemons: remap on failure, job hand-over after a silent worker (resuming at its cursor), and
+/// a stale worker told to stop.
 struct HealingCoordinatorTests {
-    static func store(nodes: Int) async throws -> (SQLiteMetadataStore, String) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
-        let store = try SQLiteMetadataStore(path: path)
+    /// An empty store on `engine`, and the SQLite file to remove afterwards (empty for PostgreSQL).
+    static func emptyStore(_ engine: TestEngine) async throws -> (SQLMetadataStore, String) {
+        switch engine {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
+            return (try SQLMetadataStore(path: path), path)
+        case .postgres:
+            let url = try await PostgresTestServer.freshDatabase()
+            return (SQLMetadataStore(engine: try await PostgresEngine.connect(url: url, logger: PostgresTestServer.quietLogger)), "")
+        }
+    }
+
+    static func store(_ engine: TestEngine, nodes: Int) async throws -> (SQLMetadataStore, String) {
+        let (store, path) = try await emptyStore(engine)
         for index in 0..<nodes {
             _ = try await store.registerNode(RegisterNodeRequest(
                 uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 7000 + index), hostID: "host-\(index)",
@@ -18,9 +31,9 @@ struct HealingCoordinatorTests {
         return (store, path)
     }
 
-    @Test("a down node's positions go to spares, and a silent worker's job resumes elsewhere at its cursor")
-    func remapAndHandOver() async throws {
-        let (store, path) = try await Self.store(nodes: 7)
+    @Test("a down node's positions go to spares, and a silent worker's job resumes elsewhere at its cursor", arguments: TestEngine.all)
+    func remapAndHandOver(_ engine: TestEngine) async throws {
+        let (store, path) = try await Self.store(engine, nodes: 7)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let coordinator = try HealingCoordinator(store: store, logger: .init(label: "test"), settings: HealingSettings(leaseSeconds: 0.05))
         let before = try await store.groupMap(volumeID: 0)
@@ -58,9 +71,9 @@ struct HealingCoordinatorTests {
         #expect(try await coordinator.saveProgress(HealingProgressRequest(nodeID: workers[0], job: job, finished: false)).keepGoing == false)
     }
 
-    @Test("node remove fails without change when some group has no spare")
-    func removeWithoutSpare() async throws {
-        let (store, path) = try await Self.store(nodes: 6)
+    @Test("node remove fails without change when some group has no spare", arguments: TestEngine.all)
+    func removeWithoutSpare(_ engine: TestEngine) async throws {
+        let (store, path) = try await Self.store(engine, nodes: 6)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let coordinator = try HealingCoordinator(store: store, logger: .init(label: "test"))
         let before = try await store.groupMap(volumeID: 0)
@@ -70,11 +83,10 @@ struct HealingCoordinatorTests {
         #expect(try await store.groupMap(volumeID: 0).groups == before.groups)
     }
 
-    @Test("groups are declustered: on 12 nodes every node shares groups with most others, so a lost node's groups are rebuilt by all")
-    func placementIsDeclustered() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
+    @Test("groups are declustered: on 12 nodes every node shares groups with most others, so a lost node's groups are rebuilt by all", arguments: TestEngine.all)
+    func placementIsDeclustered(_ engine: TestEngine) async throws {
+        let (store, path) = try await Self.emptyStore(engine)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try SQLiteMetadataStore(path: path)
         for index in 0..<12 {
             // Equal free space: the case that used to form the same two sets of 6 over and over.
             _ = try await store.registerNode(RegisterNodeRequest(
@@ -108,11 +120,10 @@ struct HealingCoordinatorTests {
         #expect(spares.count >= 8, "the removed node's positions went to \(spares)")
     }
 
-    @Test("a daemon that registers again under a new pid, never marked down, gets its groups resynchronised")
-    func restartedDaemonIsResynchronised() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("heal-\(UUID().uuidString.prefix(8)).db").path
+    @Test("a daemon that registers again under a new pid, never marked down, gets its groups resynchronised", arguments: TestEngine.all)
+    func restartedDaemonIsResynchronised(_ engine: TestEngine) async throws {
+        let (store, path) = try await Self.emptyStore(engine)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try SQLiteMetadataStore(path: path)
         func register(_ index: Int, pid: Int32) async throws -> UInt32 {
             try await store.registerNode(RegisterNodeRequest(
                 uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 7000 + index), hostID: "host-\(index)",

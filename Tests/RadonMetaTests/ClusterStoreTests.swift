@@ -1,17 +1,16 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
 @Suite("Metadata store: nodes, volumes and placement")
 struct ClusterStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
 
-    init() throws { fixture = try StoreFixture() }
-
-    @Test func reregistrationKeepsTheNodeID() async throws {
+    @Test(arguments: TestEngine.all) func reregistrationKeepsTheNodeID(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let ids = try await fixture.registerNodes(3)
         #expect(ids == [1, 2, 3])
         let again = try await store.registerNode(RegisterNodeRequest(
@@ -24,7 +23,9 @@ struct ClusterStoreTests {
         await expectStatus(.notFound) { _ = try await store.heartbeat(HeartbeatRequest(nodeID: 77, capacity: 1, free: 1, fragmentCount: 0)) }
     }
 
-    @Test func livenessMovesThroughDownAndLostAndBack() async throws {
+    @Test(arguments: TestEngine.all) func livenessMovesThroughDownAndLostAndBack(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let ids = try await fixture.registerNodes(2)
         let started = fixture.clock.now
         func sweep() async throws -> [NodeStateTransition] {
@@ -56,7 +57,9 @@ struct ClusterStoreTests {
         #expect(revived.since == fixture.clock.now)
     }
 
-    @Test func aRestartedServiceDoesNotCountItsOwnDowntime() async throws {
+    @Test(arguments: TestEngine.all) func aRestartedServiceDoesNotCountItsOwnDowntime(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let ids = try await fixture.registerNodes(1)
         fixture.clock.advance(seconds: 1000)
         let restartedAt = fixture.clock.now
@@ -68,7 +71,9 @@ struct ClusterStoreTests {
         #expect(transitions.first?.to == .down)
     }
 
-    @Test func volumeNeedsNDistinctHosts() async throws {
+    @Test(arguments: TestEngine.all) func volumeNeedsNDistinctHosts(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         try await fixture.registerNodes(6, hosts: ["a", "a", "b", "b", "c", "c"])
         await expectStatus(.unavailable) { _ = try await store.createVolume(VolumeSpecification(name: "v", k: 2, n: 4, groupCount: 8)) }
         let volume = try await store.createVolume(VolumeSpecification(name: "v", k: 2, n: 3, groupCount: 8))
@@ -83,7 +88,9 @@ struct ClusterStoreTests {
         }
     }
 
-    @Test func placementSpreadsGroupsEvenlyAndRotatesDataSlots() async throws {
+    @Test(arguments: TestEngine.all) func placementSpreadsGroupsEvenlyAndRotatesDataSlots(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let ids = try await fixture.registerNodes(9)
         let volume = try await store.createVolume(VolumeSpecification(name: "main", k: 4, n: 6, groupCount: 63))
         #expect(volume.isDefault)
@@ -104,7 +111,9 @@ struct ClusterStoreTests {
         #expect(Set(map.nodes.map(\.id)) == Set(ids))
     }
 
-    @Test func volumeSettingsAreValidated() async throws {
+    @Test(arguments: TestEngine.all) func volumeSettingsAreValidated(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         try await fixture.registerNodes(6)
         await expectStatus(.invalidArgument) { _ = try await store.createVolume(VolumeSpecification(name: "x", codec: "zip")) }
         await expectStatus(.invalidArgument) { _ = try await store.createVolume(VolumeSpecification(name: "x", k: 4, n: 4)) }
@@ -117,7 +126,9 @@ struct ClusterStoreTests {
         #expect(try await store.volumes().map(\.name) == ["x", "y"])
     }
 
-    @Test func replaceMemberMakesANewEpochAndKeepsHostsApart() async throws {
+    @Test(arguments: TestEngine.all) func replaceMemberMakesANewEpochAndKeepsHostsApart(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let ids = try await fixture.registerNodes(8, hosts: ["h0", "h1", "h2", "h3", "h4", "h5", "h6", "h0"])
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 4))
         let before = try await store.groupMap(volumeID: 0)
@@ -141,7 +152,9 @@ struct ClusterStoreTests {
         await expectStatus(.invalidArgument) { _ = try await store.replaceMember(ReplaceMemberRequest(groupID: group.id, index: 6, nodeID: ids[0])) }
     }
 
-    @Test func replaceMemberRefusesASecondFragmentOnOneHost() async throws {
+    @Test(arguments: TestEngine.all) func replaceMemberRefusesASecondFragmentOnOneHost(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         // Two nodes on host "shared": a group holding one may not take the other.
         let ids = try await fixture.registerNodes(7, hosts: ["shared", "h1", "h2", "h3", "h4", "h5", "shared"])
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 1))
@@ -157,7 +170,9 @@ struct ClusterStoreTests {
         #expect(moved.members[Int(sameSlot)] == sharedSpare, "replacing the member on that host itself is fine")
     }
 
-    @Test func statisticsReportUsableSpace() async throws {
+    @Test(arguments: TestEngine.all) func statisticsReportUsableSpace(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         // 6 nodes of 1 TiB, half free, 4+2: usable = raw x 4/6, reserve 5% (no spare node).
         try await fixture.registerNodes(6, free: 1 << 39)
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 4))
@@ -177,7 +192,9 @@ struct ClusterStoreTests {
         #expect(abs(Double(grown.availableBlocks) * 4096 - (free7 - Double(1 << 40) * 4 / 6)) < 4096)
     }
 
-    @Test func statusListsEverything() async throws {
+    @Test(arguments: TestEngine.all) func statusListsEverything(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let ids = try await fixture.registerNodes(6)
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 5))
         try await fixture.createFile("f", in: root)

@@ -1,24 +1,22 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
 @Suite("Metadata store: directory listings")
 struct DirectoryListingTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
 
-    init() throws { fixture = try StoreFixture() }
-
-    func list(_ directory: UInt64, after cookie: UInt64 = 0, limit: UInt32 = 1000) async throws -> [DirectoryEntry] {
-        try await store.readDirectory(ReadDirectoryRequest(inode: directory, after: cookie, limit: limit))
+    func list(_ fixture: StoreFixture, _ directory: UInt64, after cookie: UInt64 = 0, limit: UInt32 = 1000) async throws -> [DirectoryEntry] {
+        try await fixture.store.readDirectory(ReadDirectoryRequest(inode: directory, after: cookie, limit: limit))
     }
 
-    @Test func listingStartsWithDotAndDotDotAndCarriesAttributes() async throws {
+    @Test(arguments: TestEngine.all) func listingStartsWithDotAndDotDotAndCarriesAttributes(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let directory = try await fixture.makeDirectory("d", in: root)
         let file = try await fixture.createFile("f", in: directory.inode)
-        let entries = try await list(directory.inode)
+        let entries = try await list(fixture, directory.inode)
         #expect(entries.map(\.name) == [".", "..", "f"])
         #expect(entries[0].attributes.inode == directory.inode)
         #expect(entries[1].attributes.inode == root)
@@ -26,14 +24,16 @@ struct DirectoryListingTests {
         #expect(Set(entries.map(\.cookie)).count == 3)
     }
 
-    @Test func cookiesResumeAcrossConcurrentInsertsAndRemovals() async throws {
+    @Test(arguments: TestEngine.all) func cookiesResumeAcrossConcurrentInsertsAndRemovals(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let directory = try await fixture.makeDirectory("d", in: root)
         for index in 0..<50 { try await fixture.createFile("before-\(index)", in: directory.inode) }
         var seen: [String] = []
         var cookie: UInt64 = 0
         var round = 0
         while true {
-            let page = try await list(directory.inode, after: cookie, limit: 7)
+            let page = try await list(fixture, directory.inode, after: cookie, limit: 7)
             if page.isEmpty { break }
             seen += page.map { $0.name.description }
             cookie = page.last!.cookie
@@ -49,33 +49,33 @@ struct DirectoryListingTests {
         #expect(seen.prefix(2) == [".", ".."])
     }
 
-    @Test func smallLimitsStillPageThroughDotEntries() async throws {
+    @Test(arguments: TestEngine.all) func smallLimitsStillPageThroughDotEntries(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let directory = try await fixture.makeDirectory("d", in: root)
         try await fixture.createFile("only", in: directory.inode)
-        let first = try await list(directory.inode, limit: 1)
+        let first = try await list(fixture, directory.inode, limit: 1)
         #expect(first.map(\.name) == ["."])
-        let second = try await list(directory.inode, after: first[0].cookie, limit: 1)
+        let second = try await list(fixture, directory.inode, after: first[0].cookie, limit: 1)
         #expect(second.map(\.name) == [".."])
-        let third = try await list(directory.inode, after: second[0].cookie, limit: 1)
+        let third = try await list(fixture, directory.inode, after: second[0].cookie, limit: 1)
         #expect(third.map(\.name) == ["only"])
-        #expect(try await list(directory.inode, after: third[0].cookie).isEmpty)
+        #expect(try await list(fixture, directory.inode, after: third[0].cookie).isEmpty)
     }
 
-    @Test func listingAFileIsNotADirectory() async throws {
+    @Test(arguments: TestEngine.all) func listingAFileIsNotADirectory(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let file = try await fixture.createFile("f", in: root)
-        await expectErrno(ENOTDIR) { _ = try await list(file.attributes.inode) }
+        await expectErrno(ENOTDIR) { _ = try await list(fixture, file.attributes.inode) }
     }
 }
 
 @Suite("Metadata store: extended attributes")
 struct ExtendedAttributeStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
 
-    init() throws { fixture = try StoreFixture() }
-
-    @Test func setGetListRemove() async throws {
+    @Test(arguments: TestEngine.all) func setGetListRemove(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("f", in: root)
         let inode = file.attributes.inode
         let value: [UInt8] = [0, 1, 2, 255]
@@ -101,7 +101,9 @@ struct ExtendedAttributeStoreTests {
         }
     }
 
-    @Test func writingNeedsPermission() async throws {
+    @Test(arguments: TestEngine.all) func writingNeedsPermission(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let directory = try await fixture.sharedDirectory("d")
         let file = try await fixture.createFile("f", in: directory, caller: StoreFixture.alice, permissions: 0o644)
         await expectErrno(EACCES) {
@@ -113,7 +115,9 @@ struct ExtendedAttributeStoreTests {
         try await store.setExtendedAttribute(SetExtendedAttributeRequest(inode: file.attributes.inode, name: "user.x", value: [1], flags: 0, caller: StoreFixture.alice))
     }
 
-    @Test func attributesGoWithTheInode() async throws {
+    @Test(arguments: TestEngine.all) func attributesGoWithTheInode(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("f", in: root)
         try await store.setExtendedAttribute(SetExtendedAttributeRequest(inode: file.attributes.inode, name: "user.a", value: [1], flags: 0, caller: .root))
         _ = try await store.remove(NameRequest(parent: root, name: "f", caller: .root))

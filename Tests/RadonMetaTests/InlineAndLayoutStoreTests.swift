@@ -1,23 +1,22 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
 @Suite("Metadata store: inline data, layout, sizes and removals")
 struct InlineAndLayoutStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
 
-    init() throws { fixture = try StoreFixture() }
-
-    func makeVolume(inlineThreshold: UInt32 = 4096) async throws -> VolumeSettings {
+    func makeVolume(_ fixture: StoreFixture, inlineThreshold: UInt32 = 4096) async throws -> VolumeSettings {
         try await fixture.registerNodes(6)
-        return try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 1 << 20, inlineThreshold: inlineThreshold, groupCount: 8))
+        return try await fixture.store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 1 << 20, inlineThreshold: inlineThreshold, groupCount: 8))
     }
 
-    @Test func smallFilesLiveInTheirInode() async throws {
-        _ = try await makeVolume()
+    @Test(arguments: TestEngine.all) func smallFilesLiveInTheirInode(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        _ = try await makeVolume(fixture, )
         let file = try await fixture.createFile("small", in: root)
         #expect(file.isInline)
         let inode = file.attributes.inode
@@ -37,8 +36,10 @@ struct InlineAndLayoutStoreTests {
         #expect(try await store.readInline(of: inode).bytes == Array("h".utf8))
     }
 
-    @Test func aWritePastTheThresholdIsRefusedAndTheFileMovesOut() async throws {
-        let volume = try await makeVolume(inlineThreshold: 64)
+    @Test(arguments: TestEngine.all) func aWritePastTheThresholdIsRefusedAndTheFileMovesOut(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        let volume = try await makeVolume(fixture, inlineThreshold: 64)
         let file = try await fixture.createFile("grows", in: root)
         let inode = file.attributes.inode
         _ = try await store.writeInline(WriteInlineRequest(inode: inode, offset: 0, bytes: [UInt8](repeating: 7, count: 60)))
@@ -65,16 +66,20 @@ struct InlineAndLayoutStoreTests {
         #expect(!blockWritten.stored, "a block file never goes back inline")
     }
 
-    @Test func growingAnEmptyInlineFileMakesHoles() async throws {
-        _ = try await makeVolume(inlineThreshold: 64)
+    @Test(arguments: TestEngine.all) func growingAnEmptyInlineFileMakesHoles(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        _ = try await makeVolume(fixture, inlineThreshold: 64)
         let file = try await fixture.createFile("sparse", in: root)
         let grown = try await store.setAttributes(SetAttributesRequest(inode: file.attributes.inode, changes: AttributeChanges(size: 1 << 30), caller: .root))
         #expect(grown.size == 1 << 30)
         #expect(try await store.fileLayout(of: file.attributes.inode).isInline == false)
     }
 
-    @Test func sizesOnlyGrowAfterWritesAndTimesFollow() async throws {
-        _ = try await makeVolume(inlineThreshold: 0)
+    @Test(arguments: TestEngine.all) func sizesOnlyGrowAfterWritesAndTimesFollow(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        _ = try await makeVolume(fixture, inlineThreshold: 0)
         let file = try await fixture.createFile("big", in: root)
         #expect(!file.isInline, "threshold 0: never inline")
         #expect(file.volumeID != 0 && file.groupID != 0)
@@ -90,8 +95,9 @@ struct InlineAndLayoutStoreTests {
         #expect(shrunk.size == 10)
     }
 
-    @Test func newFilesTakeTheGroupsInTurn() async throws {
-        _ = try await makeVolume(inlineThreshold: 0)
+    @Test(arguments: TestEngine.all) func newFilesTakeTheGroupsInTurn(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        _ = try await makeVolume(fixture, inlineThreshold: 0)
         var groups: [UInt32] = []
         for index in 0..<16 { groups.append(try await fixture.createFile("f\(index)", in: root).groupID) }
         let counts = Dictionary(grouping: groups, by: { $0 }).mapValues(\.count)
@@ -99,18 +105,22 @@ struct InlineAndLayoutStoreTests {
         #expect(counts.values.allSatisfy { $0 == 2 })
     }
 
-    @Test func filesMadeBeforeAnyVolumeArePlacedLater() async throws {
+    @Test(arguments: TestEngine.all) func filesMadeBeforeAnyVolumeArePlacedLater(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("early", in: root)
         #expect(file.volumeID == 0)
         await expectStatus(.unavailable) { _ = try await store.fileLayout(of: file.attributes.inode) }
-        _ = try await makeVolume()
+        _ = try await makeVolume(fixture, )
         let layout = try await store.fileLayout(of: file.attributes.inode)
         #expect(layout.volume.name == "v")
         #expect(layout.isInline)
     }
 
-    @Test func removedBlockFilesWaitForTheirFragmentsToBeDeleted() async throws {
-        _ = try await makeVolume(inlineThreshold: 0)
+    @Test(arguments: TestEngine.all) func removedBlockFilesWaitForTheirFragmentsToBeDeleted(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        _ = try await makeVolume(fixture, inlineThreshold: 0)
         let a = try await fixture.createFile("a", in: root)
         let b = try await fixture.createFile("b", in: root)
         _ = try await store.updateSizeAfterWrite(UpdateSizeRequest(inode: a.attributes.inode, size: 1 << 20))
@@ -124,14 +134,18 @@ struct InlineAndLayoutStoreTests {
         #expect(try await store.pendingDeletions(limit: 10).map(\.inode) == [b.attributes.inode])
     }
 
-    @Test func inlineFilesLeaveNothingToDelete() async throws {
-        _ = try await makeVolume()
+    @Test(arguments: TestEngine.all) func inlineFilesLeaveNothingToDelete(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        _ = try await makeVolume(fixture, )
         try await fixture.createFile("tiny", in: root)
         #expect(try await store.remove(NameRequest(parent: root, name: "tiny", caller: .root)) == nil)
         #expect(try await store.pendingDeletions(limit: 10).isEmpty)
     }
 
-    @Test func layoutOfADirectoryIsRefused() async throws {
+    @Test(arguments: TestEngine.all) func layoutOfADirectoryIsRefused(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         await expectErrno(EISDIR) { _ = try await store.fileLayout(of: StoreFixture.rootInode) }
         await expectErrno(ENOENT) { _ = try await store.fileLayout(of: 12345) }
     }

@@ -13,7 +13,7 @@ final class MetaDaemon: Sendable {
     /// The built binary: `swift build` must have run (the test says so if it has not).
     static var binaryPath: String { RadonBinary.path }
 
-    init(database: String, keyFile: String, directory: String, run: Int, durability: String = "full") async throws {
+    init(database: String, keyFile: String, directory: String, run: Int, durability: String = "full", logLevel: String = "warning") async throws {
         let binary = Self.binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw FileSystemError.notFound("\(binary) is missing: run `swift build` first")
@@ -25,7 +25,7 @@ final class MetaDaemon: Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "meta", "--db", database, "--listen", "127.0.0.1:0", "--key-file", keyFile, "--port-file", portFile,
-            "--log-level", "warning", "--durability", durability,
+            "--log-level", logLevel, "--durability", durability,
         ]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
@@ -69,13 +69,15 @@ struct MetaDaemonDurabilityTests {
 
     /// Creates (with inline data) stream in from 8 tasks; the daemon gets SIGKILL mid-stream;
     /// after a restart on the same database, every acknowledged file is there with its bytes.
-    @Test(arguments: ["full", "normal"])
+    /// "postgres" runs the daemon with `--db postgres://...` on the test server.
+    @Test(arguments: ["full", "normal", "postgres"])
     func everyAcknowledgedChangeSurvivesSIGKILL(durability: String) async throws {
         let directory = try TemporaryDirectory()
         let keyFile = directory.path + "/cluster.key"
         let key = ClusterKey.generate()
         try key.write(to: keyFile)
-        let database = directory.path + "/meta/meta.db"
+        let database = durability == "postgres" ? try await PostgresTestServer.freshDatabase() : directory.path + "/meta/meta.db"
+        let durability = durability == "postgres" ? "full" : durability
 
         let first = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 1, durability: durability)
         defer { first.stop() }
@@ -134,7 +136,7 @@ struct MetaDaemonDurabilityTests {
             }
         }
         #expect(missing.isEmpty, "acknowledged but lost after SIGKILL: \(missing.prefix(10))")
-        print("meta SIGKILL durability (\(durability)): \(kept.count) acknowledged create+write pairs, all present after restart")
+        print("meta SIGKILL durability (\(database.hasPrefix("postgres") ? "PostgreSQL" : durability)): \(kept.count) acknowledged create+write pairs, all present after restart")
     }
 
     /// SIGTERM stops the daemon cleanly (exit status 0), and --help explains the options.
@@ -158,6 +160,34 @@ struct MetaDaemonDurabilityTests {
         for option in ["--db", "--listen", "--key-file", "--down-after", "--lost-after", "--port-file", "--metrics-port", "--log-level"] {
             #expect(text.contains(option), "--help mentions \(option)")
         }
+    }
+
+    /// `--db postgres://...` with no server there: the daemon says it is retrying, then gives
+    /// up with a clear message; a malformed URL is refused at once.
+    @Test func anUnreachableOrMalformedPostgresURLIsAClearError() async throws {
+        let directory = try TemporaryDirectory()
+        let keyFile = directory.path + "/cluster.key"
+        try ClusterKey.generate().write(to: keyFile)
+        func run(_ database: String) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: MetaDaemon.binaryPath)
+            process.arguments = ["meta", "--db", database, "--db-wait", "2", "--key-file", keyFile, "--listen", "127.0.0.1:0"]
+            let pipe = Pipe()
+            process.standardError = pipe
+            try process.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        // Port 1 on loopback: nothing listens there.
+        let unreachable = try run("postgres://radonfs:pw@127.0.0.1:1/meta")
+        #expect(unreachable.status != 0)
+        #expect(unreachable.output.contains("retrying"), "\(unreachable.output)")
+        #expect(unreachable.output.contains("was not reachable"), "\(unreachable.output)")
+        #expect(!unreachable.output.contains("pw@"), "the password stays out of the log")
+        let malformed = try run("postgres://127.0.0.1:5432/meta")
+        #expect(malformed.status != 0)
+        #expect(malformed.output.contains("bad PostgreSQL URL"), "\(malformed.output)")
     }
 
     /// A daemon given a bad key file refuses to start with a clear message.

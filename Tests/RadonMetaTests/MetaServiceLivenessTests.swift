@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Synchronization
 import Testing
@@ -14,8 +15,8 @@ final class TransitionLog: Sendable {
 
 @Suite("Metadata service: liveness")
 struct MetaServiceLivenessTests {
-    @Test func sweepsAndHeartbeatsReachTheTransitionHook() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: TestEngine.all) func sweepsAndHeartbeatsReachTheTransitionHook(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let log = TransitionLog()
         var logger = Logger(label: "test.liveness")
         logger.logLevel = .critical

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
@@ -13,8 +14,8 @@ final class ServiceFixture: Sendable {
     let connection: WireConnection
     let client: MetaClient
 
-    init(durability: SQLiteMetadataStore.Durability = .full) async throws {
-        store = try StoreFixture(durability: durability)
+    init(engine: TestEngine = .sqlite, durability: SQLiteEngine.Durability = .full) async throws {
+        store = try await StoreFixture(engine, durability: durability)
         let key = ClusterKey.generate()
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
@@ -35,8 +36,10 @@ final class ServiceFixture: Sendable {
 
 /// Runs `body` against a fresh service and closes it afterwards, failure or not, so no server
 /// or temporary database outlives the test.
-func withServiceFixture(durability: SQLiteMetadataStore.Durability = .full, _ body: (ServiceFixture) async throws -> Void) async throws {
-    let fixture = try await ServiceFixture(durability: durability)
+func withServiceFixture(
+    engine: TestEngine = .sqlite, durability: SQLiteEngine.Durability = .full, _ body: (ServiceFixture) async throws -> Void
+) async throws {
+    let fixture = try await ServiceFixture(engine: engine, durability: durability)
     do {
         try await body(fixture)
     } catch {
@@ -50,8 +53,8 @@ func withServiceFixture(durability: SQLiteMetadataStore.Durability = .full, _ bo
 struct MetaServiceWireTests {
     let root = StoreFixture.rootInode
 
-    @Test func namespaceRoundTripThroughMetaClient() async throws {
-        try await withServiceFixture { fixture in
+    @Test(arguments: TestEngine.all) func namespaceRoundTripThroughMetaClient(_ engine: TestEngine) async throws {
+        try await withServiceFixture(engine: engine) { fixture in
             let client = fixture.client
             let caller = MetaCaller.root
             let directory = try await client.makeDirectory(parent: root, name: "dir", permissions: 0o755, caller: caller)
@@ -187,13 +190,14 @@ struct MetaServiceWireTests {
 
     /// Small-file speed at the service: create + stat + unlink through the wire, one at a time
     /// (as a single-threaded `touch; stat; rm` loop would) and 16 at a time. No assertion: the
-    /// figure goes to the log.
-    @Test(arguments: [SQLiteMetadataStore.Durability.full, .normal])
-    func createStatUnlinkRate(durability: SQLiteMetadataStore.Durability) async throws {
-        try await withServiceFixture(durability: durability) { fixture in
+    /// figure goes to the log. The PostgreSQL row runs on the test server, which has fsync off
+    /// unless RADONFS_TEST_PG_FSYNC=on.
+    @Test(arguments: [(TestEngine.sqlite, SQLiteEngine.Durability.full), (.sqlite, .normal), (.postgres, .full)])
+    func createStatUnlinkRate(engine: TestEngine, durability: SQLiteEngine.Durability) async throws {
+        try await withServiceFixture(engine: engine, durability: durability) { fixture in
             let client = fixture.client
             let directory = try await client.makeDirectory(parent: root, name: "bench", permissions: 0o755, caller: .root)
-            let count = 1000
+            let count = engine == .postgres ? 200 : 1000
             let sequentialStart = ContinuousClock.now
             for index in 0..<count {
                 let created = try await client.create(parent: directory.inode, name: "f\(index)", permissions: 0o644, exclusive: true, caller: .root)
@@ -217,7 +221,7 @@ struct MetaServiceWireTests {
             }
             let parallel = ContinuousClock.now - parallelStart
             func rate(_ duration: Duration) -> Int { Int(Double(count) / (Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)) }
-            print("meta create+stat+unlink: \(rate(sequential)) files/s sequential, \(rate(parallel)) files/s with 16 in flight (durability \(durability))")
+            print("meta create+stat+unlink: \(rate(sequential)) files/s sequential, \(rate(parallel)) files/s with 16 in flight (\(engine == .sqlite ? "SQLite, durability \(durability)" : "PostgreSQL"))")
             #expect(try await client.readDirectory(directory.inode).count == 2)
         }
     }

@@ -1,24 +1,25 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
 @Suite("Metadata store: namespace")
 struct NamespaceStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
 
-    init() throws { fixture = try StoreFixture() }
-
-    @Test func rootIsADirectoryWithTwoLinks() async throws {
+    @Test(arguments: TestEngine.all) func rootIsADirectoryWithTwoLinks(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let attributes = try await store.attributes(of: root)
         #expect(attributes.kind == .directory)
         #expect(attributes.linkCount == 2)
         #expect(attributes.mode == 0o40755)
     }
 
-    @Test func createThenLookupAndStat() async throws {
+    @Test(arguments: TestEngine.all) func createThenLookupAndStat(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let created = try await fixture.createFile("a.txt", in: root, caller: .root, permissions: 0o640)
         #expect(created.created)
         #expect(created.attributes.kind == .regular)
@@ -31,7 +32,9 @@ struct NamespaceStoreTests {
         #expect(try await store.attributes(of: found.inode) == found)
     }
 
-    @Test func exclusiveCreateRefusesAnExistingName() async throws {
+    @Test(arguments: TestEngine.all) func exclusiveCreateRefusesAnExistingName(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         try await fixture.createFile("x", in: root)
         await expectErrno(EEXIST) { try await fixture.createFile("x", in: root) }
         let again = try await store.create(CreateRequest(parent: root, name: "x", kind: .regular, permissions: 0o600, exclusive: false, caller: .root))
@@ -39,7 +42,9 @@ struct NamespaceStoreTests {
         #expect(again.attributes.permissions == 0o644, "O_CREAT without O_EXCL returns the file as it is")
     }
 
-    @Test func inodeNumbersAreNeverReused() async throws {
+    @Test(arguments: TestEngine.all) func inodeNumbersAreNeverReused(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let first = try await fixture.createFile("f", in: root)
         _ = try await store.remove(NameRequest(parent: root, name: "f", caller: .root))
         let second = try await fixture.createFile("f", in: root)
@@ -48,7 +53,9 @@ struct NamespaceStoreTests {
 
     /// Names are bytes: ones that are not UTF-8 are distinct entries (never merged by a repair),
     /// listed, renamed and removed byte for byte.
-    @Test func namesAreBytesNotText() async throws {
+    @Test(arguments: TestEngine.all) func namesAreBytesNotText(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let first = FileName(bytes: Array("bad".utf8) + [0xFF])
         let second = FileName(bytes: Array("bad".utf8) + [0xFE])
         let a = try await fixture.createFile(first, in: root)
@@ -66,7 +73,8 @@ struct NamespaceStoreTests {
         await expectErrno(ENOENT) { _ = try await fixture.lookup(renamed, in: root) }
     }
 
-    @Test func namesAreBoundedAndValidated() async throws {
+    @Test(arguments: TestEngine.all) func namesAreBoundedAndValidated(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let longest = FileName(String(repeating: "n", count: 255))
         try await fixture.createFile(longest, in: root)
         #expect(try await fixture.lookup(longest, in: root).kind == .regular)
@@ -79,7 +87,9 @@ struct NamespaceStoreTests {
         await expectErrno(EINVAL) { try await fixture.makeDirectory("..", in: root) }
     }
 
-    @Test func directoriesCountTheirSubdirectoriesAsLinks() async throws {
+    @Test(arguments: TestEngine.all) func directoriesCountTheirSubdirectoriesAsLinks(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let parent = try await fixture.makeDirectory("p", in: root)
         #expect(parent.linkCount == 2)
         try await fixture.makeDirectory("c1", in: parent.inode)
@@ -91,7 +101,9 @@ struct NamespaceStoreTests {
         #expect(try await store.attributes(of: parent.inode).linkCount == 3)
     }
 
-    @Test func removeDirectoryRules() async throws {
+    @Test(arguments: TestEngine.all) func removeDirectoryRules(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let parent = try await fixture.makeDirectory("p", in: root)
         try await fixture.createFile("f", in: parent.inode)
         await expectErrno(ENOTEMPTY) { try await store.removeDirectory(NameRequest(parent: root, name: "p", caller: .root)) }
@@ -104,7 +116,9 @@ struct NamespaceStoreTests {
         await expectErrno(ENOENT) { _ = try await store.attributes(of: parent.inode) }
     }
 
-    @Test func hardLinksShareTheInodeAndItsLinkCount() async throws {
+    @Test(arguments: TestEngine.all) func hardLinksShareTheInodeAndItsLinkCount(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("orig", in: root)
         let directory = try await fixture.makeDirectory("d", in: root)
         let linked = try await store.link(LinkRequest(inode: file.attributes.inode, newParent: directory.inode, newName: "alias", caller: .root))
@@ -119,7 +133,9 @@ struct NamespaceStoreTests {
         await expectErrno(ENOENT) { _ = try await store.attributes(of: file.attributes.inode) }
     }
 
-    @Test func symbolicLinksKeepTheirTarget() async throws {
+    @Test(arguments: TestEngine.all) func symbolicLinksKeepTheirTarget(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         // Bytes, not text: one that is not UTF-8 comes back as it went in.
         let target = Array("../some/where/".utf8) + [0xFF, 0xFE] + Array(repeating: UInt8(ascii: "x"), count: 300)
         let link = try await store.makeSymbolicLink(MakeSymbolicLinkRequest(parent: root, name: "l", target: target, caller: .root))
@@ -133,7 +149,9 @@ struct NamespaceStoreTests {
         }
     }
 
-    @Test func devicesAndFifosKeepTheirKindAndRdev() async throws {
+    @Test(arguments: TestEngine.all) func devicesAndFifosKeepTheirKindAndRdev(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let fifo = try await store.create(CreateRequest(parent: root, name: "fifo", kind: .fifo, permissions: 0o600, exclusive: true, caller: .root))
         #expect(fifo.attributes.kind == .fifo)
         #expect(!fifo.isInline)
@@ -144,7 +162,9 @@ struct NamespaceStoreTests {
         }
     }
 
-    @Test func timesChangeAsPOSIXSays() async throws {
+    @Test(arguments: TestEngine.all) func timesChangeAsPOSIXSays(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let directory = try await fixture.makeDirectory("d", in: root)
         fixture.clock.advance(seconds: 10)
         let file = try await fixture.createFile("f", in: directory.inode)
@@ -173,7 +193,9 @@ struct NamespaceStoreTests {
         #expect(touched.changeTime == fixture.clock.now)
     }
 
-    @Test func truncateSetsSizeAndModificationTime() async throws {
+    @Test(arguments: TestEngine.all) func truncateSetsSizeAndModificationTime(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("f", in: root)
         fixture.clock.advance(seconds: 5)
         let grown = try await store.setAttributes(SetAttributesRequest(inode: file.attributes.inode, changes: AttributeChanges(size: 100), caller: .root))
@@ -185,7 +207,8 @@ struct NamespaceStoreTests {
         }
     }
 
-    @Test func lookupOfDotAndDotDot() async throws {
+    @Test(arguments: TestEngine.all) func lookupOfDotAndDotDot(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let directory = try await fixture.makeDirectory("d", in: root)
         #expect(try await fixture.lookup(".", in: directory.inode).inode == directory.inode)
         #expect(try await fixture.lookup("..", in: directory.inode).inode == root)
@@ -194,10 +217,10 @@ struct NamespaceStoreTests {
         await expectErrno(ENOTDIR) { _ = try await fixture.lookup("x", in: file.attributes.inode) }
     }
 
-    @Test func storeSurvivesReopening() async throws {
-        let path = fixture.directory.path + "/meta.db"
+    @Test(arguments: TestEngine.all) func storeSurvivesReopening(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let file = try await fixture.createFile("kept", in: root)
-        let reopened = try SQLiteMetadataStore(path: path)
+        let reopened = try await fixture.reopened()
         #expect(try await reopened.lookup(NameRequest(parent: root, name: "kept", caller: .root)).inode == file.attributes.inode)
     }
 }

@@ -1,19 +1,18 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
 @Suite("Metadata store: permissions")
 struct PermissionStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
     let alice = StoreFixture.alice
     let bob = StoreFixture.bob
 
-    init() throws { fixture = try StoreFixture() }
-
-    @Test func creatingNeedsWriteAndSearchOnTheParent() async throws {
+    @Test(arguments: TestEngine.all) func creatingNeedsWriteAndSearchOnTheParent(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         await expectErrno(EACCES) { try await fixture.createFile("f", in: root, caller: alice) }
         let home = try await fixture.makeDirectory("home", in: root)
         _ = try await store.setAttributes(SetAttributesRequest(inode: home.inode, changes: AttributeChanges(uid: alice.uid, gid: alice.gid), caller: .root))
@@ -28,7 +27,9 @@ struct PermissionStoreTests {
         #expect(try await fixture.lookup("f", in: home.inode, caller: .root).inode == file.attributes.inode, "root bypasses")
     }
 
-    @Test func groupAndSupplementaryGroupsGrantAccess() async throws {
+    @Test(arguments: TestEngine.all) func groupAndSupplementaryGroupsGrantAccess(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let shared = try await fixture.makeDirectory("shared", in: root)
         _ = try await store.setAttributes(SetAttributesRequest(inode: shared.inode, changes: AttributeChanges(permissions: 0o770, gid: 500), caller: .root))
         await expectErrno(EACCES) { try await fixture.createFile("x", in: shared.inode, caller: alice) }
@@ -36,7 +37,9 @@ struct PermissionStoreTests {
         try await fixture.createFile("x", in: shared.inode, caller: member)
     }
 
-    @Test func stickyDirectoriesProtectOthersEntries() async throws {
+    @Test(arguments: TestEngine.all) func stickyDirectoriesProtectOthersEntries(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let tmp = try await fixture.sharedDirectory("tmp", sticky: true)
         try await fixture.createFile("alices", in: tmp, caller: alice)
         await expectErrno(EPERM) { _ = try await store.remove(NameRequest(parent: tmp, name: "alices", caller: bob)) }
@@ -48,7 +51,9 @@ struct PermissionStoreTests {
         _ = try await store.remove(NameRequest(parent: open, name: "alices", caller: bob))
     }
 
-    @Test func onlyTheOwnerChangesModeAndTimes() async throws {
+    @Test(arguments: TestEngine.all) func onlyTheOwnerChangesModeAndTimes(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let dir = try await fixture.sharedDirectory("d")
         let file = try await fixture.createFile("f", in: dir, caller: alice, permissions: 0o666)
         let inode = file.attributes.inode
@@ -63,7 +68,9 @@ struct PermissionStoreTests {
         await expectErrno(EACCES) { _ = try await store.setAttributes(SetAttributesRequest(inode: inode, changes: AttributeChanges(size: 0), caller: bob)) }
     }
 
-    @Test func chownRules() async throws {
+    @Test(arguments: TestEngine.all) func chownRules(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let dir = try await fixture.sharedDirectory("d")
         let file = try await fixture.createFile("f", in: dir, caller: alice, permissions: 0o6755)
         let inode = file.attributes.inode
@@ -77,7 +84,9 @@ struct PermissionStoreTests {
         #expect(given.uid == bob.uid)
     }
 
-    @Test func setgidDirectoriesPassOnTheirGroup() async throws {
+    @Test(arguments: TestEngine.all) func setgidDirectoriesPassOnTheirGroup(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let dir = try await fixture.sharedDirectory("d")
         _ = try await store.setAttributes(SetAttributesRequest(inode: dir, changes: AttributeChanges(permissions: 0o2777, gid: 777), caller: .root))
         let file = try await fixture.createFile("f", in: dir, caller: alice)
@@ -87,7 +96,8 @@ struct PermissionStoreTests {
         #expect(sub.permissions & 0o2000 != 0)
     }
 
-    @Test func movingADirectoryNeedsWriteOnIt() async throws {
+    @Test(arguments: TestEngine.all) func movingADirectoryNeedsWriteOnIt(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let a = try await fixture.sharedDirectory("a")
         let b = try await fixture.sharedDirectory("b")
         let locked = try await fixture.makeDirectory("locked", in: a, caller: .root, permissions: 0o755)

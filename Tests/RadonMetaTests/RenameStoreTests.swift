@@ -1,24 +1,24 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
 @Suite("Metadata store: rename")
 struct RenameStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     let root = StoreFixture.rootInode
 
-    init() throws { fixture = try StoreFixture() }
-
-    @Test func renameWithinADirectoryKeepsTheInode() async throws {
+    @Test(arguments: TestEngine.all) func renameWithinADirectoryKeepsTheInode(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let file = try await fixture.createFile("a", in: root)
         try await fixture.rename("a", in: root, to: "b", in: root)
         #expect(try await fixture.lookup("b", in: root).inode == file.attributes.inode)
         await expectErrno(ENOENT) { _ = try await fixture.lookup("a", in: root) }
     }
 
-    @Test func replaceDropsTheTargetsLink() async throws {
+    @Test(arguments: TestEngine.all) func replaceDropsTheTargetsLink(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let source = try await fixture.createFile("src", in: root)
         let target = try await fixture.createFile("dst", in: root)
         try await fixture.rename("src", in: root, to: "dst", in: root)
@@ -26,7 +26,8 @@ struct RenameStoreTests {
         await expectErrno(ENOENT) { _ = try await store.attributes(of: target.attributes.inode) }
     }
 
-    @Test func noReplaceRefusesAnExistingTarget() async throws {
+    @Test(arguments: TestEngine.all) func noReplaceRefusesAnExistingTarget(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         try await fixture.createFile("a", in: root)
         try await fixture.createFile("b", in: root)
         await expectErrno(EEXIST) { try await fixture.rename("a", in: root, to: "b", in: root, mode: .noReplace) }
@@ -34,7 +35,9 @@ struct RenameStoreTests {
         #expect(try await fixture.lookup("c", in: root).kind == .regular)
     }
 
-    @Test func exchangeSwapsBothNames() async throws {
+    @Test(arguments: TestEngine.all) func exchangeSwapsBothNames(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("file", in: root)
         let directory = try await fixture.makeDirectory("dir", in: root)
         let other = try await fixture.makeDirectory("other", in: root)
@@ -52,7 +55,8 @@ struct RenameStoreTests {
         #expect(try await store.attributes(of: root).linkCount == 3, "root lost dir, kept other")
     }
 
-    @Test func aDirectoryCannotMoveIntoItsOwnSubtree() async throws {
+    @Test(arguments: TestEngine.all) func aDirectoryCannotMoveIntoItsOwnSubtree(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let a = try await fixture.makeDirectory("a", in: root)
         let b = try await fixture.makeDirectory("b", in: a.inode)
         let c = try await fixture.makeDirectory("c", in: b.inode)
@@ -64,7 +68,9 @@ struct RenameStoreTests {
         #expect(try await fixture.lookup("..", in: c.inode).inode == root)
     }
 
-    @Test func directoryReplacementRules() async throws {
+    @Test(arguments: TestEngine.all) func directoryReplacementRules(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let source = try await fixture.makeDirectory("src", in: root)
         let empty = try await fixture.makeDirectory("empty", in: root)
         let full = try await fixture.makeDirectory("full", in: root)
@@ -80,7 +86,9 @@ struct RenameStoreTests {
         #expect(try await store.attributes(of: root).linkCount == before - 1, "the replaced directory's link is gone")
     }
 
-    @Test func movingADirectoryMovesItsParentLink() async throws {
+    @Test(arguments: TestEngine.all) func movingADirectoryMovesItsParentLink(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let from = try await fixture.makeDirectory("from", in: root)
         let to = try await fixture.makeDirectory("to", in: root)
         let moving = try await fixture.makeDirectory("m", in: from.inode)
@@ -97,7 +105,9 @@ struct RenameStoreTests {
         #expect(try await store.attributes(of: moving.inode).changeTime == fixture.clock.now, "the renamed inode's ctime changes")
     }
 
-    @Test func renameOntoAnotherLinkOfTheSameFileDoesNothing() async throws {
+    @Test(arguments: TestEngine.all) func renameOntoAnotherLinkOfTheSameFileDoesNothing(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let file = try await fixture.createFile("a", in: root)
         _ = try await store.link(LinkRequest(inode: file.attributes.inode, newParent: root, newName: "b", caller: .root))
         try await fixture.rename("a", in: root, to: "b", in: root)
@@ -105,7 +115,8 @@ struct RenameStoreTests {
         #expect(try await fixture.lookup("b", in: root).linkCount == 2)
     }
 
-    @Test func renameOfAMissingNameOrIntoAFile() async throws {
+    @Test(arguments: TestEngine.all) func renameOfAMissingNameOrIntoAFile(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let file = try await fixture.createFile("f", in: root)
         await expectErrno(ENOENT) { try await fixture.rename("missing", in: root, to: "x", in: root) }
         await expectErrno(ENOTDIR) { try await fixture.rename("f", in: root, to: "x", in: file.attributes.inode) }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Synchronization
 import Testing
@@ -82,8 +83,8 @@ struct SessionTests {
         #expect(holds.release(5, session: 3), "a close nobody matched leaves the file closed")
     }
 
-    @Test func anUnlinkedFileOpenSomewhereStaysAnOrphanUntilReaped() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: TestEngine.all) func anUnlinkedFileOpenSomewhereStaysAnOrphanUntilReaped(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let store = fixture.store
         let open = try await fixture.createFile("open", in: StoreFixture.rootInode).attributes.inode
         let closed = try await fixture.createFile("closed", in: StoreFixture.rootInode).attributes.inode
@@ -104,8 +105,8 @@ struct SessionTests {
         await expectErrno(ENOENT) { _ = try await store.attributes(of: open) }
     }
 
-    @Test func aFileRenamedOverWhileOpenStaysAnOrphan() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: TestEngine.all) func aFileRenamedOverWhileOpenStaysAnOrphan(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let victim = try await fixture.createFile("victim", in: StoreFixture.rootInode).attributes.inode
         try await fixture.createFile("new", in: StoreFixture.rootInode)
         fixture.store.openFiles.hold(victim, session: 4)
@@ -134,8 +135,8 @@ struct SessionTests {
 /// The block map behind st_blocks.
 @Suite("Block map")
 struct BlockMapTests {
-    @Test func onlyWrittenBlocksCountAndTruncationForgetsThosePastTheEnd() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: TestEngine.all) func onlyWrittenBlocksCountAndTruncationForgetsThosePastTheEnd(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         try await fixture.registerNodes(6)
         _ = try await fixture.store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 1 << 20, groupCount: 8))
         let inode = try await fixture.createFile("sparse", in: StoreFixture.rootInode).attributes.inode

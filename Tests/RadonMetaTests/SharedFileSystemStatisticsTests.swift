@@ -1,5 +1,6 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
@@ -7,20 +8,16 @@ import Testing
 /// directories share one disk (the local cluster) have that disk's space, not six times it.
 @Suite("Metadata store: statfs over shared file systems")
 struct SharedFileSystemStatisticsTests {
-    let fixture: StoreFixture
-    var store: SQLiteMetadataStore { fixture.store }
     static let tebibyte: UInt64 = 1 << 40
     static let gibibyte: UInt64 = 1 << 30
 
-    init() throws { fixture = try StoreFixture() }
-
     /// Registers one node per entry: its file system id (empty: none reported), capacity and free space.
     @discardableResult
-    func register(_ nodes: [(fileSystem: String, capacity: UInt64, free: UInt64)], firstIndex: Int = 0) async throws -> [UInt32] {
+    func register(_ fixture: StoreFixture, _ nodes: [(fileSystem: String, capacity: UInt64, free: UInt64)], firstIndex: Int = 0) async throws -> [UInt32] {
         var ids: [UInt32] = []
         for (offset, node) in nodes.enumerated() {
             let index = firstIndex + offset
-            let acknowledgement = try await store.registerNode(RegisterNodeRequest(
+            let acknowledgement = try await fixture.store.registerNode(RegisterNodeRequest(
                 uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 9000 + index),
                 hostID: "failure-domain-\(index)", dataDirectory: "/disk/node-\(index)", pid: Int32(100 + index),
                 capacity: node.capacity, free: node.free, fileSystemID: node.fileSystem))
@@ -33,10 +30,12 @@ struct SharedFileSystemStatisticsTests {
         #expect(abs(Double(blocks) * 4096 - expected) < 2 * 4096, "\(what): \(Double(blocks) * 4096) bytes, expected \(expected)", sourceLocation: sourceLocation)
     }
 
-    @Test func nodesOnOneFileSystemCountItOnce() async throws {
+    @Test(arguments: TestEngine.all) func nodesOnOneFileSystemCountItOnce(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         // Six daemons on one 1 TiB disk; their reports of free space differ by when they were taken.
         let frees: [UInt64] = [500, 501, 499, 500, 502, 500].map { $0 * Self.gibibyte }
-        try await register(frees.map { (fileSystem: "machine-a fsid:1 dev:803", capacity: Self.tebibyte, free: $0) })
+        try await register(fixture, frees.map { (fileSystem: "machine-a fsid:1 dev:803", capacity: Self.tebibyte, free: $0) })
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 4))
         let statistics = try await store.statistics()
         let usableTotal = Double(Self.tebibyte) * 4 / 6
@@ -46,7 +45,9 @@ struct SharedFileSystemStatisticsTests {
         expectBytes(statistics.availableBlocks, usableFree - usableTotal * 0.05, "one disk cannot be rebuilt elsewhere: 5% reserve")
     }
 
-    @Test func distinctFileSystemsAreSummedAndLostNodesSkipped() async throws {
+    @Test(arguments: TestEngine.all) func distinctFileSystemsAreSummedAndLostNodesSkipped(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         let nodes: [(fileSystem: String, capacity: UInt64, free: UInt64)] = [
             (fileSystem: "machine-a fsid:1 dev:803", capacity: Self.tebibyte, free: 400 * Self.gibibyte),
             (fileSystem: "machine-a fsid:1 dev:803", capacity: Self.tebibyte, free: 400 * Self.gibibyte),
@@ -57,7 +58,7 @@ struct SharedFileSystemStatisticsTests {
             (fileSystem: "", capacity: Self.tebibyte, free: Self.tebibyte),
             (fileSystem: "", capacity: Self.tebibyte, free: Self.tebibyte),
         ]
-        let ids = try await register(nodes)
+        let ids = try await register(fixture, nodes)
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 4))
         let all = try await store.statistics()
         let rawTotal = Double(1 + 2 + 3 + 1 + 1) * Double(Self.tebibyte)
@@ -79,15 +80,17 @@ struct SharedFileSystemStatisticsTests {
         expectBytes(withoutLost.totalBlocks, (rawTotal - 2 * Double(Self.tebibyte)) * 4 / 6, "the lost node's disk is left out")
     }
 
-    @Test func theReserveIsOneFileSystemWhenThereAreMoreThanN() async throws {
+    @Test(arguments: TestEngine.all) func theReserveIsOneFileSystemWhenThereAreMoreThanN(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
         // Seven distinct disks for 4+2: a lost disk can be rebuilt onto the other six.
-        try await register((0..<7).map { (fileSystem: "machine-\($0) fsid:1 dev:803", capacity: Self.tebibyte * UInt64(1 + $0 % 2), free: Self.tebibyte) })
+        try await register(fixture, (0..<7).map { (fileSystem: "machine-\($0) fsid:1 dev:803", capacity: Self.tebibyte * UInt64(1 + $0 % 2), free: Self.tebibyte) })
         _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, groupCount: 4))
         let seven = try await store.statistics()
         expectBytes(seven.availableBlocks, (7 - 2) * Double(Self.tebibyte) * 4 / 6, "reserve: the largest disk (2 TiB) x k/n")
 
         // Eight daemons on two disks are not eight places to rebuild onto: 5% reserve.
-        let shared = try StoreFixture()
+        let shared = try await StoreFixture(engine)
         for index in 0..<8 {
             _ = try await shared.store.registerNode(RegisterNodeRequest(
                 uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 9000 + index),
@@ -109,7 +112,7 @@ struct SharedFileSystemStatisticsTests {
         let path = directory.path + "/meta.db"
         let clock = ManualClock()
         do {
-            let store = try SQLiteMetadataStore(path: path, durability: .full, clock: { clock.now })
+            let store = try SQLMetadataStore(path: path, durability: .full, clock: { clock.now })
             for index in 0..<6 {
                 _ = try await store.registerNode(RegisterNodeRequest(
                     uuid: "node-\(index)", address: WireAddress(host: "127.0.0.1", port: 9000 + index), hostID: "h\(index)",
@@ -120,12 +123,12 @@ struct SharedFileSystemStatisticsTests {
         // Undo the migration, as a database written by the previous version is.
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        shell.arguments = [path, "ALTER TABLE node DROP COLUMN file_system; DELETE FROM grdb_migrations WHERE identifier = 'v2-node-file-system';"]
+        shell.arguments = ["-cmd", ".timeout 10000", path, "ALTER TABLE node DROP COLUMN file_system; DELETE FROM grdb_migrations WHERE identifier = 'v2-node-file-system';"]
         try shell.run()
         shell.waitUntilExit()
         try #require(shell.terminationStatus == 0)
 
-        let reopened = try SQLiteMetadataStore(path: path, durability: .full, clock: { clock.now })
+        let reopened = try SQLMetadataStore(path: path, durability: .full, clock: { clock.now })
         let old = try await reopened.statistics()
         expectBytes(old.totalBlocks, 6 * Double(Self.tebibyte) * 4 / 6, "old rows have no file system: each counts")
         #expect(try await reopened.nodes().count == 6)

@@ -1,5 +1,6 @@
 import Foundation
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Synchronization
 import Testing
@@ -32,22 +33,44 @@ final class TemporaryDirectory: Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// A store in a temporary directory with a manual clock, and the callers tests act as.
+/// A store on `engine` (a SQLite file in a temporary directory, or a fresh database on the
+/// test PostgreSQL server) with a manual clock, and the callers tests act as.
 struct StoreFixture {
+    let engine: TestEngine
     let directory: TemporaryDirectory
     let clock: ManualClock
-    let store: SQLiteMetadataStore
+    let store: SQLMetadataStore
+    /// The PostgreSQL database's URL (nil on SQLite).
+    let databaseURL: String?
 
     static let alice = MetaCaller(uid: 1000, gid: 1000)
     static let bob = MetaCaller(uid: 1001, gid: 1001)
     static let root = MetaCaller.root
     static let rootInode: UInt64 = 1
 
-    init(durability: SQLiteMetadataStore.Durability = .full) throws {
+    init(_ engine: TestEngine = .sqlite, durability: SQLiteEngine.Durability = .full) async throws {
+        self.engine = engine
         directory = try TemporaryDirectory()
         let clock = ManualClock()
         self.clock = clock
-        store = try SQLiteMetadataStore(path: directory.path + "/meta.db", durability: durability, clock: { clock.now })
+        switch engine {
+        case .sqlite:
+            databaseURL = nil
+            store = try SQLMetadataStore(path: directory.path + "/meta.db", durability: durability, clock: { clock.now })
+        case .postgres:
+            let url = try await PostgresTestServer.freshDatabase()
+            databaseURL = url
+            let postgres = try await PostgresEngine.connect(url: url, logger: PostgresTestServer.quietLogger)
+            store = SQLMetadataStore(engine: postgres, clock: { clock.now })
+        }
+    }
+
+    /// A second store on the same database, as a restarted service opens it.
+    func reopened() async throws -> SQLMetadataStore {
+        if let databaseURL {
+            return SQLMetadataStore(engine: try await PostgresEngine.connect(url: databaseURL, logger: PostgresTestServer.quietLogger))
+        }
+        return try SQLMetadataStore(path: directory.path + "/meta.db")
     }
 
     /// A directory under the root, world-writable (1777 with `sticky`), for non-root tests.

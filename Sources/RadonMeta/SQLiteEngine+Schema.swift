@@ -1,7 +1,7 @@
 import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLiteEngine {
     /// The schema, as numbered migrations; a new backend or column is a new migration, never
     /// an edit of an old one. docs/architecture.md ("Metadata service") explains each table.
     static var migrator: DatabaseMigrator {
@@ -94,7 +94,7 @@ extension SQLiteMetadataStore {
                     INSERT INTO inode (id, kind, permissions, uid, gid, atime, mtime, ctime, nlink, generation, parent)
                     VALUES (?, ?, ?, 0, 0, ?, ?, ?, 2, 1, ?)
                     """,
-                arguments: [rootInode, InodeKind.directory.rawValue, 0o755, now, now, now, rootInode]
+                arguments: [SQLMetadataStore.rootInode, InodeKind.directory.rawValue, 0o755, now, now, now, SQLMetadataStore.rootInode]
             )
         }
         // The file system each node's data directory is on (RegisterNodeRequest.fileSystemID):
@@ -131,4 +131,32 @@ extension SQLiteMetadataStore {
         }
         return migrator
     }
+
+    /// Healing's tables, created on start-up if missing (they are older than numbered
+    /// migrations took them in; PostgreSQL has them in its first migration).
+    static let healingSchema = [
+        """
+        CREATE TABLE IF NOT EXISTS healing_job (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL, kind INTEGER NOT NULL, volume_id INTEGER NOT NULL, group_id INTEGER NOT NULL,
+            targets TEXT NOT NULL, state INTEGER NOT NULL, worker INTEGER NOT NULL DEFAULT 0,
+            cursor INTEGER NOT NULL DEFAULT 0, files_done INTEGER NOT NULL DEFAULT 0,
+            bytes_written INTEGER NOT NULL DEFAULT 0, bytes_read INTEGER NOT NULL DEFAULT 0,
+            blocks_checked INTEGER NOT NULL DEFAULT 0, found INTEGER NOT NULL DEFAULT 0, fixed INTEGER NOT NULL DEFAULT 0,
+            unrecoverable INTEGER NOT NULL DEFAULT 0, rate INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, message TEXT NOT NULL DEFAULT ''
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS healing_job_state ON healing_job (state, id)",
+        "CREATE INDEX IF NOT EXISTS healing_job_run ON healing_job (run_id)",
+        """
+        CREATE TABLE IF NOT EXISTS repair_entry (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            group_id INTEGER NOT NULL, inode INTEGER NOT NULL, block INTEGER NOT NULL,
+            fragments TEXT NOT NULL, recorded_at INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS repair_entry_group ON repair_entry (group_id)",
+    ]
+
 }

@@ -1,7 +1,6 @@
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     public func registerNode(_ request: RegisterNodeRequest) async throws -> NodeAcknowledgement {
         guard !request.uuid.isEmpty else { throw WireError(.invalidArgument, "a node must send the UUID kept in its data directory") }
         guard (1...65535).contains(request.address.port), !request.address.host.isEmpty else {
@@ -9,10 +8,10 @@ extension SQLiteMetadataStore {
         }
         let now = nowNanoseconds()
         return try await committer.write { db in
-            if let row = try db.cachedRow("SELECT id, state FROM node WHERE uuid = ?", [request.uuid]) {
+            if let row = try db.row("SELECT id, state FROM node WHERE uuid = ?", [request.uuid]) {
                 let id: UInt32 = row[0]
                 let previous = NodeState(rawValue: row[1]) ?? .lost
-                try db.cachedExecute(
+                try db.execute(
                     """
                     UPDATE node SET host = ?, port = ?, host_id = ?, data_dir = ?, pid = ?, capacity = ?, free = ?, last_seen = ?,
                         file_system = ?
@@ -24,26 +23,27 @@ extension SQLiteMetadataStore {
                 if previous != .up { try db.setNodeState(id, to: .up, since: now) }
                 return NodeAcknowledgement(nodeID: id, previousState: previous, mapEpoch: try db.mapEpoch())
             }
-            try db.cachedExecute(
+            let inserted = try db.row(
                 """
                 INSERT INTO node (uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen, file_system)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id
                 """,
                 [request.uuid, request.address.host, request.address.port, request.hostID, request.dataDirectory,
                  request.pid, request.capacity, request.free, NodeState.up.rawValue, now, now, request.fileSystemID]
             )
-            return NodeAcknowledgement(nodeID: UInt32(db.lastInsertedRowID), previousState: .up, mapEpoch: try db.mapEpoch())
+            guard let inserted else { throw WireError(.internalError, "INSERT RETURNING gave no row") }
+            return NodeAcknowledgement(nodeID: inserted[0], previousState: .up, mapEpoch: try db.mapEpoch())
         }
     }
 
     public func heartbeat(_ request: HeartbeatRequest) async throws -> NodeAcknowledgement {
         let now = nowNanoseconds()
         return try await committer.write { db in
-            guard let row = try db.cachedRow("SELECT state FROM node WHERE id = ?", [request.nodeID]) else {
+            guard let row = try db.row("SELECT state FROM node WHERE id = ?", [request.nodeID]) else {
                 throw WireError(.notFound, "node \(request.nodeID) is not registered; register again")
             }
             let previous = NodeState(rawValue: row[0]) ?? .lost
-            try db.cachedExecute(
+            try db.execute(
                 "UPDATE node SET capacity = ?, free = ?, fragments = ?, last_seen = ? WHERE id = ?",
                 [request.capacity, request.free, request.fragmentCount, now, request.nodeID]
             )
@@ -53,7 +53,7 @@ extension SQLiteMetadataStore {
     }
 
     public func nodes() async throws -> [NodeInfo] {
-        try await database.read { db in try db.allNodes() }
+        try await engine.read { db in try db.allNodes() }
     }
 
     public func sweepLiveness(now: Timestamp, downAfter: Double, lostAfter: Double, notBefore: Timestamp) async throws -> [NodeStateTransition] {
@@ -85,7 +85,7 @@ extension SQLiteMetadataStore {
     public func createVolume(_ specification: VolumeSpecification) async throws -> VolumeSettings {
         try Self.validate(specification)
         return try await committer.write { db in
-            if try db.cachedRow("SELECT 1 FROM volume WHERE name = ?", [specification.name]) != nil {
+            if try db.row("SELECT 1 FROM volume WHERE name = ?", [specification.name]) != nil {
                 throw WireError(.exists, "volume \"\(specification.name)\" exists")
             }
             var planner = PlacementPlanner(nodes: try db.allNodes(), existingGroups: try db.placementGroups(volumeID: nil))
@@ -93,15 +93,16 @@ extension SQLiteMetadataStore {
                 throw WireError(.unavailable, "a \(specification.k)+\(specification.n - specification.k) volume needs \(specification.n) storage nodes up on distinct hosts; \(planner.distinctHosts) are")
             }
             let isDefault = try db.defaultVolume() == nil
-            try db.cachedExecute(
+            let inserted = try db.row(
                 """
                 INSERT INTO volume (name, codec, k, n, block_size, inline_threshold, group_count, is_default)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """,
                 [specification.name, specification.codec, specification.k, specification.n, specification.blockSize,
                  specification.inlineThreshold, specification.groupCount, isDefault]
             )
-            let volumeID = UInt32(db.lastInsertedRowID)
+            guard let inserted else { throw WireError(.internalError, "INSERT RETURNING gave no row") }
+            let volumeID: UInt32 = inserted[0]
             let epoch = try db.bumpMapEpoch()
             for index in 0..<Int(specification.groupCount) {
                 guard let members = planner.members(count: Int(specification.n), index: index) else {
@@ -137,11 +138,11 @@ extension SQLiteMetadataStore {
     }
 
     public func volumes() async throws -> [VolumeSettings] {
-        try await database.read { db in try db.allVolumes() }
+        try await engine.read { db in try db.allVolumes() }
     }
 
     public func groupMap(volumeID: UInt32) async throws -> GroupMap {
-        try await database.read { db in
+        try await engine.read { db in
             guard let volume = try volumeID == 0 ? db.defaultVolume() : db.volume(id: volumeID) else {
                 throw WireError(.notFound, volumeID == 0 ? "no volume exists yet" : "no volume \(volumeID)")
             }
@@ -182,11 +183,11 @@ extension SQLiteMetadataStore {
 
     public func status() async throws -> ClusterStatus {
         let now = clock()
-        return try await database.read { db in
+        return try await engine.read { db in
             ClusterStatus(
                 nodes: try db.allNodes(), groups: try db.placementGroups(volumeID: nil), volumes: try db.allVolumes(),
                 mapEpoch: try db.mapEpoch(),
-                inodeCount: try db.cachedRow("SELECT count(*) FROM inode").map { $0[0] } ?? 0, now: now
+                inodeCount: try db.row("SELECT count(*) FROM inode").map { $0[0] } ?? 0, now: now
             )
         }
     }
@@ -203,7 +204,7 @@ extension SQLiteMetadataStore {
     /// can always be rebuilt onto the others; with n or fewer (in particular every node on one
     /// disk) a lost disk cannot be rebuilt anyway, and the reserve is 5% of usable capacity.
     public func statistics() async throws -> FileSystemStatistics {
-        try await database.read { db in
+        try await engine.read { db in
             let disks = try db.distinctFileSystems()
             let volume = try db.defaultVolume()
             let (k, n) = (Double(volume?.k ?? 1), Double(volume?.n ?? 1))
@@ -215,7 +216,7 @@ extension SQLiteMetadataStore {
                 ? Double(disks.map(\.capacity).max() ?? 0) * k / n
                 : usableCapacity * 0.05
             let blockSize: Double = 4096
-            let inodes: UInt64 = try db.cachedRow("SELECT count(*) FROM inode").map { $0[0] } ?? 0
+            let inodes: UInt64 = try db.row("SELECT count(*) FROM inode").map { $0[0] } ?? 0
             let inodeLimit: UInt64 = 1 << 32
             return FileSystemStatistics(
                 blockSize: UInt32(blockSize),

@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import RadonWire
 
 /// The row-level steps every namespace operation is built from, each one cached statement.
-extension Database {
+extension SQLTransaction {
     func inode(_ id: UInt64) throws -> InodeRecord {
-        guard let row = try cachedRow("SELECT \(InodeRecord.columns) FROM inode WHERE id = ?", [id]) else {
+        guard let row = try self.row("SELECT \(InodeRecord.columns) FROM inode WHERE id = ?", [id]) else {
             throw FileSystemError.notFound("no inode \(id)")
         }
         return try InodeRecord(row: row)
@@ -20,7 +19,7 @@ extension Database {
 
     /// Writes back every mutable column but the inline bytes and symlink target.
     func save(_ record: InodeRecord) throws {
-        try cachedExecute(
+        try self.execute(
             """
             UPDATE inode SET permissions = ?, uid = ?, gid = ?, size = ?, atime = ?, mtime = ?, ctime = ?,
                 nlink = ?, generation = ?, parent = ?, volume_id = ?, group_id = ? WHERE id = ?
@@ -33,18 +32,19 @@ extension Database {
 
     /// Inserts a new inode and returns it with its number (never reused: AUTOINCREMENT).
     func insert(_ record: InodeRecord, inlineData: [UInt8]?, symlinkTarget: [UInt8]?) throws -> InodeRecord {
-        try cachedExecute(
+        let row = try self.row(
             """
             INSERT INTO inode (kind, permissions, uid, gid, rdev, size, atime, mtime, ctime, nlink, generation,
                 parent, volume_id, group_id, inline_data, symlink_target)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [record.kind.rawValue, record.permissions, record.uid, record.gid, record.rdev, record.size,
              record.accessTime, record.modificationTime, record.changeTime, record.linkCount, record.generation,
              record.parent, record.volumeID, record.groupID, inlineData.map { Data($0) }, symlinkTarget.map { Data($0) }]
         )
         var inserted = record
-        inserted.id = UInt64(lastInsertedRowID)
+        guard let row else { throw WireError(.internalError, "INSERT RETURNING gave no row") }
+        inserted.id = row[0]
         inserted.isInline = inlineData != nil
         return inserted
     }
@@ -52,15 +52,19 @@ extension Database {
     /// Deletes an inode whose last link went, with its extended attributes. Returns the file to
     /// clean off the storage nodes when it had fragments, and remembers it until confirmed.
     func deleteInode(_ record: InodeRecord, now: Int64) throws -> RemovedFile? {
-        try cachedExecute("DELETE FROM inode WHERE id = ?", [record.id])
-        try cachedExecute("DELETE FROM xattr WHERE inode = ?", [record.id])
-        try cachedExecute("DELETE FROM block_map WHERE inode = ?", [record.id])
+        try self.execute("DELETE FROM inode WHERE id = ?", [record.id])
+        try self.execute("DELETE FROM xattr WHERE inode = ?", [record.id])
+        try self.execute("DELETE FROM block_map WHERE inode = ?", [record.id])
         guard record.kind == .regular, !record.isInline, let volumeID = record.volumeID, let groupID = record.groupID else {
             return nil
         }
         let removed = RemovedFile(inode: record.id, volumeID: volumeID, groupID: groupID, size: record.size)
-        try cachedExecute(
-            "INSERT OR REPLACE INTO removed_file (inode, volume_id, group_id, size, removed_at) VALUES (?, ?, ?, ?, ?)",
+        try self.execute(
+            """
+            INSERT INTO removed_file (inode, volume_id, group_id, size, removed_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (inode) DO UPDATE SET volume_id = excluded.volume_id, group_id = excluded.group_id,
+                size = excluded.size, removed_at = excluded.removed_at
+            """,
             [removed.inode, removed.volumeID, removed.groupID, removed.size, now]
         )
         return removed
@@ -68,22 +72,22 @@ extension Database {
 
     /// The entry `name` in `parent`: its row id (the readdir cookie's base) and inode.
     func entry(in parent: UInt64, named name: FileName) throws -> (id: Int64, inode: UInt64)? {
-        guard let row = try cachedRow("SELECT id, inode FROM dentry WHERE parent = ? AND name = ?", [parent, name]) else {
+        guard let row = try self.row("SELECT id, inode FROM dentry WHERE parent = ? AND name = ?", [parent, name]) else {
             return nil
         }
         return (row[0], row[1])
     }
 
     func insertEntry(in parent: UInt64, named name: FileName, inode: UInt64) throws {
-        try cachedExecute("INSERT INTO dentry (parent, name, inode) VALUES (?, ?, ?)", [parent, name, inode])
+        try self.execute("INSERT INTO dentry (parent, name, inode) VALUES (?, ?, ?)", [parent, name, inode])
     }
 
     func deleteEntry(id: Int64) throws {
-        try cachedExecute("DELETE FROM dentry WHERE id = ?", [id])
+        try self.execute("DELETE FROM dentry WHERE id = ?", [id])
     }
 
     func hasEntries(_ directory: UInt64) throws -> Bool {
-        try cachedRow("SELECT 1 FROM dentry WHERE parent = ? LIMIT 1", [directory]) != nil
+        try self.row("SELECT 1 FROM dentry WHERE parent = ? LIMIT 1", [directory]) != nil
     }
 }
 

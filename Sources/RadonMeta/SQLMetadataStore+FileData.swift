@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     public func fileLayout(of inode: UInt64) async throws -> FileLayout {
-        let layout = try await database.read { db -> FileLayout? in
+        let layout = try await engine.read { db -> FileLayout? in
             let record = try db.regularFile(inode)
             guard record.groupID != nil else { return nil }
             return try db.layout(of: record)
@@ -43,7 +42,7 @@ extension SQLiteMetadataStore {
     }
 
     public func readInline(of inode: UInt64) async throws -> InlineDataReply {
-        try await database.read { db in
+        try await engine.read { db in
             let record = try db.regularFile(inode)
             guard record.isInline else { return InlineDataReply(isInline: false, bytes: []) }
             return InlineDataReply(isInline: true, bytes: try db.inlineBytes(of: inode))
@@ -64,7 +63,7 @@ extension SQLiteMetadataStore {
             if request.truncate, bytes.count > Int(end) { bytes.removeLast(bytes.count - Int(end)) }
             if bytes.count < Int(end) { bytes.append(contentsOf: repeatElement(0, count: Int(end) - bytes.count)) }
             bytes.replaceSubrange(offset..<Int(end), with: request.bytes)
-            try db.cachedExecute("UPDATE inode SET inline_data = ? WHERE id = ?", [Data(bytes), record.id])
+            try db.execute("UPDATE inode SET inline_data = ? WHERE id = ?", [Data(bytes), record.id])
             record.size = UInt64(bytes.count)
             record.touchContent(now)
             try db.save(record)
@@ -85,8 +84,8 @@ extension SQLiteMetadataStore {
     }
 
     public func pendingDeletions(limit: Int) async throws -> [RemovedFile] {
-        try await database.read { db in
-            try db.cachedRows(
+        try await engine.read { db in
+            try db.rows(
                 "SELECT inode, volume_id, group_id, size FROM removed_file ORDER BY removed_at, inode LIMIT ?",
                 [max(0, min(limit, 65536))]
             ).map { RemovedFile(inode: $0[0], volumeID: $0[1], groupID: $0[2], size: $0[3]) }
@@ -95,12 +94,12 @@ extension SQLiteMetadataStore {
 
     public func confirmDeletions(_ inodes: [UInt64]) async throws {
         try await committer.write { db in
-            for inode in inodes { try db.cachedExecute("DELETE FROM removed_file WHERE inode = ?", [inode]) }
+            for inode in inodes { try db.execute("DELETE FROM removed_file WHERE inode = ?", [inode]) }
         }
     }
 }
 
-extension Database {
+extension SQLTransaction {
     /// The inode, which must be a regular file (EISDIR for a directory, EINVAL otherwise).
     func regularFile(_ id: UInt64) throws -> InodeRecord {
         let record = try inode(id)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RadonWire
 
 /// The block map of a block-stored file: bit i set when block i was ever written (the client
@@ -9,14 +8,14 @@ import RadonWire
 ///
 /// A file without a map (written before maps existed) counts as dense up to its size: the first
 /// change that needs a map starts one with every block below the old size set.
-extension Database {
+extension SQLTransaction {
     /// Marks `runs` written and recomputes the allocated bytes for `record`'s size (into `record`); `previousSize`
     /// is the size before this change (for a file that has no map yet).
     func updateBlockMap(of record: inout InodeRecord, writing runs: [BlockRun], previousSize: UInt64) throws {
         guard record.kind == .regular, !record.isInline, let volumeID = record.volumeID else { return }
-        guard let blockSize: UInt64 = try cachedRow("SELECT block_size FROM volume WHERE id = ?", [volumeID])?[0], blockSize > 0 else { return }
+        guard let blockSize: UInt64 = try self.row("SELECT block_size FROM volume WHERE id = ?", [volumeID])?[0], blockSize > 0 else { return }
         var bits: [UInt8]
-        if let row = try cachedRow("SELECT bits FROM block_map WHERE inode = ?", [record.id]) {
+        if let row = try self.row("SELECT bits FROM block_map WHERE inode = ?", [record.id]) {
             bits = [UInt8]((row[0] as Data?) ?? Data())
         } else {
             bits = []
@@ -35,7 +34,7 @@ extension Database {
         for index in 0..<blockCount where Self.isSet(bits, index) {
             allocated += min(blockSize, record.size - index * blockSize)
         }
-        try cachedExecute("INSERT OR REPLACE INTO block_map (inode, bits, allocated) VALUES (?, ?, ?)", [record.id, Data(bits), allocated])
+        try self.execute("INSERT INTO block_map (inode, bits, allocated) VALUES (?, ?, ?) ON CONFLICT (inode) DO UPDATE SET bits = excluded.bits, allocated = excluded.allocated", [record.id, Data(bits), allocated])
         record.allocatedBytes = allocated
     }
 

@@ -2,15 +2,14 @@
 import Glibc
 #endif
 import Foundation
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     public func extendedAttribute(_ request: ExtendedAttributeRequest) async throws -> [UInt8] {
         try Self.validateAttributeName(request.name)
-        return try await database.read { db in
+        return try await engine.read { db in
             _ = try db.inode(request.inode)
-            guard let row = try db.cachedRow("SELECT value FROM xattr WHERE inode = ? AND name = ?", [request.inode, request.name]) else {
+            guard let row = try db.row("SELECT value FROM xattr WHERE inode = ? AND name = ?", [request.inode, request.name]) else {
                 throw FileSystemError.noAttribute("no attribute \"\(request.name)\" on inode \(request.inode)")
             }
             return [UInt8](row[0] as Data)
@@ -29,19 +28,22 @@ extension SQLiteMetadataStore {
         try await committer.write { db in
             var record = try db.inode(request.inode)
             try Self.checkAttributeWrite(request.name, on: record, by: request.caller)
-            let exists = try db.cachedRow("SELECT 1 FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name]) != nil
+            let exists = try db.row("SELECT 1 FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name]) != nil
             if request.flags == 1, exists { throw FileSystemError.exists("attribute \"\(request.name)\" exists") }
             if request.flags == 2, !exists { throw FileSystemError.noAttribute("no attribute \"\(request.name)\"") }
-            try db.cachedExecute("INSERT OR REPLACE INTO xattr (inode, name, value) VALUES (?, ?, ?)", [record.id, request.name, Data(request.value)])
+            try db.execute(
+                "INSERT INTO xattr (inode, name, value) VALUES (?, ?, ?) ON CONFLICT (inode, name) DO UPDATE SET value = excluded.value",
+                [record.id, request.name, Data(request.value)]
+            )
             record.touchChange(now)
             try db.save(record)
         }
     }
 
     public func extendedAttributeNames(of inode: UInt64) async throws -> [String] {
-        try await database.read { db in
+        try await engine.read { db in
             _ = try db.inode(inode)
-            return try db.cachedRows("SELECT name FROM xattr WHERE inode = ? ORDER BY name", [inode]).map { $0[0] }
+            return try db.rows("SELECT name FROM xattr WHERE inode = ? ORDER BY name", [inode]).map { $0[0] }
         }
     }
 
@@ -51,8 +53,7 @@ extension SQLiteMetadataStore {
         try await committer.write { db in
             var record = try db.inode(request.inode)
             try Self.checkAttributeWrite(request.name, on: record, by: request.caller)
-            try db.cachedExecute("DELETE FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name])
-            guard db.changesCount > 0 else { throw FileSystemError.noAttribute("no attribute \"\(request.name)\"") }
+            guard try db.changes("DELETE FROM xattr WHERE inode = ? AND name = ?", [record.id, request.name]) > 0 else { throw FileSystemError.noAttribute("no attribute \"\(request.name)\"") }
             record.touchChange(now)
             try db.save(record)
         }

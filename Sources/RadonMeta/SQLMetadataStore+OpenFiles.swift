@@ -1,10 +1,10 @@
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     /// What an open needs in one read: attributes, and for a regular file its layout and (when
     /// inline) its bytes. A file created before any volume existed is placed first (a write).
     public func openState(of inode: UInt64) async throws -> OpenFileReply {
-        let reply = try await database.read { db -> OpenFileReply? in
+        let reply = try await engine.read { db -> OpenFileReply? in
             let record = try db.inode(inode)
             guard record.kind == .regular else { return OpenFileReply(attributes: record.attributes, layout: nil) }
             guard record.groupID != nil else { return nil }

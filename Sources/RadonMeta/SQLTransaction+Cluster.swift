@@ -1,11 +1,10 @@
-import GRDB
 import RadonWire
 
 /// Row-level reads and writes of volumes, placement groups, nodes and the map epoch.
-extension Database {
-    static let volumeColumns = "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default"
+extension SQLTransaction {
+    static var volumeColumns: String { "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default" }
 
-    static func volume(from row: Row) -> VolumeSettings {
+    static func volume(from row: SQLRow) -> VolumeSettings {
         VolumeSettings(
             id: row[0], name: row[1], codec: row[2], k: row[3], n: row[4], blockSize: row[5],
             inlineThreshold: row[6], groupCount: row[7], isDefault: row[8]
@@ -13,15 +12,15 @@ extension Database {
     }
 
     func volume(id: UInt32) throws -> VolumeSettings? {
-        try cachedRow("SELECT \(Self.volumeColumns) FROM volume WHERE id = ?", [id]).map(Self.volume(from:))
+        try self.row("SELECT \(Self.volumeColumns) FROM volume WHERE id = ?", [id]).map(Self.volume(from:))
     }
 
     func defaultVolume() throws -> VolumeSettings? {
-        try cachedRow("SELECT \(Self.volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1").map(Self.volume(from:))
+        try self.row("SELECT \(Self.volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1").map(Self.volume(from:))
     }
 
     func allVolumes() throws -> [VolumeSettings] {
-        try cachedRows("SELECT \(Self.volumeColumns) FROM volume ORDER BY id").map(Self.volume(from:))
+        try self.rows("SELECT \(Self.volumeColumns) FROM volume ORDER BY id").map(Self.volume(from:))
     }
 
     /// The volume a new file in `parent` goes to: the directory's, else the default one.
@@ -33,13 +32,13 @@ extension Database {
     /// New files take the groups of their volume in turn: inode numbers only grow, so
     /// `inode mod groupCount` is a round robin that costs no extra write.
     func groupID(forNewFile inode: UInt64, volumeID: UInt32) throws -> UInt32? {
-        try cachedRow(
+        try self.row(
             "SELECT id FROM placement_group WHERE volume_id = ?1 AND idx = ?2 % (SELECT group_count FROM volume WHERE id = ?1)",
             [volumeID, Int64(bitPattern: inode)]
         ).map { $0[0] }
     }
 
-    static func placementGroup(from row: Row) throws -> PlacementGroup {
+    static func placementGroup(from row: SQLRow) throws -> PlacementGroup {
         let text: String = row[4]
         let members = try text.split(separator: ",").map { part -> UInt32 in
             guard let id = UInt32(part) else { throw WireError(.corrupt, "bad member list \"\(text)\"") }
@@ -49,45 +48,45 @@ extension Database {
     }
 
     func placementGroup(id: UInt32) throws -> PlacementGroup? {
-        try cachedRow("SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE id = ?", [id]).map(Self.placementGroup(from:))
+        try self.row("SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE id = ?", [id]).map(Self.placementGroup(from:))
     }
 
     func placementGroups(volumeID: UInt32?) throws -> [PlacementGroup] {
         if let volumeID {
-            return try cachedRows("SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE volume_id = ? ORDER BY idx", [volumeID])
+            return try self.rows("SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE volume_id = ? ORDER BY idx", [volumeID])
                 .map(Self.placementGroup(from:))
         }
-        return try cachedRows("SELECT id, volume_id, idx, epoch, members FROM placement_group ORDER BY volume_id, idx")
+        return try self.rows("SELECT id, volume_id, idx, epoch, members FROM placement_group ORDER BY volume_id, idx")
             .map(Self.placementGroup(from:))
     }
 
     func insertPlacementGroup(volumeID: UInt32, index: UInt32, epoch: UInt64, members: [UInt32]) throws {
-        try cachedExecute(
+        try self.execute(
             "INSERT INTO placement_group (volume_id, idx, epoch, members) VALUES (?, ?, ?, ?)",
             [volumeID, index, epoch, members.map(String.init).joined(separator: ",")]
         )
     }
 
     func updateMembers(of group: PlacementGroup) throws {
-        try cachedExecute(
+        try self.execute(
             "UPDATE placement_group SET epoch = ?, members = ? WHERE id = ?",
             [group.epoch, group.members.map(String.init).joined(separator: ","), group.id]
         )
     }
 
     func mapEpoch() throws -> UInt64 {
-        try cachedRow("SELECT value FROM counter WHERE name = 'map_epoch'").map { $0[0] } ?? 0
+        try self.row("SELECT value FROM counter WHERE name = 'map_epoch'").map { $0[0] } ?? 0
     }
 
     /// A new map epoch, for a change of any group.
     func bumpMapEpoch() throws -> UInt64 {
-        try cachedExecute("UPDATE counter SET value = value + 1 WHERE name = 'map_epoch'")
+        try self.execute("UPDATE counter SET value = value + 1 WHERE name = 'map_epoch'")
         return try mapEpoch()
     }
 
-    static let nodeColumns = "id, uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen"
+    static var nodeColumns: String { "id, uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen" }
 
-    static func node(from row: Row) throws -> NodeInfo {
+    static func node(from row: SQLRow) throws -> NodeInfo {
         let rawState: UInt8 = row[10]
         guard let state = NodeState(rawValue: rawState) else { throw WireError(.corrupt, "node \(row[0] as Int64) has state \(rawState)") }
         return NodeInfo(
@@ -98,16 +97,16 @@ extension Database {
     }
 
     func allNodes() throws -> [NodeInfo] {
-        try cachedRows("SELECT \(Self.nodeColumns) FROM node ORDER BY id").map(Self.node(from:))
+        try self.rows("SELECT \(Self.nodeColumns) FROM node ORDER BY id").map(Self.node(from:))
     }
 
     func node(id: UInt32) throws -> NodeInfo? {
-        try cachedRow("SELECT \(Self.nodeColumns) FROM node WHERE id = ?", [id]).map(Self.node(from:))
+        try self.row("SELECT \(Self.nodeColumns) FROM node WHERE id = ?", [id]).map(Self.node(from:))
     }
 
     func nodeEndpoints() throws -> [UInt32: NodeEndpoint] {
         var endpoints: [UInt32: NodeEndpoint] = [:]
-        for row in try cachedRows("SELECT id, host, port, state FROM node") {
+        for row in try self.rows("SELECT id, host, port, state FROM node") {
             let state = NodeState(rawValue: row[3]) ?? .lost
             let id: UInt32 = row[0]
             endpoints[id] = NodeEndpoint(id: id, address: WireAddress(host: row[1], port: row[2]), state: state)
@@ -117,11 +116,11 @@ extension Database {
 
     /// The space of each distinct file system the nodes not lost are on: nodes that reported
     /// one file system id share a row (the largest capacity and free space reported), a node
-    /// that reported none has a row of its own. See `SQLiteMetadataStore.statistics()`.
+    /// that reported none has a row of its own. See `SQLMetadataStore.statistics()`.
     func distinctFileSystems() throws -> [(capacity: UInt64, free: UInt64)] {
-        try cachedRows(
+        try self.rows(
             """
-            SELECT max(capacity), max(min(free, capacity)) FROM node WHERE state != ?
+            SELECT max(capacity), max(CASE WHEN free < capacity THEN free ELSE capacity END) FROM node WHERE state != ?
             GROUP BY CASE WHEN file_system = '' THEN 'node ' || id ELSE file_system END
             """,
             [NodeState.lost.rawValue]
@@ -129,6 +128,6 @@ extension Database {
     }
 
     func setNodeState(_ id: UInt32, to state: NodeState, since: Int64) throws {
-        try cachedExecute("UPDATE node SET state = ?, state_since = ? WHERE id = ?", [state.rawValue, since, id])
+        try self.execute("UPDATE node SET state = ?, state_since = ? WHERE id = ?", [state.rawValue, since, id])
     }
 }

@@ -1,7 +1,6 @@
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     public func remove(_ request: NameRequest) async throws -> RemovedFile? {
         let now = nowNanoseconds()
         return try await committer.write { db in
@@ -22,21 +21,21 @@ extension SQLiteMetadataStore {
     }
 
     public func orphans(limit: Int) async throws -> [UInt64] {
-        try await database.read { db in
-            try db.cachedRows("SELECT id FROM inode WHERE nlink = 0 ORDER BY id LIMIT ?", [max(0, min(limit, 65536))]).map { $0[0] }
+        try await engine.read { db in
+            try db.rows("SELECT id FROM inode WHERE nlink = 0 ORDER BY id LIMIT ?", [max(0, min(limit, 65536))]).map { $0[0] }
         }
     }
 
     public func reapOrphan(_ inode: UInt64) async throws -> Bool {
         // A lapsed session's files are all asked about: most still have a name, and a read
         // says so without taking the writer.
-        let isOrphan = try await database.read { db in
-            try db.cachedRow("SELECT nlink FROM inode WHERE id = ?", [inode]).map { $0[0] as UInt32 == 0 } ?? false
+        let isOrphan = try await engine.read { db in
+            try db.row("SELECT nlink FROM inode WHERE id = ?", [inode]).map { $0[0] as UInt32 == 0 } ?? false
         }
         guard isOrphan else { return false }
         let now = nowNanoseconds()
         return try await committer.write { db in
-            guard let row = try db.cachedRow("SELECT nlink FROM inode WHERE id = ?", [inode]), row[0] as UInt32 == 0 else {
+            guard let row = try db.row("SELECT nlink FROM inode WHERE id = ?", [inode]), row[0] as UInt32 == 0 else {
                 return false
             }
             _ = try db.deleteInode(try db.inode(inode), now: now)
@@ -110,8 +109,8 @@ extension SQLiteMetadataStore {
                     try caller.require(.write, on: other)
                     try db.requireNotWithin(other.id, directory: source.id)
                 }
-                try db.cachedExecute("UPDATE dentry SET inode = ? WHERE id = ?", [other.id, moving.id])
-                try db.cachedExecute("UPDATE dentry SET inode = ? WHERE id = ?", [movingInode.id, existing.id])
+                try db.execute("UPDATE dentry SET inode = ? WHERE id = ?", [other.id, moving.id])
+                try db.execute("UPDATE dentry SET inode = ? WHERE id = ?", [movingInode.id, existing.id])
                 if crossesDirectories {
                     Self.moveDirectoryLink(of: &movingInode, from: &source, to: &target)
                     Self.moveDirectoryLink(of: &other, from: &target, to: &source)
@@ -141,7 +140,7 @@ extension SQLiteMetadataStore {
                 existingInode = nil
             }
             // The entry keeps its row id, so a listing in progress neither loses nor repeats it.
-            try db.cachedExecute("UPDATE dentry SET parent = ?, name = ? WHERE id = ?", [target.id, request.newName, moving.id])
+            try db.execute("UPDATE dentry SET parent = ?, name = ? WHERE id = ?", [target.id, request.newName, moving.id])
             if crossesDirectories { Self.moveDirectoryLink(of: &movingInode, from: &source, to: &target) }
             movingInode.touchChange(now)
             try db.save(movingInode)
@@ -158,7 +157,7 @@ extension SQLiteMetadataStore {
         new.linkCount += 1
     }
 
-    static func saveParents(_ source: inout InodeRecord, _ target: inout InodeRecord, now: Int64, in db: Database) throws {
+    static func saveParents(_ source: inout InodeRecord, _ target: inout InodeRecord, now: Int64, in db: any SQLTransaction) throws {
         if source.id == target.id {
             // One directory: only `target` (a copy of `source`) was changed.
             target.touchContent(now)
@@ -172,7 +171,7 @@ extension SQLiteMetadataStore {
     }
 }
 
-extension Database {
+extension SQLTransaction {
     /// One link less; the inode goes with its last link, unless a session has it open: then it
     /// stays, with nlink 0, as an orphan that `reapOrphan` frees after the last close.
     func dropLink(of record: inout InodeRecord, now: Int64, keepingOpen openFiles: OpenFileHolds) throws -> RemovedFile? {
@@ -195,8 +194,8 @@ extension Database {
             if current == ancestor {
                 throw FileSystemError.invalid("cannot move directory \(ancestor) into its own subtree")
             }
-            guard current != SQLiteMetadataStore.rootInode else { return }
-            guard let row = try cachedRow("SELECT parent FROM inode WHERE id = ?", [current]), let parent = row[0] as UInt64? else {
+            guard current != SQLMetadataStore.rootInode else { return }
+            guard let row = try self.row("SELECT parent FROM inode WHERE id = ?", [current]), let parent = row[0] as UInt64? else {
                 throw WireError(.corrupt, "directory \(current) has no parent")
             }
             current = parent

@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     public func lookup(_ request: NameRequest) async throws -> InodeAttributes {
-        try await database.read { db in
+        try await engine.read { db in
             let parent = try db.directory(request.parent)
             try request.caller.require(.execute, on: parent)
             switch request.name {
@@ -23,7 +22,7 @@ extension SQLiteMetadataStore {
     }
 
     public func attributes(of inode: UInt64) async throws -> InodeAttributes {
-        try await database.read { db in try db.inode(inode).attributes }
+        try await engine.read { db in try db.inode(inode).attributes }
     }
 
     public func create(_ request: CreateRequest) async throws -> CreateReply {
@@ -123,8 +122,8 @@ extension SQLiteMetadataStore {
     }
 
     public func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8] {
-        try await database.read { db in
-            guard let row = try db.cachedRow("SELECT kind, symlink_target FROM inode WHERE id = ?", [inode]) else {
+        try await engine.read { db in
+            guard let row = try db.row("SELECT kind, symlink_target FROM inode WHERE id = ?", [inode]) else {
                 throw FileSystemError.notFound("no inode \(inode)")
             }
             // A BLOB since v3 (older TEXT values read as their UTF-8 bytes).

@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     /// setattr: chmod, chown, truncate, utimens, each with the rules POSIX gives it. ctime and
     /// the generation change whatever changed; a size change also sets mtime.
     public func setAttributes(_ request: SetAttributesRequest) async throws -> InodeAttributes {
@@ -97,7 +96,7 @@ extension SQLiteMetadataStore {
     }
 }
 
-extension Database {
+extension SQLTransaction {
     /// Sets a regular file's size. An inline file stays inline while it fits the threshold (its
     /// bytes cut or zero-extended); one that outgrows it while holding only zeros becomes a
     /// block file of holes. One holding data must be moved out by the client first
@@ -117,7 +116,7 @@ extension Database {
             } else {
                 bytes.append(contentsOf: repeatElement(0, count: Int(size) - bytes.count))
             }
-            try cachedExecute("UPDATE inode SET inline_data = ? WHERE id = ?", [Data(bytes), record.id])
+            try self.execute("UPDATE inode SET inline_data = ? WHERE id = ?", [Data(bytes), record.id])
         } else {
             guard bytes.allSatisfy({ $0 == 0 }) else {
                 throw WireError(.unsupported, "inode \(record.id) holds inline data: clearInline before growing it past \(threshold) bytes")
@@ -128,7 +127,7 @@ extension Database {
     }
 
     func inlineBytes(of inode: UInt64) throws -> [UInt8] {
-        guard let row = try cachedRow("SELECT inline_data FROM inode WHERE id = ?", [inode]) else {
+        guard let row = try self.row("SELECT inline_data FROM inode WHERE id = ?", [inode]) else {
             throw FileSystemError.notFound("no inode \(inode)")
         }
         return (row[0] as Data?).map { [UInt8]($0) } ?? []
@@ -143,7 +142,7 @@ extension Database {
             record.volumeID = volume.id
             record.groupID = try groupID(forNewFile: record.id, volumeID: volume.id)
         }
-        try cachedExecute("UPDATE inode SET inline_data = NULL WHERE id = ?", [record.id])
+        try self.execute("UPDATE inode SET inline_data = NULL WHERE id = ?", [record.id])
         record.isInline = false
     }
 
@@ -151,6 +150,6 @@ extension Database {
     /// volume exists.
     func inlineThreshold(of record: InodeRecord) throws -> UInt32 {
         if let volumeID = record.volumeID, let volume = try volume(id: volumeID) { return volume.inlineThreshold }
-        return try defaultVolume()?.inlineThreshold ?? SQLiteMetadataStore.defaultInlineThreshold
+        return try defaultVolume()?.inlineThreshold ?? SQLMetadataStore.defaultInlineThreshold
     }
 }

@@ -1,7 +1,6 @@
-import GRDB
 import RadonWire
 
-extension SQLiteMetadataStore {
+extension SQLMetadataStore {
     /// Cookies: "." is 1, ".." is 2, and an entry's is its row id + 2. Row ids only grow
     /// (AUTOINCREMENT) and a renamed entry keeps its row, so a cookie stays valid across any
     /// concurrent insert or removal: a listing never repeats an entry, and sees every entry that
@@ -9,7 +8,7 @@ extension SQLiteMetadataStore {
     public func readDirectory(_ request: ReadDirectoryRequest) async throws -> [DirectoryEntry] {
         let limit = min(Int(request.limit), MetaLimits.maximumDirectoryBatch)
         guard limit > 0 else { return [] }
-        return try await database.read { db in
+        return try await engine.read { db in
             let directory = try db.directory(request.inode)
             var entries: [DirectoryEntry] = []
             if request.cookie < 1 {
@@ -22,7 +21,7 @@ extension SQLiteMetadataStore {
             let remaining = limit - entries.count
             guard remaining > 0 else { return entries }
             let after = request.cookie >= 2 ? Int64(clamping: request.cookie - 2) : 0
-            let rows = try db.cachedRows(
+            let rows = try db.rows(
                 """
                 SELECT dentry.id, dentry.name, \(InodeRecord.columns)
                 FROM dentry JOIN inode ON inode.id = dentry.inode

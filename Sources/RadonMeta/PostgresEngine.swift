@@ -1,0 +1,239 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import RadonWire
+import Synchronization
+
+/// The shared engine: a PostgreSQL database, so active and standby metadata servers (on other
+/// machines) see the same rows.
+///
+/// The store's logic is synchronous; it runs on the threads of a private `NIOThreadPool`,
+/// each holding one connection for the length of a transaction and blocking on every query's
+/// future. No event loop and no Swift-concurrency thread ever waits.
+///
+/// Durability: a write batch returns once PostgreSQL acknowledged its COMMIT (with the
+/// server's default `synchronous_commit = on`, after its WAL is flushed). Reads run in
+/// REPEATABLE READ, READ ONLY transactions: one snapshot, which holds every committed batch.
+///
+/// Fencing: see `setFencingEpoch`.
+public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
+    let location: PostgresLocation
+    let logger: Logger
+    private var threadPool: NIOThreadPool { Self.sharedThreadPool }
+    private let eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    private let translations = PostgresSQLTranslations()
+    /// The connection of write batches; batches never overlap (`GroupCommitter`).
+    private let writer = Mutex<PostgresSession?>(nil)
+    /// Reader connections not in use.
+    private let idleReaders = Mutex<[PostgresSession]>([])
+    private let connectionCount = Atomic<Int>(0)
+    private let fencingEpoch = Mutex<Int64?>(nil)
+
+    /// The threads transactions block on, shared by every engine of the process (a daemon has
+    /// one; tests open many): at most this many transactions run at once, and so at most this
+    /// many connections per engine are busy.
+    static let sharedThreadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
+
+    private init(location: PostgresLocation, logger: Logger) {
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Closes what `shutdown` did not (an engine dropped without it, as tests drop theirs).
+    deinit {
+        for session in idleReaders.withLock({ $0 }) + [writer.withLock({ $0 })].compactMap({ $0 }) {
+            Self.close(session.connection)
+        }
+    }
+
+    /// The database, without its password.
+    public var description: String { location.description }
+
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/dbname`) and
+    /// brings its schema up to date. A server not reachable yet is retried for `patience`, with
+    /// a log line each time, before a clear error.
+    public static func connect(url: String, logger: Logger, patience: Duration = .seconds(30)) async throws -> PostgresEngine {
+        let engine = PostgresEngine(location: try PostgresLocation(url), logger: logger)
+        do {
+            try await engine.connectWriter(patience: patience)
+            try await engine.threadPool.runIfActive { try engine.migrate() }
+        } catch {
+            await engine.shutdown()
+            throw error
+        }
+        return engine
+    }
+
+    /// Whether `database` (a `--db` value) names a PostgreSQL database rather than a SQLite file.
+    public static func isURL(_ database: String) -> Bool { PostgresLocation.isURL(database) }
+
+    /// Sets (or clears, nil) the epoch this server holds leadership under. While it is set,
+    /// every write transaction first reads `SELECT epoch FROM meta_leader WHERE id = 1 FOR
+    /// SHARE` and, unless that row exists with exactly this epoch, rolls back and throws
+    /// `WireError(.notActive)`. The shared row lock makes a new leader's epoch change wait for
+    /// the write transactions in flight, so no write of a deposed server commits after it.
+    public func setFencingEpoch(_ epoch: Int64?) {
+        fencingEpoch.withLock { $0 = epoch }
+    }
+
+    /// The epoch set by `setFencingEpoch`.
+    public var currentFencingEpoch: Int64? { fencingEpoch.withLock { $0 } }
+
+    public func read<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
+        try await threadPool.runIfActive { [self] in
+            let session = try idleReader() ?? openSession()
+            let transaction = PostgresTransaction(session: session, logger: logger, translations: translations)
+            transaction.pipeline("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            do {
+                let value = try body(transaction)
+                try transaction.checkPipeline()
+                end(transaction, "COMMIT")
+                return value
+            } catch {
+                // A failed read (most often a name that is not there) rolls back the same way.
+                transaction.settlePipeline()
+                end(transaction, "ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public func writeBatch(_ body: @escaping @Sendable (any SQLTransaction) throws -> Void) async throws {
+        try await threadPool.runIfActive { [self] in
+            try inWriteConnection { transaction in
+                try checkFencing(in: transaction)
+                try body(transaction)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction on the writer connection, from a thread of the pool, and
+    /// commits it; a connection that cannot even roll back is dropped (the next batch opens
+    /// another).
+    func inWriteConnection(prepares: Bool = true, _ body: (PostgresTransaction) throws -> Void) throws {
+        let session = try writer.withLock { $0 }.flatMap { $0.isClosed ? nil : $0 } ?? openSession()
+        writer.withLock { $0 = session }
+        let transaction = PostgresTransaction(session: session, logger: logger, translations: translations, prepares: prepares)
+        transaction.pipeline("BEGIN")
+        do {
+            try body(transaction)
+            let committed = try transaction.run("COMMIT", SQLArguments())
+            // An aborted transaction answers COMMIT with ROLLBACK: nothing was kept.
+            guard committed.metadata.command == "COMMIT" else {
+                throw WireError(.internalError, "PostgreSQL rolled the write transaction back instead of committing it")
+            }
+        } catch {
+            if (try? transaction.run("ROLLBACK", SQLArguments())) == nil {
+                writer.withLock { $0 = nil }
+                Self.close(session.connection)
+            }
+            throw error
+        }
+    }
+
+    public func shutdown() async {
+        var sessions = idleReaders.withLock { readers in
+            defer { readers = [] }
+            return readers
+        }
+        if let session = writer.withLock({ $0 }) { sessions.append(session) }
+        writer.withLock { $0 = nil }
+        for session in sessions { try? await session.connection.close() }
+    }
+
+    /// Refuses the batch unless the leader row holds this server's epoch (when one is set).
+    private func checkFencing(in transaction: PostgresTransaction) throws {
+        guard let epoch = fencingEpoch.withLock({ $0 }) else { return }
+        let row = try transaction.row("SELECT epoch FROM meta_leader WHERE id = 1 FOR SHARE", SQLArguments())
+        let leader: Int64? = row?[0]
+        guard leader == epoch else {
+            throw WireError(.notActive, "this metadata server holds epoch \(epoch) but the leader's is \(leader.map(String.init) ?? "unset"); ask another server")
+        }
+    }
+
+    /// An idle reader connection that is still open, if any.
+    private func idleReader() -> PostgresSession? {
+        while let session = idleReaders.withLock({ $0.popLast() }) {
+            if !session.isClosed { return session }
+        }
+        return nil
+    }
+
+    /// Ends a read transaction with `command` (COMMIT or ROLLBACK) without waiting: the
+    /// connection goes back at once, and the next transaction's statements queue behind the
+    /// command. It fails only with its connection, which is then closed, so nobody reads in a
+    /// stale snapshot.
+    private func end(_ transaction: PostgresTransaction, _ command: String) {
+        let connection = transaction.connection
+        guard !connection.isClosed else { return }
+        connection.query(PostgresQuery(unsafeSQL: command), logger: logger).whenFailure { _ in Self.close(connection) }
+        idleReaders.withLock { $0.append(transaction.session) }
+    }
+
+    /// Closes `connection` without waiting, keeping it alive until it is closed (PostgresNIO
+    /// requires a connection be closed before it goes away).
+    static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// A new connection, from a thread of the pool.
+    private func openSession() throws -> PostgresSession {
+        let id = connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+        do {
+            return PostgresSession(try PostgresConnection.connect(
+                on: eventLoops.next(), configuration: location.configuration, id: id, logger: logger
+            ).wait())
+        } catch {
+            throw WireError(.unavailable, "cannot connect to PostgreSQL at \(location): \(Self.describe(error))")
+        }
+    }
+
+    /// The first connection, retried while the server is not up yet (it may be starting with us).
+    private func connectWriter(patience: Duration) async throws {
+        let deadline = ContinuousClock.now + patience
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let session = try await threadPool.runIfActive { try self.openSession() }
+                writer.withLock { $0 = session }
+                return
+            } catch let error as WireError where Self.isRetryable(error) && ContinuousClock.now < deadline {
+                logger.warning("PostgreSQL not reachable yet; retrying", metadata: [
+                    "database": "\(location)", "attempt": "\(attempt)", "error": "\(error.message)",
+                ])
+                try await Task.sleep(for: .seconds(1))
+            } catch let error as WireError where Self.isRetryable(error) {
+                throw WireError(.unavailable, "PostgreSQL at \(location) was not reachable for \(patience): \(error.message)")
+            }
+        }
+    }
+
+    /// Refused or unreachable connections are worth retrying; a wrong password or database is not.
+    private static func isRetryable(_ error: WireError) -> Bool {
+        !(error.message.contains("28P01") || error.message.contains("3D000") || error.message.contains("28000"))
+    }
+
+    /// PSQLError hides its details from `description`; the log and the caller need them.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let server = error.serverInfo {
+            let code = server[.sqlState] ?? "?"
+            let message = server[.message] ?? "?"
+            return "\(message) (SQLSTATE \(code))"
+        }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
+    }
+
+    /// A PostgreSQL failure as the service reports it.
+    static func wireError(_ error: PSQLError) -> WireError {
+        let status: WireStatus = error.serverInfo == nil ? .unavailable : .internalError
+        return WireError(status, "PostgreSQL: \(describe(error))")
+    }
+}

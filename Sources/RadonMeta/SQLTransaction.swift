@@ -1,0 +1,28 @@
+/// One open transaction of a metadata engine, as the store's logic sees it: synchronous
+/// statements on the connection the engine lent it, for the length of one `read` or one
+/// write batch. Never kept beyond the closure it was passed to.
+///
+/// The SQL is what both engines accept: `?` placeholders (`?N` for the N-th argument),
+/// `ON CONFLICT ... DO UPDATE` rather than `INSERT OR REPLACE`, `RETURNING id` rather than a
+/// last-inserted row id, `CASE` rather than SQLite's two-argument `min`/`max`.
+public protocol SQLTransaction {
+    /// The rows of a query.
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow]
+    /// The first row of a query, nil when there is none.
+    func row(_ sql: String, _ arguments: SQLArguments) throws -> SQLRow?
+    /// Runs a statement whose result nobody reads. An engine may send it without waiting for
+    /// the answer (PostgreSQL pipelines it): a failure is thrown by a later statement, and no
+    /// later than the end of the enclosing savepoint or transaction, which it then undoes.
+    func execute(_ sql: String, _ arguments: SQLArguments) throws
+    /// Runs a statement and returns how many rows it changed (it waits for the answer).
+    func changes(_ sql: String, _ arguments: SQLArguments) throws -> Int
+    /// Runs `body` in a savepoint: its changes stay when it returns and are undone when it
+    /// throws (the error is rethrown); the transaction goes on either way.
+    func inSavepoint(_ body: () throws -> Void) throws
+}
+
+extension SQLTransaction {
+    func rows(_ sql: String) throws -> [SQLRow] { try rows(sql, SQLArguments()) }
+    func row(_ sql: String) throws -> SQLRow? { try row(sql, SQLArguments()) }
+    func execute(_ sql: String) throws { try execute(sql, SQLArguments()) }
+}

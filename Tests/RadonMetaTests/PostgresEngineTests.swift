@@ -1,0 +1,83 @@
+import Foundation
+import RadonMeta
+import RadonTestSupport
+import RadonWire
+import Testing
+
+/// What only the PostgreSQL engine has: fencing by the leader's epoch, migrations that two
+/// servers may run at once, and clear errors for a bad URL or an absent server.
+@Suite("PostgreSQL engine")
+struct PostgresEngineTests {
+    let root = StoreFixture.rootInode
+
+    /// With an epoch set, a write commits only while `meta_leader` holds exactly that epoch;
+    /// reads are never fenced, and a refused write leaves nothing behind.
+    @Test func writesAreFencedByTheLeaderEpoch() async throws {
+        let fixture = try await StoreFixture(.postgres)
+        let url = try #require(fixture.databaseURL)
+        let store = fixture.store
+        try await fixture.createFile("before", in: root)
+
+        store.setFencingEpoch(7)
+        #expect(store.postgresEngine?.currentFencingEpoch == 7)
+        await expectStatus(.notActive) { try await fixture.createFile("no-leader-row", in: root) }
+
+        try await PostgresTestServer.execute(
+            "INSERT INTO meta_leader (id, epoch, holder, expires_at) VALUES (1, 7, 'this', now() + interval '10 seconds')",
+            inDatabaseOf: url)
+        try await fixture.createFile("while-leader", in: root)
+
+        try await PostgresTestServer.execute("UPDATE meta_leader SET epoch = 8, holder = 'other'", inDatabaseOf: url)
+        await expectStatus(.notActive) { try await fixture.createFile("deposed", in: root) }
+        #expect(try await fixture.lookup("while-leader", in: root).kind == .regular, "reads are not fenced")
+        await expectErrno(ENOENT) { _ = try await fixture.lookup("deposed", in: root) }
+        await expectErrno(ENOENT) { _ = try await fixture.lookup("no-leader-row", in: root) }
+
+        store.setFencingEpoch(nil)
+        try await fixture.createFile("unfenced", in: root)
+        #expect(try await store.readDirectory(ReadDirectoryRequest(inode: root, after: 0, limit: 100)).map(\.name.description)
+            == [".", "..", "before", "while-leader", "unfenced"])
+    }
+
+    /// Servers starting together on a new database: one migrates, the others wait for it on
+    /// the advisory lock and find the schema done; reopening migrates nothing again.
+    @Test func concurrentStartsMigrateOnce() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        let engines = try await withThrowingTaskGroup(of: PostgresEngine.self) { group in
+            for _ in 0..<4 { group.addTask { try await PostgresEngine.connect(url: url, logger: PostgresTestServer.quietLogger) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(engines.count == 4)
+        let stores = engines.map { SQLMetadataStore(engine: $0) }
+        _ = try await stores[0].create(CreateRequest(parent: root, name: "one", kind: .regular, permissions: 0o644, exclusive: true, caller: .root))
+        #expect(try await stores[3].lookup(NameRequest(parent: root, name: "one", caller: .root)).linkCount == 1)
+        #expect(try await stores[2].attributes(of: root).linkCount == 2, "one root, made once")
+        for engine in engines { await engine.shutdown() }
+    }
+
+    @Test(arguments: [
+        ("postgres://127.0.0.1:5432/db", "no user"),
+        ("postgres://user@:5432/db", "no host"),
+        ("postgres://user@host:5432/", "no database name"),
+        ("postgres://user@host:5432/db?sslmode=require", "options are not supported"),
+    ])
+    func badURLsAreRefusedClearly(url: String, why: String) async throws {
+        do {
+            _ = try await PostgresEngine.connect(url: url, logger: PostgresTestServer.quietLogger, patience: .zero)
+            Issue.record("\(url) was accepted")
+        } catch let error as WireError {
+            #expect(error.status == .invalidArgument)
+            #expect(error.message.contains(why), "\(error.message)")
+        }
+    }
+
+    @Test func passwordsStayOutOfMessages() async throws {
+        do {
+            _ = try await PostgresEngine.connect(url: "postgres://user:secret@host:99999/db", logger: PostgresTestServer.quietLogger, patience: .zero)
+            Issue.record("a port out of range was accepted")
+        } catch let error as WireError {
+            #expect(!error.message.contains("secret"), "\(error.message)")
+            #expect(error.message.contains("out of range") || error.message.contains("not a URL"), "\(error.message)")
+        }
+    }
+}
