@@ -89,6 +89,8 @@ struct MetaCommand: AsyncParsableCommand {
         if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
 
         let store: SQLiteMetadataStore
+        // A database that exists already had clients: they get a lease to assert their open files.
+        let restarted = FileManager.default.fileExists(atPath: db)
         do {
             let directory = (db as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -100,7 +102,8 @@ struct MetaCommand: AsyncParsableCommand {
         let deletions = PendingDeletionSweeper(store: store, pool: WireConnectionPool(key: key), logger: logger)
         let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
                                   onTransition: { await healer.nodeChanged($0) },
-                                  sessionLease: .milliseconds(Int64(sessionLease * 1000)), deletions: deletions)
+                                  sessionLease: .milliseconds(Int64(sessionLease * 1000)), deletions: deletions,
+                                  restarted: restarted)
         let server: WireServer
         do {
             server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
@@ -140,7 +143,7 @@ struct MetaWireService: Service {
     }
 }
 
-/// The session, orphan and pending-deletion sweeps, cancelled on graceful shutdown.
+/// The session, orphan, pending-deletion and operation-log sweeps, cancelled on graceful shutdown.
 struct SessionSweepService: Service {
     let service: MetaService
     let deletions: PendingDeletionSweeper
@@ -149,7 +152,8 @@ struct SessionSweepService: Service {
         await cancelWhenGracefulShutdown {
             async let sessions: Void = service.runSessionSweeps()
             async let deleting: Void = deletions.run()
-            _ = await (sessions, deleting)
+            async let trimming: Void = service.runOperationLogTrims()
+            _ = await (sessions, deleting, trimming)
         }
     }
 }
