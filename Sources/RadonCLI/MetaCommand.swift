@@ -9,10 +9,10 @@ import RadonMeta
 import RadonWire
 import ServiceLifecycle
 
-/// `radonfs meta`: the metadata service daemon.
-struct MetaCommand: AsyncParsableCommand {
+/// `radonfs meta [serve]`: the metadata service daemon (the default subcommand of `MetaCommand`).
+struct MetaServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "meta",
+        commandName: "serve",
         abstract: "Run the metadata service: namespace, volumes, placement groups and the storage node registry.",
         discussion: """
             Keeps everything in one SQLite database (WAL, fsync on every commit): a change is \
