@@ -16,7 +16,8 @@ public enum SQLiteMetadataBackup {
         try copy(from: input, into: destination)
     }
 
-    /// Puts the backup `backup` in place as the database `destination`. The caller makes sure
+    /// Puts the backup `backup` in place as the database `destination`, with inode numbers
+    /// continuing `inodeNumberGap` past the backup's. The caller makes sure
     /// no service uses `destination`. An existing database there (with its -wal and -shm,
     /// which must not be replayed over the restored file) is moved aside, and the new names
     /// are returned.
@@ -33,9 +34,17 @@ public enum SQLiteMetadataBackup {
         }
         let directory = (destination as NSString).deletingLastPathComponent
         if !directory.isEmpty { try manager.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        try copy(from: input, into: destination)
+        try copy(from: input, into: destination) { db in
+            // Files created after the backup was taken are gone from the namespace, but their
+            // fragments may still be on the nodes: new inodes must not take their numbers.
+            try db.execute(sql: "UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'inode'", arguments: [inodeNumberGap])
+        }
         return movedAside
     }
+
+    /// How far inode numbers jump after a restore (more than any cluster creates between two
+    /// backups, and far from the 2^63 limit).
+    static let inodeNumberGap: Int64 = 1 << 32
 
     /// Opens `path` read-only and checks that it is a metadata database (the namespace tables
     /// are there and SQLite finds it intact).
@@ -55,12 +64,14 @@ public enum SQLiteMetadataBackup {
     }
 
     /// Backs `input` up into a temporary file beside `destination`, then renames it there.
-    private static func copy(from input: DatabaseQueue, into destination: String) throws {
+    private static func copy(from input: DatabaseQueue, into destination: String,
+                             adjust: (Database) throws -> Void = { _ in }) throws {
         let temporary = "\(destination).partial-\(getpid())"
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
         do {
             let output = try DatabaseQueue(path: temporary)
             try input.backup(to: output)
+            try output.write(adjust)
             // A file that stands alone: no WAL to carry along with it.
             try output.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
             try output.close()
