@@ -40,6 +40,7 @@ struct MetaOutageMountTests {
         """
         meta_pid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["meta"]["pid"])' '\(directory)/cluster.json'; }
         kill_meta() { local pid; pid=$(meta_pid); kill -9 "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; }
+        trap 'echo "--- mount log:" >&2; tail -n 60 '\''\(directory)/logs/mount.log'\'' >&2' ERR
         restart() { '\(Self.radonfs)' up --dir '\(directory)' --mount '\(mountPoint)' > '\(directory).restart.log' 2>&1 || { cat '\(directory).restart.log' >&2; return 1; }; }
         """
     }
@@ -88,10 +89,19 @@ struct MetaOutageMountTests {
                 [ "$status" = 0 ] || { echo "fio exited $status" >&2; exit 1; }
                 [ "$probe_status" = 0 ] || { echo "the probe failed" >&2; exit 1; }
                 grep -q 'err= 0' fio.out || { echo "fio reported errors" >&2; exit 1; }
+                # Verify again from the cluster, not the page cache.
+                sync; echo 3 > /proc/sys/vm/drop_caches
+                fio --name=ride --directory='\(mountPoint)' --rw=write --bs=64k --size=64m --ioengine=psync \
+                    --verify=crc32c --verify_only --output=verify.out
+                cat verify.out
+                grep -q 'err= 0' verify.out || { echo "the second verification failed" >&2; exit 1; }
+                # And what a fresh client reads from the nodes is those verified bytes.
+                '\(Self.radonfs)' get --dir '\(directory)' /ride.0.0 - | cmp - '\(mountPoint)/ride.0.0'
                 ! grep -qi 'verify.*fail\\|bad magic\\|crc32c.*mismatch' fio.out
                 """)
             let stall = output.split(separator: "\n").first { $0.hasPrefix("longest stall") } ?? "no stall line"
-            print("fio through a metadata restart: \(stall)")
+            let summary = output.split(separator: "\n").filter { $0.contains("WRITE:") || $0.contains("READ:") || $0.contains("metadata service") }
+            print("fio through a metadata restart: \(stall)\n" + summary.joined(separator: "\n"))
             #expect(output.contains("longest stall"))
         }
     }
@@ -105,12 +115,14 @@ struct MetaOutageMountTests {
                 mkdir '\(mountPoint)/storm'
                 ( for i in $(seq 1 \(files)); do echo "file $i" > '\(mountPoint)/storm'/f$i || { echo "create $i failed" >&2; exit 1; }; done ) > storm.out 2>&1 & storm=$!
                 until [ "$(ls '\(mountPoint)/storm' | wc -l)" -ge 100 ]; do sleep 0.05; done
+                before=$(ls '\(mountPoint)/storm' | wc -l)
                 kill -0 "$storm" || { echo "the storm ended before the kill" >&2; exit 1; }
                 kill_meta
-                echo "killed after $(ls '\(mountPoint)/storm' | wc -l) files"
+                killed=$(date +%s.%N)
                 sleep 2
                 restart
                 status=0; wait "$storm" || status=$?
+                echo "killed after $before files; the storm ended $(echo "$(date +%s.%N) - $killed" | bc) s after the kill"
                 cat storm.out
                 [ "$status" = 0 ] || { echo "the storm loop failed ($status)" >&2; exit 1; }
                 count=$(ls '\(mountPoint)/storm' | wc -l)
