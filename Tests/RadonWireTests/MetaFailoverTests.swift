@@ -108,13 +108,16 @@ struct MetaFailoverTests {
         await pool.closeAll()
     }
 
-    @Test func anAnswerThatIsAnErrorIsNotRetried() async throws {
+    /// An error reply is the server's answer, `.unavailable` included (EAGAIN of a lock, "no
+    /// volume yet"): only a failure of the connection itself is retried.
+    @Test(arguments: [WireStatus.exists, .unavailable, .timedOut])
+    func anAnswerThatIsAnErrorIsNotRetried(status: WireStatus) async throws {
         let key = ClusterKey.generate()
         let recorder = Recorder()
-        let server = try await Self.server(key: key, status: .exists, recorder: recorder)
+        let server = try await Self.server(key: key, status: status, recorder: recorder)
         let pool = WireConnectionPool(key: key)
         let failover = MetaFailover(addresses: [server.localAddress], pool: pool, rideThrough: .seconds(10), logger: Self.logger)
-        await #expect(throws: WireError(.exists, "test server")) {
+        await #expect(throws: WireError(status, "test server")) {
             _ = try await failover.call(metaOpcode: MetaOpcode.create.rawValue, payload: ByteBuffer(), timeout: .seconds(5))
         }
         #expect(recorder.seen.withLock { $0.count } == 1)

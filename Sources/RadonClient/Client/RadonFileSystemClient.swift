@@ -19,6 +19,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     let attributeLifetime: Duration
     /// The lease this client's open files, data tokens and locks hang on.
     let session: ClientSession
+    /// The locks this client holds, to reclaim under a new session after a service restart.
+    let heldLocks = HeldLocks()
 
     struct CachedAttributes {
         var attributes: InodeAttributes

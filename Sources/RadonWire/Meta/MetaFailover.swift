@@ -36,6 +36,8 @@ public final class MetaFailover: MetaTransport {
         var outageStarted: ContinuousClock.Instant?
         /// Whether the give-up of this outage was logged already.
         var loggedGiveUp = false
+        /// Outages begun so far.
+        var outages: UInt64 = 0
     }
     private let state = Mutex(State())
 
@@ -51,6 +53,11 @@ public final class MetaFailover: MetaTransport {
         self.clientID = UInt64.random(in: 1...UInt64.max)
     }
 
+    /// How many outages calls met so far (a failure after a success begins one). A client
+    /// that saw this move cannot tell whether the service restarted meanwhile and forgot what
+    /// it held (its session, data tokens), until it asked again.
+    public var outageCount: UInt64 { state.withLock { $0.outages } }
+
     /// The address calls go to now.
     public var currentAddress: WireAddress { addresses[state.withLock { $0.current }] }
 
@@ -63,9 +70,23 @@ public final class MetaFailover: MetaTransport {
             let address = addresses[index]
             do {
                 let connection = try await pool.connection(to: address)
-                let reply = try await connection.call(opcode: wireOpcode, payload: wirePayload, timeout: timeout)
+                // What `callFrame` throws is the transport's (closed, refused, timed out); a
+                // reply's status is the server's answer, retried only when it says `notActive`
+                // (`.unavailable` in a reply is an answer too: EAGAIN, "no volume yet").
+                let frame = try await connection.callFrame(opcode: wireOpcode, payload: wirePayload, timeout: timeout)
+                if frame.status == WireStatus.notActive.rawValue {
+                    throw WireError(status: .notActive, errorPayload: frame.payload)
+                }
                 if firstFailure != nil { recovered(at: address) }
-                return reply
+                guard frame.status == WireStatus.ok.rawValue else {
+                    guard let status = WireStatus(rawValue: frame.status) else {
+                        throw FailoverAnswer(error: WireError(.internalError, "unknown reply status \(frame.status)"))
+                    }
+                    throw FailoverAnswer(error: WireError(status: status, errorPayload: frame.payload))
+                }
+                return frame.payload
+            } catch let answer as FailoverAnswer {
+                throw answer.error
             } catch let error as WireError where Self.isRetryable(error) {
                 let now = ContinuousClock.now
                 let started = firstFailure ?? now
@@ -82,8 +103,8 @@ public final class MetaFailover: MetaTransport {
         }
     }
 
-    /// Transport failures, standbys and timeouts: another try (here or at the next address)
-    /// may succeed. Every other status is the service's answer.
+    /// Transport failures (thrown by the connection, not replied), standbys and timeouts:
+    /// another try (here or at the next address) may succeed.
     static func isRetryable(_ error: WireError) -> Bool {
         switch error.status {
         case .unavailable, .notActive, .timedOut: true
@@ -108,6 +129,7 @@ public final class MetaFailover: MetaTransport {
             guard state.outageStarted == nil else { return (false, state.current) }
             state.outageStarted = .now
             state.loggedGiveUp = false
+            state.outages &+= 1
             return (true, state.current)
         }
         if isFirst {
@@ -139,4 +161,10 @@ public final class MetaFailover: MetaTransport {
             ])
         }
     }
+}
+
+/// A reply that is the server's answer (an error status other than `notActive`), carried past
+/// the retry clause that would otherwise take its status for a transport failure.
+private struct FailoverAnswer: Error {
+    var error: WireError
 }
