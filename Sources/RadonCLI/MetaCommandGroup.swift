@@ -6,6 +6,7 @@ struct MetaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meta",
         abstract: "Run the metadata service (the default), or back its database up and restore it.",
+        discussion: "`radonfs meta --db PATH --key-file FILE ...` runs the service; `radonfs meta serve --help` lists its options.",
         subcommands: [MetaServeCommand.self, MetaBackupCommand.self, MetaRestoreCommand.self],
         defaultSubcommand: MetaServeCommand.self
     )
