@@ -20,10 +20,21 @@ struct OperationLogTests {
         return (frame.status, frame.payload.getBytes(at: frame.payload.readerIndex, length: frame.payload.readableBytes) ?? [])
     }
 
+    /// Sends `request` twice under one id: both succeed with the same reply, which is returned.
+    func sendTwice(_ opcode: MetaOpcode, _ request: some WireMessage, sequence: UInt64, on connection: WireConnection,
+                   _ what: Comment) async throws -> [UInt8] {
+        let identity = MetaRequestIdentity(client: 0xC11E47, sequence: sequence)
+        let first = try await send(opcode, request, as: identity, on: connection)
+        let second = try await send(opcode, request, as: identity, on: connection)
+        #expect(first.status == WireStatus.ok.rawValue, "\(opcode)")
+        #expect(second.status == WireStatus.ok.rawValue, what)
+        #expect(second.payload == first.payload, what)
+        return second.payload
+    }
+
     @Test func aRetriedCreateRenameRemoveAndClearInlineGetTheirFirstReplyAndActOnce() async throws {
         try await withServiceFixture { fixture in
             let (client, connection) = (fixture.client, fixture.connection)
-            let ok = WireStatus.ok.rawValue
             // A volume, so that clearInline has somewhere to move a file to.
             for index in 0..<6 {
                 _ = try await client.registerNode(RegisterNodeRequest(
@@ -32,42 +43,21 @@ struct OperationLogTests {
             }
             _ = try await client.createVolume(VolumeSpecification(name: "default", k: 4, n: 6, groupCount: 2))
             let create = CreateRequest(parent: root, name: "a", kind: .regular, permissions: 0o644, exclusive: true, caller: .root)
-            let createID = MetaRequestIdentity(client: 0xC11E47, sequence: 1)
-            let created = try await send(.create, create, as: createID, on: connection)
-            let createdAgain = try await send(.create, create, as: createID, on: connection)
-            #expect(created.status == ok)
-            #expect(createdAgain.status == ok, "a retried exclusive create is not EEXIST")
-            #expect(createdAgain.payload == created.payload)
+            let created = try await sendTwice(.create, create, sequence: 1, on: connection, "a retried exclusive create is not EEXIST")
             // The same create under another id is a new request: now the name exists.
             let other = try await send(.create, create, as: MetaRequestIdentity(client: 0xC11E47, sequence: 2), on: connection)
             #expect(other.status == WireStatus.exists.rawValue)
-            let inode = try CreateReply(decoding: ByteBuffer(bytes: created.payload)).attributes.inode
+            let inode = try CreateReply(decoding: ByteBuffer(bytes: created)).attributes.inode
 
-            let inline = WriteInlineRequest(inode: inode, offset: 0, bytes: Array("payload".utf8))
-            #expect(try await client.writeInline(inode, offset: 0, bytes: inline.bytes).stored)
-            let clearID = MetaRequestIdentity(client: 0xC11E47, sequence: 3)
-            let cleared = try await send(.clearInline, InodeRequest(inode: inode), as: clearID, on: connection)
-            let clearedAgain = try await send(.clearInline, InodeRequest(inode: inode), as: clearID, on: connection)
-            #expect(cleared.status == ok && clearedAgain.status == ok)
-            #expect(try InlineDataReply(decoding: ByteBuffer(bytes: clearedAgain.payload)).bytes == Array("payload".utf8),
+            #expect(try await client.writeInline(inode, offset: 0, bytes: Array("payload".utf8)).stored)
+            let cleared = try await sendTwice(.clearInline, InodeRequest(inode: inode), sequence: 3, on: connection, "clearInline retried")
+            #expect(try InlineDataReply(decoding: ByteBuffer(bytes: cleared)).bytes == Array("payload".utf8),
                     "a retried clearInline still returns the bytes")
-            #expect(clearedAgain.payload == cleared.payload)
 
             let rename = RenameRequest(parent: root, name: "a", newParent: root, newName: "b", mode: .replace, caller: .root)
-            let renameID = MetaRequestIdentity(client: 0xC11E47, sequence: 4)
-            let renamed = try await send(.rename, rename, as: renameID, on: connection)
-            let renamedAgain = try await send(.rename, rename, as: renameID, on: connection)
-            #expect(renamed.status == ok)
-            #expect(renamedAgain.status == ok, "a retried rename is not ENOENT")
-            #expect(renamedAgain.payload == renamed.payload)
-
+            _ = try await sendTwice(.rename, rename, sequence: 4, on: connection, "a retried rename is not ENOENT")
             let remove = NameRequest(parent: root, name: "b", caller: .root)
-            let removeID = MetaRequestIdentity(client: 0xC11E47, sequence: 5)
-            let removed = try await send(.remove, remove, as: removeID, on: connection)
-            let removedAgain = try await send(.remove, remove, as: removeID, on: connection)
-            #expect(removed.status == ok)
-            #expect(removedAgain.status == ok, "a retried unlink is not ENOENT")
-            #expect(removedAgain.payload == removed.payload)
+            _ = try await sendTwice(.remove, remove, sequence: 5, on: connection, "a retried unlink is not ENOENT")
 
             // One effect each: the directory is empty again, and a create of "b" is new.
             let names = try await client.readDirectory(root).map { String(decoding: $0.name.bytes, as: UTF8.self) }
