@@ -32,8 +32,9 @@ public final class MetaFailover: MetaTransport {
 
     private struct State {
         var current = 0
-        /// When the outage under way began (nil: none).
+        /// When the outage under way began (nil: none), and the address that failed first.
         var outageStarted: ContinuousClock.Instant?
+        var outageAddress = 0
         /// Whether the give-up of this outage was logged already.
         var loggedGiveUp = false
         /// Outages begun so far.
@@ -77,7 +78,8 @@ public final class MetaFailover: MetaTransport {
                 if frame.status == WireStatus.notActive.rawValue {
                     throw WireError(status: .notActive, errorPayload: frame.payload)
                 }
-                if firstFailure != nil { recovered(at: address) }
+                // Any success ends an outage, also one whose failing calls gave up already.
+                recovered(at: address)
                 guard frame.status == WireStatus.ok.rawValue else {
                     guard let status = WireStatus(rawValue: frame.status) else {
                         throw FailoverAnswer(error: WireError(.internalError, "unknown reply status \(frame.status)"))
@@ -128,6 +130,7 @@ public final class MetaFailover: MetaTransport {
             if state.current == index { state.current = (index + 1) % addresses.count }
             guard state.outageStarted == nil else { return (false, state.current) }
             state.outageStarted = .now
+            state.outageAddress = index
             state.loggedGiveUp = false
             state.outages &+= 1
             return (true, state.current)
@@ -140,13 +143,18 @@ public final class MetaFailover: MetaTransport {
         }
     }
 
+    /// A call succeeded at `address`: the end of an outage under way is logged once,
+    /// saying whether calls failed over to another server.
     private func recovered(at address: WireAddress) {
-        let outage = state.withLock { state -> Duration? in
+        let outage = state.withLock { state -> (Duration, WireAddress)? in
             defer { state.outageStarted = nil }
-            return state.outageStarted.map { ContinuousClock.now - $0 }
+            return state.outageStarted.map { (ContinuousClock.now - $0, addresses[state.outageAddress]) }
         }
-        if let outage {
-            logger.notice("metadata service reachable again", metadata: ["meta": "\(address)", "after": "\(outage)"])
+        guard let (duration, failed) = outage else { return }
+        if failed == address {
+            logger.notice("metadata service reachable again", metadata: ["meta": "\(address)", "after": "\(duration)"])
+        } else {
+            logger.notice("failed over to another metadata server", metadata: ["meta": "\(address)", "from": "\(failed)", "after": "\(duration)"])
         }
     }
 
@@ -156,7 +164,7 @@ public final class MetaFailover: MetaTransport {
             return !state.loggedGiveUp
         }
         if isFirst {
-            logger.error("metadata service unreachable for too long: failing calls with EIO", metadata: [
+            logger.error("metadata service unreachable for too long: calls fail (EIO at a mount) until it answers", metadata: [
                 "op": "\(MetaOpcode(rawValue: opcode).map { "\($0)" } ?? "0x\(String(opcode, radix: 16))")", "waited": "\(waited)", "error": "\(error)",
             ])
         }
