@@ -10,12 +10,14 @@ final class ServiceFixture: Sendable {
     let store: StoreFixture
     let service: MetaService
     let server: WireServer
+    let key: ClusterKey
     let connection: WireConnection
     let client: MetaClient
 
     init(durability: SQLiteMetadataStore.Durability = .full) async throws {
         store = try StoreFixture(durability: durability)
         let key = ClusterKey.generate()
+        self.key = key
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
         let service = MetaService(store: store.store, logger: logger)

@@ -95,6 +95,25 @@ struct OperationLogTests {
         #expect(afterTrim.status == WireStatus.exists.rawValue)
     }
 
+    /// The same identified create sent at once on two connections, as a retry racing its first
+    /// attempt: both get the one reply (the second joins the first, or the log answers it).
+    @Test func aRetryRacingItsFirstAttemptGetsTheSameReply() async throws {
+        try await withServiceFixture { fixture in
+            let second = try await WireConnection.connect(to: fixture.server.localAddress, key: fixture.key)
+            defer { second.close() }
+            for sequence in UInt64(1)...20 {
+                let create = CreateRequest(parent: root, name: FileName("race-\(sequence)"), kind: .regular, permissions: 0o644,
+                                           exclusive: true, caller: .root)
+                let identity = MetaRequestIdentity(client: 0xACE, sequence: sequence)
+                async let one = send(.create, create, as: identity, on: fixture.connection)
+                async let other = send(.create, create, as: identity, on: second)
+                let (a, b) = try await (one, other)
+                #expect(a.status == WireStatus.ok.rawValue && b.status == WireStatus.ok.rawValue)
+                #expect(a.payload == b.payload)
+            }
+        }
+    }
+
     @Test func onlyMutationsCanBeIdentified() async throws {
         try await withServiceFixture { fixture in
             let reply = try await send(.lookup, NameRequest(parent: root, name: "x", caller: .root),

@@ -124,4 +124,11 @@ struct MetaFailoverTests {
         await pool.closeAll()
         try await server.close()
     }
+
+    @Test func metadataAddressListsParse() {
+        #expect(WireAddress.list("10.0.0.1:7400, meta-b:7401") == [WireAddress(host: "10.0.0.1", port: 7400), WireAddress(host: "meta-b", port: 7401)])
+        #expect(WireAddress.list("[::1]:7400") == [WireAddress(host: "::1", port: 7400)])
+        #expect(WireAddress.list("a:1,nonsense") == nil)
+        #expect(WireAddress.list("") == nil)
+    }
 }
