@@ -31,7 +31,7 @@ struct MetaOutageMountTests {
         let down = try await Shell.run("'\(Self.radonfs)' down --dir '\(directory)'")
         #expect(down.status == 0, "radonfs down: \(down.output) \(down.errors)")
         if let failure { throw failure }
-        _ = try? await Shell.run("rm -rf '\(directory)' '\(directory).up.log' '\(directory).bak'")
+        _ = try? await Shell.run("rm -rf '\(directory)' '\(directory).up.log' '\(directory).restart.log' '\(directory).bak'")
     }
 
     /// Bash functions the scripts share: the metadata service's pid, a kill -9 of it, and the
