@@ -9,10 +9,10 @@ import RadonMeta
 import RadonWire
 import ServiceLifecycle
 
-/// `radonfs meta`: the metadata service daemon.
-struct MetaCommand: AsyncParsableCommand {
+/// `radonfs meta [serve]`: the metadata service daemon (the default subcommand of `MetaCommand`).
+struct MetaServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "meta",
+        commandName: "serve",
         abstract: "Run the metadata service: namespace, volumes, placement groups and the storage node registry.",
         discussion: """
             Keeps everything in one SQLite database (WAL, fsync on every commit), or in PostgreSQL \
@@ -97,12 +97,16 @@ struct MetaCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
 
+        // A database that exists already had clients: they get a lease to assert their open
+        // files. A PostgreSQL database is taken to have had them (it outlives any one server).
+        let restarted = PostgresEngine.isURL(db) || FileManager.default.fileExists(atPath: db)
         let store = try await openStore(logger: logger)
         let healer = try HealingCoordinator(store: store, logger: logger, settings: healing.settings)
         let deletions = PendingDeletionSweeper(store: store, pool: WireConnectionPool(key: key), logger: logger)
         let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
                                   onTransition: { await healer.nodeChanged($0) },
-                                  sessionLease: .milliseconds(Int64(sessionLease * 1000)), deletions: deletions)
+                                  sessionLease: .milliseconds(Int64(sessionLease * 1000)), deletions: deletions,
+                                  restarted: restarted)
         let server: WireServer
         do {
             server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
@@ -165,7 +169,7 @@ struct MetaWireService: Service {
     }
 }
 
-/// The session, orphan and pending-deletion sweeps, cancelled on graceful shutdown.
+/// The session, orphan, pending-deletion and operation-log sweeps, cancelled on graceful shutdown.
 struct SessionSweepService: Service {
     let service: MetaService
     let deletions: PendingDeletionSweeper
@@ -174,7 +178,8 @@ struct SessionSweepService: Service {
         await cancelWhenGracefulShutdown {
             async let sessions: Void = service.runSessionSweeps()
             async let deleting: Void = deletions.run()
-            _ = await (sessions, deleting)
+            async let trimming: Void = service.runOperationLogTrims()
+            _ = await (sessions, deleting, trimming)
         }
     }
 }

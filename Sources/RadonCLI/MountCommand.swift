@@ -78,9 +78,10 @@ struct MountCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var options = MountOptions()
         for list in mountOptions { try options.apply(optionList: list) }
-        let (address, key) = try cluster.resolve()
-        let client = try await RadonFileSystemClient.connect(meta: address, key: key, logger: logger,
-                                                             writeBackDelay: .milliseconds(Int64(writeBack * 1000)))
+        let (addresses, key) = try cluster.resolve()
+        let client = try await RadonFileSystemClient.connect(meta: addresses, key: key, logger: logger,
+                                                             writeBackDelay: .milliseconds(Int64(writeBack * 1000)),
+                                                             metaTimeout: cluster.rideThrough)
         let mount = FUSEMount(fileSystem: client, mountPoint: mountPoint, options: options, logger: logger)
         let signalSources = [SIGTERM, SIGINT, SIGHUP].map { signalNumber in
             signal(signalNumber, SIG_IGN)
@@ -110,6 +111,7 @@ struct MountCommand: AsyncParsableCommand {
         if let dir = cluster.dir { arguments += ["--dir", dir] }
         if let meta = cluster.meta { arguments += ["--meta", meta] }
         if let keyFile = cluster.keyFile { arguments += ["--key-file", keyFile] }
+        arguments += ["--meta-timeout", "\(cluster.metaTimeout)"]
         for list in mountOptions { arguments += ["-o", list] }
         arguments.append(mountPoint)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

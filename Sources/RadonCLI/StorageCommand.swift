@@ -26,7 +26,7 @@ struct StorageCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one; see --port-file).", valueName: "host:port"))
     var listen: String = "127.0.0.1:7500"
 
-    @Option(name: .long, help: ArgumentHelp("The metadata service to register with; without it the daemon runs unregistered.", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("The metadata service to register with, or every metadata server, comma-separated; without it the daemon runs unregistered.", valueName: "host:port[,host:port...]"))
     var meta: String?
 
     @Option(name: .customLong("key-file"), help: ArgumentHelp("The cluster key file (made by `radonfs up`).", valueName: "path"))
@@ -52,7 +52,7 @@ struct StorageCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
-        if let meta, WireAddress(meta) == nil { throw ValidationError("--meta must be host:port, got \"\(meta)\"") }
+        if let meta, WireAddress.list(meta) == nil { throw ValidationError("--meta must be host:port[,host:port...], got \"\(meta)\"") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
         guard heartbeat > 0, heartbeat <= 60 else { throw ValidationError("--heartbeat must be in (0, 60] seconds") }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0...65535") }
@@ -66,7 +66,7 @@ struct StorageCommand: AsyncParsableCommand {
             throw CLIError("cannot read the cluster key from \(keyFile): \(error)")
         }
         let configuration = StorageDaemon.Configuration(
-            directory: dir, listen: WireAddress(listen)!, key: key, metaAddress: meta.flatMap(WireAddress.init),
+            directory: dir, listen: WireAddress(listen)!, key: key, metaAddresses: meta.flatMap(WireAddress.list) ?? [],
             hostID: hostID, advertisedHost: advertiseHost, heartbeatInterval: .milliseconds(Int(heartbeat * 1000))
         )
         try await DaemonRuntime.run(name: "storage", logLevel: try DaemonRuntime.logLevel(logLevel), metricsPort: metricsPort) { logger in

@@ -33,19 +33,36 @@ final class GroupCommitter: Sendable {
     }
 
     /// Runs `body` atomically in a durable transaction shared with concurrent writes.
+    ///
+    /// Under a request id (`OperationLog.identity`, an identified mutation) the operation log is
+    /// asked first, in the same savepoint: a request that committed before gets its stored
+    /// result and `body` does not run; otherwise `body`'s result is stored with its effect.
     func write<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
         let outcome = Outcome<Value>()
+        let logged = OperationLog.identity.flatMap { identity in OperationLogCoding<Value>().map { (identity, $0) } }
+        let now = WallClock.nanosecondsSinceEpoch()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let pending = Pending(
                 run: { db, alone in
                     do {
                         var value: Value?
-                        if alone {
-                            value = try body(db)
-                        } else {
-                            try db.inSavepoint {
+                        let step = {
+                            guard let (identity, coding) = logged else {
                                 value = try body(db)
+                                return
                             }
+                            if let stored = try OperationLog.storedReply(for: identity, in: db) {
+                                value = try coding.decode(stored)
+                            } else {
+                                let result = try body(db)
+                                try OperationLog.store(coding.encode(result), for: identity, now: now, in: db)
+                                value = result
+                            }
+                        }
+                        if alone {
+                            try step()
+                        } else {
+                            try db.inSavepoint(step)
                         }
                         outcome.set(.success(value!))
                         return true

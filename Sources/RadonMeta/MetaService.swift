@@ -26,12 +26,15 @@ public final class MetaService: Sendable {
     public let dataTokens = DataTokenTable()
     /// Deletes the fragments of removed files (nil: clients do it, as in unit tests of the store).
     let deletions: PendingDeletionSweeper?
+    /// The identified mutations running now (a retry joins its first attempt).
+    let identifiedRequests = IdentifiedRequests()
 
     public init(
         store: any MetadataStore, logger: Logger, liveness: LivenessSettings = LivenessSettings(),
         clock: @escaping @Sendable () -> Timestamp = SQLMetadataStore.systemClock,
         onTransition: @escaping @Sendable (NodeStateTransition) async -> Void = { _ in },
-        sessionLease: Duration = .seconds(20), deletions: PendingDeletionSweeper? = nil
+        sessionLease: Duration = .seconds(20), deletions: PendingDeletionSweeper? = nil,
+        restarted: Bool = false
     ) {
         self.store = store
         self.logger = logger
@@ -41,6 +44,10 @@ public final class MetaService: Sendable {
         self.onTransition = onTransition
         self.sessions = SessionRegistry(lease: sessionLease)
         self.deletions = deletions
+        // After a restart, until the clients of the previous run had one lease to assert their
+        // open files again, a file losing its last name is kept as an orphan (the session
+        // sweep frees it after).
+        if restarted { store.openFiles.assumeOpen(until: .now + sessionLease) }
         var instruments: [UInt8: RequestInstruments] = [:]
         for opcode in MetaOpcode.allCases { instruments[opcode.rawValue] = RequestInstruments(opcode) }
         self.instruments = instruments
@@ -51,6 +58,7 @@ public final class MetaService: Sendable {
         guard let opcode = MetaOpcode(rawValue: request.opcode) else {
             return .failure(.badRequest, "unknown metadata opcode 0x\(String(request.opcode, radix: 16))")
         }
+        if opcode == .identified { return await handleIdentified(request) }
         let started = ContinuousClock.now
         let response = await dispatch(opcode, request)
         if let instruments = instruments[opcode.rawValue] {
@@ -102,6 +110,7 @@ public final class MetaService: Sendable {
         case .pendingDeletions: return await answer(request) { (r: LimitRequest) in RemovedFilesReply(try await store.pendingDeletions(limit: Int(r.limit))) }
         case .confirmDeletions: return await answer(request) { (r: ConfirmDeletionsRequest) in try await store.confirmDeletions(r.inodes); return WireEmpty() }
         case .setLock, .testLock, .releaseLocks, .cancelLockWait: return await dispatchLock(opcode, request)
+        case .identified: return await handleIdentified(request)
         case .openSession, .renewSession, .closeSession, .acquireDataToken, .releaseDataToken, .openFile, .closeFile:
             return await dispatchSession(opcode, request)
         case .registerNode:

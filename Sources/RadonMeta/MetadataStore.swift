@@ -66,4 +66,9 @@ public protocol MetadataStore: Sendable {
     func groupMap(volumeID: UInt32) async throws -> GroupMap
     func replaceMember(_ request: ReplaceMemberRequest) async throws -> PlacementGroup
     func status() async throws -> ClusterStatus
+
+    // Operation log (see `OperationLog`).
+    /// Forgets the replies of identified requests committed before `cutoff` (nanoseconds since
+    /// the epoch); returns how many went.
+    func trimOperationLog(before cutoff: Int64) async throws -> Int
 }

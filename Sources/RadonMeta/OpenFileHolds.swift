@@ -16,6 +16,8 @@ public final class OpenFileHolds: Sendable {
         var bySession: [UInt64: Set<UInt64>] = [:]  // session -> inodes
         /// Files that lost their last name while open: their last close frees them.
         var orphaned: Set<UInt64> = []
+        /// Until then every file counts as open (see `assumeOpen(until:)`).
+        var assumedOpenUntil: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -63,7 +65,20 @@ public final class OpenFileHolds: Sendable {
     }
 
     public func isOpen(_ inode: UInt64) -> Bool {
-        state.withLock { $0.counts[inode] != nil }
+        state.withLock { state in
+            if let until = state.assumedOpenUntil {
+                if ContinuousClock.now < until { return true }
+                state.assumedOpenUntil = nil
+            }
+            return state.counts[inode] != nil
+        }
+    }
+
+    /// Counts every file as open until `instant`: a service that just started does not know
+    /// yet which files its clients hold (they assert them again within a lease), so a file
+    /// losing its last name meanwhile stays an orphan, freed by the orphan sweep after.
+    public func assumeOpen(until instant: ContinuousClock.Instant) {
+        state.withLock { $0.assumedOpenUntil = instant }
     }
 
     /// `inode` lost its last name while open: its last close is to free it.

@@ -96,6 +96,16 @@ extension PostgresEngine {
             )
             """,
         ]),
+        // Identified mutations and their replies, for retries (see OperationLog).
+        Migration(version: 2, name: "operation-log", statements: [
+            """
+            CREATE TABLE operation_log (
+                client_id BIGINT NOT NULL, sequence BIGINT NOT NULL, reply BYTEA NOT NULL, created_at BIGINT NOT NULL,
+                PRIMARY KEY (client_id, sequence)
+            )
+            """,
+            "CREATE INDEX operation_log_by_age ON operation_log (created_at)",
+        ]),
     ]
 
     /// Brings the schema up to date, once, however many servers start at the same time: the

@@ -129,6 +129,10 @@ extension SQLiteEngine {
                 )
                 """)
         }
+        // Identified mutations and their replies, for retries (see OperationLog).
+        migrator.registerMigration("v6-operation-log") { db in
+            try db.execute(sql: OperationLog.schema)
+        }
         return migrator
     }
 

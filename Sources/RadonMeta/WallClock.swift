@@ -11,4 +11,9 @@ enum WallClock {
         clock_gettime(CLOCK_REALTIME, &spec)
         return (Int64(spec.tv_sec), UInt32(spec.tv_nsec))
     }
+
+    static func nanosecondsSinceEpoch() -> Int64 {
+        let (seconds, nanoseconds) = now()
+        return seconds &* 1_000_000_000 &+ Int64(nanoseconds)
+    }
 }

@@ -14,15 +14,16 @@ public struct NodeRegistration: Sendable {
     /// What the node tells the registry about itself, refreshed before every beat.
     public typealias StatusProvider = @Sendable () async throws -> StorageNodeStatus
 
-    public var metaAddress: WireAddress
+    /// Every metadata server; beats go to the active one (see `MetaFailover`).
+    public var metaAddresses: [WireAddress]
     public var key: ClusterKey
     public var identity: RegisterNodeRequest
     public var interval: Duration
     public var status: StatusProvider
     public var logger: Logger
 
-    public init(metaAddress: WireAddress, key: ClusterKey, identity: RegisterNodeRequest, interval: Duration = .seconds(2), logger: Logger, status: @escaping StatusProvider) {
-        self.metaAddress = metaAddress
+    public init(metaAddresses: [WireAddress], key: ClusterKey, identity: RegisterNodeRequest, interval: Duration = .seconds(2), logger: Logger, status: @escaping StatusProvider) {
+        self.metaAddresses = metaAddresses
         self.key = key
         self.identity = identity
         self.interval = interval
@@ -34,11 +35,13 @@ public struct NodeRegistration: Sendable {
     public func run(onRegistered: @Sendable (UInt32) -> Void = { _ in }) async {
         let pool = WireConnectionPool(key: key, connectTimeout: .seconds(3))
         defer { Task { await pool.closeAll() } }
+        // Each beat retries for one interval at most: the next beat is the next try.
+        let failover = MetaFailover(addresses: metaAddresses, pool: pool, rideThrough: interval, logger: logger)
+        let client = MetaClient(transport: failover, timeout: .seconds(5))
         var nodeID: UInt32?
         var failuresInARow = 0
         while !Task.isCancelled {
             do {
-                let client = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(5))
                 let current = try await status()
                 let acknowledgement: NodeAcknowledgement
                 if let nodeID {
@@ -55,7 +58,7 @@ public struct NodeRegistration: Sendable {
                     acknowledgement = try await client.registerNode(request)
                     nodeID = acknowledgement.nodeID
                     logger.notice("registered with the metadata service", metadata: [
-                        "node": "\(acknowledgement.nodeID)", "meta": "\(metaAddress)", "was": "\(acknowledgement.previousState)",
+                        "node": "\(acknowledgement.nodeID)", "meta": "\(failover.currentAddress)", "was": "\(acknowledgement.previousState)",
                     ])
                     onRegistered(acknowledgement.nodeID)
                 }
@@ -63,17 +66,16 @@ public struct NodeRegistration: Sendable {
                     logger.notice("the metadata service had this node \(acknowledgement.previousState); it is up again")
                 }
                 if failuresInARow > 0 {
-                    logger.notice("metadata service reachable again", metadata: ["meta": "\(metaAddress)"])
+                    logger.notice("metadata service reachable again", metadata: ["meta": "\(failover.currentAddress)"])
                 }
                 failuresInARow = 0
             } catch {
                 // Log the first failure and then every 30th, not one line per beat while it is down.
                 if failuresInARow % 30 == 0 {
-                    logger.warning("cannot reach the metadata service", metadata: ["meta": "\(metaAddress)", "error": "\(error)"])
+                    logger.warning("cannot reach the metadata service", metadata: ["meta": "\(metaAddresses)", "error": "\(error)"])
                 }
                 failuresInARow += 1
                 nodeID = nil
-                await pool.discard(metaAddress)
             }
             try? await Task.sleep(for: interval)
         }

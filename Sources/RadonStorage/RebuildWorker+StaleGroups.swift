@@ -17,7 +17,7 @@ extension RebuildWorker {
 
     /// One sweep: returns the fragment files deleted. `candidates` carries what earlier sweeps saw.
     func sweepStaleGroups(nodeID: UInt32, own address: WireAddress, candidates: inout StaleCandidates) async throws -> Int {
-        let meta = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(10))
+        let meta = metaClient
         let storage = StorageClient(connection: try await pool.connection(to: address), timeout: .seconds(30))
         let held = try await storage.listGroups()
         guard !held.isEmpty else {

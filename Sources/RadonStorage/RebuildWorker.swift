@@ -10,7 +10,8 @@ import Synchronization
 /// Every storage daemon runs one, so a cluster of N nodes heals N groups at a time: bigger
 /// clusters rebuild faster.
 public final class RebuildWorker: Sendable {
-    let metaAddress: WireAddress
+    /// The metadata service, over every metadata address (riding through short outages).
+    let metaClient: MetaClient
     let pool: WireConnectionPool
     /// This daemon's node id once it registered (nil before).
     let nodeID: @Sendable () -> UInt32?
@@ -24,10 +25,10 @@ public final class RebuildWorker: Sendable {
     private let codes = ErasureCodeCache()
 
     public init(
-        meta: WireAddress, pool: WireConnectionPool, nodeID: @escaping @Sendable () -> UInt32?, logger: Logger,
+        meta: [WireAddress], pool: WireConnectionPool, nodeID: @escaping @Sendable () -> UInt32?, logger: Logger,
         pollInterval: Duration = .seconds(1), ownAddress: WireAddress? = nil, staleGrace: Duration = .seconds(60)
     ) {
-        self.metaAddress = meta
+        self.metaClient = MetaClient(transport: MetaFailover(addresses: meta, pool: pool, rideThrough: .seconds(10), logger: logger), timeout: .seconds(10))
         self.pool = pool
         self.nodeID = nodeID
         self.logger = logger
@@ -56,7 +57,7 @@ public final class RebuildWorker: Sendable {
             }
             if let nodeID = nodeID() {
                 do {
-                    let meta = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(10))
+                    let meta = metaClient
                     if let job = try await meta.claimHealingJob(nodeID: nodeID) {
                         worked = true
                         try await run(job, as: nodeID)
@@ -73,7 +74,7 @@ public final class RebuildWorker: Sendable {
 
     /// Runs one job to its end (or until the service gives it to someone else).
     func run(_ job: HealingJob, as nodeID: UInt32) async throws {
-        let meta = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(10))
+        let meta = metaClient
         let map = try await meta.groupMap(volumeID: job.volumeID)
         guard let group = map.groups.first(where: { $0.id == job.groupID }) else {
             _ = try await meta.reportHealingProgress(nodeID: nodeID, job: job.finishing(.done, "group gone"), finished: true)
@@ -109,7 +110,7 @@ extension NodeRegistration {
     public func runWithRebuildWorker() async {
         let nodeID = RegisteredNodeID()
         let worker = RebuildWorker(
-            meta: metaAddress, pool: WireConnectionPool(key: key), nodeID: { nodeID.value.withLock { $0 } }, logger: logger,
+            meta: metaAddresses, pool: WireConnectionPool(key: key), nodeID: { nodeID.value.withLock { $0 } }, logger: logger,
             ownAddress: identity.address, staleGrace: RebuildWorker.staleGraceFromEnvironment())
         await withDiscardingTaskGroup { group in
             group.addTask { await self.run(onRegistered: { id in nodeID.value.withLock { $0 = id } }) }

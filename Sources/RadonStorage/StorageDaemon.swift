@@ -14,8 +14,9 @@ public final class StorageDaemon: Sendable {
         public var directory: String
         public var listen: WireAddress
         public var key: ClusterKey
-        /// The metadata service to register with; nil runs the daemon alone (tests, tools).
-        public var metaAddress: WireAddress?
+        /// Every metadata server to register with (the active one answers); empty runs the
+        /// daemon alone (tests, tools).
+        public var metaAddresses: [WireAddress]
         /// The failure domain: no two fragments of a block go to nodes with one host id.
         public var hostID: String
         /// The address to register; defaults to the bound address (with the real port).
@@ -23,13 +24,13 @@ public final class StorageDaemon: Sendable {
         public var heartbeatInterval: Duration
 
         public init(
-            directory: String, listen: WireAddress, key: ClusterKey, metaAddress: WireAddress? = nil,
+            directory: String, listen: WireAddress, key: ClusterKey, metaAddress: WireAddress? = nil, metaAddresses: [WireAddress] = [],
             hostID: String? = nil, advertisedHost: String? = nil, heartbeatInterval: Duration = .seconds(2)
         ) {
             self.directory = directory
             self.listen = listen
             self.key = key
-            self.metaAddress = metaAddress
+            self.metaAddresses = metaAddresses + (metaAddress.map { [$0] } ?? [])
             self.hostID = hostID ?? ProcessInfo.processInfo.hostName
             self.advertisedHost = advertisedHost
             self.heartbeatInterval = heartbeatInterval
@@ -73,7 +74,7 @@ public final class StorageDaemon: Sendable {
         }
         let uuid = try nodeUUID(in: configuration.directory)
         var registration: Task<Void, Never>?
-        if let meta = configuration.metaAddress {
+        if !configuration.metaAddresses.isEmpty {
             let bound = server.localAddress
             let host = configuration.advertisedHost ?? (["0.0.0.0", "::"].contains(bound.host) ? ProcessInfo.processInfo.hostName : bound.host)
             let identity = RegisterNodeRequest(
@@ -81,7 +82,7 @@ public final class StorageDaemon: Sendable {
                 dataDirectory: configuration.directory, pid: getpid(), capacity: 0, free: 0
             )
             let loop = NodeRegistration(
-                metaAddress: meta, key: configuration.key, identity: identity, interval: configuration.heartbeatInterval, logger: logger
+                metaAddresses: configuration.metaAddresses, key: configuration.key, identity: identity, interval: configuration.heartbeatInterval, logger: logger
             ) { try await service.nodeStatus() }
             registration = Task { await loop.runWithRebuildWorker() }
         }

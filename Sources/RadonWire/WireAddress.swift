@@ -34,3 +34,15 @@ public struct WireAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
+
+extension WireAddress {
+    /// Parses a comma-separated list (`a:1,b:2`, as `--meta` takes every metadata server); nil
+    /// when any item is not an address or the list is empty.
+    public static func list(_ text: String) -> [WireAddress]? {
+        let items = text.split(separator: ",", omittingEmptySubsequences: true)
+            .map { String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) }
+        let addresses = items.compactMap(WireAddress.init)
+        guard !addresses.isEmpty, addresses.count == items.count else { return nil }
+        return addresses
+    }
+}

@@ -110,7 +110,7 @@ extension TestCluster {
         let client = try coreClient { address, pool, logger in
             let held = HeldReadTransport(base: StorageFragmentTransport(pool: pool))
             made = held
-            return RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger,
+            return RadonFileSystemClient(metaAddresses: [address], pool: pool, repairs: nil, logger: logger,
                                          transport: held, hedgeDelay: .seconds(120))
         }
         let transport = try #require(made)

@@ -21,7 +21,7 @@ struct KnownVersionReadTests {
             // A client that reports missed fragments to nobody, so nothing repairs the node
             // that misses the overwrite before the reads below.
             let client = try cluster.coreClient {
-                RadonFileSystemClient(metaAddress: $0, pool: $1, repairs: LoggingRepairReporter(logger: $2), logger: $2)
+                RadonFileSystemClient(metaAddresses: [$0], pool: $1, repairs: LoggingRepairReporter(logger: $2), logger: $2)
             }
             let handle = try await client.open(inode, flags: OpenFlags(read: true, write: true), context: .root)
 

@@ -67,7 +67,7 @@ struct WriteBufferTests {
     static func client(of cluster: LocalCluster, writeBufferCapacity capacity: Int,
                        writeBackDelay: Duration = .seconds(30)) throws -> RadonFileSystemClient {
         try cluster.coreClient {
-            RadonFileSystemClient(metaAddress: $0, pool: $1, repairs: nil, logger: $2, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
+            RadonFileSystemClient(metaAddresses: [$0], pool: $1, repairs: nil, logger: $2, writeBufferCapacity: capacity, writeBackDelay: writeBackDelay)
         }
     }
 

@@ -151,7 +151,7 @@ struct MetaDaemonDurabilityTests {
 
         let help = Process()
         help.executableURL = URL(fileURLWithPath: MetaDaemon.binaryPath)
-        help.arguments = ["meta", "--help"]
+        help.arguments = ["meta", "serve", "--help"]
         let pipe = Pipe()
         help.standardOutput = pipe
         try help.run()

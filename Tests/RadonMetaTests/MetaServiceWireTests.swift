@@ -11,12 +11,14 @@ final class ServiceFixture: Sendable {
     let store: StoreFixture
     let service: MetaService
     let server: WireServer
+    let key: ClusterKey
     let connection: WireConnection
     let client: MetaClient
 
     init(engine: TestEngine = .sqlite, durability: SQLiteEngine.Durability = .full) async throws {
         store = try await StoreFixture(engine, durability: durability)
         let key = ClusterKey.generate()
+        self.key = key
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
         let service = MetaService(store: store.store, logger: logger)

@@ -70,7 +70,8 @@ struct LocalClusterLauncher {
         try await waitUntilReady(state: state, key: key)
 
         if let mountPoint {
-            state.mount = try await startMount(at: mountPoint, previous: previous?.mount, metaAddress: meta.address)
+            state.mount = try await startMount(at: mountPoint, previous: previous?.mount,
+                                             metaAddress: state.metaAddresses.map(\.description).joined(separator: ","))
             try state.save(in: directory)
         }
         return state

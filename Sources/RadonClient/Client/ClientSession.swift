@@ -6,13 +6,18 @@
 /// renewal fails with `sessionExpired` and a new session is opened, under which the client
 /// asserts its open files again. A data token or lock taken under a lapsed session is void:
 /// `current(validFor:)` answers only while the lease, counted from when the last renewal was
-/// sent, has not run out.
+/// sent, has not run out, and while no outage of the metadata service began since (it may
+/// have restarted; the next renewal tells).
 actor ClientSession {
     struct Lease {
         var id: UInt64
         var duration: Duration
         /// When the request that set this lease was sent: the service's lease started later.
         var sentAt: ContinuousClock.Instant
+        /// `MetaFailover.outageCount` when that request was sent: after an outage the service
+        /// may have restarted and forgotten the session, so its tokens are not trusted until a
+        /// renewal says the session is still alive.
+        var outages: UInt64
         var expiry: ContinuousClock.Instant { sentAt + duration }
     }
 
@@ -41,9 +46,10 @@ actor ClientSession {
         if lease?.id == id { lease = nil }
     }
 
-    /// The session id if its lease has at least `margin` left.
+    /// The session id if its lease has at least `margin` left and no outage of the metadata
+    /// service began since it was last confirmed.
     func current(validFor margin: Duration = .seconds(1)) -> UInt64? {
-        guard let lease, lease.expiry - margin > .now else { return nil }
+        guard let lease, lease.expiry - margin > .now, lease.outages == meta.failover.outageCount else { return nil }
         return lease.id
     }
 
@@ -57,10 +63,10 @@ actor ClientSession {
     /// dropped and a new one opened (`replaced` true).
     func renew() async throws -> (lease: SessionLease, replaced: Bool)? {
         guard let current = lease else { return nil }
-        let sentAt = ContinuousClock.now
+        let (sentAt, outages) = (ContinuousClock.now, meta.failover.outageCount)
         do {
             let renewed = try await meta.client().renewSession(current.id)
-            if lease?.id == current.id { lease = Lease(id: current.id, duration: renewed.lease, sentAt: sentAt) }
+            if lease?.id == current.id { lease = Lease(id: current.id, duration: renewed.lease, sentAt: sentAt, outages: outages) }
             return (renewed, false)
         } catch let error as WireError where error.status == .sessionExpired {
             if lease?.id == current.id { lease = nil }
@@ -81,9 +87,9 @@ actor ClientSession {
         if let opening { return (try await opening.value, false) }
         let (meta, clientName) = (self.meta, self.clientName)
         let task = Task {
-            let sentAt = ContinuousClock.now
+            let (sentAt, outages) = (ContinuousClock.now, meta.failover.outageCount)
             let opened = try await meta.client().openSession(clientName: clientName)
-            return Lease(id: opened.session, duration: opened.lease, sentAt: sentAt)
+            return Lease(id: opened.session, duration: opened.lease, sentAt: sentAt, outages: outages)
         }
         opening = task
         defer { opening = nil }

@@ -1,16 +1,19 @@
-/// The metadata service over the client's connection pool: each call takes the pooled
-/// connection, so after the service restarts (or the link drops) the next call reconnects.
+import Logging
+
+/// The metadata service over the client's connection pool, through one `MetaFailover`: every
+/// call goes to the current metadata address, reconnects after the service restarted, and rides
+/// through outages (moving on to the next address) for up to the failover's `rideThrough`.
 struct PooledMetaService: Sendable {
-    let address: WireAddress
-    let pool: WireConnectionPool
+    let failover: MetaFailover
     var timeout: Duration = .seconds(30)
 
+    init(addresses: [WireAddress], pool: WireConnectionPool, rideThrough: Duration, logger: Logger) {
+        failover = MetaFailover(addresses: addresses, pool: pool, rideThrough: rideThrough, logger: logger)
+    }
+
+    /// A client over the failover transport (nothing is connected until a call is made).
     func client() async throws -> MetaClient {
-        do {
-            return MetaClient(connection: try await pool.connection(to: address), timeout: timeout)
-        } catch {
-            throw FileSystemError.io("metadata service at \(address) unreachable: \(error)")
-        }
+        MetaClient(transport: failover, timeout: timeout)
     }
 
     func fileLayout(of inode: UInt64) async throws -> FileLayout {

@@ -27,8 +27,30 @@ extension RadonFileSystemClient {
 
     public func releaseLocks(_ inode: UInt64, owner: UInt64, kinds: Set<FileLockKind>) async throws {
         try await openFile(inode)?.flush()
+        heldLocks.released(inode: inode, owner: owner, kinds: kinds)
         try await unlessSessionEnded {
             try await service { try await meta().releaseLocks(session: sessionID(), inode: inode, owner: owner, kinds: kinds) }
+        }
+    }
+
+    /// Takes the locks this client held again under `session`, a new one that replaced a
+    /// session the service forgot (it restarted or failed over): a lock nobody else took
+    /// meanwhile is this client's again; one another client took is lost, logged as such, and
+    /// forgotten here (the process holding it is not told: POSIX has no way to).
+    func reclaimLocks(under session: UInt64) async {
+        for (key, lock) in heldLocks.all {
+            let request = SetLockRequest(session: session, inode: key.inode, owner: key.owner, kind: key.kind, mode: lock.mode,
+                                         range: lock.range, pid: lock.pid, wait: false)
+            do {
+                _ = try await meta().setLock(request)
+                logger.info("lock reclaimed in the new session", metadata: ["inode": "\(key.inode)", "range": "\(lock.range)"])
+            } catch {
+                heldLocks.changed(key, mode: nil, range: lock.range, pid: lock.pid)
+                logger.error("lock lost: the metadata service forgot it and it could not be taken again", metadata: [
+                    "inode": "\(key.inode)", "owner": "\(String(key.owner, radix: 16))", "kind": "\(key.kind)",
+                    "range": "\(lock.range)", "pid": "\(lock.pid)", "error": "\(error)",
+                ])
+            }
         }
     }
 
@@ -44,6 +66,7 @@ extension RadonFileSystemClient {
         try await openFile(inode)?.flush()
         guard let mode else {
             // The locks of an ended session are gone already: nothing is left to release.
+            heldLocks.changed(HeldLocks.Key(inode: inode, owner: owner, kind: kind), mode: nil, range: range, pid: pid)
             try await unlessSessionEnded {
                 let session = try await sessionID()
                 _ = try await service { try await meta().setLock(SetLockRequest(session: session, inode: inode, owner: owner, kind: kind, mode: nil, range: range, pid: pid)) }
@@ -66,6 +89,7 @@ extension RadonFileSystemClient {
                 }
             }
         }
+        heldLocks.changed(HeldLocks.Key(inode: inode, owner: owner, kind: kind), mode: mode, range: range, pid: pid)
         try await revalidateOpenFile(inode)
     }
 

@@ -12,7 +12,7 @@ extension RadonFileSystemClient {
     public func sessionID() async throws -> UInt64 {
         keepSessionAlive()
         let (id, replaced) = try await service { try await session.id() }
-        if replaced { await reassertOpenFiles(under: id) }
+        if replaced { await reassertHolds(under: id) }
         return id
     }
 
@@ -49,7 +49,7 @@ extension RadonFileSystemClient {
             guard let (lease, replaced) = try await session.renew() else { return }
             if replaced {
                 logger.warning("session lapsed; a new one holds this client's open files", metadata: ["session": "\(String(lease.session, radix: 16))"])
-                await reassertOpenFiles(under: lease.session)
+                await reassertHolds(under: lease.session)
             }
             for inode in lease.wantedTokens {
                 guard let file = openFile(inode) else { continue }
@@ -58,6 +58,12 @@ extension RadonFileSystemClient {
         } catch {
             logger.warning("session renewal failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Asserts open files and reclaims locks under `session`, which replaced a lapsed one.
+    func reassertHolds(under session: UInt64) async {
+        await reassertOpenFiles(under: session)
+        await reclaimLocks(under: session)
     }
 
     /// Tells the service again about every handle this client has open (after the session it

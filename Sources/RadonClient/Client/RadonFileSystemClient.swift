@@ -19,6 +19,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     let attributeLifetime: Duration
     /// The lease this client's open files, data tokens and locks hang on.
     let session: ClientSession
+    /// The locks this client holds, to reclaim under a new session after a service restart.
+    let heldLocks = HeldLocks()
 
     struct CachedAttributes {
         var attributes: InodeAttributes
@@ -51,10 +53,11 @@ public final class RadonFileSystemClient: FileSystemOperations {
     ///   - transport: how fragments reach the nodes; nil for the wire (`StorageFragmentTransport`).
     ///     Tests wrap the real one to hold answers back and force interleavings.
     ///   - hedgeDelay: how long the first k nodes get on a read before the others are asked too.
-    init(metaAddress: WireAddress, pool: WireConnectionPool, repairs: (any RepairReporter)?, logger: Logger,
+    ///   - metaTimeout: how long metadata calls ride through an outage of every metadata server.
+    init(metaAddresses: [WireAddress], pool: WireConnectionPool, repairs: (any RepairReporter)?, logger: Logger,
          blockCacheCapacity: Int = 64 << 20, writeBufferCapacity: Int = 256 << 20, writeBackDelay: Duration = .seconds(30), attributeLifetime: Duration = .seconds(1),
-         transport: (any FragmentTransport)? = nil, hedgeDelay: Duration = .seconds(2)) {
-        self.metaService = PooledMetaService(address: metaAddress, pool: pool)
+         transport: (any FragmentTransport)? = nil, hedgeDelay: Duration = .seconds(2), metaTimeout: Duration = .seconds(60)) {
+        self.metaService = PooledMetaService(addresses: metaAddresses, pool: pool, rideThrough: metaTimeout, logger: logger)
         self.pool = pool
         self.logger = logger
         self.cache = BlockCache(capacity: blockCacheCapacity)
@@ -71,13 +74,22 @@ public final class RadonFileSystemClient: FileSystemOperations {
     /// answers; storage nodes are reached on demand, as files need them.
     public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger,
                                writeBackDelay: Duration = .seconds(30)) async throws -> RadonFileSystemClient {
+        try await connect(meta: [address], key: key, logger: logger, writeBackDelay: writeBackDelay)
+    }
+
+    /// Connects to the metadata servers `addresses` (tried in turn: one is active) and checks
+    /// that one answers, waiting up to `metaTimeout` as every later call does.
+    public static func connect(meta addresses: [WireAddress], key: ClusterKey, logger: Logger,
+                               writeBackDelay: Duration = .seconds(30), metaTimeout: Duration = .seconds(60)) async throws -> RadonFileSystemClient {
         let pool = WireConnectionPool(key: key)
-        let client = RadonFileSystemClient(metaAddress: address, pool: pool, repairs: nil, logger: logger, writeBackDelay: writeBackDelay)
+        let client = RadonFileSystemClient(metaAddresses: addresses, pool: pool, repairs: nil, logger: logger,
+                                           writeBackDelay: writeBackDelay, metaTimeout: metaTimeout)
         do {
             _ = try await client.meta().attributes(of: 1)
         } catch {
             await pool.closeAll()
-            throw FileSystemError.io("cannot reach the metadata service at \(address): \(error)")
+            let list = addresses.map(\.description).joined(separator: ",")
+            throw FileSystemError.io("cannot reach the metadata service at \(list): \(error)")
         }
         return client
     }

@@ -5,20 +5,27 @@ import NIOCore
 /// POSIX failures come back as `FileSystemError` with the server's exact errno, so the client
 /// core hands them to FUSE unchanged; every other failure (transport, malformed request,
 /// cluster-level refusals such as "no volume yet") is a `WireError`.
+///
+/// Calls go through a `MetaTransport`: one `WireConnection` (no retries), or a `MetaFailover`
+/// (every metadata address, riding through outages, request ids on mutations).
 public struct MetaClient: Sendable {
-    public let connection: WireConnection
-    /// How long one call may wait for its reply.
+    public let transport: any MetaTransport
+    /// How long one attempt of a call may wait for its reply.
     public var timeout: Duration
 
     public init(connection: WireConnection, timeout: Duration = .seconds(30)) {
-        self.connection = connection
+        self.init(transport: connection, timeout: timeout)
+    }
+
+    public init(transport: any MetaTransport, timeout: Duration = .seconds(30)) {
+        self.transport = transport
         self.timeout = timeout
     }
 
     /// One call: encodes, sends, decodes, and turns a POSIX failure into `FileSystemError`.
     func call<Response: WireMessage>(_ opcode: MetaOpcode, _ request: some WireMessage) async throws -> Response {
         do {
-            return try await connection.call(opcode.rawValue, request, timeout: timeout)
+            return try Response(decoding: try await transport.call(metaOpcode: opcode.rawValue, payload: request.encoded(), timeout: timeout))
         } catch let error as WireError where error.errno != nil {
             throw FileSystemError(error)
         }

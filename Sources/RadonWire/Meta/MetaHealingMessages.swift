@@ -346,7 +346,7 @@ public struct DamageReport: WireMessage, Hashable {
 
 extension MetaClient {
     private func healingCall<Response: WireMessage>(_ opcode: MetaHealingOpcode, _ request: some WireMessage) async throws -> Response {
-        try await connection.call(opcode.rawValue, request, timeout: timeout)
+        try Response(decoding: try await transport.call(metaOpcode: opcode.rawValue, payload: request.encoded(), timeout: timeout))
     }
 
     /// The next healing job for storage node `nodeID`, or nil when there is none for it.

@@ -54,6 +54,10 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case groupMap = 0x86
     case replaceMember = 0x87
 
+    /// An envelope: a request id (`MetaRequestIdentity`) and a mutating request to run under
+    /// it (see `IdentifiedRequest`). The last opcode of the range, out of the healing block's way.
+    case identified = 0x9F
+
     /// The opcode range the wire protocol gives the metadata service.
     public static let range: ClosedRange<UInt8> = 0x40...0x9F
 }

@@ -1,0 +1,62 @@
+import RadonWire
+
+/// Identified mutations: a request id wraps the request (`MetaOpcode.identified`), and the
+/// operation log answers a retry of a request that committed (see `OperationLog`).
+extension MetaService {
+    /// Runs the inner request of an `identified` envelope under its request id. A retry that
+    /// arrives while the first attempt still runs (the client timed out, or its connection
+    /// dropped, while this service kept going) waits for that attempt and gets its reply: the
+    /// log could not answer it yet, and a second run would fail (EEXIST for a create).
+    func handleIdentified(_ request: WireRequest) async -> WireResponse {
+        let envelope: IdentifiedRequest
+        do {
+            envelope = try request.decode(IdentifiedRequest.self)
+        } catch {
+            return .failure(for: error)
+        }
+        guard let inner = MetaOpcode(rawValue: envelope.opcode), inner.isLoggedMutation else {
+            return .failure(.badRequest, "opcode 0x\(String(envelope.opcode, radix: 16)) cannot be identified")
+        }
+        return await identifiedRequests.run(envelope.identity) {
+            await OperationLog.$identity.withValue(envelope.identity) {
+                await self.handle(WireRequest(opcode: envelope.opcode, payload: envelope.payload))
+            }
+        }
+    }
+
+    /// Trims the operation log every minute until cancelled.
+    public func runOperationLogTrims() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(60))
+            let cutoff = WallClock.nanosecondsSinceEpoch() - OperationLog.retention.wireNanoseconds
+            do {
+                let trimmed = try await store.trimOperationLog(before: cutoff)
+                if trimmed > 0 { logger.debug("operation log trimmed", metadata: ["rows": "\(trimmed)"]) }
+            } catch {
+                logger.warning("operation log not trimmed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// The identified requests running now, so that a duplicate joins the running one.
+actor IdentifiedRequests {
+    private var running: [MetaRequestIdentity: Task<WireResponse, Never>] = [:]
+
+    func run(_ identity: MetaRequestIdentity, _ body: @escaping @Sendable () async -> WireResponse) async -> WireResponse {
+        if let attempt = running[identity] { return await attempt.value }
+        let attempt = Task { await body() }
+        running[identity] = attempt
+        let response = await attempt.value
+        running[identity] = nil
+        return response
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (saturating), for comparisons with database times.
+    var wireNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+}

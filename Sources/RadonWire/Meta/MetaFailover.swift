@@ -1,0 +1,178 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// The metadata transport clients ride through outages with: every metadata address, and
+/// retries until `rideThrough` has passed since a call's first failure.
+///
+/// A call that meets a transport failure (refused, closed, `.unavailable`), a `.notActive`
+/// reply (a standby, or an active deposed by a takeover) or a timeout moves to the next address
+/// and tries again after a short backoff (50 ms doubling to 1 s), like an NFS hard mount with a
+/// limit: only when `rideThrough` (`--meta-timeout`) has passed does it fail, with the last
+/// error. Any other reply, errors included, is the answer.
+///
+/// Retrying is safe for every opcode: reads have no effect, and each mutation the service
+/// logs (`MetaOpcode.isLoggedMutation`) goes out in an `identified` envelope whose request id
+/// stays the same across the call's retries, so a retry of one that had committed gets the
+/// reply it had then. Requests on the service's memory (sessions, tokens, locks) need no id:
+/// a restart forgets them, and the client then opens a new session.
+///
+/// Invariants: `state.current` indexes `addresses` (never empty); at most one "unreachable" and
+/// one "back" log line per outage, whatever number of calls wait through it.
+public final class MetaFailover: MetaTransport {
+    /// Every metadata server, in the order tried.
+    public let addresses: [WireAddress]
+    /// How long calls keep retrying after their first failure.
+    public let rideThrough: Duration
+    /// This process's random client id, the first half of every request id.
+    public let clientID: UInt64
+    private let pool: WireConnectionPool
+    private let logger: Logger
+    private let nextSequence = Atomic<UInt64>(1)
+
+    private struct State {
+        var current = 0
+        /// When the outage under way began (nil: none), and the address that failed first.
+        var outageStarted: ContinuousClock.Instant?
+        var outageAddress = 0
+        /// Whether the give-up of this outage was logged already.
+        var loggedGiveUp = false
+        /// Outages begun so far.
+        var outages: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - addresses: every metadata server; must not be empty.
+    ///   - rideThrough: how long a call retries after its first failure before it fails.
+    public init(addresses: [WireAddress], pool: WireConnectionPool, rideThrough: Duration = .seconds(60), logger: Logger) {
+        precondition(!addresses.isEmpty, "a metadata transport needs at least one address")
+        self.addresses = addresses
+        self.pool = pool
+        self.rideThrough = rideThrough
+        self.logger = logger
+        self.clientID = UInt64.random(in: 1...UInt64.max)
+    }
+
+    /// How many outages calls met so far (a failure after a success begins one). A client
+    /// that saw this move cannot tell whether the service restarted meanwhile and forgot what
+    /// it held (its session, data tokens), until it asked again.
+    public var outageCount: UInt64 { state.withLock { $0.outages } }
+
+    /// The address calls go to now.
+    public var currentAddress: WireAddress { addresses[state.withLock { $0.current }] }
+
+    public func call(metaOpcode opcode: UInt8, payload: ByteBuffer, timeout: Duration) async throws -> ByteBuffer {
+        let (wireOpcode, wirePayload) = envelope(opcode, payload)
+        var firstFailure: ContinuousClock.Instant?
+        var backoff = Duration.milliseconds(50)
+        while true {
+            let index = state.withLock { $0.current }
+            let address = addresses[index]
+            do {
+                let connection = try await pool.connection(to: address)
+                // What `callFrame` throws is the transport's (closed, refused, timed out); a
+                // reply's status is the server's answer, retried only when it says `notActive`
+                // (`.unavailable` in a reply is an answer too: EAGAIN, "no volume yet").
+                let frame = try await connection.callFrame(opcode: wireOpcode, payload: wirePayload, timeout: timeout)
+                if frame.status == WireStatus.notActive.rawValue {
+                    throw WireError(status: .notActive, errorPayload: frame.payload)
+                }
+                // Any success ends an outage, also one whose failing calls gave up already.
+                recovered(at: address)
+                guard frame.status == WireStatus.ok.rawValue else {
+                    guard let status = WireStatus(rawValue: frame.status) else {
+                        throw FailoverAnswer(error: WireError(.internalError, "unknown reply status \(frame.status)"))
+                    }
+                    throw FailoverAnswer(error: WireError(status: status, errorPayload: frame.payload))
+                }
+                return frame.payload
+            } catch let answer as FailoverAnswer {
+                throw answer.error
+            } catch let error as WireError where Self.isRetryable(error) {
+                let now = ContinuousClock.now
+                let started = firstFailure ?? now
+                firstFailure = started
+                if error.status != .notActive { await pool.discard(address) }
+                failed(at: index, error: error)
+                guard now - started < rideThrough else {
+                    giveUp(opcode, after: now - started, error: error)
+                    throw error
+                }
+                try await Task.sleep(for: min(backoff, rideThrough - (now - started)))
+                backoff = min(backoff * 2, .seconds(1))
+            }
+        }
+    }
+
+    /// Transport failures (thrown by the connection, not replied), standbys and timeouts:
+    /// another try (here or at the next address) may succeed.
+    static func isRetryable(_ error: WireError) -> Bool {
+        switch error.status {
+        case .unavailable, .notActive, .timedOut: true
+        default: false
+        }
+    }
+
+    /// The request as it goes out: mutations the service logs wrapped with a fresh request id
+    /// (fixed here, once per call, so every retry carries the same one).
+    private func envelope(_ opcode: UInt8, _ payload: ByteBuffer) -> (UInt8, ByteBuffer) {
+        guard MetaOpcode(rawValue: opcode)?.isLoggedMutation == true else { return (opcode, payload) }
+        let identity = MetaRequestIdentity(client: clientID, sequence: nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue)
+        return (MetaOpcode.identified.rawValue, IdentifiedRequest(identity: identity, opcode: opcode, payload: payload).encoded())
+    }
+
+    /// A call failed at `addresses[index]`: the next call (this one's retry included) goes to
+    /// the next address, unless another call moved on already. The first failure of an outage
+    /// is logged.
+    private func failed(at index: Int, error: WireError) {
+        let (isFirst, next) = state.withLock { state -> (Bool, Int) in
+            if state.current == index { state.current = (index + 1) % addresses.count }
+            guard state.outageStarted == nil else { return (false, state.current) }
+            state.outageStarted = .now
+            state.outageAddress = index
+            state.loggedGiveUp = false
+            state.outages &+= 1
+            return (true, state.current)
+        }
+        if isFirst {
+            logger.warning("metadata service unreachable; retrying", metadata: [
+                "meta": "\(addresses[index])", "next": "\(addresses[next])", "error": "\(error)",
+                "for-up-to": "\(rideThrough)",
+            ])
+        }
+    }
+
+    /// A call succeeded at `address`: the end of an outage under way is logged once,
+    /// saying whether calls failed over to another server.
+    private func recovered(at address: WireAddress) {
+        let outage = state.withLock { state -> (Duration, WireAddress)? in
+            defer { state.outageStarted = nil }
+            return state.outageStarted.map { (ContinuousClock.now - $0, addresses[state.outageAddress]) }
+        }
+        guard let (duration, failed) = outage else { return }
+        if failed == address {
+            logger.notice("metadata service reachable again", metadata: ["meta": "\(address)", "after": "\(duration)"])
+        } else {
+            logger.notice("failed over to another metadata server", metadata: ["meta": "\(address)", "from": "\(failed)", "after": "\(duration)"])
+        }
+    }
+
+    private func giveUp(_ opcode: UInt8, after waited: Duration, error: WireError) {
+        let isFirst = state.withLock { state in
+            defer { state.loggedGiveUp = true }
+            return !state.loggedGiveUp
+        }
+        if isFirst {
+            logger.error("metadata service unreachable for too long: calls fail (EIO at a mount) until it answers", metadata: [
+                "op": "\(MetaOpcode(rawValue: opcode).map { "\($0)" } ?? "0x\(String(opcode, radix: 16))")", "waited": "\(waited)", "error": "\(error)",
+            ])
+        }
+    }
+}
+
+/// A reply that is the server's answer (an error status other than `notActive`), carried past
+/// the retry clause that would otherwise take its status for a transport failure.
+private struct FailoverAnswer: Error {
+    var error: WireError
+}

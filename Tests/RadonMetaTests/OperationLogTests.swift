@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import RadonMeta
+import RadonWire
+import Testing
+
+/// The operation log over the wire: one request id sent twice is run once and answered twice
+/// alike, as a client's retry after a lost reply is.
+@Suite("Operation log: identified mutations")
+struct OperationLogTests {
+    let root = StoreFixture.rootInode
+
+    /// Sends `request` as `opcode` inside an `identified` envelope with `identity`; the reply
+    /// frame's status and payload bytes.
+    func send(_ opcode: MetaOpcode, _ request: some WireMessage, as identity: MetaRequestIdentity,
+              on connection: WireConnection) async throws -> (status: UInt16, payload: [UInt8]) {
+        let envelope = IdentifiedRequest(identity: identity, opcode: opcode.rawValue, payload: request.encoded())
+        let frame = try await connection.callFrame(opcode: MetaOpcode.identified.rawValue, payload: envelope.encoded(), timeout: .seconds(10))
+        return (frame.status, frame.payload.getBytes(at: frame.payload.readerIndex, length: frame.payload.readableBytes) ?? [])
+    }
+
+    /// Sends `request` twice under one id: both succeed with the same reply, which is returned.
+    func sendTwice(_ opcode: MetaOpcode, _ request: some WireMessage, sequence: UInt64, on connection: WireConnection,
+                   _ what: Comment) async throws -> [UInt8] {
+        let identity = MetaRequestIdentity(client: 0xC11E47, sequence: sequence)
+        let first = try await send(opcode, request, as: identity, on: connection)
+        let second = try await send(opcode, request, as: identity, on: connection)
+        #expect(first.status == WireStatus.ok.rawValue, "\(opcode)")
+        #expect(second.status == WireStatus.ok.rawValue, what)
+        #expect(second.payload == first.payload, what)
+        return second.payload
+    }
+
+    @Test func aRetriedCreateRenameRemoveAndClearInlineGetTheirFirstReplyAndActOnce() async throws {
+        try await withServiceFixture { fixture in
+            let (client, connection) = (fixture.client, fixture.connection)
+            // A volume, so that clearInline has somewhere to move a file to.
+            for index in 0..<6 {
+                _ = try await client.registerNode(RegisterNodeRequest(
+                    uuid: "uuid-\(index)", address: WireAddress(host: "127.0.0.1", port: 7000 + index), hostID: "host-\(index)",
+                    dataDirectory: "/d\(index)", pid: 10 + Int32(index), capacity: 1 << 30, free: 1 << 29))
+            }
+            _ = try await client.createVolume(VolumeSpecification(name: "default", k: 4, n: 6, groupCount: 2))
+            let create = CreateRequest(parent: root, name: "a", kind: .regular, permissions: 0o644, exclusive: true, caller: .root)
+            let created = try await sendTwice(.create, create, sequence: 1, on: connection, "a retried exclusive create is not EEXIST")
+            // The same create under another id is a new request: now the name exists.
+            let other = try await send(.create, create, as: MetaRequestIdentity(client: 0xC11E47, sequence: 2), on: connection)
+            #expect(other.status == WireStatus.exists.rawValue)
+            let inode = try CreateReply(decoding: ByteBuffer(bytes: created)).attributes.inode
+
+            #expect(try await client.writeInline(inode, offset: 0, bytes: Array("payload".utf8)).stored)
+            let cleared = try await sendTwice(.clearInline, InodeRequest(inode: inode), sequence: 3, on: connection, "clearInline retried")
+            #expect(try InlineDataReply(decoding: ByteBuffer(bytes: cleared)).bytes == Array("payload".utf8),
+                    "a retried clearInline still returns the bytes")
+
+            let rename = RenameRequest(parent: root, name: "a", newParent: root, newName: "b", mode: .replace, caller: .root)
+            _ = try await sendTwice(.rename, rename, sequence: 4, on: connection, "a retried rename is not ENOENT")
+            let remove = NameRequest(parent: root, name: "b", caller: .root)
+            _ = try await sendTwice(.remove, remove, sequence: 5, on: connection, "a retried unlink is not ENOENT")
+
+            // One effect each: the directory is empty again, and a create of "b" is new.
+            let names = try await client.readDirectory(root).map { String(decoding: $0.name.bytes, as: UTF8.self) }
+            #expect(names.sorted() == [".", ".."])
+            let plainRemove = try await connection.callFrame(opcode: MetaOpcode.remove.rawValue, payload: remove.encoded(), timeout: .seconds(5))
+            #expect(plainRemove.status == WireStatus.notFound.rawValue, "without an id a second unlink runs again")
+        }
+    }
+
+    @Test func aRetryIsAnsweredAfterTheServiceRestartedButNotOnceTheLogWasTrimmed() async throws {
+        let fixture = try StoreFixture()
+        let key = ClusterKey.generate()
+        var logger = Logger(label: "test.meta")
+        logger.logLevel = .warning
+        let directory = try await fixture.store.makeDirectory(MakeDirectoryRequest(parent: root, name: "d", permissions: 0o755, caller: .root))
+        let request = MakeDirectoryRequest(parent: directory.inode, name: "sub", permissions: 0o755, caller: .root)
+        let identity = MetaRequestIdentity(client: 7, sequence: 99)
+        // First life of the service: the request commits.
+        let first = try await withServer(store: fixture.store, key: key, logger: logger) { connection in
+            try await send(.makeDirectory, request, as: identity, on: connection)
+        }
+        #expect(first.status == WireStatus.ok.rawValue)
+        // A new service on a new store object over the same database file: the log answers.
+        let reopened = try SQLiteMetadataStore(path: fixture.directory.path + "/meta.db", clock: { fixture.clock.now })
+        let retried = try await withServer(store: reopened, key: key, logger: logger) { connection in
+            try await send(.makeDirectory, request, as: identity, on: connection)
+        }
+        #expect(retried.status == WireStatus.ok.rawValue)
+        #expect(retried.payload == first.payload)
+        // Trimmed: the same id now runs again, and finds the name taken.
+        #expect(try await reopened.trimOperationLog(before: Int64.max) == 1)
+        let afterTrim = try await withServer(store: reopened, key: key, logger: logger) { connection in
+            try await send(.makeDirectory, request, as: identity, on: connection)
+        }
+        #expect(afterTrim.status == WireStatus.exists.rawValue)
+    }
+
+    /// The same identified create sent at once on two connections, as a retry racing its first
+    /// attempt: both get the one reply (the second joins the first, or the log answers it).
+    @Test func aRetryRacingItsFirstAttemptGetsTheSameReply() async throws {
+        try await withServiceFixture { fixture in
+            let second = try await WireConnection.connect(to: fixture.server.localAddress, key: fixture.key)
+            defer { second.close() }
+            for sequence in UInt64(1)...20 {
+                let create = CreateRequest(parent: root, name: FileName("race-\(sequence)"), kind: .regular, permissions: 0o644,
+                                           exclusive: true, caller: .root)
+                let identity = MetaRequestIdentity(client: 0xACE, sequence: sequence)
+                async let one = send(.create, create, as: identity, on: fixture.connection)
+                async let other = send(.create, create, as: identity, on: second)
+                let (a, b) = try await (one, other)
+                #expect(a.status == WireStatus.ok.rawValue && b.status == WireStatus.ok.rawValue)
+                #expect(a.payload == b.payload)
+            }
+        }
+    }
+
+    @Test func onlyMutationsCanBeIdentified() async throws {
+        try await withServiceFixture { fixture in
+            let reply = try await send(.lookup, NameRequest(parent: root, name: "x", caller: .root),
+                                       as: MetaRequestIdentity(client: 1, sequence: 1), on: fixture.connection)
+            #expect(reply.status == WireStatus.badRequest.rawValue)
+        }
+    }
+
+    /// Serves `store` on a loopback server for the length of `body`.
+    func withServer<T>(store: SQLiteMetadataStore, key: ClusterKey, logger: Logger, _ body: (WireConnection) async throws -> T) async throws -> T {
+        let service = MetaService(store: store, logger: logger)
+        let server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { await service.handle($0) }
+        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        defer {
+            connection.close()
+        }
+        do {
+            let result = try await body(connection)
+            try? await server.close()
+            return result
+        } catch {
+            try? await server.close()
+            throw error
+        }
+    }
+}
