@@ -6,7 +6,7 @@ extension RadonFSCommand {
         UpCommand.self,
         DownCommand.self,
         StatusCommand.self,
-        MetaCommand.self,
+        MetaGroupCommand.self,
         StorageCommand.self,
         PutCommand.self,
         GetCommand.self,

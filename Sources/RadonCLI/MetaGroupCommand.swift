@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `radonfs meta`: the metadata service (`serve`, the default, so `radonfs meta --db …` runs it)
+/// and the verbs that act on a local cluster's metadata servers and their database.
+struct MetaGroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta",
+        abstract: "Run the metadata service (`radonfs meta --db …`), or fail a local cluster's PostgreSQL over (`radonfs meta promote`).",
+        subcommands: [MetaCommand.self, MetaPromoteCommand.self],
+        defaultSubcommand: MetaCommand.self
+    )
+}
