@@ -7,11 +7,8 @@ import Testing
 ///
 /// This needs clients that ride through a failover (`radonfs mount --meta a,b --meta-timeout`),
 /// which another branch brings; until the binary has them the suite does not run.
-@Suite("fio through the mount across failovers", .serialized, .enabled(if: FioFailoverTests.canRun))
+@Suite("fio through the mount across failovers", .serialized, .enabled(if: FioPrerequisites.met))
 struct FioFailoverTests {
-    static let canRun = PostgresTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/fio")
-        && RadonBinary.help(of: "mount", mentions: "--meta-timeout")
-
     @Test("fio verifies after the active metadata server is SIGKILLed under it")
     func fioRidesThroughAKilledActive() async throws {
         try await fioAcross(.killActiveMeta)
@@ -69,4 +66,10 @@ struct FioFailoverTests {
               let maximum = latency["max"] as? Double else { return nil }
         return .nanoseconds(Int64(maximum))
     }
+}
+
+/// PostgreSQL, fio and a mount that rides through failovers (`--meta-timeout`).
+enum FioPrerequisites {
+    static let met = PostgresTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/fio")
+        && RadonBinary.help(of: "mount", mentions: "--meta-timeout")
 }

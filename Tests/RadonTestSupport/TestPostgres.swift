@@ -24,29 +24,18 @@ public enum PostgresTools {
     public static func run(_ tool: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
         guard let binDirectory else { throw TestFailure("no PostgreSQL binaries") }
         let command = ["\(binDirectory)/\(tool)"] + arguments
-        let process = Process()
-        if getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--"] + command
-        } else {
-            process.executableURL = URL(fileURLWithPath: command[0])
-            process.arguments = Array(command.dropFirst())
-        }
-        // A file, not a pipe: pg_ctl's server outlives it and would hold a pipe open.
+        let argv = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
+        // A file, not a pipe: pg_ctl's server outlives the tool and would hold a pipe open.
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgtool-\(UUID().uuidString.prefix(8)).out").path
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         if getuid() == 0 { chownToPostgres(outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
+        // posix_spawn and waitpid rather than Foundation's Process, whose waitUntilExit was seen
+        // never to return once pg_ctl's child had exited.
+        let status = try spawnAndWait(argv, outputPath: outputPath)
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 || allowFailure else {
-            throw TestFailure("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
+        guard status == 0 || allowFailure else {
+            throw TestFailure("\(tool) \(arguments.joined(separator: " ")) exited with status \(status):\n\(text)")
         }
         return text
     }
@@ -63,11 +52,25 @@ public enum PostgresTools {
     }
 
     static func chownToPostgres(_ path: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/chown")
-        process.arguments = ["-R", "postgres:postgres", path]
-        try? process.run()
-        process.waitUntilExit()
+        _ = try? spawnAndWait(["/bin/chown", "-R", "postgres:postgres", path], outputPath: "/dev/null")
+    }
+
+    /// Runs `argv` with stdin from /dev/null and its output appended to `outputPath`; its wait status.
+    static func spawnAndWait(_ argv: [String], outputPath: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, argv[0], &actions, nil, arguments, environ)
+        guard result == 0 else { throw TestFailure("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status
     }
 }
 
