@@ -6,6 +6,7 @@ struct MetaGroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meta",
         abstract: "Run the metadata service (`radonfs meta --db …`), or fail a local cluster's PostgreSQL over (`radonfs meta promote`).",
+        discussion: "`radonfs meta serve --help` lists the options of the service; `serve` may be left out.",
         subcommands: [MetaCommand.self, MetaPromoteCommand.self],
         defaultSubcommand: MetaCommand.self
     )

@@ -114,6 +114,12 @@ struct MetaFencingTests {
             #expect(rebuilt.port == oldPostgres.primary.port)
             #expect(try PostgresTools.query("SELECT pg_is_in_recovery()", port: rebuilt.port) == "t")
             #expect(try cluster.leaseRow().epoch >= epoch)
+            // Longer than a lease after the promotion, the lease on the new primary is live: the
+            // servers' leadership connections moved there and renew it.
+            try await Task.sleep(for: .seconds(4))
+            #expect(try PostgresTools.query("SELECT expires_at > now() FROM meta_leader", port: postgres.primary.port) == "t")
+            let holders = try cluster.state().metas.map { "pid \($0.pid)" }
+            #expect(holders.contains { (try? cluster.leaseRow().holder.hasSuffix($0)) == true })
 
             let active = try await cluster.activeMeta()
             let (current, currentPool) = try await cluster.meta(index: active)

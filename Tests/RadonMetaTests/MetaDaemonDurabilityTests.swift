@@ -149,13 +149,13 @@ struct MetaDaemonDurabilityTests {
 
         let help = Process()
         help.executableURL = URL(fileURLWithPath: MetaDaemon.binaryPath)
-        help.arguments = ["meta", "--help"]
+        help.arguments = ["meta", "serve", "--help"]
         let pipe = Pipe()
         help.standardOutput = pipe
         try help.run()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         help.waitUntilExit()
-        for option in ["--db", "--listen", "--key-file", "--down-after", "--lost-after", "--port-file", "--metrics-port", "--log-level"] {
+        for option in ["--db", "--listen", "--key-file", "--down-after", "--lost-after", "--port-file", "--metrics-port", "--log-level", "--lease-db", "--lease"] {
             #expect(text.contains(option), "--help mentions \(option)")
         }
     }
