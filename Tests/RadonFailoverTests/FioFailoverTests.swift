@@ -32,7 +32,7 @@ struct FioFailoverTests {
             // About 12 s of writing at 3 MiB/s, so the failover lands in the middle; then the verify pass.
             fio.arguments = [
                 "--name=failover", "--directory=\(mountPoint)", "--rw=write", "--bs=128k", "--size=36m", "--rate=3m",
-                "--ioengine=psync", "--verify=crc32c", "--do_verify=1", "--end_fsync=1",
+                "--ioengine=psync", "--verify=crc32c", "--do_verify=1", "--verify_state_save=0", "--end_fsync=1",
                 "--output-format=json", "--output=\(output)",
             ]
             fio.standardInput = FileHandle.nullDevice
