@@ -94,7 +94,7 @@ public final class MetaLeadership: Sendable {
                 let live = try await connected(connection, before: deadline)
                 connection = live
                 if let current = term {
-                    if try await within(deadline, closing: live, { try await self.renew(epoch: current.epoch, on: live) }) {
+                    if try await within(deadline, onTimeout: { try? await live.close() }, { try await self.renew(epoch: current.epoch, on: live) }) {
                         term?.validUntil = settings.validUntil(askedAt: asked)
                         follower.renewed(validUntil: settings.validUntil(askedAt: asked))
                     } else {
@@ -102,7 +102,7 @@ public final class MetaLeadership: Sendable {
                         logger.warning("deposed: another metadata server took over", metadata: ["epoch": "\(current.epoch)"])
                         await follower.deposed(reason: "another metadata server took over")
                     }
-                } else if let epoch = try await within(deadline, closing: live, { try await self.acquire(on: live) }) {
+                } else if let epoch = try await within(deadline, onTimeout: { try? await live.close() }, { try await self.acquire(on: live) }) {
                     let validUntil = settings.validUntil(askedAt: asked)
                     logger.notice("elected active metadata server", metadata: ["epoch": "\(epoch)", "holder": "\(holder)"])
                     if await follower.elected(epoch: epoch, validUntil: validUntil) {
@@ -123,20 +123,25 @@ public final class MetaLeadership: Sendable {
         if let current = term {
             await follower.deposed(reason: "shutting down")
             if let live = connection {
-                _ = try? await within(.now + .seconds(2), closing: live) { try await self.resign(epoch: current.epoch, on: live) }
+                _ = try? await within(.now + .seconds(2), onTimeout: { try? await live.close() }) { try await self.resign(epoch: current.epoch, on: live) }
             }
         }
         if let live = connection { try? await live.close() }
     }
 
     /// `connection` if it is open, else a new one to the primary (schema made), before `deadline`.
+    /// The whole of it is bounded, handshake included: a PostgreSQL that accepts TCP but does not
+    /// answer (stopped, overloaded) must not keep a leader from noticing that its lease ran out.
     func connected(_ connection: PostgresConnection?, before deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
         let timeout = max(ContinuousClock.now.duration(to: deadline), .milliseconds(100))
-        let fresh = try await PostgresPrimaryConnector.connect(to: url, connectTimeout: min(timeout, .seconds(2)), logger: logger)
+        let (url, logger) = (self.url, self.logger)
+        let fresh = try await within(deadline) {
+            try await PostgresPrimaryConnector.connect(to: url, connectTimeout: min(timeout, .seconds(2)), logger: logger)
+        }
         do {
-            _ = try await within(deadline, closing: fresh) {
-                try await fresh.query(Self.createTable, logger: self.logger)
+            _ = try await within(deadline, onTimeout: { try? await fresh.close() }) {
+                try await fresh.query(Self.createTable, logger: logger)
                 return true
             }
         } catch {
@@ -175,10 +180,12 @@ public final class MetaLeadership: Sendable {
         try await connection.query("UPDATE meta_leader SET expires_at = now() - interval '1 second' WHERE id = 1 AND epoch = \(epoch)", logger: logger)
     }
 
-    /// Runs `body`, or closes `connection` (failing whatever it waits on) and throws once
-    /// `deadline` passes: a PostgreSQL that stopped answering must not hold a leader past its lease.
+    /// Runs `body`, or once `deadline` passes runs `onTimeout` (closing the connection `body`
+    /// waits on, so it fails at once), cancels `body` and throws: a PostgreSQL that stopped
+    /// answering must not hold a leader past its lease.
     func within<T: Sendable>(
-        _ deadline: ContinuousClock.Instant, closing connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> T
+        _ deadline: ContinuousClock.Instant, onTimeout: @escaping @Sendable () async -> Void = {},
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
@@ -188,7 +195,7 @@ public final class MetaLeadership: Sendable {
             }
             defer { group.cancelAll() }
             if let outcome = try await group.next(), let value = outcome { return value }
-            try? await connection.close()
+            await onTimeout()
             throw LeadershipTimeout()
         }
     }
