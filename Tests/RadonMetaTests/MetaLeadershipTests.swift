@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RadonMeta
 import RadonTestSupport
@@ -131,6 +132,34 @@ struct MetaLeadershipTests {
             let steppedDown = lost.duration(to: .now)
             print("leader stepped down \(steppedDown) after PostgreSQL went away (lease \(lease))")
             #expect(steppedDown <= lease + .milliseconds(500))
+        }
+    }
+
+    @Test("A leader whose renewal hangs (its PostgreSQL backend stopped) steps down within its lease, then campaigns again")
+    func leaderWithAHungRenewalStepsDown() async throws {
+        try await TestPostgres.with { server in
+            let url = try #require(PostgresDatabaseURL(server.url))
+            let follower = RecordingFollower()
+            let lease = Duration.seconds(2)
+            let leading = Task { await MetaLeadership(url: url, holder: "hung", settings: LeadershipSettings(lease: lease), logger: Self.logger).run(follower) }
+            defer { leading.cancel() }
+            try await poll("the server to lead", timeout: .seconds(20), interval: .milliseconds(50)) { follower.epoch != nil }
+            let epoch = try #require(follower.epoch)
+            // The backend process that serves the leader's connection (the one whose last query touched the lease).
+            let backend = try #require(Int32(try server.query(
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE '%meta_leader%' AND pid <> pg_backend_pid() ORDER BY pid LIMIT 1")))
+            kill(backend, SIGSTOP)
+            defer { kill(backend, SIGCONT) }
+            let stopped = ContinuousClock.now
+            try await poll("the leader to step down", timeout: .seconds(10), interval: .milliseconds(20)) {
+                follower.events.withLock { $0.last == .deposed }
+            }
+            let steppedDown = stopped.duration(to: .now)
+            print("leader stepped down \(steppedDown) after its renewal hung (lease \(lease))")
+            #expect(steppedDown <= lease + .milliseconds(500))
+            // On a new connection it takes the lease again once PostgreSQL lets it expire.
+            try await poll("the server to lead again", timeout: .seconds(10), interval: .milliseconds(20)) { follower.epoch != nil }
+            #expect(follower.epoch == epoch + 1)
         }
     }
 }
