@@ -97,6 +97,8 @@ let package = Package(
         ], path: "Tests/RadonTestSupport"),
         .testTarget(name: "RadonClusterTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonCodec", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonMeta", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
+        // Active/standby metadata servers over a local replicated PostgreSQL: real processes.
+        .testTarget(name: "RadonFailoverTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -10,7 +10,7 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(fio rsync sqlite3 git attr iproute2 procps postgresql)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(fio glusterfs-server glusterfs-client linux-perf)
+    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql)
 fi
 
 missing=()

@@ -18,6 +18,10 @@ struct MetaServeCommand: AsyncParsableCommand {
             Keeps everything in one SQLite database (WAL, fsync on every commit), or in PostgreSQL \
             when --db is a postgres:// URL: a change is acknowledged only once it is committed \
             durably, so the service may be killed at any instant. \
+            With a PostgreSQL --db (or --lease-db) several servers form an active/standby group: \
+            the active one is elected through a lease row in PostgreSQL and fences its writes with \
+            the lease's epoch; the others answer notActive and take over within about --lease \
+            seconds of its death. \
             Every connection must authenticate with the cluster key (--key-file, 32 bytes made by \
             `radonfs up`). Storage nodes that miss heartbeats for --down-after seconds are marked \
             down, after --lost-after seconds lost. SIGTERM or SIGINT stops it cleanly.
@@ -26,13 +30,20 @@ struct MetaServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("""
         The SQLite database file (created with its directory if missing), or a PostgreSQL database as \
-        postgres://user[:password]@host:port/dbname (its schema is created or migrated on start; a server \
-        not reachable yet is retried for --db-wait seconds).
+        postgres://user[:password]@host[:port][,host2[:port2]...]/dbname: every host of a replicated \
+        database, of which the primary (not in recovery) is used. Its schema is created or migrated \
+        on start; a server not reachable yet is retried for --db-wait seconds.
         """, valueName: "path|url"))
     var db: String
 
-    @Option(name: .customLong("db-wait"), help: ArgumentHelp("Seconds to keep retrying a PostgreSQL server that is not reachable at start.", valueName: "seconds"))
+    @Option(name: .customLong("db-wait"), help: ArgumentHelp("Seconds to keep retrying a PostgreSQL server that is not reachable when a term starts.", valueName: "seconds"))
     var dbWait: Double = 30
+
+    @Option(name: .customLong("lease-db"), help: ArgumentHelp("Elect the active metadata server through this PostgreSQL database (default: --db when it is PostgreSQL). Every server of one group names the same database; one is active, the others stand by and answer notActive.", valueName: "url"))
+    var leaseDb: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds the active server's lease lasts unrenewed (renewed every fifth of it, at most every second): a standby takes over about this long after the active one dies.", valueName: "seconds"))
+    var lease: Double = MetaHealingOptions.environment("RADONFS_META_LEASE", 5)
 
     @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one).", valueName: "host:port"))
     var listen: String = "127.0.0.1:7400"
@@ -69,14 +80,23 @@ struct MetaServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
+        if PostgresDatabaseURL.isPostgres(db), PostgresDatabaseURL(db) == nil { throw ValidationError("--db is not a valid postgres:// URL: \(db)") }
+        if let leaseDb, PostgresDatabaseURL(leaseDb) == nil { throw ValidationError("--lease-db must be a postgres:// URL, got \(leaseDb)") }
+        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        guard dbWait >= 0 else { throw ValidationError("--db-wait must be at least 0") }
         guard SQLiteEngine.Durability(rawValue: durability) != nil else { throw ValidationError("--durability is full or normal") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
-        guard dbWait >= 0 else { throw ValidationError("--db-wait must be at least 0") }
         guard sessionLease >= 1 else { throw ValidationError("--session-lease must be at least 1 second") }
         guard downAfter > 0, lostAfter >= downAfter else {
             throw ValidationError("need 0 < --down-after <= --lost-after, got \(downAfter) and \(lostAfter)")
         }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0...65535") }
+    }
+
+    /// Where the active server is elected: --lease-db, else --db when it is PostgreSQL; nil for a
+    /// lone server (SQLite without --lease-db), which is active from the start.
+    var leaseDatabaseURL: PostgresDatabaseURL? {
+        leaseDb.flatMap { PostgresDatabaseURL($0) } ?? PostgresDatabaseURL(db)
     }
 
     func run() async throws {
@@ -97,31 +117,38 @@ struct MetaServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
 
-        // A database that exists already had clients: they get a lease to assert their open
-        // files. A PostgreSQL database is taken to have had them (it outlives any one server).
-        let restarted = PostgresEngine.isURL(db) || FileManager.default.fileExists(atPath: db)
-        let store = try await openStore(logger: logger)
-        let healer = try HealingCoordinator(store: store, logger: logger, settings: healing.settings)
-        let deletions = PendingDeletionSweeper(store: store, pool: WireConnectionPool(key: key), logger: logger)
-        let service = MetaService(store: store, logger: logger, liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
-                                  onTransition: { await healer.nodeChanged($0) },
-                                  sessionLease: .milliseconds(Int64(sessionLease * 1000)), deletions: deletions,
-                                  restarted: restarted)
+        let factory = MetaTermFactory(
+            database: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full, key: key,
+            liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
+            sessionLease: .milliseconds(Int64(sessionLease * 1000)), databasePatience: .milliseconds(Int64(dbWait * 1000)),
+            healing: healing.settings, logger: logger)
+        if !PostgresDatabaseURL.isPostgres(db) {
+            let directory = (db as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        }
+        let role = MetaServerRole(logger: logger) { epoch in try await factory.open(epoch: epoch) }
+        let electionDatabase = leaseDatabaseURL
+        // A lone server opens its store before it listens, as it always did: a bad --db fails at once.
+        if electionDatabase == nil { try await role.activateAlone() }
         let server: WireServer
         do {
             server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
-                await (HealingCoordinator.handles(request.opcode) ? healer.handle(request) : service.handle(request))
+                await role.handle(request)
             }
         } catch {
             throw CLIError("cannot listen on \(listen): \(error)")
         }
+        let leadership = electionDatabase.map {
+            MetaLeadership(url: $0, holder: "\(server.localAddress) pid \(getpid())",
+                           settings: LeadershipSettings(lease: .milliseconds(Int64(lease * 1000))), logger: logger)
+        }
         logger.notice("metadata service listening", metadata: [
-            "address": "\(server.localAddress)", "db": "\(store.postgresEngine?.description ?? db)",
-            "durability": "\(PostgresEngine.isURL(db) ? "postgresql" : durability)",
+            "address": "\(server.localAddress)", "db": "\(PostgresDatabaseURL(db)?.description ?? db)",
+            "durability": "\(PostgresDatabaseURL.isPostgres(db) ? "postgresql" : durability)",
+            "election": "\(leadership.map { "\($0.url), lease \(lease) s" } ?? "none (one server)")",
         ])
 
-        var services: [any Service] = [MetaWireService(server: server, logger: logger), LivenessSweepService(service: service),
-                                      HealingMaintenanceService(coordinator: healer), SessionSweepService(service: service, deletions: deletions)]
+        var services: [any Service] = [MetaWireService(server: server, logger: logger), MetaRoleService(role: role, leadership: leadership)]
         if let metricsPort {
             services.append(try await DaemonMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
         }
@@ -133,27 +160,7 @@ struct MetaServeCommand: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
-        await store.engine.shutdown()
         logger.notice("metadata service stopped")
-    }
-
-    /// The store on the engine `--db` names: PostgreSQL for a postgres:// URL, else SQLite.
-    func openStore(logger: Logger) async throws -> SQLMetadataStore {
-        if PostgresEngine.isURL(db) {
-            do {
-                return SQLMetadataStore(engine: try await PostgresEngine.connect(
-                    url: db, logger: logger, patience: .milliseconds(Int64(dbWait * 1000))))
-            } catch {
-                throw CLIError("cannot open the PostgreSQL metadata database: \(error)")
-            }
-        }
-        do {
-            let directory = (db as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            return try SQLMetadataStore(path: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full)
-        } catch {
-            throw CLIError("cannot open the metadata database \(db): \(error)")
-        }
     }
 }
 
@@ -169,28 +176,18 @@ struct MetaWireService: Service {
     }
 }
 
-/// The session, orphan, pending-deletion and operation-log sweeps, cancelled on graceful shutdown.
-struct SessionSweepService: Service {
-    let service: MetaService
-    let deletions: PendingDeletionSweeper
+/// Leadership, or the lone server's one term, until graceful shutdown; then the term ends
+/// (a leader gives its lease up, so a standby takes over at once).
+struct MetaRoleService: Service {
+    let role: MetaServerRole
+    let leadership: MetaLeadership?
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            async let sessions: Void = service.runSessionSweeps()
-            async let deleting: Void = deletions.run()
-            async let trimming: Void = service.runOperationLogTrims()
-            _ = await (sessions, deleting, trimming)
+        if let leadership {
+            await cancelWhenGracefulShutdown { await leadership.run(role) }
+        } else {
+            try? await gracefulShutdown()
         }
-    }
-}
-
-/// The liveness sweep, cancelled on graceful shutdown.
-struct LivenessSweepService: Service {
-    let service: MetaService
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await service.runLivenessSweeps()
-        }
+        await role.stop()
     }
 }

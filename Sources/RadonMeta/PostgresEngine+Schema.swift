@@ -88,9 +88,10 @@ extension PostgresEngine {
             )
             """,
             "CREATE INDEX repair_entry_group ON repair_entry (group_id)",
-            // Active/standby: the leader's epoch; no row until the first election.
+            // Active/standby: the leader's epoch; no row until the first election. The election
+            // (`MetaLeadership.createTable`) may have made it first, with the same columns.
             """
-            CREATE TABLE meta_leader (
+            CREATE TABLE IF NOT EXISTS meta_leader (
                 id INTEGER PRIMARY KEY CHECK (id = 1), epoch BIGINT NOT NULL, holder TEXT NOT NULL,
                 expires_at TIMESTAMPTZ NOT NULL
             )

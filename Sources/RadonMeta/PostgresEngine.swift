@@ -18,7 +18,7 @@ import Synchronization
 ///
 /// Fencing: see `setFencingEpoch`.
 public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
-    let location: PostgresLocation
+    let location: PostgresDatabaseURL
     let logger: Logger
     private var threadPool: NIOThreadPool { Self.sharedThreadPool }
     private let eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -39,7 +39,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         return pool
     }()
 
-    private init(location: PostgresLocation, logger: Logger) {
+    private init(location: PostgresDatabaseURL, logger: Logger) {
         self.location = location
         self.logger = logger
     }
@@ -58,7 +58,10 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// brings its schema up to date. A server not reachable yet is retried for `patience`, with
     /// a log line each time, before a clear error.
     public static func connect(url: String, logger: Logger, patience: Duration = .seconds(30)) async throws -> PostgresEngine {
-        let engine = PostgresEngine(location: try PostgresLocation(url), logger: logger)
+        guard let location = PostgresDatabaseURL(url) else {
+            throw WireError(.invalidArgument, "bad PostgreSQL URL: expected postgres://user[:password]@host[:port][,host2[:port2]...]/dbname")
+        }
+        let engine = PostgresEngine(location: location, logger: logger)
         do {
             try await engine.connectWriter(patience: patience)
             try await engine.threadPool.runIfActive { try engine.migrate() }
@@ -70,7 +73,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     }
 
     /// Whether `database` (a `--db` value) names a PostgreSQL database rather than a SQLite file.
-    public static func isURL(_ database: String) -> Bool { PostgresLocation.isURL(database) }
+    public static func isURL(_ database: String) -> Bool { PostgresDatabaseURL.isPostgres(database) }
 
     /// Sets (or clears, nil) the epoch this server holds leadership under. While it is set,
     /// every write transaction first reads `SELECT epoch FROM meta_leader WHERE id = 1 FOR
@@ -181,16 +184,34 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
-    /// A new connection, from a thread of the pool.
+    /// A new connection to the primary, from a thread of the pool: the first host of the URL
+    /// that accepts one and is not in recovery, so after a promotion every new connection (and
+    /// every reconnection) goes to the new primary on its own (see `PostgresPrimaryConnector`).
     private func openSession() throws -> PostgresSession {
-        let id = connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
-        do {
-            return PostgresSession(try PostgresConnection.connect(
-                on: eventLoops.next(), configuration: location.configuration, id: id, logger: logger
-            ).wait())
-        } catch {
-            throw WireError(.unavailable, "cannot connect to PostgreSQL at \(location): \(Self.describe(error))")
+        var problems: [String] = []
+        for host in location.hosts {
+            let id = connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+            let connection: PostgresConnection
+            do {
+                connection = try PostgresConnection.connect(
+                    on: eventLoops.next(), configuration: location.configuration(for: host, connectTimeout: .seconds(5)),
+                    id: id, logger: logger
+                ).wait()
+            } catch {
+                problems.append("\(host.name):\(host.port): \(Self.describe(error))")
+                continue
+            }
+            do {
+                let result = try connection.query(PostgresQuery(unsafeSQL: "SELECT pg_is_in_recovery()"), logger: logger).wait()
+                if let row = result.rows.first, try !row.decode(Bool.self) { return PostgresSession(connection) }
+                problems.append("\(host.name):\(host.port) is a standby (in recovery)")
+            } catch {
+                problems.append("\(host.name):\(host.port): \(Self.describe(error))")
+            }
+            Self.close(connection)
         }
+        // notActive, as a lost connection (see `wireError`): clients retry until a primary is back.
+        throw WireError(.notActive, "cannot connect to a PostgreSQL primary at \(location): \(problems.joined(separator: "; "))")
     }
 
     /// The first connection, retried while the server is not up yet (it may be starting with us).
@@ -231,9 +252,14 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         return "\(error.code)"
     }
 
-    /// A PostgreSQL failure as the service reports it.
+    /// A PostgreSQL failure as the service reports it. A lost or refused connection, or a
+    /// server shutting down or in recovery (SQLSTATE classes 08 and 57P, 25006), answers
+    /// `notActive`: the client retries (another server, or this one once it reconnected to the
+    /// primary, as after a promotion), and a mutation that did commit is answered from the
+    /// operation log. Anything else is the server's answer.
     static func wireError(_ error: PSQLError) -> WireError {
-        let status: WireStatus = error.serverInfo == nil ? .unavailable : .internalError
-        return WireError(status, "PostgreSQL: \(describe(error))")
+        let state = error.serverInfo?[.sqlState]
+        let connectionLost = state.map { $0.hasPrefix("08") || $0.hasPrefix("57P") || $0 == "25006" } ?? true
+        return WireError(connectionLost ? .notActive : .internalError, "PostgreSQL: \(describe(error))")
     }
 }

@@ -157,7 +157,7 @@ struct MetaDaemonDurabilityTests {
         try help.run()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         help.waitUntilExit()
-        for option in ["--db", "--listen", "--key-file", "--down-after", "--lost-after", "--port-file", "--metrics-port", "--log-level"] {
+        for option in ["--db", "--listen", "--key-file", "--down-after", "--lost-after", "--port-file", "--metrics-port", "--log-level", "--lease-db", "--lease"] {
             #expect(text.contains(option), "--help mentions \(option)")
         }
     }

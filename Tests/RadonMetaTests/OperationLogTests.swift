@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import RadonMeta
+import RadonTestSupport
 import RadonWire
 import Testing
 
@@ -32,8 +33,9 @@ struct OperationLogTests {
         return second.payload
     }
 
-    @Test func aRetriedCreateRenameRemoveAndClearInlineGetTheirFirstReplyAndActOnce() async throws {
-        try await withServiceFixture { fixture in
+    @Test(arguments: TestEngine.all)
+    func aRetriedCreateRenameRemoveAndClearInlineGetTheirFirstReplyAndActOnce(engine: TestEngine) async throws {
+        try await withServiceFixture(engine: engine) { fixture in
             let (client, connection) = (fixture.client, fixture.connection)
             // A volume, so that clearInline has somewhere to move a file to.
             for index in 0..<6 {
@@ -67,8 +69,9 @@ struct OperationLogTests {
         }
     }
 
-    @Test func aRetryIsAnsweredAfterTheServiceRestartedButNotOnceTheLogWasTrimmed() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: TestEngine.all)
+    func aRetryIsAnsweredAfterTheServiceRestartedButNotOnceTheLogWasTrimmed(engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
         let key = ClusterKey.generate()
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
@@ -80,8 +83,8 @@ struct OperationLogTests {
             try await send(.makeDirectory, request, as: identity, on: connection)
         }
         #expect(first.status == WireStatus.ok.rawValue)
-        // A new service on a new store object over the same database file: the log answers.
-        let reopened = try SQLiteMetadataStore(path: fixture.directory.path + "/meta.db", clock: { fixture.clock.now })
+        // A new service on a new store object over the same database: the log answers.
+        let reopened = try await fixture.reopened()
         let retried = try await withServer(store: reopened, key: key, logger: logger) { connection in
             try await send(.makeDirectory, request, as: identity, on: connection)
         }
@@ -97,8 +100,9 @@ struct OperationLogTests {
 
     /// The same identified create sent at once on two connections, as a retry racing its first
     /// attempt: both get the one reply (the second joins the first, or the log answers it).
-    @Test func aRetryRacingItsFirstAttemptGetsTheSameReply() async throws {
-        try await withServiceFixture { fixture in
+    @Test(arguments: TestEngine.all)
+    func aRetryRacingItsFirstAttemptGetsTheSameReply(engine: TestEngine) async throws {
+        try await withServiceFixture(engine: engine) { fixture in
             let second = try await WireConnection.connect(to: fixture.server.localAddress, key: fixture.key)
             defer { second.close() }
             for sequence in UInt64(1)...20 {
@@ -123,7 +127,7 @@ struct OperationLogTests {
     }
 
     /// Serves `store` on a loopback server for the length of `body`.
-    func withServer<T>(store: SQLiteMetadataStore, key: ClusterKey, logger: Logger, _ body: (WireConnection) async throws -> T) async throws -> T {
+    func withServer<T>(store: SQLMetadataStore, key: ClusterKey, logger: Logger, _ body: (WireConnection) async throws -> T) async throws -> T {
         let service = MetaService(store: store, logger: logger)
         let server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { await service.handle($0) }
         let connection = try await WireConnection.connect(to: server.localAddress, key: key)

@@ -9,7 +9,7 @@ import Testing
 @Suite("Restart grace for open files")
 struct RestartGraceTests {
     @Test func aRestartedServiceKeepsUnlinkedFilesForOneLease() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture()
         let store = fixture.store
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
@@ -27,7 +27,7 @@ struct RestartGraceTests {
     }
 
     @Test func aFreshServiceFreesUnlinkedFilesAtOnce() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture()
         var logger = Logger(label: "test.meta")
         logger.logLevel = .warning
         let inode = try await fixture.createFile("file", in: StoreFixture.rootInode).attributes.inode

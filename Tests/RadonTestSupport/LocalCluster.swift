@@ -18,9 +18,32 @@ public final class LocalCluster: Sendable {
             public var address: String
             public var dataPath: String
         }
+        /// One PostgreSQL server of a `--meta-engine postgres` cluster.
+        public struct PostgresInstance: Decodable, Sendable {
+            public var dataDirectory: String
+            public var port: Int
+        }
+
+        public struct Postgres: Decodable, Sendable {
+            public var primary: PostgresInstance
+            public var standby: PostgresInstance?
+        }
+
         public var keyFile: String
         public var meta: Daemon
+        /// The other metadata servers of an active/standby group.
+        public var additionalMetas: [Daemon]?
         public var storage: [Daemon]
+        public var postgres: Postgres?
+        public var mount: Mount?
+
+        public struct Mount: Decodable, Sendable {
+            public var pid: Int32
+            public var mountPoint: String
+        }
+
+        /// Every metadata server, the first one first.
+        public var metas: [Daemon] { [meta] + (additionalMetas ?? []) }
     }
 
     /// The cluster directory (`radonfs … --dir`).
@@ -46,11 +69,13 @@ public final class LocalCluster: Sendable {
     /// - Parameters:
     ///   - environment: added to ours for every `radonfs` the cluster runs (see `environment`).
     ///   - killWaitPolls: how many 10 ms polls a kill waits for the daemon to vanish.
+    ///   - upArguments: added to the first `up` (e.g. `LocalCluster.activeStandbyArguments()`).
+    ///   - mount: mount the file system at DIR/mnt (unmounted and its process killed afterwards).
     ///   - prepare: runs on the empty directory before `up` (e.g. to mount a small tmpfs).
     ///   - cleanup: runs before the directory is removed (e.g. to unmount what `prepare` mounted).
     public static func with(
         directoryPrefix: String = "radonfs-cluster", nodes: Int = 6, layout: String = "4+2", blockSize: Int = 64 << 10,
-        environment: [String: String] = [:], killWaitPolls: Int = 200,
+        environment: [String: String] = [:], killWaitPolls: Int = 200, upArguments: [String] = [], mount: Bool = false,
         prepare: (String) throws -> Void = { _ in },
         cleanup: (String) -> Void = { _ in }, _ body: (LocalCluster) async throws -> Void
     ) async throws {
@@ -63,7 +88,7 @@ public final class LocalCluster: Sendable {
             try? FileManager.default.removeItem(atPath: directory)
         }
         try prepare(directory)
-        try cluster.run(["up", "--dir", directory, "--no-mount", "--nodes", "\(nodes)", "--layout", layout, "--block-size", "\(blockSize)"])
+        try cluster.run(["up", "--dir", directory] + (mount ? [] : ["--no-mount"]) + ["--nodes", "\(nodes)", "--layout", layout, "--block-size", "\(blockSize)"] + upArguments)
         try await body(cluster)
         try cluster.run(["down", "--dir", directory, "--grace", "5"])
     }
@@ -151,8 +176,18 @@ public final class LocalCluster: Sendable {
     /// Last resort after a failed test: no process of this cluster survives it.
     public func killEverything() {
         guard let state = try? state() else { return }
-        for pid in state.storage.map(\.pid) + [state.meta.pid] where pid > 0 {
+        if let mount = state.mount {
+            _ = try? Process.run(URL(fileURLWithPath: "/bin/umount"), arguments: ["-l", mount.mountPoint]).waitUntilExit()
+            kill(mount.pid, SIGKILL)
+        }
+        for pid in state.storage.map(\.pid) + state.metas.map(\.pid) where pid > 0 {
+            kill(pid, SIGCONT)
             kill(pid, SIGKILL)
+        }
+        if let postgres = state.postgres {
+            for instance in [postgres.primary] + (postgres.standby.map { [$0] } ?? []) {
+                PostgresTools.crash(dataDirectory: instance.dataDirectory)
+            }
         }
     }
 }

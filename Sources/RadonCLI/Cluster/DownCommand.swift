@@ -12,7 +12,7 @@ struct DownCommand: AsyncParsableCommand {
         abstract: "Stop a local cluster: unmount, then stop every daemon (its data stays in DIR).",
         discussion: """
             Unmounts the mount point, sends SIGTERM to the mount, the storage daemons and the \
-            metadata service, waits for them to exit and kills (SIGKILL) any that do not within \
+            metadata servers (then PostgreSQL, for a postgres cluster), waits for them to exit and kills (SIGKILL) any that do not within \
             --grace seconds. `radonfs up --dir DIR` starts the same cluster again.
             """
     )
@@ -34,8 +34,19 @@ struct DownCommand: AsyncParsableCommand {
         }
         // Storage daemons before the service they report to.
         let storageKilled = await BackgroundProcess.stop(state.storage.map(\.pid), grace: .seconds(grace))
-        let metaKilled = await BackgroundProcess.stop([state.meta.pid], grace: .seconds(grace))
+        let metaKilled = await BackgroundProcess.stop(state.metas.map(\.pid), grace: .seconds(grace))
         let killed = storageKilled + metaKilled
+        // PostgreSQL last: the metadata servers give their lease up through it as they stop.
+        if let postgres = state.postgres {
+            let local = LocalPostgres(state: postgres, clusterDirectory: directory)
+            for instance in [postgres.primary] + (postgres.standby.map { [$0] } ?? []) {
+                do {
+                    try local.stop(instance)
+                } catch {
+                    print("warning: \(error)")
+                }
+            }
+        }
         print("RadonFS cluster in \(directory) stopped" + (killed.isEmpty ? "." : "; killed with SIGKILL: \(killed)."))
     }
 

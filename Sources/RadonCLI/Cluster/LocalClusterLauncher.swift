@@ -17,6 +17,10 @@ struct LocalClusterLauncher {
     /// nil: do not mount.
     var mountPoint: String?
     var timeout: Duration
+    /// `sqlite` or `postgres`; nil: as the cluster was made (sqlite for a new one).
+    var metaEngine: String? = nil
+    /// How many metadata servers; nil: as the cluster had (2 with postgres, else 1).
+    var metaServers: Int? = nil
 
     var keyFile: String { "\(directory)/cluster.key" }
     var logDirectory: String { "\(directory)/logs" }
@@ -38,11 +42,11 @@ struct LocalClusterLauncher {
         }
         let key = try ClusterKey(contentsOf: keyFile)
 
-        // The metadata service first: the storage daemons register with it.
-        let meta = try await startDaemon(
-            previous: previous?.meta, name: "meta", dataPath: "\(directory)/meta/meta.db",
-            arguments: { listen, portFile in ["meta", "--db", "\(directory)/meta/meta.db", "--listen", listen, "--key-file", keyFile, "--port-file", portFile] })
-        let metaMoved = previous.map { $0.meta.address != meta.address } ?? false
+        // The metadata servers first (and the PostgreSQL they elect through): the storage daemons register with them.
+        let group = try await startMetaGroup(previous: previous)
+        let meta = group.metas[0]
+        let metaMoved = previous.map { $0.metas.map(\.address) != group.metas.map(\.address) } ?? false
+        let metaOption = Self.metaOption(group.metas)
 
         var storage: [LocalClusterState.Daemon] = []
         for index in 0..<nodeCount {
@@ -57,21 +61,21 @@ struct LocalClusterLauncher {
                 previous: old, name: "storage-\(index)", dataPath: dataPath,
                 arguments: { listen, portFile in
                     // Each local node is its own failure domain, or no group could form on one machine.
-                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", meta.address, "--key-file", keyFile,
+                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", metaOption, "--key-file", keyFile,
                      "--port-file", portFile, "--host-id", "local-node-\(index)"]
                 }))
         }
 
         var state = LocalClusterState(
             codec: previous?.codec ?? codec, dataFragments: k, fragments: n, blockSize: previous?.blockSize ?? blockSize,
-            keyFile: keyFile, meta: meta, storage: storage, mount: previous?.mount)
+            keyFile: keyFile, meta: meta, additionalMetas: group.metas.count > 1 ? Array(group.metas.dropFirst()) : nil,
+            storage: storage, mount: previous?.mount, metaEngine: group.engine, postgres: group.postgres)
         try state.save(in: directory)
 
         try await waitUntilReady(state: state, key: key)
 
         if let mountPoint {
-            state.mount = try await startMount(at: mountPoint, previous: previous?.mount,
-                                             metaAddress: state.metaAddresses.map(\.description).joined(separator: ","))
+            state.mount = try await startMount(at: mountPoint, previous: previous?.mount, metaAddress: metaOption)
             try state.save(in: directory)
         }
         return state
@@ -114,20 +118,21 @@ struct LocalClusterLauncher {
     /// Waits until every storage node is up in the registry, creates the volume on first start,
     /// and waits until its placement groups exist.
     func waitUntilReady(state: LocalClusterState, key: ClusterKey) async throws {
-        guard let address = state.metaAddress else { throw CLIError("bad metadata address \(state.meta.address)") }
+        let addresses = state.metaAddresses
+        guard !addresses.isEmpty else { throw CLIError("bad metadata address \(state.meta.address)") }
         let pool = WireConnectionPool(key: key)
         defer { Task { await pool.closeAll() } }
         let deadline = ContinuousClock.now + timeout
         var lastProblem = "no answer from the metadata service"
         var volumeCreated = false
         while ContinuousClock.now < deadline {
-            for daemon in state.storage + [state.meta] where !BackgroundProcess.isRunning(daemon.pid) {
+            for daemon in state.storage + state.metas where !BackgroundProcess.isRunning(daemon.pid) {
                 BackgroundProcess.reapIfExited(daemon.pid)
                 throw CLIError("process \(daemon.pid) (\(daemon.logPath)) exited:\n\(BackgroundProcess.lastLines(of: daemon.logPath))")
             }
             do {
-                let meta = MetaClient(connection: try await pool.connection(to: address))
-                let status = try await meta.status()
+                // The active one answers; standbys say notActive.
+                let (meta, status) = try await Self.activeMeta(among: addresses, pool: pool)
                 let up = status.nodes.filter { $0.state == .up }.count
                 if up < state.storage.count {
                     lastProblem = "\(up) of \(state.storage.count) storage nodes registered"
@@ -187,6 +192,15 @@ struct LocalClusterLauncher {
     func summary(of state: LocalClusterState) -> String {
         var lines = ["RadonFS cluster in \(directory) is up:"]
         lines.append("  metadata service  pid \(state.meta.pid)  \(state.meta.address)  db \(state.meta.dataPath)")
+        for other in state.additionalMetas ?? [] {
+            lines.append("  metadata service  pid \(other.pid)  \(other.address)  (active/standby group)")
+        }
+        if let postgres = state.postgres {
+            lines.append("  postgresql        primary 127.0.0.1:\(postgres.primary.port)  \(postgres.primary.dataDirectory)")
+            if let standby = postgres.standby {
+                lines.append("  postgresql        standby 127.0.0.1:\(standby.port)  \(standby.dataDirectory)")
+            }
+        }
         for (index, node) in state.storage.enumerated() {
             lines.append("  storage node \(index)    pid \(node.pid)  \(node.address)  data \(node.dataPath)")
         }
@@ -202,7 +216,7 @@ struct LocalClusterLauncher {
         }
         lines.append("  radonfs put FILE /FILE --dir \(directory)      radonfs get /FILE COPY --dir \(directory)")
         lines.append("  radonfs ls / --dir \(directory)                radonfs status --dir \(directory)")
-        lines.append("  from elsewhere: --meta \(state.meta.address) --key-file \(keyFile)")
+        lines.append("  from elsewhere: --meta \(state.metas.map(\.address).joined(separator: ",")) --key-file \(keyFile)")
         lines.append("Stop it: radonfs down --dir \(directory)   (data stays; `up` again restarts it)")
         return lines.joined(separator: "\n")
     }

@@ -21,6 +21,34 @@ struct LocalClusterState: Codable, Sendable {
         var logPath: String
     }
 
+    /// The PostgreSQL that `up --meta-engine postgres` runs under DIR/postgres.
+    struct Postgres: Codable, Sendable {
+        /// One PostgreSQL server (postmaster): its data directory, loopback port and log.
+        struct Instance: Codable, Sendable {
+            var dataDirectory: String
+            var port: Int
+            var logPath: String
+            /// A former primary that a promotion left behind: `up` clones it anew from the
+            /// primary before it runs again (started as it is, it would be a second primary).
+            var needsRebuild: Bool?
+        }
+
+        var user: String
+        var database: String
+        var binDirectory: String
+        /// The read-write server the metadata servers use.
+        var primary: Instance
+        /// Its streaming-replication standby, promoted by `radonfs meta promote`.
+        var standby: Instance?
+
+        /// Every server, the primary first, as libpq names a replicated database: the metadata
+        /// servers try each and use the one that is not in recovery, so they follow a promotion.
+        var url: String {
+            let hosts = ([primary] + (standby.map { [$0] } ?? [])).map { "127.0.0.1:\($0.port)" }
+            return "postgres://\(user)@\(hosts.joined(separator: ","))/\(database)"
+        }
+    }
+
     /// How the volume is coded, as `up` was asked.
     var codec: String
     var dataFragments: Int
@@ -34,6 +62,10 @@ struct LocalClusterState: Codable, Sendable {
     var additionalMetas: [Daemon]?
     var storage: [Daemon]
     var mount: Mount?
+    /// `sqlite` (nil in clusters made before there was a choice) or `postgres`.
+    var metaEngine: String?
+    /// The PostgreSQL servers, with the `postgres` engine.
+    var postgres: Postgres?
 
     static func path(in directory: String) -> String { "\(directory)/cluster.json" }
 
@@ -69,6 +101,9 @@ struct LocalClusterState: Codable, Sendable {
     var metaAddresses: [WireAddress] {
         ([meta] + (additionalMetas ?? [])).compactMap { WireAddress($0.address) }
     }
+
+    /// Every metadata server, the first one first.
+    var metas: [Daemon] { [meta] + (additionalMetas ?? []) }
 
     /// Every daemon pid, mount first (it must go before the daemons it talks to).
     var allPids: [Int32] {

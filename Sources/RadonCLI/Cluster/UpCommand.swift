@@ -19,6 +19,11 @@ struct UpCommand: AsyncParsableCommand {
             until every node has registered and the placement groups are formed, mounts the file \
             system (unless --no-mount) and records everything in DIR/cluster.json.
 
+            With --meta-engine postgres it first makes (initdb) and starts a PostgreSQL primary and \
+            a streaming-replication standby (pg_basebackup) under DIR/postgres, on ports of their \
+            own, and starts --meta-servers metadata servers (2 by default) that elect the active \
+            one through it; `radonfs meta promote --dir DIR` fails the PostgreSQL primary over.
+
             Running `up` again on the same DIR restarts whatever is not running, with the same \
             data, key and ports. Stop it all with `radonfs down --dir DIR`.
             """
@@ -45,6 +50,12 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Start the daemons but do not mount.")
     var noMount = false
 
+    @Option(name: .customLong("meta-engine"), help: ArgumentHelp("Where the metadata lives: sqlite (one server, the default) or postgres (a local PostgreSQL primary and streaming standby under DIR/postgres, and an active/standby group of metadata servers electing through it).", valueName: "sqlite|postgres"))
+    var metaEngine: String?
+
+    @Option(name: .customLong("meta-servers"), help: ArgumentHelp("Metadata servers to start (default 1 with sqlite, 2 with postgres).", valueName: "N"))
+    var metaServers: Int?
+
     @Option(name: .long, help: "Seconds to wait for the cluster to become ready.")
     var timeout: Int = 60
 
@@ -59,6 +70,10 @@ struct UpCommand: AsyncParsableCommand {
             throw ValidationError("--block-size must be a multiple of 4 KiB between 4 KiB and 64 MiB, not \"\(blockSize)\"")
         }
         if let nodes, nodes < 1 { throw ValidationError("--nodes must be at least 1") }
+        if let metaEngine, !LocalClusterLauncher.metaEngines.contains(metaEngine) {
+            throw ValidationError("--meta-engine is sqlite or postgres, not \"\(metaEngine)\"")
+        }
+        if let metaServers, metaServers < 1 { throw ValidationError("--meta-servers must be at least 1") }
     }
 
     func run() async throws {
@@ -67,7 +82,8 @@ struct UpCommand: AsyncParsableCommand {
         let launcher = LocalClusterLauncher(
             directory: directory, executable: BackgroundProcess.currentExecutable(),
             requestedNodes: nodes, layout: codecLayout, codec: codec, blockSize: ByteCount.parse(blockSize)!,
-            mountPoint: noMount ? nil : (mount ?? "\(directory)/mnt"), timeout: .seconds(timeout))
+            mountPoint: noMount ? nil : (mount ?? "\(directory)/mnt"), timeout: .seconds(timeout),
+            metaEngine: metaEngine, metaServers: metaServers)
         let state = try await launcher.start()
         print(launcher.summary(of: state))
     }

@@ -69,7 +69,13 @@ actor ClientSession {
             if lease?.id == current.id { lease = Lease(id: current.id, duration: renewed.lease, sentAt: sentAt, outages: outages) }
             return (renewed, false)
         } catch let error as WireError where error.status == .sessionExpired {
-            if lease?.id == current.id { lease = nil }
+            if let replacement = lease, replacement.id != current.id {
+                // Another call replaced the session while this renewal was out: a second new
+                // session would hold nothing, yet keep what it took (a data token) from the
+                // first until its lease ran out.
+                return (SessionLease(session: replacement.id, leaseMilliseconds: replacement.duration.wireMilliseconds), false)
+            }
+            lease = nil
             let (fresh, byThisCall) = try await open()
             return (SessionLease(session: fresh.id, leaseMilliseconds: fresh.duration.wireMilliseconds), byThisCall)
         }

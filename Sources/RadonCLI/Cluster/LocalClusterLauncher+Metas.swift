@@ -1,0 +1,69 @@
+import Foundation
+import RadonClient
+
+/// The metadata servers of a local cluster: one over SQLite, or an active/standby group over a
+/// local replicated PostgreSQL (`LocalPostgres`) that holds the namespace and elects the active one.
+extension LocalClusterLauncher {
+    /// What `startMetaGroup` started.
+    struct MetaGroup {
+        var engine: String
+        var metas: [LocalClusterState.Daemon]
+        var postgres: LocalClusterState.Postgres?
+    }
+
+    static let metaEngines = ["sqlite", "postgres"]
+
+    /// Starts PostgreSQL (with the `postgres` engine) and every metadata server that is not
+    /// running, on their old ports.
+    func startMetaGroup(previous: LocalClusterState?) async throws -> MetaGroup {
+        let engine = previous?.metaEngine ?? metaEngine ?? "sqlite"
+        if let metaEngine, metaEngine != engine {
+            throw CLIError("the cluster in \(directory) keeps its metadata in \(engine); it cannot change to \(metaEngine)")
+        }
+        let count = metaServers ?? previous.map { $0.metas.count } ?? (engine == "postgres" ? 2 : 1)
+        guard count == 1 || engine == "postgres" else {
+            throw CLIError("--meta-servers \(count) needs --meta-engine postgres (the servers elect the active one through it)")
+        }
+        let postgres = engine == "postgres"
+            ? try LocalPostgres(clusterDirectory: directory).ensureRunning(previous: previous?.postgres) : nil
+        if let postgres, var saved = previous {
+            // Recorded at once: a failure below must not lose which server is the primary now.
+            saved.postgres = postgres
+            try saved.save(in: directory)
+        }
+        // The namespace lives in PostgreSQL when there is one (the servers elect through it too),
+        // else in the SQLite file.
+        let database = postgres?.url ?? "\(directory)/meta/meta.db"
+        var metas: [LocalClusterState.Daemon] = []
+        for index in 0..<count {
+            let old = index == 0 ? previous?.meta : previous?.additionalMetas.flatMap { $0.indices.contains(index - 1) ? $0[index - 1] : nil }
+            metas.append(try await startDaemon(
+                previous: old, name: index == 0 ? "meta" : "meta-\(index)", dataPath: database,
+                arguments: { listen, portFile in
+                    ["meta", "--db", database, "--listen", listen, "--key-file", keyFile, "--port-file", portFile]
+                }))
+        }
+        return MetaGroup(engine: engine, metas: metas, postgres: postgres)
+    }
+
+    /// The `--meta` given to the storage daemons and the mount.
+    /// Every server's address, comma-separated: clients ask the next one when one is down or
+    /// answers `notActive` (a standby), so they follow a failover.
+    static func metaOption(_ metas: [LocalClusterState.Daemon]) -> String {
+        metas.map(\.address).joined(separator: ",")
+    }
+
+    /// The active server among `addresses` and its status; standbys answer `notActive`.
+    static func activeMeta(among addresses: [WireAddress], pool: WireConnectionPool) async throws -> (MetaClient, ClusterStatus) {
+        var lastError: (any Error)?
+        for address in addresses {
+            do {
+                let meta = MetaClient(connection: try await pool.connection(to: address))
+                return (meta, try await meta.status())
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? CLIError("no metadata server")
+    }
+}

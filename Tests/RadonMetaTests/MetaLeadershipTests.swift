@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import RadonMeta
+import RadonTestSupport
+import Synchronization
+import Testing
+
+/// Records what a `MetaLeadership` tells its follower.
+final class RecordingFollower: LeadershipFollower {
+    enum Event: Equatable, Sendable {
+        case elected(Int64)
+        case deposed
+    }
+
+    let events = Mutex<[Event]>([])
+
+    /// The epoch it leads with now, if any.
+    var epoch: Int64? {
+        events.withLock { events in
+            if case .elected(let epoch) = events.last { return epoch }
+            return nil
+        }
+    }
+
+    func elected(epoch: Int64, validUntil: ContinuousClock.Instant) async -> Bool {
+        events.withLock { $0.append(.elected(epoch)) }
+        return true
+    }
+
+    func renewed(validUntil: ContinuousClock.Instant) {}
+
+    func deposed(reason: String) async {
+        events.withLock { $0.append(.deposed) }
+    }
+}
+
+@Suite("Database URLs with several hosts")
+struct PostgresDatabaseURLTests {
+    @Test("Every host, the user and the database are read as libpq reads them")
+    func severalHosts() throws {
+        let url = try #require(PostgresDatabaseURL("postgres://radonfs@10.0.0.1:5433,db2:5434/meta"))
+        #expect(url.user == "radonfs")
+        #expect(url.hosts == [.init(name: "10.0.0.1", port: 5433), .init(name: "db2", port: 5434)])
+        #expect(url.database == "meta")
+        #expect(url.description == "postgres://radonfs@10.0.0.1:5433,db2:5434/meta")
+    }
+
+    @Test("Defaults: port 5432, user postgres, the database named as the user; a password is kept but not shown")
+    func defaults() throws {
+        let url = try #require(PostgresDatabaseURL("postgresql://u:secret@h"))
+        #expect(url.hosts == [.init(name: "h", port: 5432)])
+        #expect(url.password == "secret")
+        #expect(url.database == "u")
+        #expect(!url.description.contains("secret"))
+        #expect(PostgresDatabaseURL("/var/lib/radonfs/meta.db") == nil)
+        #expect(PostgresDatabaseURL("postgres://u@h:99999/db") == nil)
+    }
+}
+
+@Suite("Leadership through a PostgreSQL lease row", .serialized)
+struct MetaLeadershipTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test.leadership")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// A write as the PostgreSQL store makes it: the epoch checked under a share lock in the
+    /// write's own transaction. True when it committed.
+    static func fencedWrite(_ server: TestPostgres, epoch: Int64) throws -> Bool {
+        _ = try server.query("CREATE TABLE IF NOT EXISTS fenced_write (epoch BIGINT)")
+        let statement = """
+            DO $$ BEGIN
+              IF (SELECT epoch FROM meta_leader WHERE id = 1 FOR SHARE) IS DISTINCT FROM \(epoch) THEN
+                RAISE EXCEPTION 'not active';
+              END IF;
+              INSERT INTO fenced_write VALUES (\(epoch));
+            END $$
+            """
+        return (try? server.query(statement)) != nil
+    }
+
+    @Test("One leader at a time: a standby waits while the lease is renewed, then takes over with the next epoch")
+    func standbyTakesOverWithTheNextEpoch() async throws {
+        try await TestPostgres.with { server in
+            let url = try #require(PostgresDatabaseURL(server.url))
+            let settings = LeadershipSettings(lease: .seconds(1))
+            let (first, second) = (RecordingFollower(), RecordingFollower())
+            let leading = Task { await MetaLeadership(url: url, holder: "first", settings: settings, logger: Self.logger).run(first) }
+            try await poll("the first server to lead", timeout: .seconds(20), interval: .milliseconds(50)) { first.epoch != nil }
+            let epoch = try #require(first.epoch)
+            let waiting = Task { await MetaLeadership(url: url, holder: "second", settings: settings, logger: Self.logger).run(second) }
+            defer { waiting.cancel() }
+
+            // Three leases long: renewed all along, so the second never leads.
+            try await Task.sleep(for: .seconds(3))
+            #expect(second.events.withLock { $0 }.isEmpty)
+            #expect(first.events.withLock { $0 } == [.elected(epoch)])
+            #expect(try server.query("SELECT epoch, holder FROM meta_leader") == "\(epoch)|first")
+            #expect(try Self.fencedWrite(server, epoch: epoch))
+
+            // The first stops (and gives the lease up): the second leads with the next epoch, and a
+            // write fenced with the old epoch is refused by PostgreSQL.
+            let stopped = ContinuousClock.now
+            leading.cancel()
+            await leading.value
+            try await poll("the second server to lead", timeout: .seconds(10), interval: .milliseconds(20)) { second.epoch != nil }
+            print("takeover after the leader resigned: \(stopped.duration(to: .now))")
+            #expect(second.epoch == epoch + 1)
+            #expect(first.events.withLock { $0 } == [.elected(epoch), .deposed])
+            #expect(try server.query("SELECT epoch, holder FROM meta_leader") == "\(epoch + 1)|second")
+            #expect(try !Self.fencedWrite(server, epoch: epoch))
+            #expect(try Self.fencedWrite(server, epoch: epoch + 1))
+            #expect(try server.query("SELECT count(*) FROM fenced_write WHERE epoch = \(epoch)") == "1")
+        }
+    }
+
+    @Test("A leader that cannot reach PostgreSQL steps down within its lease")
+    func leaderWithoutPostgresStepsDown() async throws {
+        try await TestPostgres.with { server in
+            let url = try #require(PostgresDatabaseURL(server.url))
+            let follower = RecordingFollower()
+            let lease = Duration.seconds(2)
+            let leading = Task { await MetaLeadership(url: url, holder: "alone", settings: LeadershipSettings(lease: lease), logger: Self.logger).run(follower) }
+            defer { leading.cancel() }
+            try await poll("the server to lead", timeout: .seconds(20), interval: .milliseconds(50)) { follower.epoch != nil }
+            let lost = ContinuousClock.now
+            PostgresTools.crash(dataDirectory: "\(server.directory)/data")
+            try await poll("the leader to step down", timeout: .seconds(10), interval: .milliseconds(20)) {
+                follower.events.withLock { $0.last == .deposed }
+            }
+            let steppedDown = lost.duration(to: .now)
+            print("leader stepped down \(steppedDown) after PostgreSQL went away (lease \(lease))")
+            #expect(steppedDown <= lease + .milliseconds(500))
+        }
+    }
+
+    @Test("A leader whose renewal hangs (its PostgreSQL backend stopped) steps down within its lease, then campaigns again")
+    func leaderWithAHungRenewalStepsDown() async throws {
+        try await TestPostgres.with { server in
+            let url = try #require(PostgresDatabaseURL(server.url))
+            let follower = RecordingFollower()
+            let lease = Duration.seconds(2)
+            let leading = Task { await MetaLeadership(url: url, holder: "hung", settings: LeadershipSettings(lease: lease), logger: Self.logger).run(follower) }
+            defer { leading.cancel() }
+            try await poll("the server to lead", timeout: .seconds(20), interval: .milliseconds(50)) { follower.epoch != nil }
+            let epoch = try #require(follower.epoch)
+            // The backend process that serves the leader's connection (the one whose last query touched the lease).
+            let backend = try #require(Int32(try server.query(
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE '%meta_leader%' AND pid <> pg_backend_pid() ORDER BY pid LIMIT 1")))
+            kill(backend, SIGSTOP)
+            defer { kill(backend, SIGCONT) }
+            let stopped = ContinuousClock.now
+            try await poll("the leader to step down", timeout: .seconds(10), interval: .milliseconds(20)) {
+                follower.events.withLock { $0.last == .deposed }
+            }
+            let steppedDown = stopped.duration(to: .now)
+            print("leader stepped down \(steppedDown) after its renewal hung (lease \(lease))")
+            #expect(steppedDown <= lease + .milliseconds(500))
+            // On a new connection it takes the lease again once PostgreSQL lets it expire.
+            try await poll("the server to lead again", timeout: .seconds(10), interval: .milliseconds(20)) { follower.epoch != nil }
+            #expect(follower.epoch == epoch + 1)
+        }
+    }
+}
