@@ -71,7 +71,11 @@ struct MetaRestoreCommand: ParsableCommand {
                 throw CLIError("\(db) has other sessions connected (a metadata service?): stop them before restoring")
             }
             try PostgresTools.run("pg_restore", ["--clean", "--if-exists", "--no-owner", "--exit-on-error", "--dbname", db, from])
-            print("restored \(from) into \(db)")
+            // As for SQLite: files made after the backup may have fragments on the nodes still,
+            // so new files must not take their inode numbers.
+            try PostgresTools.run("psql", ["--no-psqlrc", "--quiet", "--dbname", db, "--command",
+                "SELECT setval('inode_id_seq', (SELECT last_value FROM inode_id_seq) + \(SQLiteMetadataBackup.inodeNumberGap))"])
+            print("restored \(from) into \(db); inode numbers go on \(SQLiteMetadataBackup.inodeNumberGap) past the backup's")
             return
         }
         if let user = MetaDatabaseLocation.processUsing(db) {
@@ -119,6 +123,13 @@ enum MetaDatabaseLocation {
 
 /// Runs the PostgreSQL client tools (pg_dump, pg_restore, psql) found on PATH.
 enum PostgresTools {
+    /// `url` asking libpq for the read-write server among its hosts (the primary of a
+    /// replicated database, as the metadata servers pick it), unless it asks otherwise.
+    static func primaryOnly(_ url: String) -> String {
+        guard !url.contains("target_session_attrs") else { return url }
+        return url + (url.contains("?") ? "&" : "?") + "target_session_attrs=read-write"
+    }
+
     static func run(_ tool: String, _ arguments: [String]) throws {
         _ = try output(tool, arguments)
     }
@@ -132,7 +143,9 @@ enum PostgresTools {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        process.arguments = arguments.enumerated().map { index, argument in
+            index > 0 && arguments[index - 1] == "--dbname" ? primaryOnly(argument) : argument
+        }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

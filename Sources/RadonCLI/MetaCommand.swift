@@ -82,6 +82,10 @@ struct MetaServeCommand: AsyncParsableCommand {
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
         if PostgresDatabaseURL.isPostgres(db), PostgresDatabaseURL(db) == nil { throw ValidationError("--db is not a valid postgres:// URL: \(db)") }
         if let leaseDb, PostgresDatabaseURL(leaseDb) == nil { throw ValidationError("--lease-db must be a postgres:// URL, got \(leaseDb)") }
+        if let leaseDb, let store = PostgresDatabaseURL(db), PostgresDatabaseURL(leaseDb) != store {
+            // The store fences its writes with the epoch in its own database's meta_leader row.
+            throw ValidationError("with a PostgreSQL --db the servers elect through that database; leave --lease-db out")
+        }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard dbWait >= 0 else { throw ValidationError("--db-wait must be at least 0") }
         guard SQLiteEngine.Durability(rawValue: durability) != nil else { throw ValidationError("--durability is full or normal") }

@@ -257,8 +257,15 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// `notActive`: the client retries (another server, or this one once it reconnected to the
     /// primary, as after a promotion), and a mutation that did commit is answered from the
     /// operation log. Anything else is the server's answer.
-    static func wireError(_ error: PSQLError) -> WireError {
-        let state = error.serverInfo?[.sqlState]
+    static func wireError(_ error: any Error) -> WireError {
+        let state: String?
+        switch error {
+        case let error as WireError: return error
+        case let error as PSQLError: state = error.serverInfo?[.sqlState]
+        // The prepared-statement API's errors: a server error carries its SQLSTATE.
+        case PostgresError.server(let message): state = message.fields[.sqlState]
+        default: state = nil  // the connection closed, or the channel failed
+        }
         let connectionLost = state.map { $0.hasPrefix("08") || $0.hasPrefix("57P") || $0 == "25006" } ?? true
         return WireError(connectionLost ? .notActive : .internalError, "PostgreSQL: \(describe(error))")
     }

@@ -113,7 +113,7 @@ final class PostgresTransaction: SQLTransaction {
     private func prepared(_ sql: String) throws -> PreparedQuery {
         do {
             return try session.statement(translations.postgres(sql))
-        } catch let error as PSQLError {
+        } catch {
             throw PostgresEngine.wireError(error)
         }
     }
@@ -148,7 +148,7 @@ final class PostgresTransaction: SQLTransaction {
     private static func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
         do {
             return try future.wait()
-        } catch let error as PSQLError {
+        } catch {
             throw PostgresEngine.wireError(error)
         }
     }

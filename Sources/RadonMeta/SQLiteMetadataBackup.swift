@@ -44,7 +44,7 @@ public enum SQLiteMetadataBackup {
 
     /// How far inode numbers jump after a restore (more than any cluster creates between two
     /// backups, and far from the 2^63 limit).
-    static let inodeNumberGap: Int64 = 1 << 32
+    public static let inodeNumberGap: Int64 = 1 << 32
 
     /// Opens `path` read-only and checks that it is a metadata database (the namespace tables
     /// are there and SQLite finds it intact).

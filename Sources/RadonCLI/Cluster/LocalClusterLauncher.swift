@@ -157,13 +157,9 @@ struct LocalClusterLauncher {
         throw CLIError("the cluster in \(directory) was not ready within \(timeout): \(lastProblem); logs are in \(logDirectory)")
     }
 
-    /// Starts `radonfs mount` (when this build has it) and waits until the mount point is live.
+    /// Starts `radonfs mount` and waits until the mount point is live.
     func startMount(at mountPoint: String, previous: LocalClusterState.Mount?, metaAddress: String) async throws -> LocalClusterState.Mount? {
         if let previous, previous.mountPoint == mountPoint, BackgroundProcess.isRunning(previous.pid) { return previous }
-        guard RadonFSCommand.allSubcommands.contains(where: { $0.configuration.commandName == "mount" }) else {
-            print("note: this build has no `radonfs mount` yet; use the file verbs (radonfs put/get/ls --dir \(directory))")
-            return nil
-        }
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let logPath = "\(logDirectory)/mount.log"
         let pid = try BackgroundProcess.spawn(executable, ["mount", "--meta", metaAddress, "--key-file", keyFile, "-f", mountPoint], logPath: logPath)
