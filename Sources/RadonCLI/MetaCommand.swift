@@ -130,6 +130,16 @@ struct MetaServeCommand: AsyncParsableCommand {
             let directory = (db as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         }
+        if PostgresDatabaseURL.isPostgres(db) {
+            // Reach the database (and bring its schema up to date) once before serving: a wrong
+            // or unreachable --db is a clear error at start, not a standby campaigning forever.
+            do {
+                let engine = try await PostgresEngine.connect(url: db, logger: logger, patience: .milliseconds(Int64(dbWait * 1000)))
+                await engine.shutdown()
+            } catch {
+                throw CLIError("cannot open the PostgreSQL metadata database: \(error)")
+            }
+        }
         let role = MetaServerRole(logger: logger) { epoch in try await factory.open(epoch: epoch) }
         let electionDatabase = leaseDatabaseURL
         // A lone server opens its store before it listens, as it always did: a bad --db fails at once.

@@ -81,9 +81,12 @@ public final class MetaLeadership: Sendable {
     public func run(_ follower: some LeadershipFollower) async {
         var connection: PostgresConnection?
         var term: (epoch: Int64, validUntil: ContinuousClock.Instant)?
+        // While PostgreSQL stays unreachable: a warning at first, then one every 30 s.
+        var unreachable: (failures: Int, warnedAt: ContinuousClock.Instant)?
         while !Task.isCancelled {
             let asked = ContinuousClock.now
             var retrySoon = false
+            var failed = false
             if let current = term, asked >= current.validUntil {
                 // Frozen or starved past the lease: whatever PostgreSQL says now, we stopped leading.
                 term = nil
@@ -115,7 +118,20 @@ public final class MetaLeadership: Sendable {
                 if let live = connection { try? await live.close() }
                 connection = nil
                 retrySoon = term != nil
-                logger.warning("PostgreSQL unreachable for leadership", metadata: ["error": "\(error)", "leading": "\(term != nil)"])
+                let failures = (unreachable?.failures ?? 0) + 1
+                if let last = unreachable, last.warnedAt.duration(to: .now) < .seconds(30) {
+                    unreachable?.failures = failures
+                } else {
+                    logger.warning("PostgreSQL unreachable for leadership", metadata: [
+                        "error": "\(error)", "leading": "\(term != nil)", "failures": "\(failures)",
+                    ])
+                    unreachable = (failures, .now)
+                }
+                failed = true
+            }
+            if !failed, let last = unreachable {
+                logger.notice("PostgreSQL reachable again for leadership", metadata: ["failures": "\(last.failures)"])
+                unreachable = nil
             }
             let pause: Duration = retrySoon ? .milliseconds(200) : (term == nil ? settings.renewInterval / 2 : settings.renewInterval)
             try? await Task.sleep(until: asked + pause, clock: .continuous)

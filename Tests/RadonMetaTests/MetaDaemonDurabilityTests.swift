@@ -185,9 +185,9 @@ struct MetaDaemonDurabilityTests {
         #expect(unreachable.output.contains("retrying"), "\(unreachable.output)")
         #expect(unreachable.output.contains("was not reachable"), "\(unreachable.output)")
         #expect(!unreachable.output.contains("pw@"), "the password stays out of the log")
-        let malformed = try run("postgres://127.0.0.1:5432/meta")
+        let malformed = try run("postgres://radonfs@127.0.0.1:99999/meta")
         #expect(malformed.status != 0)
-        #expect(malformed.output.contains("bad PostgreSQL URL"), "\(malformed.output)")
+        #expect(malformed.output.contains("not a valid postgres:// URL"), "\(malformed.output)")
     }
 
     /// A daemon given a bad key file refuses to start with a clear message.
