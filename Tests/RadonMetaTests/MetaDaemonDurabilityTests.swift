@@ -29,6 +29,9 @@ final class MetaDaemon: Sendable {
         ]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
+        // Over PostgreSQL the daemon elects itself through a lease: a short one, so a daemon
+        // started after a SIGKILLed one takes over within a second or so.
+        process.environment = ProcessInfo.processInfo.environment.merging(["RADONFS_META_LEASE": "1"]) { _, new in new }
         try process.run()
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
@@ -47,6 +50,18 @@ final class MetaDaemon: Sendable {
             throw FileSystemError.timedOut("radonfs meta did not write its port file; log:\n\(log)")
         }
         address = found
+        // It serves once elected (at once over SQLite); until then it answers notActive.
+        let key = try ClusterKey(contentsOf: keyFile)
+        while true {
+            do {
+                let connection = try await WireConnection.connect(to: found, key: key)
+                defer { connection.close() }
+                _ = try await MetaClient(connection: connection).status()
+                break
+            } catch let error as WireError where error.status == .notActive && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     func stop(signal: Int32 = SIGKILL) {
