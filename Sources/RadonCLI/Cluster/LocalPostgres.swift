@@ -183,5 +183,19 @@ struct LocalPostgres {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         guard status == 0 else { throw CLIError("cannot chown \(path) to the postgres user") }
+        // The postgres user must also pass through every directory above it (a cluster under a
+        // mkdtemp directory, 0700, made initdb fail with "Permission denied"): add the search
+        // bit, never read, where it is missing, and say so.
+        var ancestor = (path as NSString).deletingLastPathComponent
+        while ancestor.count > 1 {
+            var info = stat()
+            if stat(ancestor, &info) == 0, info.st_mode & S_IXOTH == 0 {
+                guard chmod(ancestor, (info.st_mode & 0o7777) | S_IXOTH) == 0 else {
+                    throw CLIError("PostgreSQL runs as the postgres user, which cannot pass through \(ancestor); make it searchable (chmod o+x)")
+                }
+                print("note: made \(ancestor) searchable by others (o+x) so PostgreSQL, running as postgres, reaches \(path)")
+            }
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+        }
     }
 }
