@@ -30,7 +30,7 @@ struct MetaBackupCommand: ParsableCommand {
 
     func run() throws {
         let database = try db ?? MetaDatabaseLocation.database(ofCluster: dir ?? "")
-        if MetaDatabaseLocation.isPostgres(database) {
+        if PostgresDatabaseURL.isPostgres(database) {
             try PostgresTools.run("pg_dump", ["--format=custom", "--file", to, "--dbname", database])
         } else {
             do {
@@ -64,7 +64,7 @@ struct MetaRestoreCommand: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: from) else { throw CLIError("no backup file \(from)") }
-        if MetaDatabaseLocation.isPostgres(db) {
+        if PostgresDatabaseURL.isPostgres(db) {
             let others = try PostgresTools.output("psql", ["--no-psqlrc", "--tuples-only", "--no-align", "--dbname", db, "--command",
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"])
             guard others.trimmingCharacters(in: .whitespacesAndNewlines) == "0" else {
@@ -93,10 +93,6 @@ struct MetaRestoreCommand: ParsableCommand {
 
 /// Where the metadata database is, and whether something has it open.
 enum MetaDatabaseLocation {
-    static func isPostgres(_ database: String) -> Bool {
-        database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")
-    }
-
     /// The database file of the local cluster in `directory` (as cluster.json records it).
     static func database(ofCluster directory: String) throws -> String {
         try LocalClusterState.load(from: directory).meta.dataPath

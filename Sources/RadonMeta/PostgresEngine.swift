@@ -72,9 +72,6 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         return engine
     }
 
-    /// Whether `database` (a `--db` value) names a PostgreSQL database rather than a SQLite file.
-    public static func isURL(_ database: String) -> Bool { PostgresDatabaseURL.isPostgres(database) }
-
     /// Sets (or clears, nil) the epoch this server holds leadership under. While it is set,
     /// every write transaction first reads `SELECT epoch FROM meta_leader WHERE id = 1 FOR
     /// SHARE` and, unless that row exists with exactly this epoch, rolls back and throws
