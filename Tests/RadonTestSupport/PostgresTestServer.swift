@@ -23,7 +23,6 @@ public enum TestEngine: String, Sendable, CaseIterable, CustomStringConvertible 
 /// fsync is off (RADONFS_TEST_PG_FSYNC=on turns it on, for figures): the tests check
 /// behaviour, not durability across power cuts.
 public enum PostgresTestServer {
-    static let binaries = "/usr/lib/postgresql/15/bin"
 
     public struct Running: Sendable {
         public let port: Int
@@ -87,8 +86,9 @@ public enum PostgresTestServer {
     private static let stopCommand = Mutex<String?>(nil)
 
     private static func start() async throws -> Running {
-        guard FileManager.default.isExecutableFile(atPath: binaries + "/initdb") else {
-            throw TestFailure("PostgreSQL 15 is not installed (\(binaries)); scripts/install-dependencies.sh --test installs it")
+        // The server binaries as the failover tests find them (RADONFS_PG_BIN, or the newest installed).
+        guard let binaries = PostgresTools.binDirectory else {
+            throw TestFailure("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); scripts/install-dependencies.sh --test installs it")
         }
         var template = Array("/tmp/radonfs-pg-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
