@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RadonMeta
+import RadonWire
 
 /// `radonfs meta backup`: a consistent copy of the metadata database while the service keeps
 /// serving (SQLite's online backup API; pg_dump for a postgres:// database).
@@ -29,6 +30,7 @@ struct MetaBackupCommand: ParsableCommand {
     }
 
     func run() throws {
+        PrivateState.restrictNewFiles()  // the backup holds every name of the namespace
         let database = try db ?? MetaDatabaseLocation.database(ofCluster: dir ?? "")
         if PostgresDatabaseURL.isPostgres(database) {
             try PostgresTools.run("pg_dump", ["--format=custom", "--file", to, "--dbname", database])

@@ -104,6 +104,7 @@ struct MetaServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        PrivateState.restrictNewFiles()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -127,8 +128,10 @@ struct MetaServeCommand: AsyncParsableCommand {
             sessionLease: .milliseconds(Int64(sessionLease * 1000)), databasePatience: .milliseconds(Int64(dbWait * 1000)),
             healing: healing.settings, logger: logger)
         if !PostgresDatabaseURL.isPostgres(db) {
+            // The database names every file: private, also when an older version left it 0644.
             let directory = (db as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty { try? PrivateState.makeDirectory(directory) }
+            for path in [db, db + "-wal", db + "-shm"] { PrivateState.tighten(path) }
         }
         if PostgresDatabaseURL.isPostgres(db) {
             // Reach the database (and bring its schema up to date) once before serving: a wrong

@@ -57,6 +57,7 @@ struct MountCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        PrivateState.restrictNewFiles()
         let mountPoint = URL(fileURLWithPath: self.mountPoint).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: mountPoint, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -59,6 +59,7 @@ struct StorageCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        PrivateState.restrictNewFiles()
         let key: ClusterKey
         do {
             key = try ClusterKey(contentsOf: keyFile)

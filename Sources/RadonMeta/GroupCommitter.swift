@@ -34,12 +34,13 @@ final class GroupCommitter: Sendable {
 
     /// Runs `body` atomically in a durable transaction shared with concurrent writes.
     ///
-    /// Under a request id (`OperationLog.identity`, an identified mutation) the operation log is
-    /// asked first, in the same savepoint: a request that committed before gets its stored
-    /// result and `body` does not run; otherwise `body`'s result is stored with its effect.
+    /// Under a request id (`OperationLog.request`, an identified mutation) the operation log is
+    /// asked first when the request is a retry, in the same savepoint: a request that committed
+    /// before gets its stored result and `body` does not run; otherwise `body`'s result is
+    /// stored with its effect.
     func write<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
         let outcome = Outcome<Value>()
-        let logged = OperationLog.identity.flatMap { identity in OperationLogCoding<Value>().map { (identity, $0) } }
+        let logged = OperationLog.request.flatMap { request in OperationLogCoding<Value>().map { (request, $0) } }
         let now = WallClock.nanosecondsSinceEpoch()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let pending = Pending(
@@ -47,15 +48,15 @@ final class GroupCommitter: Sendable {
                     do {
                         var value: Value?
                         let step = {
-                            guard let (identity, coding) = logged else {
+                            guard let (request, coding) = logged else {
                                 value = try body(db)
                                 return
                             }
-                            if let stored = try OperationLog.storedReply(for: identity, in: db) {
+                            if request.isRetry, let stored = try OperationLog.storedReply(for: request.identity, in: db) {
                                 value = try coding.decode(stored)
                             } else {
                                 let result = try body(db)
-                                try OperationLog.store(coding.encode(result), for: identity, now: now, in: db)
+                                try OperationLog.store(coding.encode(result), for: request.identity, now: now, in: db)
                                 value = result
                             }
                         }

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// How long a leader's lease lasts and how often it is renewed.
 public struct LeadershipSettings: Sendable, Hashable {
@@ -48,10 +49,10 @@ public protocol LeadershipFollower: Sendable {
 /// - a server acts as leader only until `LeadershipSettings.validUntil` of its last successful
 ///   renewal, by its own monotonic clock, which ends before PostgreSQL lets anyone take over;
 /// - a renewal that finds another epoch, or that cannot complete before that instant, deposes;
-/// - writes of the store check the epoch inside their transaction (`SELECT epoch FROM
-///   meta_leader WHERE id = 1 FOR SHARE`), so even a leader that was frozen past its lease
-///   (SIGSTOP) and wakes up with a write in flight is refused by PostgreSQL itself: the
-///   takeover's UPDATE waits for that row lock, and every write after it sees the new epoch.
+/// - writes of the store check the epoch inside their transaction, under `LeaderFence`'s lock,
+///   so even a leader that was frozen past its lease (SIGSTOP) and wakes up with a write in
+///   flight is refused by PostgreSQL itself: the takeover waits for that write to end, and
+///   every write after it sees the new epoch.
 ///
 /// The connection is its own (not the store's pool), found with `PostgresPrimaryConnector`, so
 /// after a promotion it moves to the new primary.
@@ -168,16 +169,35 @@ public final class MetaLeadership: Sendable {
     }
 
     /// Takes the lease if nobody holds it or it expired; the new epoch, or nil (someone leads).
+    ///
+    /// A lease still running is seen without taking any lock, so standbys polling cost the
+    /// active nothing. A takeover bumps the epoch inside a transaction that holds
+    /// `LeaderFence`'s lock exclusive: it starts once the deposed server's writes in flight have
+    /// ended, and every write after it reads the new epoch.
     func acquire(on connection: PostgresConnection) async throws -> Int64? {
+        let running: PostgresQuery = "SELECT count(*) FROM meta_leader WHERE id = 1 AND expires_at >= now()"
+        for try await count in try await connection.query(running, logger: logger).decode(Int64.self) where count > 0 {
+            return nil
+        }
         let seconds = Double(settings.lease.components.seconds) + Double(settings.lease.components.attoseconds) / 1e18
-        let query: PostgresQuery = """
+        let takeOver: PostgresQuery = """
             INSERT INTO meta_leader AS l (id, epoch, holder, expires_at) \
             VALUES (1, 1, \(holder), now() + make_interval(secs => \(seconds))) \
             ON CONFLICT (id) DO UPDATE SET epoch = l.epoch + 1, holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
             WHERE l.expires_at < now() RETURNING epoch
             """
-        for try await epoch in try await connection.query(query, logger: logger).decode(Int64.self) { return epoch }
-        return nil
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: LeaderFence.exclusiveLock), logger: logger)
+            var epoch: Int64?
+            for try await taken in try await connection.query(takeOver, logger: logger).decode(Int64.self) { epoch = taken }
+            try await connection.query("COMMIT", logger: logger)
+            return epoch
+        } catch {
+            // On a connection that closed, a query is never answered (see `within`).
+            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+            throw error
+        }
     }
 
     /// Extends our lease; false when the row holds another epoch (someone took over).
@@ -197,22 +217,69 @@ public final class MetaLeadership: Sendable {
     }
 
     /// Runs `body`, or once `deadline` passes runs `onTimeout` (closing the connection `body`
-    /// waits on, so it fails at once), cancels `body` and throws: a PostgreSQL that stopped
-    /// answering must not hold a leader past its lease.
+    /// waits on), cancels `body` and throws: a PostgreSQL that stopped answering must not hold
+    /// a leader past its lease.
+    ///
+    /// `body` runs in a task of its own that this does not wait for once the deadline passed:
+    /// postgres-nio 1.33 never answers nor fails a query written as its connection closes, and
+    /// a task group would wait for such a body for ever, wedging the election (seen across a
+    /// promotion: no server led for two minutes).
     func within<T: Sendable>(
         _ deadline: ContinuousClock.Instant, onTimeout: @escaping @Sendable () async -> Void = {},
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
+        let outcome = FirstOutcome<T>()
+        let work = Task {
+            do { outcome.settle(.success(try await body())) } catch { outcome.settle(.failure(error)) }
+        }
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            if outcome.settle(.failure(LeadershipTimeout())) {
+                await onTimeout()
+                work.cancel()
+            }
+        }
+        defer { timer.cancel() }
+        // Cancelled (shutting down), it still waits for `body` up to the deadline, as the task
+        // group did: a resignation sent on the way out must get through.
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            work.cancel()
+        }
+    }
+}
+
+/// The first of several results, handed to the one caller waiting for it; later ones are
+/// dropped. The lock guards the result and the waiting continuation.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private struct State {
+        var result: Result<T, any Error>?
+        var waiter: CheckedContinuation<T, any Error>?
+    }
+    private let state = Mutex(State())
+
+    /// Records `result` unless one came first; true when it was the first.
+    @discardableResult
+    func settle(_ result: Result<T, any Error>) -> Bool {
+        let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<T, any Error>?) in
+            guard state.result == nil else { return (false, nil) }
+            state.result = result
+            defer { state.waiter = nil }
+            return (true, state.waiter)
+        }
+        waiter?.resume(with: result)
+        return first
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let known = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
                 return nil
             }
-            defer { group.cancelAll() }
-            if let outcome = try await group.next(), let value = outcome { return value }
-            await onTimeout()
-            throw LeadershipTimeout()
+            if let known { continuation.resume(with: known) }
         }
     }
 }

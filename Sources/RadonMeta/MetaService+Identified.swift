@@ -18,7 +18,7 @@ extension MetaService {
             return .failure(.badRequest, "opcode 0x\(String(envelope.opcode, radix: 16)) cannot be identified")
         }
         return await identifiedRequests.run(envelope.identity) {
-            await OperationLog.$identity.withValue(envelope.identity) {
+            await OperationLog.$request.withValue(LoggedRequest(identity: envelope.identity, isRetry: envelope.isRetry)) {
                 await self.handle(WireRequest(opcode: envelope.opcode, payload: envelope.payload))
             }
         }

@@ -17,14 +17,21 @@ import RadonWire
 /// `operation_log(client_id INTEGER, sequence INTEGER, reply BLOB, created_at INTEGER,
 /// PRIMARY KEY (client_id, sequence))`; ids are stored as the bit patterns of signed 64-bit
 /// integers, `created_at` in nanoseconds since the epoch.
+/// An identified mutation as the committer sees it: its id, and whether an earlier attempt may
+/// have committed (only a retry's can; a first attempt skips the log's lookup).
+struct LoggedRequest: Sendable {
+    var identity: MetaRequestIdentity
+    var isRetry: Bool
+}
+
 enum OperationLog {
     /// How long a committed request's reply is kept for its retries.
     static let retention: Duration = .seconds(600)
 
-    /// The request id of the mutation the current task runs (set by `MetaService` for an
-    /// `identified` request, read by `GroupCommitter.write`). A request makes at most one
-    /// committer write, so the id stands for exactly one transaction.
-    @TaskLocal static var identity: MetaRequestIdentity?
+    /// The mutation the current task runs (set by `MetaService` for an `identified` request,
+    /// read by `GroupCommitter.write`). A request makes at most one committer write, so its id
+    /// stands for exactly one transaction.
+    @TaskLocal static var request: LoggedRequest?
 
     static func storedReply(for identity: MetaRequestIdentity, in db: any SQLTransaction) throws -> [UInt8]? {
         try db.row("SELECT reply FROM operation_log WHERE client_id = ? AND sequence = ?",

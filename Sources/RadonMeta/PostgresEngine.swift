@@ -16,7 +16,7 @@ import Synchronization
 /// server's default `synchronous_commit = on`, after its WAL is flushed). Reads run in
 /// REPEATABLE READ, READ ONLY transactions: one snapshot, which holds every committed batch.
 ///
-/// Fencing: see `setFencingEpoch`.
+/// Fencing: see `setFencingEpoch` and `LeaderFence`.
 public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     let location: PostgresDatabaseURL
     let logger: Logger
@@ -73,10 +73,11 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     }
 
     /// Sets (or clears, nil) the epoch this server holds leadership under. While it is set,
-    /// every write transaction first reads `SELECT epoch FROM meta_leader WHERE id = 1 FOR
-    /// SHARE` and, unless that row exists with exactly this epoch, rolls back and throws
-    /// `WireError(.notActive)`. The shared row lock makes a new leader's epoch change wait for
-    /// the write transactions in flight, so no write of a deposed server commits after it.
+    /// every write transaction first takes `LeaderFence`'s lock shared and reads the leader
+    /// row's epoch and, unless that row exists with exactly this epoch, rolls back and throws
+    /// `WireError(.notActive)`. A new leader's epoch change takes the lock exclusive, so it
+    /// waits for the write transactions in flight, and no write of a deposed server commits
+    /// after it.
     public func setFencingEpoch(_ epoch: Int64?) {
         fencingEpoch.withLock { $0 = epoch }
     }
@@ -106,8 +107,15 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     public func writeBatch(_ body: @escaping @Sendable (any SQLTransaction) throws -> Void) async throws {
         try await threadPool.runIfActive { [self] in
             try inWriteConnection { transaction in
-                try checkFencing(in: transaction)
-                try body(transaction)
+                let epoch = try sendFencingCheck(in: transaction)
+                do {
+                    try body(transaction)
+                } catch {
+                    // A deposed server answers nothing, not even a failure: the client asks the leader.
+                    if let epoch { try checkFencing(epoch, in: transaction) }
+                    throw error
+                }
+                if let epoch { try checkFencing(epoch, in: transaction) }
             }
         }
     }
@@ -128,7 +136,12 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
                 throw WireError(.internalError, "PostgreSQL rolled the write transaction back instead of committing it")
             }
         } catch {
-            if (try? transaction.run("ROLLBACK", SQLArguments())) == nil {
+            do {
+                _ = try transaction.run("ROLLBACK", SQLArguments())
+            } catch let lost {
+                logger.warning("PostgreSQL write connection lost; the next batch opens another", metadata: [
+                    "database": "\(location)", "error": "\(Self.wireError(lost).message)",
+                ])
                 writer.withLock { $0 = nil }
                 Self.close(session.connection)
             }
@@ -146,13 +159,20 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         for session in sessions { try? await session.connection.close() }
     }
 
-    /// Refuses the batch unless the leader row holds this server's epoch (when one is set).
-    private func checkFencing(in transaction: PostgresTransaction) throws {
-        guard let epoch = fencingEpoch.withLock({ $0 }) else { return }
-        let row = try transaction.row("SELECT epoch FROM meta_leader WHERE id = 1 FOR SHARE", SQLArguments())
-        let leader: Int64? = row?[0]
-        guard leader == epoch else {
-            throw WireError(.notActive, "this metadata server holds epoch \(epoch) but the leader's is \(leader.map(String.init) ?? "unset"); ask another server")
+    /// Starts the fencing check of a write transaction when an epoch is set (see `LeaderFence`):
+    /// the shared lock, then the leader row's epoch, both sent without waiting. The answer is
+    /// read by `checkFencing` before COMMIT, so the check costs no round trip of its own.
+    private func sendFencingCheck(in transaction: PostgresTransaction) throws -> (held: Int64, leader: EventLoopFuture<[PostgresRow]>)? {
+        guard let epoch = fencingEpoch.withLock({ $0 }) else { return nil }
+        try transaction.execute(LeaderFence.shareLock, SQLArguments())
+        return (epoch, try transaction.send(prepared: LeaderFence.readEpoch, SQLArguments()))
+    }
+
+    /// Refuses the batch unless the leader row held this server's epoch once its lock was granted.
+    private func checkFencing(_ fence: (held: Int64, leader: EventLoopFuture<[PostgresRow]>), in transaction: PostgresTransaction) throws {
+        let leader: Int64? = try transaction.rows(of: fence.leader).first?[0]
+        guard leader == fence.held else {
+            throw WireError(.notActive, "this metadata server holds epoch \(fence.held) but the leader's is \(leader.map(String.init) ?? "unset"); ask another server")
         }
     }
 
@@ -200,7 +220,10 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
             }
             do {
                 let result = try connection.query(PostgresQuery(unsafeSQL: "SELECT pg_is_in_recovery()"), logger: logger).wait()
-                if let row = result.rows.first, try !row.decode(Bool.self) { return PostgresSession(connection) }
+                if let row = result.rows.first, try !row.decode(Bool.self) {
+                    _ = try connection.query(PostgresQuery(unsafeSQL: Self.idleTransactionLimit), logger: logger).wait()
+                    return PostgresSession(connection)
+                }
                 problems.append("\(host.name):\(host.port) is a standby (in recovery)")
             } catch {
                 problems.append("\(host.name):\(host.port): \(Self.describe(error))")
@@ -210,6 +233,16 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         // notActive, as a lost connection (see `wireError`): clients retry until a primary is back.
         throw WireError(.notActive, "cannot connect to a PostgreSQL primary at \(location): \(problems.joined(separator: "; "))")
     }
+
+    /// The longest an engine thread waits for one answer (`waitBounded`). Far above any
+    /// statement of the store, which PostgreSQL answers in milliseconds; a commit waiting for a
+    /// synchronous standby that is gone waits this long before the batch fails (retried).
+    static let answerLimit: Duration = .seconds(15)
+
+    /// Our transactions never wait on their client between statements, so one left open for
+    /// seconds belongs to a server that stopped (SIGSTOP, a frozen machine). PostgreSQL ends it
+    /// and its session: its locks would otherwise hold a takeover (`LeaderFence`) back.
+    static let idleTransactionLimit = "SET idle_in_transaction_session_timeout = '5s'"
 
     /// The first connection, retried while the server is not up yet (it may be starting with us).
     private func connectWriter(patience: Duration) async throws {

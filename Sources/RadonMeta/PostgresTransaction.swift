@@ -25,6 +25,15 @@ final class PostgresTransaction: SQLTransaction {
     private var unchecked: [EventLoopFuture<PostgresQueryResult?>] = []
     /// Whether `unchecked` holds a statement of the store's (not only BEGIN or SAVEPOINT).
     private var uncheckedChanges = false
+    /// Queries sent by `prefetch` whose answers nobody took yet. Invariant: each was sent after
+    /// the transaction's last write (every write empties it), so its answer is what the query
+    /// would read now.
+    private var prefetched: [Prefetched: EventLoopFuture<[PostgresRow]>] = [:]
+
+    private struct Prefetched: Hashable {
+        var sql: String
+        var arguments: SQLArguments
+    }
 
     init(session: PostgresSession, logger: Logger, translations: PostgresSQLTranslations, prepares: Bool = true) {
         self.session = session
@@ -41,10 +50,19 @@ final class PostgresTransaction: SQLTransaction {
         try runPrepared(sql, arguments).first.map(Self.row)
     }
 
+    func prefetch(_ sql: String, _ arguments: SQLArguments) {
+        guard prepares, let statement = try? prepared(sql) else { return }
+        let answer = execute(statement, arguments)
+        prefetched[Prefetched(sql: sql, arguments: arguments)] = answer
+        // Checked with the pipeline too, so a failing prefetch is the error the caller sees.
+        unchecked.append(answer.map { _ in nil })
+    }
+
     func execute(_ sql: String, _ arguments: SQLArguments) throws {
+        prefetched.removeAll()
         if prepares {
             let statement = try prepared(sql)
-            unchecked.append(statement.execute(Self.data(arguments)).map { _ in PostgresQueryResult?.none })
+            unchecked.append(execute(statement, arguments).map { _ in PostgresQueryResult?.none })
         } else {
             unchecked.append(send(sql, arguments).map { Optional($0) })
         }
@@ -58,6 +76,7 @@ final class PostgresTransaction: SQLTransaction {
     /// The operation's pipelined statements are checked before its savepoint is released, so a
     /// failing one rolls back this operation alone (one round trip, only when there are any).
     func inSavepoint(_ body: () throws -> Void) throws {
+        prefetched.removeAll()
         pipeline("SAVEPOINT operation")
         do {
             try body()
@@ -85,7 +104,7 @@ final class PostgresTransaction: SQLTransaction {
         uncheckedChanges = false
         var failure: (any Error)?
         for future in pending {
-            do { _ = try Self.wait(future) } catch { failure = failure ?? error }
+            do { _ = try wait(future) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
     }
@@ -97,17 +116,41 @@ final class PostgresTransaction: SQLTransaction {
 
     /// Sends `sql` and waits for its result (and for everything pipelined before it).
     func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        prefetched.removeAll()
         let future = send(sql, arguments)
         try checkPipeline()
-        return try Self.wait(future)
+        return try wait(future)
+    }
+
+    /// Sends `sql` as a prepared statement without waiting; `rows(of:)` reads its answer later.
+    /// Statements sent after it run after it, so its answer can be read at the end of the
+    /// transaction without costing a round trip of its own.
+    func send(prepared sql: String, _ arguments: SQLArguments) throws -> EventLoopFuture<[PostgresRow]> {
+        execute(try prepared(sql), arguments)
+    }
+
+    /// The answer of a statement sent with `send(prepared:)`.
+    func rows(of statement: EventLoopFuture<[PostgresRow]>) throws -> [SQLRow] {
+        try wait(statement).map(Self.row)
     }
 
     /// Runs `sql` as a prepared statement (unprepared while migrating) and waits for its rows.
     private func runPrepared(_ sql: String, _ arguments: SQLArguments) throws -> [PostgresRow] {
         guard prepares else { return try run(sql, arguments).rows }
-        let future = try prepared(sql).execute(Self.data(arguments))
+        if let answer = prefetched.removeValue(forKey: Prefetched(sql: sql, arguments: arguments)) {
+            try checkPipeline()
+            return try wait(answer)
+        }
+        // INSERT/UPDATE/DELETE ... RETURNING write: older prefetched answers may be stale.
+        if !Self.isQuery(sql) { prefetched.removeAll() }
+        let future = execute(try prepared(sql), arguments)
         try checkPipeline()
-        return try Self.wait(future)
+        return try wait(future)
+    }
+
+    /// Whether `sql` only reads (a SELECT), so prefetched answers stay current across it.
+    static func isQuery(_ sql: String) -> Bool {
+        sql.drop(while: \.isWhitespace).prefix(6).uppercased() == "SELECT"
     }
 
     private func prepared(_ sql: String) throws -> PreparedQuery {
@@ -142,12 +185,27 @@ final class PostgresTransaction: SQLTransaction {
             case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
             }
         }
+        guard !connection.isClosed else { return closedAnswer() }
         return connection.query(PostgresQuery(unsafeSQL: translations.postgres(sql), binds: binds), logger: logger)
     }
 
-    private static func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
+    /// Runs a prepared statement, unless the connection closed already.
+    private func execute(_ statement: PreparedQuery, _ arguments: SQLArguments) -> EventLoopFuture<[PostgresRow]> {
+        guard !connection.isClosed else { return closedAnswer() }
+        return statement.execute(Self.data(arguments))
+    }
+
+    /// A statement sent on a connection that already closed may never be answered (postgres-nio
+    /// does not always fail it), so none is sent: it fails at once, as a lost connection does.
+    private func closedAnswer<Value>() -> EventLoopFuture<Value> {
+        connection.eventLoop.makeFailedFuture(WireError(.notActive, "the PostgreSQL connection closed"))
+    }
+
+    /// Waits for one answer (`PostgresSession.answer(of:)`: bounded, and cut short when the
+    /// connection closes).
+    private func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
         do {
-            return try future.wait()
+            return try session.answer(of: future)
         } catch {
             throw PostgresEngine.wireError(error)
         }

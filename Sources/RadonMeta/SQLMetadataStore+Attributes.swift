@@ -127,7 +127,7 @@ extension SQLTransaction {
     }
 
     func inlineBytes(of inode: UInt64) throws -> [UInt8] {
-        guard let row = try self.row("SELECT inline_data FROM inode WHERE id = ?", [inode]) else {
+        guard let row = try self.row(StoreQuery.inlineData, [inode]) else {
             throw FileSystemError.notFound("no inode \(inode)")
         }
         return (row[0] as Data?).map { [UInt8]($0) } ?? []

@@ -8,8 +8,9 @@ extension SQLMetadataStore {
     public func extendedAttribute(_ request: ExtendedAttributeRequest) async throws -> [UInt8] {
         try Self.validateAttributeName(request.name)
         return try await engine.read { db in
+            db.prefetchExtendedAttribute(of: request.inode, named: request.name)
             _ = try db.inode(request.inode)
-            guard let row = try db.row("SELECT value FROM xattr WHERE inode = ? AND name = ?", [request.inode, request.name]) else {
+            guard let row = try db.row(StoreQuery.extendedAttribute, [request.inode, request.name]) else {
                 throw FileSystemError.noAttribute("no attribute \"\(request.name)\" on inode \(request.inode)")
             }
             return [UInt8](row[0] as Data)

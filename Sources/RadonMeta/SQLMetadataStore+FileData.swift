@@ -52,6 +52,7 @@ extension SQLMetadataStore {
     public func writeInline(_ request: WriteInlineRequest) async throws -> WriteInlineReply {
         let now = nowNanoseconds()
         return try await committer.write { db in
+            db.prefetchInlineBytes(of: request.inode)
             var record = try db.regularFile(request.inode)
             let threshold = try db.inlineThreshold(of: record)
             let (end, overflow) = request.offset.addingReportingOverflow(UInt64(request.bytes.count))

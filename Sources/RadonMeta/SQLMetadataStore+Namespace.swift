@@ -4,6 +4,7 @@ import RadonWire
 extension SQLMetadataStore {
     public func lookup(_ request: NameRequest) async throws -> InodeAttributes {
         try await engine.read { db in
+            if request.name != ".", request.name != ".." { db.prefetchEntry(in: request.parent, named: request.name) }
             let parent = try db.directory(request.parent)
             try request.caller.require(.execute, on: parent)
             switch request.name {
@@ -31,6 +32,8 @@ extension SQLMetadataStore {
         }
         let now = nowNanoseconds()
         return try await committer.write { db in
+            db.prefetchEntry(in: request.parent, named: request.name)
+            if request.kind == .regular { db.prefetchDefaultVolume() }
             var parent = try db.directory(request.parent)
             try NameRule.validate(request.name)
             if let existing = try db.entry(in: parent.id, named: request.name) {

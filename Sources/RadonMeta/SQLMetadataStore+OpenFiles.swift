@@ -8,6 +8,7 @@ extension SQLMetadataStore {
             let record = try db.inode(inode)
             guard record.kind == .regular else { return OpenFileReply(attributes: record.attributes, layout: nil) }
             guard record.groupID != nil else { return nil }
+            db.prefetchLayout(of: record)
             return OpenFileReply(attributes: record.attributes, layout: try db.layout(of: record),
                                  inlineBytes: record.isInline ? try db.inlineBytes(of: inode) : nil)
         }

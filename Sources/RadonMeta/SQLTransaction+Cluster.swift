@@ -2,7 +2,7 @@ import RadonWire
 
 /// Row-level reads and writes of volumes, placement groups, nodes and the map epoch.
 extension SQLTransaction {
-    static var volumeColumns: String { "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default" }
+    static var volumeColumns: String { StoreQuery.volumeColumns }
 
     static func volume(from row: SQLRow) -> VolumeSettings {
         VolumeSettings(
@@ -12,11 +12,11 @@ extension SQLTransaction {
     }
 
     func volume(id: UInt32) throws -> VolumeSettings? {
-        try self.row("SELECT \(Self.volumeColumns) FROM volume WHERE id = ?", [id]).map(Self.volume(from:))
+        try self.row(StoreQuery.volume, [id]).map(Self.volume(from:))
     }
 
     func defaultVolume() throws -> VolumeSettings? {
-        try self.row("SELECT \(Self.volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1").map(Self.volume(from:))
+        try self.row(StoreQuery.defaultVolume).map(Self.volume(from:))
     }
 
     func allVolumes() throws -> [VolumeSettings] {
@@ -48,7 +48,7 @@ extension SQLTransaction {
     }
 
     func placementGroup(id: UInt32) throws -> PlacementGroup? {
-        try self.row("SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE id = ?", [id]).map(Self.placementGroup(from:))
+        try self.row(StoreQuery.placementGroup, [id]).map(Self.placementGroup(from:))
     }
 
     func placementGroups(volumeID: UInt32?) throws -> [PlacementGroup] {
@@ -75,7 +75,7 @@ extension SQLTransaction {
     }
 
     func mapEpoch() throws -> UInt64 {
-        try self.row("SELECT value FROM counter WHERE name = 'map_epoch'").map { $0[0] } ?? 0
+        try self.row(StoreQuery.mapEpoch).map { $0[0] } ?? 0
     }
 
     /// A new map epoch, for a change of any group.
@@ -106,7 +106,7 @@ extension SQLTransaction {
 
     func nodeEndpoints() throws -> [UInt32: NodeEndpoint] {
         var endpoints: [UInt32: NodeEndpoint] = [:]
-        for row in try self.rows("SELECT id, host, port, state FROM node") {
+        for row in try self.rows(StoreQuery.nodeEndpoints) {
             let state = NodeState(rawValue: row[3]) ?? .lost
             let id: UInt32 = row[0]
             endpoints[id] = NodeEndpoint(id: id, address: WireAddress(host: row[1], port: row[2]), state: state)

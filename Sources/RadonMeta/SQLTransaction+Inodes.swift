@@ -4,7 +4,7 @@ import RadonWire
 /// The row-level steps every namespace operation is built from, each one cached statement.
 extension SQLTransaction {
     func inode(_ id: UInt64) throws -> InodeRecord {
-        guard let row = try self.row("SELECT \(InodeRecord.columns) FROM inode WHERE id = ?", [id]) else {
+        guard let row = try self.row(StoreQuery.inode, [id]) else {
             throw FileSystemError.notFound("no inode \(id)")
         }
         return try InodeRecord(row: row)
@@ -72,7 +72,7 @@ extension SQLTransaction {
 
     /// The entry `name` in `parent`: its row id (the readdir cookie's base) and inode.
     func entry(in parent: UInt64, named name: FileName) throws -> (id: Int64, inode: UInt64)? {
-        guard let row = try self.row("SELECT id, inode FROM dentry WHERE parent = ? AND name = ?", [parent, name]) else {
+        guard let row = try self.row(StoreQuery.entry, [parent, name]) else {
             return nil
         }
         return (row[0], row[1])

@@ -19,6 +19,16 @@ public protocol SQLTransaction {
     /// Runs `body` in a savepoint: its changes stay when it returns and are undone when it
     /// throws (the error is rethrown); the transaction goes on either way.
     func inSavepoint(_ body: () throws -> Void) throws
+    /// Starts a query that the caller is about to run with `row` or `rows` (same text, same
+    /// arguments) before any statement that writes: an engine behind a network (PostgreSQL)
+    /// sends it at once, so queries that do not depend on each other share one round trip. An
+    /// answer is only used when no write ran since it was asked; one never used costs nothing
+    /// but its query. Engines in process run the query when it is asked for (the default).
+    func prefetch(_ sql: String, _ arguments: SQLArguments)
+}
+
+extension SQLTransaction {
+    public func prefetch(_ sql: String, _ arguments: SQLArguments) {}
 }
 
 extension SQLTransaction {

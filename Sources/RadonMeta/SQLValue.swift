@@ -122,7 +122,7 @@ public struct SQLRow: Sendable {
 
 /// The arguments of one statement, written as an array literal of any convertible values
 /// (nil binds NULL), as GRDB's `StatementArguments` are.
-public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
+public struct SQLArguments: Sendable, Hashable, ExpressibleByArrayLiteral {
     public var values: [SQLValue]
 
     public init(_ values: [SQLValue] = []) { self.values = values }

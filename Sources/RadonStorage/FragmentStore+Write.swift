@@ -60,7 +60,7 @@ extension FragmentStore {
 
     private func writeSynchronously(_ file: FragmentFileKey, layout: FragmentFileHeader, slots: [FragmentSlotWrite], keepPrevious: Bool) throws -> WriteOutcome {
         let groupPath = groupDirectory(file.group)
-        if mkdir(groupPath, 0o755) == 0 {
+        if mkdir(groupPath, PrivateState.directoryMode) == 0 {
             try POSIXFile.synchronizeDirectory(directory)
         } else if errno != EEXIST {
             throw POSIXFile.error("mkdir", groupPath)

@@ -32,12 +32,15 @@ public final class FragmentStore: Sendable {
     /// Opens (creating if needed) the store in `directory`, refusing one another daemon holds.
     public init(directory: String, ioThreads: Int = 8) throws {
         self.directory = directory
-        if mkdir(directory, 0o755) != 0, errno != EEXIST {
+        if mkdir(directory, PrivateState.directoryMode) != 0, errno != EEXIST {
             throw POSIXFile.error("mkdir", directory)
         }
+        // Fragments are the files' bytes: nobody but us passes through (also a directory an
+        // older version made 0755).
+        PrivateState.tighten(directory)
         let existingFiles = try Self.countFragmentFiles(in: directory)
         let lockPath = directory + "/.lock"
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, PrivateState.fileMode)
         guard descriptor >= 0 else { throw POSIXFile.error("open", lockPath) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

@@ -28,7 +28,7 @@ final class POSIXFile {
 
     /// Creates `path` exclusively; nil when it already exists.
     static func createExclusively(_ path: String) throws -> POSIXFile? {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, PrivateState.fileMode)
         if descriptor < 0 {
             if errno == EEXIST { return nil }
             throw POSIXFile.error("create", path)

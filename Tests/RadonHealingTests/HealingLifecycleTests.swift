@@ -65,6 +65,17 @@ import Glibc
         return files
     }
 
+    /// The crash issue 14 reported: with no rebuild job yet (the node not even marked down),
+    /// the progress line divided zero bytes by zero seconds and trapped.
+    @Test("rebuild --watch right after a node is killed, before any job exists, reports and exits")
+    func watchWithoutAJobReports() async throws {
+        try await HealingCluster.with(nodes: 6, downAfter: 600) { cluster in
+            try cluster.killStorage(0)
+            let output = try cluster.run(["rebuild", "--watch", "--dir", cluster.directory])
+            #expect(output.contains("no rebuild job running or queued"), "\(output)")
+        }
+    }
+
     @Test("--rate throttles a rebuild: each worker reads no faster than the limit")
     func rateLimitsRebuild() async throws {
         try await HealingCluster.with(nodes: 7) { cluster in

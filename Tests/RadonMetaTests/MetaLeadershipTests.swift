@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RadonMeta
 import RadonTestSupport
+import RadonWire
 import Synchronization
 import Testing
 
@@ -65,13 +66,14 @@ struct MetaLeadershipTests {
         return logger
     }()
 
-    /// A write as the PostgreSQL store makes it: the epoch checked under a share lock in the
-    /// write's own transaction. True when it committed.
+    /// A write as the PostgreSQL store makes it: the epoch read in the write's own transaction,
+    /// after `LeaderFence`'s lock was granted shared. True when it committed.
     static func fencedWrite(_ server: TestPostgres, epoch: Int64) throws -> Bool {
         _ = try server.query("CREATE TABLE IF NOT EXISTS fenced_write (epoch BIGINT)")
         let statement = """
             DO $$ BEGIN
-              IF (SELECT epoch FROM meta_leader WHERE id = 1 FOR SHARE) IS DISTINCT FROM \(epoch) THEN
+              PERFORM pg_advisory_xact_lock_shared(\(LeaderFence.lockKey));
+              IF (SELECT epoch FROM meta_leader WHERE id = 1) IS DISTINCT FROM \(epoch) THEN
                 RAISE EXCEPTION 'not active';
               END IF;
               INSERT INTO fenced_write VALUES (\(epoch));
@@ -115,6 +117,41 @@ struct MetaLeadershipTests {
         }
     }
 
+    /// The fencing invariant with the real engine: a write of the deposed leader that got its
+    /// lock first commits before the takeover does, and a write after the takeover is refused.
+    @Test("A takeover waits for the deposed leader's write in flight; every write after it is refused")
+    func takeoverWaitsForTheWriteInFlight() async throws {
+        try await TestPostgres.with { server in
+            let engine = try await PostgresEngine.connect(url: server.url, logger: Self.logger)
+            _ = try server.query("CREATE TABLE fenced_write (epoch BIGINT)")
+            _ = try server.query("INSERT INTO meta_leader (id, epoch, holder, expires_at) VALUES (1, 1, 'old', now() - interval '1 second')")
+            engine.setFencingEpoch(1)
+            let started = ContinuousClock.now
+            let inFlight = Task {
+                try await engine.writeBatch { db in
+                    try db.execute("INSERT INTO fenced_write VALUES (1)", SQLArguments())
+                    Thread.sleep(forTimeInterval: 1.5)  // a leader frozen mid-write
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let url = try #require(PostgresDatabaseURL(server.url))
+            let follower = RecordingFollower()
+            let campaign = Task { await MetaLeadership(url: url, holder: "new", settings: LeadershipSettings(lease: .seconds(5)), logger: Self.logger).run(follower) }
+            defer { campaign.cancel() }
+            try await poll("the new server to lead", timeout: .seconds(20), interval: .milliseconds(20)) { follower.epoch != nil }
+            let elected = started.duration(to: .now)
+            try await inFlight.value
+            print("takeover \(elected) after a 1.5 s write in flight began")
+            #expect(elected >= .milliseconds(1500), "the takeover waited for the write that held the lock")
+            #expect(follower.epoch == 2)
+            await expectStatus(.notActive) {
+                try await engine.writeBatch { db in try db.execute("INSERT INTO fenced_write VALUES (1)", SQLArguments()) }
+            }
+            #expect(try server.query("SELECT count(*) FROM fenced_write") == "1")
+            await engine.shutdown()
+        }
+    }
+
     @Test("A leader that cannot reach PostgreSQL steps down within its lease")
     func leaderWithoutPostgresStepsDown() async throws {
         try await TestPostgres.with { server in
@@ -145,9 +182,9 @@ struct MetaLeadershipTests {
             defer { leading.cancel() }
             try await poll("the server to lead", timeout: .seconds(20), interval: .milliseconds(50)) { follower.epoch != nil }
             let epoch = try #require(follower.epoch)
-            // The backend process that serves the leader's connection (the one whose last query touched the lease).
+            // The backend process that serves the leader's connection (the only client but us).
             let backend = try #require(Int32(try server.query(
-                "SELECT pid FROM pg_stat_activity WHERE query LIKE '%meta_leader%' AND pid <> pg_backend_pid() ORDER BY pid LIMIT 1")))
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY pid LIMIT 1")))
             kill(backend, SIGSTOP)
             defer { kill(backend, SIGCONT) }
             let stopped = ContinuousClock.now

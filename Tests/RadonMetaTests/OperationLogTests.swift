@@ -12,11 +12,11 @@ import Testing
 struct OperationLogTests {
     let root = StoreFixture.rootInode
 
-    /// Sends `request` as `opcode` inside an `identified` envelope with `identity`; the reply
-    /// frame's status and payload bytes.
-    func send(_ opcode: MetaOpcode, _ request: some WireMessage, as identity: MetaRequestIdentity,
+    /// Sends `request` as `opcode` inside an `identified` envelope with `identity`, as its first
+    /// send or a retry; the reply frame's status and payload bytes.
+    func send(_ opcode: MetaOpcode, _ request: some WireMessage, as identity: MetaRequestIdentity, isRetry: Bool,
               on connection: WireConnection) async throws -> (status: UInt16, payload: [UInt8]) {
-        let envelope = IdentifiedRequest(identity: identity, opcode: opcode.rawValue, payload: request.encoded())
+        let envelope = IdentifiedRequest(identity: identity, isRetry: isRetry, opcode: opcode.rawValue, payload: request.encoded())
         let frame = try await connection.callFrame(opcode: MetaOpcode.identified.rawValue, payload: envelope.encoded(), timeout: .seconds(10))
         return (frame.status, frame.payload.getBytes(at: frame.payload.readerIndex, length: frame.payload.readableBytes) ?? [])
     }
@@ -25,8 +25,8 @@ struct OperationLogTests {
     func sendTwice(_ opcode: MetaOpcode, _ request: some WireMessage, sequence: UInt64, on connection: WireConnection,
                    _ what: Comment) async throws -> [UInt8] {
         let identity = MetaRequestIdentity(client: 0xC11E47, sequence: sequence)
-        let first = try await send(opcode, request, as: identity, on: connection)
-        let second = try await send(opcode, request, as: identity, on: connection)
+        let first = try await send(opcode, request, as: identity, isRetry: false, on: connection)
+        let second = try await send(opcode, request, as: identity, isRetry: true, on: connection)
         #expect(first.status == WireStatus.ok.rawValue, "\(opcode)")
         #expect(second.status == WireStatus.ok.rawValue, what)
         #expect(second.payload == first.payload, what)
@@ -47,7 +47,7 @@ struct OperationLogTests {
             let create = CreateRequest(parent: root, name: "a", kind: .regular, permissions: 0o644, exclusive: true, caller: .root)
             let created = try await sendTwice(.create, create, sequence: 1, on: connection, "a retried exclusive create is not EEXIST")
             // The same create under another id is a new request: now the name exists.
-            let other = try await send(.create, create, as: MetaRequestIdentity(client: 0xC11E47, sequence: 2), on: connection)
+            let other = try await send(.create, create, as: MetaRequestIdentity(client: 0xC11E47, sequence: 2), isRetry: false, on: connection)
             #expect(other.status == WireStatus.exists.rawValue)
             let inode = try CreateReply(decoding: ByteBuffer(bytes: created)).attributes.inode
 
@@ -80,20 +80,20 @@ struct OperationLogTests {
         let identity = MetaRequestIdentity(client: 7, sequence: 99)
         // First life of the service: the request commits.
         let first = try await withServer(store: fixture.store, key: key, logger: logger) { connection in
-            try await send(.makeDirectory, request, as: identity, on: connection)
+            try await send(.makeDirectory, request, as: identity, isRetry: false, on: connection)
         }
         #expect(first.status == WireStatus.ok.rawValue)
         // A new service on a new store object over the same database: the log answers.
         let reopened = try await fixture.reopened()
         let retried = try await withServer(store: reopened, key: key, logger: logger) { connection in
-            try await send(.makeDirectory, request, as: identity, on: connection)
+            try await send(.makeDirectory, request, as: identity, isRetry: true, on: connection)
         }
         #expect(retried.status == WireStatus.ok.rawValue)
         #expect(retried.payload == first.payload)
         // Trimmed: the same id now runs again, and finds the name taken.
         #expect(try await reopened.trimOperationLog(before: Int64.max) == 1)
         let afterTrim = try await withServer(store: reopened, key: key, logger: logger) { connection in
-            try await send(.makeDirectory, request, as: identity, on: connection)
+            try await send(.makeDirectory, request, as: identity, isRetry: true, on: connection)
         }
         #expect(afterTrim.status == WireStatus.exists.rawValue)
     }
@@ -109,8 +109,8 @@ struct OperationLogTests {
                 let create = CreateRequest(parent: root, name: FileName("race-\(sequence)"), kind: .regular, permissions: 0o644,
                                            exclusive: true, caller: .root)
                 let identity = MetaRequestIdentity(client: 0xACE, sequence: sequence)
-                async let one = send(.create, create, as: identity, on: fixture.connection)
-                async let other = send(.create, create, as: identity, on: second)
+                async let one = send(.create, create, as: identity, isRetry: false, on: fixture.connection)
+                async let other = send(.create, create, as: identity, isRetry: true, on: second)
                 let (a, b) = try await (one, other)
                 #expect(a.status == WireStatus.ok.rawValue && b.status == WireStatus.ok.rawValue)
                 #expect(a.payload == b.payload)
@@ -121,8 +121,28 @@ struct OperationLogTests {
     @Test func onlyMutationsCanBeIdentified() async throws {
         try await withServiceFixture { fixture in
             let reply = try await send(.lookup, NameRequest(parent: root, name: "x", caller: .root),
-                                       as: MetaRequestIdentity(client: 1, sequence: 1), on: fixture.connection)
+                                       as: MetaRequestIdentity(client: 1, sequence: 1), isRetry: false, on: fixture.connection)
             #expect(reply.status == WireStatus.badRequest.rawValue)
+        }
+    }
+
+    /// Only a retry asks the log: a first send is run (here a second "first" send of one id,
+    /// which a client never makes, finds the name taken), and unknown flags are refused.
+    @Test func aFirstSendSkipsTheLogAndUnknownFlagsAreRefused() async throws {
+        try await withServiceFixture { fixture in
+            let create = CreateRequest(parent: root, name: "once", kind: .regular, permissions: 0o644, exclusive: true, caller: .root)
+            let identity = MetaRequestIdentity(client: 0xF1, sequence: 1)
+            let first = try await send(.create, create, as: identity, isRetry: false, on: fixture.connection)
+            let again = try await send(.create, create, as: identity, isRetry: false, on: fixture.connection)
+            let retry = try await send(.create, create, as: identity, isRetry: true, on: fixture.connection)
+            #expect(first.status == WireStatus.ok.rawValue)
+            #expect(again.status == WireStatus.exists.rawValue)
+            #expect(retry.status == WireStatus.ok.rawValue && retry.payload == first.payload)
+
+            var payload = IdentifiedRequest(identity: identity, isRetry: true, opcode: MetaOpcode.create.rawValue, payload: create.encoded()).encoded()
+            payload.setInteger(UInt8(7), at: payload.readerIndex + 16)
+            let frame = try await fixture.connection.callFrame(opcode: MetaOpcode.identified.rawValue, payload: payload, timeout: .seconds(10))
+            #expect(frame.status == WireStatus.badRequest.rawValue)
         }
     }
 

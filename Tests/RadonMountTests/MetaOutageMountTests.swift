@@ -15,11 +15,11 @@ struct MetaOutageMountTests {
 
     /// A cluster mounted at DIR/m (by `radonfs up`); `body` gets the directory and the mount
     /// point. Stopped and removed even when `body` fails.
-    func withMountedCluster(_ body: (String, String) async throws -> Void) async throws {
+    func withMountedCluster(upArguments: String = "", _ body: (String, String) async throws -> Void) async throws {
         let directory = "/tmp/radonfs-ride-\(UUID().uuidString.prefix(8))"
         let mountPoint = "\(directory)/m"
         let up = try await Shell.run(
-            "'\(Self.radonfs)' up --dir '\(directory)' --mount '\(mountPoint)' > '\(directory).up.log' 2>&1 || { cat '\(directory).up.log'; exit 1; }",
+            "'\(Self.radonfs)' up --dir '\(directory)' --mount '\(mountPoint)' \(upArguments) > '\(directory).up.log' 2>&1 || { cat '\(directory).up.log'; exit 1; }",
             environment: Self.environment)
         try #require(up.status == 0, "radonfs up: \(up.output)")
         var failure: (any Error)?
@@ -140,43 +140,89 @@ struct MetaOutageMountTests {
         }
     }
 
+    /// A Python writer that, until STOP exists, writes files of mixed sizes under DIRECTORY,
+    /// fsyncs each, and appends "path md5" to DONE once it is durable.
+    static let loadWriter = """
+        cat > writer.py <<'PY'
+        import hashlib, os, random, sys
+        directory, stop, done = sys.argv[1], sys.argv[2], sys.argv[3]
+        os.makedirs(directory, exist_ok=True)
+        rng, n = random.Random(11), 0
+        with open(done, "a") as log:
+            while not os.path.exists(stop):
+                size = rng.choice([100, 3000, 70000, 300000, 1 << 20])
+                data = rng.randbytes(size)
+                path = os.path.join(directory, f"w{n}")
+                with open(path, "wb") as f:
+                    f.write(data); f.flush(); os.fsync(f.fileno())
+                log.write(f"{path} {hashlib.md5(data).hexdigest()}\\n"); log.flush()
+                n += 1
+        PY
+        """
+
+    /// Runs the writer through the mount for a few seconds, takes `radonfs meta backup` while it
+    /// writes, then stops it; before.list holds what was durable before the backup began.
+    func backupUnderLoad(_ directory: String, _ mountPoint: String) -> String {
+        """
+        \(Self.loadWriter)
+        python3 writer.py '\(mountPoint)/load' "$PWD/stop" "$PWD/done.list" & writer=$!
+        sleep 3
+        cp done.list before.list
+        '\(Self.radonfs)' meta backup --dir '\(directory)' --to '\(directory).bak'
+        sleep 1
+        touch stop; wait "$writer"
+        echo "$(wc -l < before.list) files before the backup, $(wc -l < done.list) in all"
+        [ "$(wc -l < before.list)" -gt 0 ] || { echo "nothing was written before the backup" >&2; exit 1; }
+        """
+    }
+
+    /// Every file listed in before.list reads back with its checksum.
+    static let checkRestoredFiles = """
+        while read -r path sum; do
+            [ "$(md5sum < "$path" | cut -d' ' -f1)" = "$sum" ] || { echo "$path differs after the restore" >&2; exit 1; }
+        done < before.list
+        echo "every file from before the backup reads back identical"
+        """
+
     @Test("a backup taken while files are written, restored into a fresh database, serves every file complete before it")
     func backupUnderLoadRestores() async throws {
         try await withMountedCluster { directory, mountPoint in
             let output = try await Shell.check("backup under load and restore", """
                 \(helpers(directory, mountPoint))
-                cat > writer.py <<'PY'
-                import hashlib, os, random, sys
-                directory, stop, done = sys.argv[1], sys.argv[2], sys.argv[3]
-                os.makedirs(directory, exist_ok=True)
-                rng, n = random.Random(11), 0
-                with open(done, "a") as log:
-                    while not os.path.exists(stop):
-                        size = rng.choice([100, 3000, 70000, 300000, 1 << 20])
-                        data = rng.randbytes(size)
-                        path = os.path.join(directory, f"w{n}")
-                        with open(path, "wb") as f:
-                            f.write(data); f.flush(); os.fsync(f.fileno())
-                        log.write(f"{path} {hashlib.md5(data).hexdigest()}\\n"); log.flush()
-                        n += 1
-                PY
-                python3 writer.py '\(mountPoint)/load' "$PWD/stop" "$PWD/done.list" & writer=$!
-                sleep 3
-                cp done.list before.list
-                '\(Self.radonfs)' meta backup --dir '\(directory)' --to '\(directory).bak'
-                sleep 1
-                touch stop; wait "$writer"
-                echo "$(wc -l < before.list) files before the backup, $(wc -l < done.list) in all"
-                [ "$(wc -l < before.list)" -gt 0 ] || { echo "nothing was written before the backup" >&2; exit 1; }
+                \(backupUnderLoad(directory, mountPoint))
                 '\(Self.radonfs)' down --dir '\(directory)' > /dev/null
                 mkdir -p '\(directory)/old-meta'
                 mv '\(directory)'/meta/meta.db* '\(directory)/old-meta/'
                 '\(Self.radonfs)' meta restore --from '\(directory).bak' --db '\(directory)/meta/meta.db'
                 restart
-                while read -r path sum; do
-                    [ "$(md5sum < "$path" | cut -d' ' -f1)" = "$sum" ] || { echo "$path differs after the restore" >&2; exit 1; }
-                done < before.list
-                echo "every file from before the backup reads back identical"
+                \(Self.checkRestoredFiles)
+                """)
+            print(output.split(separator: "\n").filter { $0.contains("before the backup") }.joined(separator: "; "))
+        }
+    }
+
+    /// The same with the namespace in PostgreSQL (two metadata servers over a primary and its
+    /// standby): pg_dump under load, then the database dropped and made again empty (as when both
+    /// PostgreSQL servers are lost), `meta restore` into it, and the servers started again.
+    @Test("PostgreSQL: a pg_dump backup under load, restored into a fresh database, serves every file complete before it")
+    func postgresBackupUnderLoadRestores() async throws {
+        try await withMountedCluster(upArguments: "--meta-engine postgres") { directory, mountPoint in
+            let output = try await Shell.check("PostgreSQL backup under load and restore", """
+                \(helpers(directory, mountPoint))
+                \(backupUnderLoad(directory, mountPoint))
+                state() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' '\(directory)/cluster.json' "$1"; }
+                url=$(state 'd["meta"]["dataPath"]')
+                psql="$(state 'd["postgres"]["binDirectory"]')/psql"
+                admin="postgres://$(state 'd["postgres"]["user"]')@127.0.0.1:$(state 'd["postgres"]["primary"]["port"]')/postgres"
+                # The metadata servers and the mount stop; PostgreSQL and the storage daemons go on.
+                pids="$(state '" ".join(str(m["pid"]) for m in [d["meta"]] + d.get("additionalMetas", []))') $(state 'd["mount"]["pid"]')"
+                kill $pids
+                for pid in $pids; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
+                mountpoint -q '\(mountPoint)' && umount -l '\(mountPoint)'
+                "$psql" --no-psqlrc -q -d "$admin" -c "DROP DATABASE $(state 'd["postgres"]["database"]')" -c "CREATE DATABASE $(state 'd["postgres"]["database"]')"
+                '\(Self.radonfs)' meta restore --from '\(directory).bak' --db "$url"
+                restart
+                \(Self.checkRestoredFiles)
                 """)
             print(output.split(separator: "\n").filter { $0.contains("before the backup") }.joined(separator: "; "))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RadonWire
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,7 @@ enum BackgroundProcess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, PrivateState.fileMode)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Nothing else of ours leaks into a daemon: a pipe our caller reads would never see EOF.
         // (glibc's addclosefrom_np is not visible to Swift, so close what is open, one by one.)

@@ -1,6 +1,7 @@
 import Foundation
 import RadonClient
 import RadonCodec
+import RadonWire
 
 #if canImport(Glibc)
 import Glibc
@@ -34,13 +35,18 @@ struct LocalClusterLauncher {
         guard nodeCount >= n else {
             throw CLIError("layout \(k)+\(n - k) puts each block on \(n) different nodes; --nodes \(nodeCount) is too few")
         }
-        for path in [directory, logDirectory, "\(directory)/meta", "\(directory)/storage"] {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // DIR itself only lets others pass (to a mount point and PostgreSQL's data inside it);
+        // what it holds is private: state directories 0700, files 0600 (`PrivateState`).
+        try Self.makeDirectory(directory, mode: 0o711)
+        for path in [logDirectory, "\(directory)/meta", "\(directory)/storage"] {
+            try PrivateState.makeDirectory(path)
         }
         if !FileManager.default.fileExists(atPath: keyFile) {
             try ClusterKey.generate().write(to: keyFile)
         }
         let key = try ClusterKey(contentsOf: keyFile)
+        // Files an older version left readable by others.
+        for name in ["cluster.json", "cluster.key"] { PrivateState.tighten("\(directory)/\(name)") }
 
         // The metadata servers first (and the PostgreSQL they elect through): the storage daemons register with them.
         let group = try await startMetaGroup(previous: previous)
@@ -56,7 +62,7 @@ struct LocalClusterLauncher {
                 await BackgroundProcess.stop([old.pid])
             }
             let dataPath = "\(directory)/storage/node-\(index)"
-            try FileManager.default.createDirectory(atPath: dataPath, withIntermediateDirectories: true)
+            try PrivateState.makeDirectory(dataPath)
             storage.append(try await startDaemon(
                 previous: old, name: "storage-\(index)", dataPath: dataPath,
                 arguments: { listen, portFile in
@@ -160,7 +166,8 @@ struct LocalClusterLauncher {
     /// Starts `radonfs mount` and waits until the mount point is live.
     func startMount(at mountPoint: String, previous: LocalClusterState.Mount?, metaAddress: String) async throws -> LocalClusterState.Mount? {
         if let previous, previous.mountPoint == mountPoint, BackgroundProcess.isRunning(previous.pid) { return previous }
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        // Every user of the mount must reach it: the directories made for it are 0755.
+        try Self.makeDirectory(mountPoint, mode: 0o755)
         let logPath = "\(logDirectory)/mount.log"
         let pid = try BackgroundProcess.spawn(executable, ["mount", "--meta", metaAddress, "--key-file", keyFile, "-f", mountPoint], logPath: logPath)
         let deadline = ContinuousClock.now + timeout
@@ -215,5 +222,21 @@ struct LocalClusterLauncher {
         lines.append("  from elsewhere: --meta \(state.metas.map(\.address).joined(separator: ",")) --key-file \(keyFile)")
         lines.append("Stop it: radonfs down --dir \(directory)   (data stays; `up` again restarts it)")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension LocalClusterLauncher {
+    /// Creates `path` and its missing parents with `mode` (the umask does not apply). An
+    /// existing directory keeps its mode: it may be the user's (`--dir /srv`, `--mount /mnt`).
+    static func makeDirectory(_ path: String, mode: mode_t) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) == 0 {
+                chmod(prefix, mode)
+            } else if errno != EEXIST {
+                throw CLIError("cannot create \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 }

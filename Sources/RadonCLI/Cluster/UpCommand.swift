@@ -77,6 +77,8 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Keys, logs, the database and fragments: private whatever the caller's umask.
+        PrivateState.restrictNewFiles()
         let codecLayout = try CodecLayout(parsing: layout)
         let directory = URL(fileURLWithPath: dir).standardizedFileURL.path
         let launcher = LocalClusterLauncher(

@@ -43,11 +43,14 @@ struct HealingTotals {
         return max(0.001, Double(end.seconds - firstCreated.seconds) + (Double(end.nanoseconds) - Double(firstCreated.nanoseconds)) / 1e9)
     }
 
-    /// `[#####-----]  42%  12/28 groups  3.1 MB/s written  ETA 0:12`
+    /// `[#####-----]  42%  12/28 groups  3.1 MB/s written  ETA 0:12`, or a plain sentence
+    /// when there is no job (a rebuild not started yet, or none needed).
     func progressLine(now: Timestamp, width: Int = 30) -> String {
+        guard jobs > 0 else { return "no rebuild job running or queued" }
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let seconds = elapsed(now: now)
+        // elapsed is at least a millisecond once there is a job, so the rate is finite.
         let rate = Double(bytesWritten) / seconds
         var line = "[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(finished)/\(jobs) groups  "
             + "\(Self.megabytes(bytesWritten)) rebuilt, \(Self.megabytes(UInt64(rate)))/s"

@@ -63,12 +63,17 @@ public final class MetaFailover: MetaTransport {
     public var currentAddress: WireAddress { addresses[state.withLock { $0.current }] }
 
     public func call(metaOpcode opcode: UInt8, payload: ByteBuffer, timeout: Duration) async throws -> ByteBuffer {
-        let (wireOpcode, wirePayload) = envelope(opcode, payload)
+        let identity = MetaOpcode(rawValue: opcode)?.isLoggedMutation == true
+            ? MetaRequestIdentity(client: clientID, sequence: nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue)
+            : nil
+        var isRetry = false
         var firstFailure: ContinuousClock.Instant?
         var backoff = Duration.milliseconds(50)
         while true {
             let index = state.withLock { $0.current }
             let address = addresses[index]
+            let (wireOpcode, wirePayload) = envelope(opcode, payload, identity: identity, isRetry: isRetry)
+            isRetry = true
             do {
                 let connection = try await pool.connection(to: address)
                 // What `callFrame` throws is the transport's (closed, refused, timed out); a
@@ -114,12 +119,12 @@ public final class MetaFailover: MetaTransport {
         }
     }
 
-    /// The request as it goes out: mutations the service logs wrapped with a fresh request id
-    /// (fixed here, once per call, so every retry carries the same one).
-    private func envelope(_ opcode: UInt8, _ payload: ByteBuffer) -> (UInt8, ByteBuffer) {
-        guard MetaOpcode(rawValue: opcode)?.isLoggedMutation == true else { return (opcode, payload) }
-        let identity = MetaRequestIdentity(client: clientID, sequence: nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue)
-        return (MetaOpcode.identified.rawValue, IdentifiedRequest(identity: identity, opcode: opcode, payload: payload).encoded())
+    /// The request as it goes out: a mutation the service logs wrapped with its request id
+    /// (fixed once per call, so every retry carries the same one), marked as a retry after its
+    /// first send.
+    private func envelope(_ opcode: UInt8, _ payload: ByteBuffer, identity: MetaRequestIdentity?, isRetry: Bool) -> (UInt8, ByteBuffer) {
+        guard let identity else { return (opcode, payload) }
+        return (MetaOpcode.identified.rawValue, IdentifiedRequest(identity: identity, isRetry: isRetry, opcode: opcode, payload: payload).encoded())
     }
 
     /// A call failed at `addresses[index]`: the next call (this one's retry included) goes to

@@ -18,15 +18,22 @@ public struct MetaRequestIdentity: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(String(client, radix: 16)):\(sequence)" }
 }
 
-/// The `MetaOpcode.identified` envelope: a request id, then the inner opcode and payload.
-/// The service runs the inner request under the id; its reply is the inner request's reply.
+/// The `MetaOpcode.identified` envelope: a request id, whether this is a retry, then the
+/// inner opcode and payload. The service runs the inner request under the id; its reply is the
+/// inner request's reply.
+///
+/// `isRetry` is false on a request's first send only. No attempt of a request can have
+/// committed before its first send, so the service skips the operation log's lookup for it
+/// (one database round trip per mutation); every later send asks the log.
 public struct IdentifiedRequest: WireMessage {
     public var identity: MetaRequestIdentity
+    public var isRetry: Bool
     public var opcode: UInt8
     public var payload: ByteBuffer
 
-    public init(identity: MetaRequestIdentity, opcode: UInt8, payload: ByteBuffer) {
+    public init(identity: MetaRequestIdentity, isRetry: Bool, opcode: UInt8, payload: ByteBuffer) {
         self.identity = identity
+        self.isRetry = isRetry
         self.opcode = opcode
         self.payload = payload
     }
@@ -34,6 +41,7 @@ public struct IdentifiedRequest: WireMessage {
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeWireInteger(identity.client)
         buffer.writeWireInteger(identity.sequence)
+        buffer.writeWireInteger(UInt8(isRetry ? 1 : 0))
         buffer.writeWireInteger(opcode)
         var payload = self.payload
         buffer.writeBuffer(&payload)
@@ -41,6 +49,9 @@ public struct IdentifiedRequest: WireMessage {
 
     public init(from buffer: inout ByteBuffer) throws {
         identity = MetaRequestIdentity(client: try buffer.readWireInteger(), sequence: try buffer.readWireInteger())
+        let flags: UInt8 = try buffer.readWireInteger()
+        guard flags <= 1 else { throw WireError(.badRequest, "identified request flags 0x\(String(flags, radix: 16)) are unknown") }
+        isRetry = flags == 1
         opcode = try buffer.readWireInteger()
         payload = buffer.readSlice(length: buffer.readableBytes) ?? ByteBuffer()
     }

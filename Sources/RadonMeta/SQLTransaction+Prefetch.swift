@@ -1,0 +1,42 @@
+import RadonWire
+
+/// The text of the reads that hot paths prefetch, shared by the reading helper and its
+/// `prefetch...` twin: a prefetched answer is only used for the same text and arguments, so
+/// the two must never drift apart.
+enum StoreQuery {
+    static let inode = "SELECT \(InodeRecord.columns) FROM inode WHERE id = ?"
+    static let entry = "SELECT id, inode FROM dentry WHERE parent = ? AND name = ?"
+    static let inlineData = "SELECT inline_data FROM inode WHERE id = ?"
+    static let extendedAttribute = "SELECT value FROM xattr WHERE inode = ? AND name = ?"
+    static let volumeColumns = "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default"
+    static let volume = "SELECT \(volumeColumns) FROM volume WHERE id = ?"
+    static let defaultVolume = "SELECT \(volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1"
+    static let placementGroup = "SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE id = ?"
+    static let nodeEndpoints = "SELECT id, host, port, state FROM node"
+    static let mapEpoch = "SELECT value FROM counter WHERE name = 'map_epoch'"
+}
+
+/// Prefetches of the reads a hot path is about to make (see `SQLTransaction.prefetch`): on
+/// PostgreSQL, reads that do not depend on each other then cost one round trip together.
+extension SQLTransaction {
+    func prefetchInode(_ id: UInt64) { prefetch(StoreQuery.inode, [id]) }
+
+    func prefetchEntry(in parent: UInt64, named name: FileName) { prefetch(StoreQuery.entry, [parent, name]) }
+
+    func prefetchInlineBytes(of inode: UInt64) { prefetch(StoreQuery.inlineData, [inode]) }
+
+    func prefetchExtendedAttribute(of inode: UInt64, named name: String) {
+        prefetch(StoreQuery.extendedAttribute, [inode, name])
+    }
+
+    func prefetchDefaultVolume() { prefetch(StoreQuery.defaultVolume, SQLArguments()) }
+
+    /// Everything `layout(of:)` reads after the inode row, and its inline bytes.
+    func prefetchLayout(of record: InodeRecord) {
+        if let groupID = record.groupID { prefetch(StoreQuery.placementGroup, [groupID]) }
+        if let volumeID = record.volumeID { prefetch(StoreQuery.volume, [volumeID]) }
+        prefetch(StoreQuery.nodeEndpoints, SQLArguments())
+        prefetch(StoreQuery.mapEpoch, SQLArguments())
+        if record.isInline { prefetchInlineBytes(of: record.id) }
+    }
+}
