@@ -229,7 +229,7 @@ extension LocalClusterLauncher {
     /// Creates `path` and its missing parents with `mode` (the umask does not apply). An
     /// existing directory keeps its mode: it may be the user's (`--dir /srv`, `--mount /mnt`).
     static func makeDirectory(_ path: String, mode: mode_t) throws {
-        var prefix = ""
+        var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
             if mkdir(prefix, mode) == 0 {
