@@ -2,6 +2,13 @@ import Foundation
 import NIOCore
 import RadonWire
 
+/// An identified mutation as the committer sees it: its id, and whether an earlier attempt may
+/// have committed (only a retry's can; a first attempt skips the log's lookup).
+struct LoggedRequest: Sendable {
+    var identity: MetaRequestIdentity
+    var isRetry: Bool
+}
+
 /// The operation log: which identified mutations committed, and the reply each had, so a
 /// client's retry of one (after a lost reply, a restart or a failover) gets that reply again
 /// instead of a second run (a retried create must not answer EEXIST, a retried rename ENOENT,
@@ -17,13 +24,6 @@ import RadonWire
 /// `operation_log(client_id INTEGER, sequence INTEGER, reply BLOB, created_at INTEGER,
 /// PRIMARY KEY (client_id, sequence))`; ids are stored as the bit patterns of signed 64-bit
 /// integers, `created_at` in nanoseconds since the epoch.
-/// An identified mutation as the committer sees it: its id, and whether an earlier attempt may
-/// have committed (only a retry's can; a first attempt skips the log's lookup).
-struct LoggedRequest: Sendable {
-    var identity: MetaRequestIdentity
-    var isRetry: Bool
-}
-
 enum OperationLog {
     /// How long a committed request's reply is kept for its retries.
     static let retention: Duration = .seconds(600)

@@ -218,11 +218,14 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
                 problems.append("\(host.name):\(host.port): \(Self.describe(error))")
                 continue
             }
+            // Its waits are the session's: a server going away mid-handshake (a promotion) cannot
+            // leave this thread waiting.
+            let session = PostgresSession(connection)
             do {
-                let result = try connection.query(PostgresQuery(unsafeSQL: "SELECT pg_is_in_recovery()"), logger: logger).wait()
+                let result = try session.answer(of: connection.query(PostgresQuery(unsafeSQL: "SELECT pg_is_in_recovery()"), logger: logger))
                 if let row = result.rows.first, try !row.decode(Bool.self) {
-                    _ = try connection.query(PostgresQuery(unsafeSQL: Self.idleTransactionLimit), logger: logger).wait()
-                    return PostgresSession(connection)
+                    _ = try session.answer(of: connection.query(PostgresQuery(unsafeSQL: Self.idleTransactionLimit), logger: logger))
+                    return session
                 }
                 problems.append("\(host.name):\(host.port) is a standby (in recovery)")
             } catch {
@@ -234,7 +237,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         throw WireError(.notActive, "cannot connect to a PostgreSQL primary at \(location): \(problems.joined(separator: "; "))")
     }
 
-    /// The longest an engine thread waits for one answer (`waitBounded`). Far above any
+    /// The longest an engine thread waits for one answer (`PostgresSession.answer(of:)`). Far above any
     /// statement of the store, which PostgreSQL answers in milliseconds; a commit waiting for a
     /// synchronous standby that is gone waits this long before the batch fails (retried).
     static let answerLimit: Duration = .seconds(15)

@@ -24,14 +24,22 @@ public enum PrivateState {
     /// Creates the directory `path` (and its missing parents) with mode 0700; an existing one
     /// is tightened to 0700.
     public static func makeDirectory(_ path: String) throws {
+        try makeDirectories(path, mode: directoryMode)
+        tighten(path)
+    }
+
+    /// Creates `path` and its missing parents with exactly `mode`, whatever the umask. An
+    /// existing directory keeps its mode: it may be the user's (`--dir /srv`, `--mount /mnt`).
+    public static func makeDirectories(_ path: String, mode: mode_t) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            if mkdir(prefix, directoryMode) != 0, errno != EEXIST {
+            if mkdir(prefix, mode) == 0 {
+                chmod(prefix, mode)
+            } else if errno != EEXIST {
                 throw WireError(WireStatus(errno: errno), "cannot create \(prefix): \(String(cString: strerror(errno)))")
             }
         }
-        tighten(path)
     }
 
     /// Removes every permission of group and others from `path` if it exists (a directory keeps

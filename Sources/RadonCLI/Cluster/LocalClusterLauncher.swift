@@ -37,7 +37,7 @@ struct LocalClusterLauncher {
         }
         // DIR itself only lets others pass (to a mount point and PostgreSQL's data inside it);
         // what it holds is private: state directories 0700, files 0600 (`PrivateState`).
-        try Self.makeDirectory(directory, mode: 0o711)
+        try PrivateState.makeDirectories(directory, mode: 0o711)
         for path in [logDirectory, "\(directory)/meta", "\(directory)/storage"] {
             try PrivateState.makeDirectory(path)
         }
@@ -167,7 +167,7 @@ struct LocalClusterLauncher {
     func startMount(at mountPoint: String, previous: LocalClusterState.Mount?, metaAddress: String) async throws -> LocalClusterState.Mount? {
         if let previous, previous.mountPoint == mountPoint, BackgroundProcess.isRunning(previous.pid) { return previous }
         // Every user of the mount must reach it: the directories made for it are 0755.
-        try Self.makeDirectory(mountPoint, mode: 0o755)
+        try PrivateState.makeDirectories(mountPoint, mode: 0o755)
         let logPath = "\(logDirectory)/mount.log"
         let pid = try BackgroundProcess.spawn(executable, ["mount", "--meta", metaAddress, "--key-file", keyFile, "-f", mountPoint], logPath: logPath)
         let deadline = ContinuousClock.now + timeout
@@ -222,21 +222,5 @@ struct LocalClusterLauncher {
         lines.append("  from elsewhere: --meta \(state.metas.map(\.address).joined(separator: ",")) --key-file \(keyFile)")
         lines.append("Stop it: radonfs down --dir \(directory)   (data stays; `up` again restarts it)")
         return lines.joined(separator: "\n")
-    }
-}
-
-extension LocalClusterLauncher {
-    /// Creates `path` and its missing parents with `mode` (the umask does not apply). An
-    /// existing directory keeps its mode: it may be the user's (`--dir /srv`, `--mount /mnt`).
-    static func makeDirectory(_ path: String, mode: mode_t) throws {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, mode) == 0 {
-                chmod(prefix, mode)
-            } else if errno != EEXIST {
-                throw CLIError("cannot create \(prefix): \(String(cString: strerror(errno)))")
-            }
-        }
     }
 }
