@@ -249,9 +249,9 @@ struct BenchRebuildRun {
     }
 
     private static func write(_ client: RadonFileSystemClient, name: String, size: Int, chunk: [UInt8], salt: UInt8) async throws {
-        let (_, handle) = try await client.create(
+        let handle = try await client.create(
             parent: 1, name: FileName(name), permissions: 0o644, flags: OpenFlags(read: false, write: true, truncate: true),
-            exclusive: false, context: .root)
+            exclusive: false, context: .root).handle
         var offset = 0
         var bytes = chunk
         while offset < size {

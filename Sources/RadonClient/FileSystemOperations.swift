@@ -73,7 +73,7 @@ public protocol FileSystemOperations: Sendable {
     func link(_ inode: UInt64, newParent: UInt64, newName: FileName, context: RequestContext) async throws -> InodeAttributes
 
     /// Creates and opens a regular file; `exclusive` is O_EXCL.
-    func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle)
+    func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> CreatedFile
     func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle
     /// Reads up to `count` bytes; fewer only at end of file. Holes read as zeros.
     func read(_ handle: FileHandle, offset: UInt64, count: Int) async throws -> [UInt8]
@@ -115,4 +115,19 @@ public protocol FileSystemOperations: Sendable {
     /// Releases every lock of `owner` on `inode` of `kinds` (close(2) releases the POSIX locks
     /// of the closing process; the last close of a file description its flock and OFD locks).
     func releaseLocks(_ inode: UInt64, owner: UInt64, kinds: Set<FileLockKind>) async throws
+}
+
+/// What `create` gives back: the file, its open handle, and whether the create made it (false
+/// when a create without O_EXCL found it there).
+public struct CreatedFile: Sendable {
+    public var attributes: InodeAttributes
+    public var handle: FileHandle
+    /// A new inode has no extended attributes yet (so no file capability to drop on write).
+    public var isNew: Bool
+
+    public init(attributes: InodeAttributes, handle: FileHandle, isNew: Bool) {
+        self.attributes = attributes
+        self.handle = handle
+        self.isNew = isNew
+    }
 }

@@ -88,11 +88,26 @@ public final class MetaService: Sendable {
         case .lookup: return await answer(request) { (r: NameRequest) in try await store.lookup(r) }
         case .getAttributes: return await answer(request) { (r: InodeRequest) in try await store.attributes(of: r.inode) }
         case .setAttributes: return await answer(request) { (r: SetAttributesRequest) in try await store.setAttributes(r) }
-        case .create: return await answer(request) { (r: CreateRequest) in try await store.create(r) }
+        case .create:
+            return await answer(request) { (r: CreateRequest) in
+                // A session this server does not know (it just took over, or the session lapsed)
+                // opens nothing: the create still runs, or is answered from the operation log as
+                // a retry must be, and the client opens with `openFile`, which renews its session.
+                var request = r
+                if let session = r.openSession, await !sessions.isLive(session) { request.openSession = nil }
+                var reply = try await store.create(request)
+                if request.openSession == nil { reply.open = nil }
+                return reply
+            }
         case .makeDirectory: return await answer(request) { (r: MakeDirectoryRequest) in try await store.makeDirectory(r) }
         case .makeSymbolicLink: return await answer(request) { (r: MakeSymbolicLinkRequest) in try await store.makeSymbolicLink(r) }
         case .readSymbolicLink: return await answer(request) { (r: InodeRequest) in BytesReply(try await store.readSymbolicLink(r.inode)) }
-        case .remove: return await answer(request) { (r: NameRequest) in RemovalReply(removed: deleting(try await store.remove(r))) }
+        case .remove:
+            return await answer(request) { (r: NameRequest) in
+                var reply = try await store.remove(r)
+                reply.removed = deleting(reply.removed)
+                return reply
+            }
         case .removeDirectory: return await answer(request) { (r: NameRequest) in try await store.removeDirectory(r); return WireEmpty() }
         case .rename: return await answer(request) { (r: RenameRequest) in RemovalReply(removed: deleting(try await store.rename(r))) }
         case .link: return await answer(request) { (r: LinkRequest) in try await store.link(r) }

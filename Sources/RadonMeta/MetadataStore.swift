@@ -19,7 +19,7 @@ public protocol MetadataStore: Sendable {
     /// unlink(2). A file losing its last link loses its inode at once, unless `openFiles` says
     /// a session has it open: then it stays an orphan (nlink 0, no name, data kept) until
     /// `reapOrphan`. Returns the removed file when it had fragments to delete.
-    func remove(_ request: NameRequest) async throws -> RemovedFile?
+    func remove(_ request: NameRequest) async throws -> RemovalReply
     func removeDirectory(_ request: NameRequest) async throws
     /// rename(2); a file replaced by the rename is removed as by `remove`.
     func rename(_ request: RenameRequest) async throws -> RemovedFile?

@@ -162,14 +162,14 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Starts the fencing check of a write transaction when an epoch is set (see `LeaderFence`):
     /// the shared lock, then the leader row's epoch, both sent without waiting. The answer is
     /// read by `checkFencing` before COMMIT, so the check costs no round trip of its own.
-    private func sendFencingCheck(in transaction: PostgresTransaction) throws -> (held: Int64, leader: EventLoopFuture<[PostgresRow]>)? {
+    private func sendFencingCheck(in transaction: PostgresTransaction) throws -> (held: Int64, leader: PostgresAnswer<[PostgresRow]>)? {
         guard let epoch = fencingEpoch.withLock({ $0 }) else { return nil }
         try transaction.execute(LeaderFence.shareLock, SQLArguments())
         return (epoch, try transaction.send(prepared: LeaderFence.readEpoch, SQLArguments()))
     }
 
     /// Refuses the batch unless the leader row held this server's epoch once its lock was granted.
-    private func checkFencing(_ fence: (held: Int64, leader: EventLoopFuture<[PostgresRow]>), in transaction: PostgresTransaction) throws {
+    private func checkFencing(_ fence: (held: Int64, leader: PostgresAnswer<[PostgresRow]>), in transaction: PostgresTransaction) throws {
         let leader: Int64? = try transaction.rows(of: fence.leader).first?[0]
         guard leader == fence.held else {
             throw WireError(.notActive, "this metadata server holds epoch \(fence.held) but the leader's is \(leader.map(String.init) ?? "unset"); ask another server")
@@ -189,9 +189,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// command. It fails only with its connection, which is then closed, so nobody reads in a
     /// stale snapshot.
     private func end(_ transaction: PostgresTransaction, _ command: String) {
-        let connection = transaction.connection
-        guard !connection.isClosed else { return }
-        connection.query(PostgresQuery(unsafeSQL: command), logger: logger).whenFailure { _ in Self.close(connection) }
+        guard !transaction.connection.isClosed else { return }
+        transaction.finish(with: command)
         idleReaders.withLock { $0.append(transaction.session) }
     }
 

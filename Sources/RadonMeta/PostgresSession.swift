@@ -57,21 +57,40 @@ final class PostgresSession: Sendable {
     /// connection closes, or `PostgresEngine.answerLimit` passes (the connection is then
     /// closed); the last two throw `WireError(.notActive)`.
     func answer<Value: Sendable>(of future: EventLoopFuture<Value>) throws -> Value {
-        let semaphore = DispatchSemaphore(value: 0)
-        let result = AnswerBox<Value>()
-        future.whenComplete { outcome in
-            result.outcome.withLock { $0 = outcome }
-            semaphore.signal()
-        }
-        let key = ObjectIdentifier(semaphore)
+        let signal = DispatchSemaphore(value: 0)
+        let answer = PostgresAnswer<Value>()
+        future.whenComplete { answer.set($0) }
+        return try self.answer(of: answer, signalledBy: signal)
+    }
+
+    /// Blocks the calling thread (never an event loop) until `answer` is set, the connection
+    /// closes, or `PostgresEngine.answerLimit` passes (the connection is then closed); the
+    /// last two throw `WireError(.notActive)`.
+    ///
+    /// Only `answer` wakes the thread (besides a closing connection): a transaction whose
+    /// statements are answered one by one sleeps once, for the one it waits for, not once per
+    /// statement. `signal` may be shared by the waits of one thread (a transaction's); a wake-up
+    /// left over from a wait that timed out only makes a later one look again. An answer
+    /// already set costs no wait.
+    func answer<Value: Sendable>(of answer: PostgresAnswer<Value>, signalledBy signal: DispatchSemaphore) throws -> Value {
+        if let outcome = answer.outcome { return try outcome.get() }
+        let deadline = DispatchTime.now() + .nanoseconds(Int(PostgresEngine.answerLimit.wireNanoseconds))
+        let key = ObjectIdentifier(answer)
         let closedAlready = waiters.withLock { state in
-            if !state.closed { state.waiting[key] = semaphore }
+            if !state.closed { state.waiting[key] = signal }
             return state.closed
         }
-        let timedOut = !closedAlready
-            && semaphore.wait(timeout: .now() + .nanoseconds(Int(PostgresEngine.answerLimit.wireNanoseconds))) == .timedOut
-        waiters.withLock { _ = $0.waiting.removeValue(forKey: key) }
-        if let outcome = result.outcome.withLock({ $0 }) { return try outcome.get() }
+        defer { waiters.withLock { _ = $0.waiting.removeValue(forKey: key) } }
+        var timedOut = false
+        if !closedAlready, answer.wake(signal) {
+            while answer.outcome == nil, !waiters.withLock({ $0.closed }) {
+                if signal.wait(timeout: deadline) == .timedOut {
+                    timedOut = true
+                    break
+                }
+            }
+        }
+        if let outcome = answer.outcome { return try outcome.get() }
         if timedOut {
             PostgresEngine.close(connection)
             throw WireError(.notActive, "PostgreSQL gave no answer within \(PostgresEngine.answerLimit); the connection is closed")
@@ -80,7 +99,41 @@ final class PostgresSession: Sendable {
     }
 }
 
-/// Where an answer waits for the thread that asked for it; the lock guards it.
-private final class AnswerBox<Value: Sendable>: Sendable {
-    let outcome = Mutex<Result<Value, any Error>?>(nil)
+/// One statement's answer, set on the event loop and read by the engine thread that waits for
+/// it (`PostgresSession.answer(of:signalledBy:)`), which it wakes; the lock guards both. Set at
+/// most once.
+final class PostgresAnswer<Value: Sendable>: Sendable {
+    private struct State {
+        var outcome: Result<Value, any Error>?
+        var waiter: DispatchSemaphore?
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// An answer that is already a failure (a statement never sent).
+    init(failure: any Error) {
+        state.withLock { $0.outcome = .failure(failure) }
+    }
+
+    /// Sets the answer and wakes the thread waiting for it, if any.
+    func set(_ outcome: Result<Value, any Error>) {
+        let waiter = state.withLock { state in
+            state.outcome = outcome
+            return state.waiter
+        }
+        waiter?.signal()
+    }
+
+    var outcome: Result<Value, any Error>? { state.withLock { $0.outcome } }
+
+    /// Asks to have `signal` signalled once the answer is set; false when it is set already.
+    func wake(_ signal: DispatchSemaphore) -> Bool {
+        state.withLock { state in
+            guard state.outcome == nil else { return false }
+            state.waiter = signal
+            return true
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOCore
 import PostgresNIO
@@ -6,12 +7,20 @@ import Synchronization
 
 /// A PostgreSQL connection inside one read or write transaction, driven synchronously from a
 /// thread of the engine's pool (never an event loop or a Swift-concurrency thread): each query
-/// is sent and its future waited on.
+/// is sent and its answer waited on.
 ///
 /// Statements whose result nobody reads (BEGIN, SAVEPOINT, RELEASE and every `execute`) are
-/// pipelined: sent at once and checked before the next query's answer is used, and at the end
-/// of each savepoint, so they cost no round trip of their own and a failure still undoes only
-/// its own operation. Not Sendable: it lives on one thread for one transaction.
+/// pipelined: sent without waiting and checked before the next query's answer is used, and at
+/// the end of each savepoint, so they cost no round trip of their own and a failure still
+/// undoes only its own operation.
+///
+/// Statements are handed to the connection's event loop in bursts: each one waits in `outbox`
+/// until the transaction needs an answer, and then all go in one hop to the loop, where they
+/// are written in order. The thread then sleeps until the one answer it waits for is set
+/// (`PostgresAnswer`), not once per statement answered. A statement handed over alone cost the
+/// loop a wake-up (and a second one to register the answer's callback), which on a small
+/// machine cost more CPU than PostgreSQL's own work.
+/// Not Sendable: it lives on one thread for one transaction.
 final class PostgresTransaction: SQLTransaction {
     let session: PostgresSession
     let logger: Logger
@@ -21,14 +30,18 @@ final class PostgresTransaction: SQLTransaction {
     let prepares: Bool
 
     var connection: PostgresConnection { session.connection }
-    /// Pipelined statements not yet checked.
-    private var unchecked: [EventLoopFuture<PostgresQueryResult?>] = []
+    /// Statements not yet handed to the event loop, in the order they were sent.
+    private var outbox: [@Sendable () -> Void] = []
+    /// What this transaction's thread sleeps on while it waits for an answer.
+    private let answered = DispatchSemaphore(value: 0)
+    /// Waits for the pipelined statements not yet checked (each throws its statement's failure).
+    private var unchecked: [() throws -> Void] = []
     /// Whether `unchecked` holds a statement of the store's (not only BEGIN or SAVEPOINT).
     private var uncheckedChanges = false
     /// Queries sent by `prefetch` whose answers nobody took yet. Invariant: each was sent after
     /// the transaction's last write (every write empties it), so its answer is what the query
     /// would read now.
-    private var prefetched: [Prefetched: EventLoopFuture<[PostgresRow]>] = [:]
+    private var prefetched: [Prefetched: PostgresAnswer<[PostgresRow]>] = [:]
 
     private struct Prefetched: Hashable {
         var sql: String
@@ -55,16 +68,15 @@ final class PostgresTransaction: SQLTransaction {
         let answer = execute(statement, arguments)
         prefetched[Prefetched(sql: sql, arguments: arguments)] = answer
         // Checked with the pipeline too, so a failing prefetch is the error the caller sees.
-        unchecked.append(answer.map { _ in nil })
+        check(answer)
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws {
         prefetched.removeAll()
         if prepares {
-            let statement = try prepared(sql)
-            unchecked.append(execute(statement, arguments).map { _ in PostgresQueryResult?.none })
+            check(execute(try prepared(sql), arguments))
         } else {
-            unchecked.append(send(sql, arguments).map { Optional($0) })
+            check(send(sql, arguments))
         }
         uncheckedChanges = true
     }
@@ -94,17 +106,37 @@ final class PostgresTransaction: SQLTransaction {
 
     /// Sends `sql` without waiting; its failure surfaces at the next `run` or `checkPipeline`.
     func pipeline(_ sql: String) {
-        unchecked.append(send(sql, SQLArguments()).map { Optional($0) })
+        check(send(sql, SQLArguments()))
     }
 
-    /// Waits for every pipelined statement; throws the first failure.
+    /// Sends `command` (the COMMIT or ROLLBACK that ends a read) and hands everything still in
+    /// the outbox to the loop, without waiting: a failure closes the connection, so the next
+    /// transaction does not run inside this one.
+    func finish(with command: String) {
+        let connection = connection
+        let query = PostgresQuery(unsafeSQL: command)
+        let logger = logger
+        outbox.append {
+            connection.query(query, logger: logger).whenFailure { _ in PostgresEngine.close(connection) }
+        }
+        handOver()
+    }
+
+    /// Adds `answer` to the statements checked by the next `checkPipeline`.
+    private func check<Value: Sendable>(_ answer: PostgresAnswer<Value>) {
+        unchecked.append { [unowned self] in _ = try wait(answer) }
+    }
+
+    /// Waits for every pipelined statement; throws the first failure. The last one is waited
+    /// for first: a connection answers in order, so the others are then in, and the thread
+    /// sleeps once.
     func checkPipeline() throws {
         let pending = unchecked
         unchecked = []
         uncheckedChanges = false
         var failure: (any Error)?
-        for future in pending {
-            do { _ = try wait(future) } catch { failure = failure ?? error }
+        for waitForStatement in pending.reversed() {
+            do { try waitForStatement() } catch { failure = error }  // the earliest is kept
         }
         if let failure { throw failure }
     }
@@ -117,20 +149,21 @@ final class PostgresTransaction: SQLTransaction {
     /// Sends `sql` and waits for its result (and for everything pipelined before it).
     func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
         prefetched.removeAll()
-        let future = send(sql, arguments)
+        let answer = send(sql, arguments)
+        _ = try? wait(answer)  // sent last, so answered last: the pipeline is in once it is
         try checkPipeline()
-        return try wait(future)
+        return try wait(answer)
     }
 
     /// Sends `sql` as a prepared statement without waiting; `rows(of:)` reads its answer later.
     /// Statements sent after it run after it, so its answer can be read at the end of the
     /// transaction without costing a round trip of its own.
-    func send(prepared sql: String, _ arguments: SQLArguments) throws -> EventLoopFuture<[PostgresRow]> {
+    func send(prepared sql: String, _ arguments: SQLArguments) throws -> PostgresAnswer<[PostgresRow]> {
         execute(try prepared(sql), arguments)
     }
 
     /// The answer of a statement sent with `send(prepared:)`.
-    func rows(of statement: EventLoopFuture<[PostgresRow]>) throws -> [SQLRow] {
+    func rows(of statement: PostgresAnswer<[PostgresRow]>) throws -> [SQLRow] {
         try wait(statement).map(Self.row)
     }
 
@@ -143,9 +176,10 @@ final class PostgresTransaction: SQLTransaction {
         }
         // INSERT/UPDATE/DELETE ... RETURNING write: older prefetched answers may be stale.
         if !Self.isQuery(sql) { prefetched.removeAll() }
-        let future = execute(try prepared(sql), arguments)
+        let answer = execute(try prepared(sql), arguments)
+        _ = try? wait(answer)  // sent last, so answered last: the pipeline is in once it is
         try checkPipeline()
-        return try wait(future)
+        return try wait(answer)
     }
 
     /// Whether `sql` only reads (a SELECT), so prefetched answers stay current across it.
@@ -174,7 +208,7 @@ final class PostgresTransaction: SQLTransaction {
         }
     }
 
-    private func send(_ sql: String, _ arguments: SQLArguments) -> EventLoopFuture<PostgresQueryResult> {
+    private func send(_ sql: String, _ arguments: SQLArguments) -> PostgresAnswer<PostgresQueryResult> {
         var binds = PostgresBindings(capacity: arguments.values.count)
         for value in arguments.values {
             switch value {
@@ -185,27 +219,48 @@ final class PostgresTransaction: SQLTransaction {
             case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
             }
         }
-        guard !connection.isClosed else { return closedAnswer() }
-        return connection.query(PostgresQuery(unsafeSQL: translations.postgres(sql), binds: binds), logger: logger)
+        let connection = connection
+        let query = PostgresQuery(unsafeSQL: translations.postgres(sql), binds: binds)
+        let logger = logger
+        return enqueue { connection.query(query, logger: logger) }
     }
 
-    /// Runs a prepared statement, unless the connection closed already.
-    private func execute(_ statement: PreparedQuery, _ arguments: SQLArguments) -> EventLoopFuture<[PostgresRow]> {
-        guard !connection.isClosed else { return closedAnswer() }
-        return statement.execute(Self.data(arguments))
+    /// Runs a prepared statement.
+    private func execute(_ statement: PreparedQuery, _ arguments: SQLArguments) -> PostgresAnswer<[PostgresRow]> {
+        let binds = Self.data(arguments)
+        return enqueue { statement.execute(binds) }
     }
 
-    /// A statement sent on a connection that already closed may never be answered (postgres-nio
-    /// does not always fail it), so none is sent: it fails at once, as a lost connection does.
-    private func closedAnswer<Value>() -> EventLoopFuture<Value> {
-        connection.eventLoop.makeFailedFuture(WireError(.notActive, "the PostgreSQL connection closed"))
+    /// Puts a statement in the outbox; `start` runs on the event loop when the outbox is handed
+    /// over. A statement sent on a connection that already closed may never be answered
+    /// (postgres-nio does not always fail it), so none is: it fails at once, as a lost
+    /// connection does.
+    private func enqueue<Value: Sendable>(_ start: @escaping @Sendable () -> EventLoopFuture<Value>) -> PostgresAnswer<Value> {
+        guard !connection.isClosed else {
+            return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
+        }
+        let answer = PostgresAnswer<Value>()
+        outbox.append { start().whenComplete { answer.set($0) } }
+        return answer
     }
 
-    /// Waits for one answer (`PostgresSession.answer(of:)`: bounded, and cut short when the
-    /// connection closes).
-    private func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
+    /// Hands the outbox to the event loop in one hop; its statements are written there in order.
+    private func handOver() {
+        guard !outbox.isEmpty else { return }
+        let statements = outbox
+        outbox = []
+        connection.eventLoop.execute {
+            for start in statements { start() }
+        }
+    }
+
+    /// Waits for one answer, handing over whatever is still in the outbox first
+    /// (`PostgresSession.answer(of:signalledBy:)`: bounded, and cut short when the connection
+    /// closes).
+    private func wait<Value: Sendable>(_ answer: PostgresAnswer<Value>) throws -> Value {
         do {
-            return try session.answer(of: future)
+            if answer.outcome == nil { handOver() }
+            return try session.answer(of: answer, signalledBy: answered)
         } catch {
             throw PostgresEngine.wireError(error)
         }

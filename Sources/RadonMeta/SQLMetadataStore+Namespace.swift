@@ -1,5 +1,6 @@
 import Foundation
 import RadonWire
+import Synchronization
 
 extension SQLMetadataStore {
     public func lookup(_ request: NameRequest) async throws -> InodeAttributes {
@@ -26,11 +27,42 @@ extension SQLMetadataStore {
         try await engine.read { db in try db.inode(inode).attributes }
     }
 
+    /// Creates the inode and names it. With `request.openSession` a regular file is also opened
+    /// for that session in the same transaction (`CreateReply.open`): the hold is taken before
+    /// the name commits, so no other client can unlink and free the file in between, and it is
+    /// given back if the create does not commit. A retry answered from the operation log holds
+    /// it then (the first attempt's hold may have gone with a server that died).
     public func create(_ request: CreateRequest) async throws -> CreateReply {
         guard request.kind != .directory, request.kind != .symlink else {
             throw FileSystemError.invalid("create makes files, fifos, sockets and devices; use makeDirectory or makeSymbolicLink")
         }
         let now = nowNanoseconds()
+        let hold = CreateHold(session: request.openSession)
+        do {
+            let reply = try await creating(request, now: now, hold: hold)
+            if let session = request.openSession, reply.open != nil, hold.inode == nil {
+                openFiles.hold(reply.attributes.inode, session: session)
+            }
+            return reply
+        } catch {
+            if let session = request.openSession, let inode = hold.inode { openFiles.release(inode, session: session) }
+            throw error
+        }
+    }
+
+    private func creating(_ request: CreateRequest, now: Int64, hold: CreateHold) async throws -> CreateReply {
+        let openFiles = openFiles
+        /// The open state of `record` for `CreateReply.open`, held for the session, or nil when
+        /// no open was asked for or the file is not a placed regular file.
+        @Sendable func opened(_ record: InodeRecord, inlineBytes: [UInt8]?, in db: any SQLTransaction) throws -> OpenFileReply? {
+            guard let session = hold.session, record.kind == .regular, record.groupID != nil else { return nil }
+            db.prefetchLayout(of: record)
+            let layout = try db.layout(of: record)
+            let inline = record.isInline ? try inlineBytes ?? db.inlineBytes(of: record.id) : nil
+            openFiles.hold(record.id, session: session)
+            hold.inode = record.id
+            return OpenFileReply(attributes: record.attributes, layout: layout, inlineBytes: inline)
+        }
         return try await committer.write { db in
             db.prefetchEntry(in: request.parent, named: request.name)
             if request.kind == .regular { db.prefetchDefaultVolume() }
@@ -42,7 +74,8 @@ extension SQLMetadataStore {
                 let record = try db.inode(existing.inode)
                 guard !record.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
                 return CreateReply(attributes: record.attributes, created: false, isInline: record.isInline,
-                                   volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0)
+                                   volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0,
+                                   parent: parent.attributes, open: try opened(record, inlineBytes: nil, in: db))
             }
             try request.caller.requireChange(of: parent)
             var record = InodeRecord(
@@ -65,7 +98,8 @@ extension SQLMetadataStore {
             parent.touchContent(now)
             try db.save(parent)
             return CreateReply(attributes: record.attributes, created: true, isInline: record.isInline,
-                               volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0)
+                               volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0,
+                               parent: parent.attributes, open: try opened(record, inlineBytes: inlineData, in: db))
         }
     }
 
@@ -165,5 +199,20 @@ extension SQLMetadataStore {
     /// semantics), the caller's otherwise.
     static func newGroupOwner(parent: InodeRecord, caller: MetaCaller) -> UInt32 {
         parent.permissions & 0o2000 != 0 ? parent.gid : caller.gid
+    }
+}
+
+/// The inode a create held open for its session inside the transaction, so that the hold is
+/// given back if the transaction does not commit. Set at most once, from the batch's thread,
+/// and read after the write returned; the lock guards it.
+private final class CreateHold: Sendable {
+    let session: UInt64?
+    private let held = Mutex<UInt64?>(nil)
+
+    init(session: UInt64?) { self.session = session }
+
+    var inode: UInt64? {
+        get { held.withLock { $0 } }
+        set { held.withLock { $0 = newValue } }
     }
 }

@@ -1,7 +1,7 @@
 import RadonWire
 
 extension SQLMetadataStore {
-    public func remove(_ request: NameRequest) async throws -> RemovedFile? {
+    public func remove(_ request: NameRequest) async throws -> RemovalReply {
         let now = nowNanoseconds()
         return try await committer.write { db in
             var parent = try db.directory(request.parent)
@@ -16,7 +16,7 @@ extension SQLMetadataStore {
             try db.deleteEntry(id: entry.id)
             parent.touchContent(now)
             try db.save(parent)
-            return try db.dropLink(of: &victim, now: now, keepingOpen: self.openFiles)
+            return RemovalReply(removed: try db.dropLink(of: &victim, now: now, keepingOpen: self.openFiles), parent: parent.attributes)
         }
     }
 

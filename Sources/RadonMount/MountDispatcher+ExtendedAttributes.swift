@@ -38,7 +38,7 @@ extension MountDispatcher {
         }
     }
 
-    private func rememberCapabilityAbsent(_ inode: UInt64) {
+    func rememberCapabilityAbsent(_ inode: UInt64) {
         let expiry = ContinuousClock.now + .milliseconds(Int64(options.attributeTimeout * 1000))
         capabilityAbsence.withLock { absent in
             if absent.count > 100_000 { absent.removeAll() }

@@ -22,9 +22,12 @@ extension MountDispatcher {
     func create(_ request: FUSERequest, parent: UInt64, name: FileName, mode: UInt32, info: OpenFileInfo) {
         let context = request.context
         serve(request, "create") { [self] in
-            let (attributes, handle) = try await fileSystem.create(
+            let created = try await fileSystem.create(
                 parent: parent, name: name, permissions: mode & 0o7777, flags: info.openFlags,
                 exclusive: info.flags & O_EXCL != 0, context: context)
+            let (attributes, handle) = (created.attributes, created.handle)
+            // The kernel asks for the capability before the first write; a new file has none.
+            if created.isNew { rememberCapabilityAbsent(attributes.inode) }
             logger.trace("create \(parent)/\(name): inode \(attributes.inode) size \(attributes.size) handle \(handle.rawValue)")
             var entry = attributes.entryParameters(timeouts: timeouts)
             var reply = OpenFileInfo.reply(handle: handle.rawValue)

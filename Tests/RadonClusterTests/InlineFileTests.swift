@@ -24,8 +24,9 @@ struct InlineFileTests {
             let expected = prefix + [UInt8](repeating: 0, count: Self.grownSize - prefix.count)
             #expect(try await client.readFile(closed.inode) == expected)
 
-            let (open, handle) = try await client.create(
+            let createdFile = try await client.create(
                 parent: 1, name: "open", permissions: 0o644, flags: OpenFlags(read: true, write: true), exclusive: false, context: .root)
+            let (open, handle) = (createdFile.attributes, createdFile.handle)
             _ = try await client.write(handle, offset: 0, bytes: prefix)
             let truncated = try await client.setAttributes(of: open.inode, AttributeChanges(size: UInt64(Self.grownSize)), handle: handle, context: .root)
             #expect(truncated.size == UInt64(Self.grownSize))
@@ -51,8 +52,9 @@ struct InlineFileTests {
             let client = try await cluster.client()
             let setTime = Timestamp(seconds: 1_000_000_000, nanoseconds: 123_000_000)
             for (name, count) in [("inline", 10), ("blocks", 3 * Self.inlineThreshold)] {
-                let (attributes, handle) = try await client.create(
+                let createdFile = try await client.create(
                     parent: 1, name: FileName(name), permissions: 0o644, flags: OpenFlags(read: false, write: true), exclusive: false, context: .root)
+                let (attributes, handle) = (createdFile.attributes, createdFile.handle)
                 _ = try await client.write(handle, offset: 0, bytes: patternBytes(count: count, seed: UInt64(count)))
                 let set = try await client.setAttributes(
                     of: attributes.inode, AttributeChanges(accessTime: .at(setTime), modificationTime: .at(setTime)), handle: handle, context: .root)
@@ -85,8 +87,9 @@ struct ConcurrentHandleTests {
         try await TestCluster.with(blockSize: 16 << 10) { cluster in
             let client = try await cluster.client()
             for round in 0..<4 {
-                let (attributes, writer) = try await client.create(
+                let createdFile = try await client.create(
                     parent: 1, name: "wal-\(round)", permissions: 0o644, flags: OpenFlags(read: true, write: true), exclusive: false, context: .root)
+                let (attributes, writer) = (createdFile.attributes, createdFile.handle)
                 let reader = try await client.open(attributes.inode, flags: OpenFlags(read: true, write: false), context: .root)
                 let readerTask = Task {
                     var reads = 0

@@ -11,8 +11,9 @@ struct LocalSizeTests {
     func attributesFetchedBeforeAFlushShowTheFlushedSize(count: Int) async throws {
         try await TestCluster.with(blockSize: 64 << 10) { cluster in
             let client = try await cluster.client()
-            let (created, handle) = try await client.create(
+            let createdFile = try await client.create(
                 parent: 1, name: "grows", permissions: 0o644, flags: OpenFlags(read: true, write: true), exclusive: true, context: .root)
+            let (created, handle) = (createdFile.attributes, createdFile.handle)
             let (meta, pool) = try await cluster.meta()
             // What a getattr that started before the flush got from the service.
             let before = try await meta.attributes(of: created.inode)

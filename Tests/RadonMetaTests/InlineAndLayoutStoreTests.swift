@@ -125,7 +125,9 @@ struct InlineAndLayoutStoreTests {
         let b = try await fixture.createFile("b", in: root)
         _ = try await store.updateSizeAfterWrite(UpdateSizeRequest(inode: a.attributes.inode, size: 1 << 20))
         let removed = try await store.remove(NameRequest(parent: root, name: "a", caller: .root))
-        #expect(removed == RemovedFile(inode: a.attributes.inode, volumeID: a.volumeID, groupID: a.groupID, size: 1 << 20))
+        #expect(removed.removed == RemovedFile(inode: a.attributes.inode, volumeID: a.volumeID, groupID: a.groupID, size: 1 << 20))
+        // The directory as the removal left it, so a client need not ask for it again.
+        #expect(removed.parent == (try await store.attributes(of: root)))
         try await fixture.createFile("c", in: root)
         let replaced = try await store.rename(RenameRequest(parent: root, name: "c", newParent: root, newName: "b", mode: .replace, caller: .root))
         #expect(replaced?.inode == b.attributes.inode)
@@ -139,7 +141,7 @@ struct InlineAndLayoutStoreTests {
         let store = fixture.store
         _ = try await makeVolume(fixture, )
         try await fixture.createFile("tiny", in: root)
-        #expect(try await store.remove(NameRequest(parent: root, name: "tiny", caller: .root)) == nil)
+        #expect(try await store.remove(NameRequest(parent: root, name: "tiny", caller: .root)).removed == nil)
         #expect(try await store.pendingDeletions(limit: 10).isEmpty)
     }
 

@@ -130,6 +130,9 @@ struct MetaLeadershipTests {
             let inFlight = Task {
                 try await engine.writeBatch { db in
                     try db.execute("INSERT INTO fenced_write VALUES (1)", SQLArguments())
+                    // A read, as every store operation makes: the batch's statements (the fence's
+                    // lock first) reach PostgreSQL at the first answer the batch waits for.
+                    _ = try db.row("SELECT count(*) FROM fenced_write", SQLArguments())
                     Thread.sleep(forTimeInterval: 1.5)  // a leader frozen mid-write
                 }
             }

@@ -55,6 +55,24 @@ func withServiceFixture(
 struct MetaServiceWireTests {
     let root = StoreFixture.rootInode
 
+    /// A create that asks to open the file opens it only for a session the service knows; for
+    /// one it does not (it took over from another server, or the session lapsed) the create
+    /// still happens and the client is left to `openFile`, which renews its session.
+    @Test func aCreateOpensOnlyForALiveSession() async throws {
+        try await withServiceFixture { fixture in
+            let client = fixture.client
+            try await fixture.store.registerNodes(6)
+            _ = try await fixture.store.store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 1 << 20, inlineThreshold: 4096, groupCount: 8))
+            let session = try await client.openSession(clientName: "test").session
+            let opened = try await client.create(parent: root, name: "opened", permissions: 0o644, exclusive: true, caller: .root, openSession: session)
+            #expect(opened.open?.layout?.inode == opened.attributes.inode)
+            #expect(fixture.store.store.openFiles.isOpen(opened.attributes.inode))
+            let unknown = try await client.create(parent: root, name: "not-opened", permissions: 0o644, exclusive: true, caller: .root, openSession: session + 1)
+            #expect(unknown.created && unknown.open == nil)
+            #expect(!fixture.store.store.openFiles.isOpen(unknown.attributes.inode))
+        }
+    }
+
     @Test(arguments: TestEngine.all) func namespaceRoundTripThroughMetaClient(_ engine: TestEngine) async throws {
         try await withServiceFixture(engine: engine) { fixture in
             let client = fixture.client

@@ -83,6 +83,41 @@ struct SessionTests {
         #expect(holds.release(5, session: 3), "a close nobody matched leaves the file closed")
     }
 
+    @Test(arguments: TestEngine.all) func aCreateThatOpensHoldsTheFileAndAnswersWithItsOpenState(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let store = fixture.store
+        try await fixture.registerNodes(6)
+        _ = try await store.createVolume(VolumeSpecification(name: "v", k: 4, n: 6, blockSize: 1 << 20, inlineThreshold: 4096, groupCount: 8))
+        let root = StoreFixture.rootInode
+        func create(_ name: FileName, exclusive: Bool) async throws -> CreateReply {
+            try await store.create(CreateRequest(parent: root, name: name, kind: .regular, permissions: 0o644,
+                                                 exclusive: exclusive, caller: .root, openSession: 7))
+        }
+
+        let created = try await create("new", exclusive: true)
+        let inode = created.attributes.inode
+        #expect(created.created)
+        #expect(created.parent == (try await store.attributes(of: root)), "the directory as the create left it")
+        #expect(created.open == (try await store.openState(of: inode)), "the same state openFile gives")
+        #expect(created.open?.inlineBytes == [])
+        #expect(store.openFiles.isOpen(inode))
+        #expect(store.openFiles.release(inode, session: 7), "held once, for the session asked for")
+
+        // An existing file (create without O_EXCL) is opened with its bytes.
+        _ = try await store.writeInline(WriteInlineRequest(inode: inode, offset: 0, bytes: Array("kept".utf8)))
+        let existing = try await create("new", exclusive: false)
+        #expect(!existing.created)
+        #expect(existing.open?.inlineBytes == Array("kept".utf8))
+        #expect(store.openFiles.release(inode, session: 7))
+
+        // A create that fails holds nothing.
+        await expectErrno(EEXIST) { _ = try await create("new", exclusive: true) }
+        #expect(!store.openFiles.isOpen(inode))
+        // Without a session nothing is opened.
+        let plain = try await fixture.createFile("plain", in: root)
+        #expect(plain.open == nil && !store.openFiles.isOpen(plain.attributes.inode))
+    }
+
     @Test(arguments: TestEngine.all) func anUnlinkedFileOpenSomewhereStaysAnOrphanUntilReaped(_ engine: TestEngine) async throws {
         let fixture = try await StoreFixture(engine)
         let store = fixture.store

@@ -253,13 +253,13 @@ actor InMemoryFileSystem: FileSystemOperations {
         return try node(inode).attributes
     }
 
-    func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+    func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> CreatedFile {
         if let existing = try directory(parent).children[name] {
             guard !exclusive else { throw FileSystemError.exists("\(name)") }
-            return (try node(existing).attributes, try await open(existing, flags: flags, context: context))
+            return CreatedFile(attributes: try node(existing).attributes, handle: try await open(existing, flags: flags, context: context), isNew: false)
         }
         let attributes = try insert(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, context: context)
-        return (attributes, try await open(attributes.inode, flags: flags, context: context))
+        return CreatedFile(attributes: attributes, handle: try await open(attributes.inode, flags: flags, context: context), isNew: true)
     }
 
     func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle {

@@ -6,9 +6,10 @@ extension RadonFileSystemClient {
     /// need to rely on.
     @discardableResult
     public func writeFile(parent: UInt64, name: FileName, bytes: [UInt8]) async throws -> InodeAttributes {
-        let (attributes, handle) = try await create(
+        let created = try await create(
             parent: parent, name: name, permissions: 0o644, flags: OpenFlags(read: false, write: true, truncate: true),
             exclusive: false, context: .root)
+        let (attributes, handle) = (created.attributes, created.handle)
         do {
             var offset = 0
             while offset < bytes.count {

@@ -25,9 +25,9 @@ struct PutCommand: AsyncParsableCommand {
                 target = (remote.hasSuffix("/") ? remote : remote + "/") + (local.split(separator: "/").last.map(String.init) ?? local)
             }
             let (parent, name) = try await RemotePath.parentAndName(target, in: client)
-            let (_, handle) = try await client.create(
+            let handle = try await client.create(
                 parent: parent, name: name, permissions: 0o644, flags: OpenFlags(read: false, write: true, truncate: true),
-                exclusive: false, context: .root)
+                exclusive: false, context: .root).handle
             var offset: UInt64 = 0
             var buffer = [UInt8](repeating: 0, count: 4 << 20)
             do {

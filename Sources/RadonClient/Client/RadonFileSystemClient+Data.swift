@@ -82,15 +82,26 @@ extension RadonFileSystemClient {
         }
     }
 
-    public func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
-        let reply = try await service {
-            try await meta().create(parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive, caller: context.caller)
+    /// Creates and opens in one round trip: the service opens the file for this client's
+    /// session in the create's own transaction, and answers with the directory's new attributes
+    /// too, so the kernel's look at the directory that follows is answered from the cache.
+    public func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> CreatedFile {
+        let (holdSession, reply) = try await service {
+            try await withSession { session in
+                (session, try await meta().create(
+                    parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive,
+                    caller: context.caller, openSession: session))
+            }
         }
-        forgetAttributes(parent)
+        if let directory = reply.parent { remember(directory) } else { forgetAttributes(parent) }
         remember(reply.attributes)
         let truncate = !reply.created && flags.truncate
-        let (attributes, handle) = try await openHeld(reply.attributes.inode, flags: flags, truncate: truncate, context: context)
-        return (attributes, handle)
+        let (attributes, handle) = if let open = reply.open {
+            try await finishOpen(reply.attributes.inode, open, holdSession: holdSession, flags: flags, truncate: truncate, context: context)
+        } else {
+            try await openHeld(reply.attributes.inode, flags: flags, truncate: truncate, context: context)
+        }
+        return CreatedFile(attributes: attributes, handle: handle, isNew: reply.created)
     }
 
     public func open(_ inode: UInt64, flags: OpenFlags, context: RequestContext) async throws -> FileHandle {
@@ -105,6 +116,14 @@ extension RadonFileSystemClient {
         let (holdSession, reply) = try await service {
             try await withSession { session in (session, try await meta().openFile(session: session, inode: inode)) }
         }
+        return try await finishOpen(inode, reply, holdSession: holdSession, flags: flags, truncate: truncate, context: context)
+    }
+
+    /// The rest of an open once the service holds `inode` for `holdSession` and gave its open
+    /// state: the handle, on the shared `OpenFile`; the hold is dropped again if this fails.
+    func finishOpen(
+        _ inode: UInt64, _ reply: OpenFileReply, holdSession: UInt64, flags: OpenFlags, truncate: Bool, context: RequestContext
+    ) async throws -> (InodeAttributes, FileHandle) {
         do {
             var attributes = remember(reply.attributes)
             guard attributes.kind == .regular else {

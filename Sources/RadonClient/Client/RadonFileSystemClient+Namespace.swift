@@ -46,11 +46,13 @@ extension RadonFileSystemClient {
     }
 
     public func removeFile(parent: UInt64, name: FileName, context: RequestContext) async throws {
-        let removed = try await service { try await meta().remove(parent: parent, name: name, caller: context.caller) }
+        let reply = try await service { try await meta().removal(parent: parent, name: name, caller: context.caller) }
         // Some inode lost a link: its cached link count and ctime are stale; which one is not
-        // known without a lookup, so forget them all (they are cheap to fetch again).
+        // known without a lookup, so forget them all (they are cheap to fetch again), but the
+        // directory's, which the reply carries.
         state.withLock { $0.attributes.removeAll() }
-        if let removed { await deleteFragments(of: removed) }
+        if let directory = reply.parent { remember(directory) }
+        if let removed = reply.removed { await deleteFragments(of: removed) }
     }
 
     public func removeDirectory(parent: UInt64, name: FileName, context: RequestContext) async throws {

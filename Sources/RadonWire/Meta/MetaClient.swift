@@ -54,9 +54,11 @@ public struct MetaClient: Sendable {
     /// `exclusive` false an existing file is returned (`created` false) rather than EEXIST.
     public func create(
         parent: UInt64, name: FileName, kind: InodeKind = .regular, permissions: UInt32, rdev: UInt64 = 0,
-        exclusive: Bool, caller: MetaCaller
+        exclusive: Bool, caller: MetaCaller, openSession: UInt64? = nil
     ) async throws -> CreateReply {
-        try await call(.create, CreateRequest(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: exclusive, caller: caller))
+        try await call(.create, CreateRequest(
+            parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: exclusive,
+            caller: caller, openSession: openSession))
     }
 
     public func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, caller: MetaCaller) async throws -> InodeAttributes {
@@ -76,9 +78,14 @@ public struct MetaClient: Sendable {
     /// unlink. Returns the file whose last link went when it had fragments to delete
     /// (delete them, then `confirmDeletions`); nil otherwise.
     @discardableResult
+    /// unlink: the file whose last link went, when it had fragments to delete.
     public func remove(parent: UInt64, name: FileName, caller: MetaCaller) async throws -> RemovedFile? {
-        let reply: RemovalReply = try await call(.remove, NameRequest(parent: parent, name: name, caller: caller))
-        return reply.removed
+        try await removal(parent: parent, name: name, caller: caller).removed
+    }
+
+    /// unlink, with the directory's attributes after it.
+    public func removal(parent: UInt64, name: FileName, caller: MetaCaller) async throws -> RemovalReply {
+        try await call(.remove, NameRequest(parent: parent, name: name, caller: caller))
     }
 
     public func removeDirectory(parent: UInt64, name: FileName, caller: MetaCaller) async throws {

@@ -95,8 +95,15 @@ public struct CreateRequest: WireMessage, Hashable {
     /// returned as it is (open with O_CREAT).
     public var exclusive: Bool
     public var caller: MetaCaller
+    /// Also open the regular file for this client session (held as `openFile` holds it), and
+    /// answer with its open state: a created file costs one round trip, not two. Nil: no open.
+    /// Sent last and only when set, so a request without it reads as before.
+    public var openSession: UInt64?
 
-    public init(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64 = 0, exclusive: Bool, caller: MetaCaller) {
+    public init(
+        parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64 = 0, exclusive: Bool,
+        caller: MetaCaller, openSession: UInt64? = nil
+    ) {
         self.parent = parent
         self.name = name
         self.kind = kind
@@ -104,6 +111,7 @@ public struct CreateRequest: WireMessage, Hashable {
         self.rdev = rdev
         self.exclusive = exclusive
         self.caller = caller
+        self.openSession = openSession
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -114,6 +122,7 @@ public struct CreateRequest: WireMessage, Hashable {
         buffer.writeInteger(rdev)
         buffer.writeWireBool(exclusive)
         caller.encode(into: &buffer)
+        if let openSession { buffer.writeInteger(openSession) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -124,10 +133,13 @@ public struct CreateRequest: WireMessage, Hashable {
         rdev = try buffer.readWireInteger()
         exclusive = try buffer.readWireBool()
         caller = try MetaCaller(from: &buffer)
+        openSession = buffer.readableBytes > 0 ? try buffer.readWireInteger() : nil
     }
 }
 
-/// What `create` gives back: the inode and where its data goes.
+/// What `create` gives back: the inode and where its data goes, the directory's attributes
+/// after the change (so the client's cache answers the kernel's next look at the directory),
+/// and, when an open was asked for and the file is a placed regular file, its open state.
 public struct CreateReply: WireMessage, Hashable {
     public var attributes: InodeAttributes
     /// False when a non-exclusive create found the file already there.
@@ -137,13 +149,23 @@ public struct CreateReply: WireMessage, Hashable {
     /// 0 for inodes that hold no data (fifos, devices) or when no volume exists yet.
     public var volumeID: UInt32
     public var groupID: UInt32
+    /// The parent directory as the create left it.
+    public var parent: InodeAttributes?
+    /// The open state (`openFile`'s answer) when `CreateRequest.openSession` was set and the
+    /// file could be opened in the same step; nil otherwise (the client then asks `openFile`).
+    public var open: OpenFileReply?
 
-    public init(attributes: InodeAttributes, created: Bool, isInline: Bool, volumeID: UInt32, groupID: UInt32) {
+    public init(
+        attributes: InodeAttributes, created: Bool, isInline: Bool, volumeID: UInt32, groupID: UInt32,
+        parent: InodeAttributes? = nil, open: OpenFileReply? = nil
+    ) {
         self.attributes = attributes
         self.created = created
         self.isInline = isInline
         self.volumeID = volumeID
         self.groupID = groupID
+        self.parent = parent
+        self.open = open
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -152,6 +174,8 @@ public struct CreateReply: WireMessage, Hashable {
         buffer.writeWireBool(isInline)
         buffer.writeInteger(volumeID)
         buffer.writeInteger(groupID)
+        buffer.writeWireOptional(parent) { $1.encode(into: &$0) }
+        buffer.writeWireOptional(open) { $1.encode(into: &$0) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -160,6 +184,8 @@ public struct CreateReply: WireMessage, Hashable {
         isInline = try buffer.readWireBool()
         volumeID = try buffer.readWireInteger()
         groupID = try buffer.readWireInteger()
+        parent = buffer.readableBytes > 0 ? try buffer.readWireOptional { try InodeAttributes(from: &$0) } : nil
+        open = buffer.readableBytes > 0 ? try buffer.readWireOptional { try OpenFileReply(from: &$0) } : nil
     }
 }
 
@@ -221,12 +247,26 @@ public struct MakeSymbolicLinkRequest: WireMessage, Hashable {
 }
 
 /// What `remove` and `rename` give back: the file whose last link went, when it had
-/// fragments to delete.
+/// fragments to delete, and (from `remove`) the directory's attributes after the removal, so
+/// the client's cache answers the kernel's next look at the directory.
 public struct RemovalReply: WireMessage, Hashable {
     public var removed: RemovedFile?
-    public init(removed: RemovedFile?) { self.removed = removed }
-    public func encode(into buffer: inout ByteBuffer) { buffer.writeWireOptional(removed) { $1.encode(into: &$0) } }
-    public init(from buffer: inout ByteBuffer) throws { removed = try buffer.readWireOptional { try RemovedFile(from: &$0) } }
+    public var parent: InodeAttributes?
+
+    public init(removed: RemovedFile?, parent: InodeAttributes? = nil) {
+        self.removed = removed
+        self.parent = parent
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeWireOptional(removed) { $1.encode(into: &$0) }
+        buffer.writeWireOptional(parent) { $1.encode(into: &$0) }
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        removed = try buffer.readWireOptional { try RemovedFile(from: &$0) }
+        parent = buffer.readableBytes > 0 ? try buffer.readWireOptional { try InodeAttributes(from: &$0) } : nil
+    }
 }
 
 public struct RenameRequest: WireMessage, Hashable {
