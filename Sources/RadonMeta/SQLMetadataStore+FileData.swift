@@ -117,14 +117,21 @@ extension SQLTransaction {
               let volume = try volume(id: group.volumeID) else {
             throw WireError(.corrupt, "inode \(record.id) names group \(record.groupID ?? 0), which does not exist")
         }
-        let endpoints = try nodeEndpoints()
+        return try FileLayout(record: record, volume: volume, group: group, endpoints: try nodeEndpoints(), mapEpoch: try mapEpoch())
+    }
+}
+
+extension FileLayout {
+    /// The layout of `record`, placed in `group` of `volume`, with the group's members resolved
+    /// through `endpoints` (`nodeEndpoints()`).
+    init(record: InodeRecord, volume: VolumeSettings, group: PlacementGroup, endpoints: [UInt32: NodeEndpoint], mapEpoch: UInt64) throws {
         let members = try group.members.map { id in
             guard let endpoint = endpoints[id] else { throw WireError(.corrupt, "group \(group.id) names unknown node \(id)") }
             return endpoint
         }
-        return FileLayout(
+        self.init(
             inode: record.id, size: record.size, isInline: record.isInline, volume: volume, group: group,
-            members: members, mapEpoch: try mapEpoch()
+            members: members, mapEpoch: mapEpoch
         )
     }
 }

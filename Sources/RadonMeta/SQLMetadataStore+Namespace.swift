@@ -53,11 +53,19 @@ extension SQLMetadataStore {
     private func creating(_ request: CreateRequest, now: Int64, hold: CreateHold) async throws -> CreateReply {
         let openFiles = openFiles
         /// The open state of `record` for `CreateReply.open`, held for the session, or nil when
-        /// no open was asked for or the file is not a placed regular file.
-        @Sendable func opened(_ record: InodeRecord, inlineBytes: [UInt8]?, in db: any SQLTransaction) throws -> OpenFileReply? {
+        /// no open was asked for or the file is not a placed regular file. `known` is its
+        /// layout when the caller has it already (a new file's), else it is read.
+        @Sendable func opened(
+            _ record: InodeRecord, inlineBytes: [UInt8]?, layout known: FileLayout?, in db: any SQLTransaction
+        ) throws -> OpenFileReply? {
             guard let session = hold.session, record.kind == .regular, record.groupID != nil else { return nil }
-            db.prefetchLayout(of: record)
-            let layout = try db.layout(of: record)
+            let layout: FileLayout
+            if let known {
+                layout = known
+            } else {
+                db.prefetchLayout(of: record)
+                layout = try db.layout(of: record)
+            }
             let inline = record.isInline ? try inlineBytes ?? db.inlineBytes(of: record.id) : nil
             openFiles.hold(record.id, session: session)
             hold.inode = record.id
@@ -75,7 +83,7 @@ extension SQLMetadataStore {
                 guard !record.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
                 return CreateReply(attributes: record.attributes, created: false, isInline: record.isInline,
                                    volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0,
-                                   parent: parent.attributes, open: try opened(record, inlineBytes: nil, in: db))
+                                   parent: parent.attributes, open: try opened(record, inlineBytes: nil, layout: nil, in: db))
             }
             try request.caller.requireChange(of: parent)
             var record = InodeRecord(
@@ -84,14 +92,25 @@ extension SQLMetadataStore {
                 linkCount: 1, parent: nil, volumeID: nil
             )
             var inlineData: [UInt8]? = nil
+            var volume: VolumeSettings? = nil
             if request.kind == .regular {
-                let volume = try db.volumeForNewFile(in: parent)
+                volume = try db.volumeForNewFile(in: parent)
                 record.volumeID = volume?.id
                 if (volume?.inlineThreshold ?? Self.defaultInlineThreshold) > 0 { inlineData = [] }
             }
             record = try db.insert(record, inlineData: inlineData, symlinkTarget: nil)
-            if let volumeID = record.volumeID {
-                record.groupID = try db.groupID(forNewFile: record.id, volumeID: volumeID)
+            var layout: FileLayout? = nil
+            if let volume {
+                // The group and, for an open, the nodes and map epoch are read together, before
+                // the writes below (which would drop prefetched answers): one wait, not three.
+                let opening = hold.session != nil
+                if opening { db.prefetchNodesAndMapEpoch() }
+                let group = try db.placementGroup(forNewFile: record.id, volumeID: volume.id)
+                record.groupID = group?.id
+                if opening, let group {
+                    layout = try FileLayout(record: record, volume: volume, group: group,
+                                            endpoints: try db.nodeEndpoints(), mapEpoch: try db.mapEpoch())
+                }
                 try db.save(record)
             }
             try db.insertEntry(in: parent.id, named: request.name, inode: record.id)
@@ -99,7 +118,7 @@ extension SQLMetadataStore {
             try db.save(parent)
             return CreateReply(attributes: record.attributes, created: true, isInline: record.isInline,
                                volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0,
-                               parent: parent.attributes, open: try opened(record, inlineBytes: inlineData, in: db))
+                               parent: parent.attributes, open: try opened(record, inlineBytes: inlineData, layout: layout, in: db))
         }
     }
 

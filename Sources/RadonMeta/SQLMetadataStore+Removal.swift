@@ -4,6 +4,7 @@ extension SQLMetadataStore {
     public func remove(_ request: NameRequest) async throws -> RemovalReply {
         let now = nowNanoseconds()
         return try await committer.write { db in
+            db.prefetchEntry(in: request.parent, named: request.name)
             var parent = try db.directory(request.parent)
             try NameRule.validate(request.name)
             try request.caller.requireChange(of: parent)
@@ -72,6 +73,9 @@ extension SQLMetadataStore {
         let now = nowNanoseconds()
         return try await committer.write { db in
             let caller = request.caller
+            db.prefetchEntry(in: request.parent, named: request.name)
+            db.prefetchEntry(in: request.newParent, named: request.newName)
+            if request.newParent != request.parent { db.prefetchInode(request.newParent) }
             var source = try db.directory(request.parent)
             var target = request.newParent == source.id ? source : try db.directory(request.newParent)
             try NameRule.validate(request.name)

@@ -32,10 +32,18 @@ extension SQLTransaction {
     /// New files take the groups of their volume in turn: inode numbers only grow, so
     /// `inode mod groupCount` is a round robin that costs no extra write.
     func groupID(forNewFile inode: UInt64, volumeID: UInt32) throws -> UInt32? {
+        try placementGroup(forNewFile: inode, volumeID: volumeID)?.id
+    }
+
+    /// The group `groupID(forNewFile:volumeID:)` picks, whole.
+    func placementGroup(forNewFile inode: UInt64, volumeID: UInt32) throws -> PlacementGroup? {
         try self.row(
-            "SELECT id FROM placement_group WHERE volume_id = ?1 AND idx = ?2 % (SELECT group_count FROM volume WHERE id = ?1)",
+            """
+            SELECT id, volume_id, idx, epoch, members FROM placement_group
+            WHERE volume_id = ?1 AND idx = ?2 % (SELECT group_count FROM volume WHERE id = ?1)
+            """,
             [volumeID, Int64(bitPattern: inode)]
-        ).map { $0[0] }
+        ).map(Self.placementGroup(from:))
     }
 
     static func placementGroup(from row: SQLRow) throws -> PlacementGroup {

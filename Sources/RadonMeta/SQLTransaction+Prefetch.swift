@@ -35,8 +35,13 @@ extension SQLTransaction {
     func prefetchLayout(of record: InodeRecord) {
         if let groupID = record.groupID { prefetch(StoreQuery.placementGroup, [groupID]) }
         if let volumeID = record.volumeID { prefetch(StoreQuery.volume, [volumeID]) }
+        prefetchNodesAndMapEpoch()
+        if record.isInline { prefetchInlineBytes(of: record.id) }
+    }
+
+    /// The node addresses and map epoch a layout names (`nodeEndpoints`, `mapEpoch`).
+    func prefetchNodesAndMapEpoch() {
         prefetch(StoreQuery.nodeEndpoints, SQLArguments())
         prefetch(StoreQuery.mapEpoch, SQLArguments())
-        if record.isInline { prefetchInlineBytes(of: record.id) }
     }
 }
