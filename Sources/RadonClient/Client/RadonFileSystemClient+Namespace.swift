@@ -25,7 +25,7 @@ extension RadonFileSystemClient {
         let reply = try await service {
             try await meta().create(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: true, caller: context.caller)
         }
-        forgetAttributes(parent)
+        if let directory = reply.parent { remember(directory) } else { forgetAttributes(parent) }
         return remember(reply.attributes)
     }
 
