@@ -78,7 +78,6 @@ public struct MetaClient: Sendable {
     /// unlink. Returns the file whose last link went when it had fragments to delete
     /// (delete them, then `confirmDeletions`); nil otherwise.
     @discardableResult
-    /// unlink: the file whose last link went, when it had fragments to delete.
     public func remove(parent: UInt64, name: FileName, caller: MetaCaller) async throws -> RemovedFile? {
         try await removal(parent: parent, name: name, caller: caller).removed
     }
