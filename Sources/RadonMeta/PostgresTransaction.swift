@@ -149,8 +149,14 @@ final class PostgresTransaction: SQLTransaction {
     /// Sends `sql` and waits for its result (and for everything pipelined before it).
     func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
         prefetched.removeAll()
-        let answer = send(sql, arguments)
-        _ = try? wait(answer)  // sent last, so answered last: the pipeline is in once it is
+        return try answerAfterPipeline(send(sql, arguments))
+    }
+
+    /// The answer of the statement sent last, once the pipeline before it is checked (so a
+    /// pipelined failure is the error thrown). It is waited for first: sent last, answered
+    /// last, so the pipeline is in once it is, and the thread sleeps once.
+    private func answerAfterPipeline<Value: Sendable>(_ answer: PostgresAnswer<Value>) throws -> Value {
+        _ = try? wait(answer)
         try checkPipeline()
         return try wait(answer)
     }
@@ -176,10 +182,7 @@ final class PostgresTransaction: SQLTransaction {
         }
         // INSERT/UPDATE/DELETE ... RETURNING write: older prefetched answers may be stale.
         if !Self.isQuery(sql) { prefetched.removeAll() }
-        let answer = execute(try prepared(sql), arguments)
-        _ = try? wait(answer)  // sent last, so answered last: the pipeline is in once it is
-        try checkPipeline()
-        return try wait(answer)
+        return try answerAfterPipeline(execute(try prepared(sql), arguments))
     }
 
     /// Whether `sql` only reads (a SELECT), so prefetched answers stay current across it.

@@ -39,7 +39,7 @@ extension SQLTransaction {
     func placementGroup(forNewFile inode: UInt64, volumeID: UInt32) throws -> PlacementGroup? {
         try self.row(
             """
-            SELECT id, volume_id, idx, epoch, members FROM placement_group
+            SELECT \(StoreQuery.placementGroupColumns) FROM placement_group
             WHERE volume_id = ?1 AND idx = ?2 % (SELECT group_count FROM volume WHERE id = ?1)
             """,
             [volumeID, Int64(bitPattern: inode)]
@@ -61,10 +61,10 @@ extension SQLTransaction {
 
     func placementGroups(volumeID: UInt32?) throws -> [PlacementGroup] {
         if let volumeID {
-            return try self.rows("SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE volume_id = ? ORDER BY idx", [volumeID])
+            return try self.rows("SELECT \(StoreQuery.placementGroupColumns) FROM placement_group WHERE volume_id = ? ORDER BY idx", [volumeID])
                 .map(Self.placementGroup(from:))
         }
-        return try self.rows("SELECT id, volume_id, idx, epoch, members FROM placement_group ORDER BY volume_id, idx")
+        return try self.rows("SELECT \(StoreQuery.placementGroupColumns) FROM placement_group ORDER BY volume_id, idx")
             .map(Self.placementGroup(from:))
     }
 

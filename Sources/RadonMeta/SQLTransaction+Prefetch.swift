@@ -11,7 +11,9 @@ enum StoreQuery {
     static let volumeColumns = "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default"
     static let volume = "SELECT \(volumeColumns) FROM volume WHERE id = ?"
     static let defaultVolume = "SELECT \(volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1"
-    static let placementGroup = "SELECT id, volume_id, idx, epoch, members FROM placement_group WHERE id = ?"
+    /// The columns `placementGroup(from:)` reads, in its order.
+    static let placementGroupColumns = "id, volume_id, idx, epoch, members"
+    static let placementGroup = "SELECT \(placementGroupColumns) FROM placement_group WHERE id = ?"
     static let nodeEndpoints = "SELECT id, host, port, state FROM node"
     static let mapEpoch = "SELECT value FROM counter WHERE name = 'map_epoch'"
 }
