@@ -34,6 +34,8 @@ struct InodeRecord: Sendable {
     }
 
     static let columns = columns()
+    /// How many columns `columns(of:)` names.
+    static let columnCount = 17
 
     /// Reads the `columns` starting at column `first` of `row`.
     init(row: SQLRow, at first: Int = 0) throws {

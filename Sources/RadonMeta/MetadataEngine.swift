@@ -10,6 +10,11 @@
 public protocol MetadataEngine: Sendable {
     /// Runs `body` in a read-only transaction.
     func read<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value
+    /// Runs one read-only statement and returns its rows. One statement sees one snapshot on
+    /// every engine, so it needs no transaction around it: PostgreSQL runs it alone (one round
+    /// trip, not the three of BEGIN, the statement and COMMIT). For the hottest reads, lookup
+    /// and getattr, written as one statement each.
+    func rows(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow]
     /// Runs `body` in one durable write transaction (see the invariants above).
     func writeBatch(_ body: @escaping @Sendable (any SQLTransaction) throws -> Void) async throws
     /// The fencing epoch for active/standby servers (see `PostgresEngine.setFencingEpoch`);
@@ -17,4 +22,10 @@ public protocol MetadataEngine: Sendable {
     func setFencingEpoch(_ epoch: Int64?)
     /// Releases connections and threads; the engine is not used afterwards.
     func shutdown() async
+}
+
+extension MetadataEngine {
+    public func rows(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow] {
+        try await read { db in try db.rows(sql, arguments) }
+    }
 }

@@ -107,6 +107,8 @@ extension PostgresEngine {
             """,
             "CREATE INDEX operation_log_by_age ON operation_log (created_at)",
         ]),
+        // The write transactions' guard and fence in one statement (see `LeaderFence.check`).
+        Migration(version: 3, name: "write-guard", statements: [LeaderFence.guardFunction]),
     ]
 
     /// Brings the schema up to date, once, however many servers start at the same time: the

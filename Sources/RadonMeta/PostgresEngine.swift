@@ -104,6 +104,16 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         }
     }
 
+    /// The statement alone on a reader connection, in autocommit: PostgreSQL gives it one
+    /// snapshot of its own.
+    public func rows(_ sql: String, _ arguments: SQLArguments) async throws -> [SQLRow] {
+        try await threadPool.runIfActive { [self] in
+            let session = try idleReader() ?? openSession()
+            defer { if !session.isClosed { idleReaders.withLock { $0.append(session) } } }
+            return try PostgresTransaction(session: session, logger: logger, translations: translations).rows(sql, arguments)
+        }
+    }
+
     public func writeBatch(_ body: @escaping @Sendable (any SQLTransaction) throws -> Void) async throws {
         try await threadPool.runIfActive { [self] in
             try inWriteConnection { transaction in
@@ -123,18 +133,32 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Runs `body` in a transaction on the writer connection, from a thread of the pool, and
     /// commits it; a connection that cannot even roll back is dropped (the next batch opens
     /// another).
+    ///
+    /// Batches are chained: each commits with `COMMIT AND CHAIN`, which opens the next batch's
+    /// transaction in the same round trip, so a batch sends no BEGIN. The writer connection
+    /// therefore idles "in transaction" between batches. That transaction is empty: no snapshot
+    /// (READ COMMITTED takes one per statement), no lock (the fence's is released at each
+    /// commit), so it holds back neither VACUUM nor a takeover. The session's
+    /// `idle_in_transaction_session_timeout` is 0 on this connection so the idle chain is not
+    /// cut, and `LeaderFence.guardFunction` sets it locally for the length of each batch, so a
+    /// server stopped mid-batch still loses its session (and its locks) in seconds. After a
+    /// failure the batch rolls back without chaining, and the next one begins afresh.
     func inWriteConnection(prepares: Bool = true, _ body: (PostgresTransaction) throws -> Void) throws {
         let session = try writer.withLock { $0 }.flatMap { $0.isClosed ? nil : $0 } ?? openSession()
         writer.withLock { $0 = session }
         let transaction = PostgresTransaction(session: session, logger: logger, translations: translations, prepares: prepares)
-        transaction.pipeline("BEGIN")
+        if !session.inChainedTransaction.exchange(false, ordering: .relaxed) {
+            transaction.pipeline("SET idle_in_transaction_session_timeout = 0")
+            transaction.pipeline("BEGIN")
+        }
         do {
             try body(transaction)
-            let committed = try transaction.run("COMMIT", SQLArguments())
+            let committed = try transaction.run("COMMIT AND CHAIN", SQLArguments())
             // An aborted transaction answers COMMIT with ROLLBACK: nothing was kept.
             guard committed.metadata.command == "COMMIT" else {
                 throw WireError(.internalError, "PostgreSQL rolled the write transaction back instead of committing it")
             }
+            session.inChainedTransaction.store(true, ordering: .relaxed)
         } catch {
             do {
                 _ = try transaction.run("ROLLBACK", SQLArguments())
@@ -159,20 +183,27 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         for session in sessions { try? await session.connection.close() }
     }
 
-    /// Starts the fencing check of a write transaction when an epoch is set (see `LeaderFence`):
-    /// the shared lock, then the leader row's epoch, both sent without waiting. The answer is
-    /// read by `checkFencing` before COMMIT, so the check costs no round trip of its own.
-    private func sendFencingCheck(in transaction: PostgresTransaction) throws -> (held: Int64, leader: PostgresAnswer<[PostgresRow]>)? {
-        guard let epoch = fencingEpoch.withLock({ $0 }) else { return nil }
-        try transaction.execute(LeaderFence.shareLock, SQLArguments())
-        return (epoch, try transaction.send(prepared: LeaderFence.readEpoch, SQLArguments()))
+    /// Starts a write transaction's guard (`LeaderFence.check`), sent without waiting: the batch's
+    /// idle limit always, and the fencing check when an epoch is set. Its answer is read by
+    /// `checkFencing` before COMMIT, so the check costs no wait of its own; without an epoch it
+    /// is checked with the pipeline, at the batch's first wait.
+    private func sendFencingCheck(in transaction: PostgresTransaction) throws -> (held: Int64, answer: PostgresAnswer<[PostgresRow]>)? {
+        guard let epoch = fencingEpoch.withLock({ $0 }) else {
+            try transaction.execute(LeaderFence.check, [nil])
+            return nil
+        }
+        return (epoch, try transaction.send(prepared: LeaderFence.check, [epoch]))
     }
 
-    /// Refuses the batch unless the leader row held this server's epoch once its lock was granted.
-    private func checkFencing(_ fence: (held: Int64, leader: PostgresAnswer<[PostgresRow]>), in transaction: PostgresTransaction) throws {
-        let leader: Int64? = try transaction.rows(of: fence.leader).first?[0]
-        guard leader == fence.held else {
-            throw WireError(.notActive, "this metadata server holds epoch \(fence.held) but the leader's is \(leader.map(String.init) ?? "unset"); ask another server")
+    /// Refuses the batch unless the leader row held this server's epoch once its lock was
+    /// granted: `notActive`, whatever the batch's own statements failed with after it.
+    private func checkFencing(_ fence: (held: Int64, answer: PostgresAnswer<[PostgresRow]>), in transaction: PostgresTransaction) throws {
+        do {
+            _ = try transaction.rows(of: fence.answer)
+        } catch let error as WireError where error.status == .notActive {
+            throw error
+        } catch {
+            throw WireError(.notActive, "this metadata server could not prove it leads with epoch \(fence.held): \(error); ask another server")
         }
     }
 
@@ -244,7 +275,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Our transactions never wait on their client between statements, so one left open for
     /// seconds belongs to a server that stopped (SIGSTOP, a frozen machine). PostgreSQL ends it
     /// and its session: its locks would otherwise hold a takeover (`LeaderFence`) back.
-    static let idleTransactionLimit = "SET idle_in_transaction_session_timeout = '5s'"
+    static let idleTransactionLimit = "SET idle_in_transaction_session_timeout = '\(idleTransactionSeconds)s'"
+    public static let idleTransactionSeconds = 5
 
     /// The first connection, retried while the server is not up yet (it may be starting with us).
     private func connectWriter(patience: Duration) async throws {
@@ -284,11 +316,11 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         return "\(error.code)"
     }
 
-    /// A PostgreSQL failure as the service reports it. A lost or refused connection, or a
-    /// server shutting down or in recovery (SQLSTATE classes 08 and 57P, 25006), answers
-    /// `notActive`: the client retries (another server, or this one once it reconnected to the
-    /// primary, as after a promotion), and a mutation that did commit is answered from the
-    /// operation log. Anything else is the server's answer.
+    /// A PostgreSQL failure as the service reports it. A lost or refused connection, a server
+    /// shutting down or in recovery (SQLSTATE classes 08 and 57P, 25006), or a write refused by
+    /// `LeaderFence` answers `notActive`: the client retries (another server, or this one once
+    /// it reconnected to the primary, as after a promotion), and a mutation that did commit is
+    /// answered from the operation log. Anything else is the server's answer.
     static func wireError(_ error: any Error) -> WireError {
         let state: String?
         switch error {
@@ -298,7 +330,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         case PostgresError.server(let message): state = message.fields[.sqlState]
         default: state = nil  // the connection closed, or the channel failed
         }
-        let connectionLost = state.map { $0.hasPrefix("08") || $0.hasPrefix("57P") || $0 == "25006" } ?? true
+        let connectionLost = state.map { $0.hasPrefix("08") || $0.hasPrefix("57P") || $0 == "25006" || $0 == LeaderFence.refusedState } ?? true
         return WireError(connectionLost ? .notActive : .internalError, "PostgreSQL: \(describe(error))")
     }
 }

@@ -20,6 +20,9 @@ import Synchronization
 /// retry on a fresh connection.
 final class PostgresSession: Sendable {
     let connection: PostgresConnection
+    /// Whether the connection sits in a transaction chained by the last write batch's `COMMIT
+    /// AND CHAIN`, so the next batch needs no BEGIN (`PostgresEngine.inWriteConnection`).
+    let inChainedTransaction = Atomic<Bool>(false)
     private let prepared = Mutex<[String: PreparedQuery]>([:])
     private let waiters = Mutex<Waiters>(Waiters())
 

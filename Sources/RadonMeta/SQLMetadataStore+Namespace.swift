@@ -4,27 +4,34 @@ import Synchronization
 
 extension SQLMetadataStore {
     public func lookup(_ request: NameRequest) async throws -> InodeAttributes {
+        guard request.name != ".", request.name != ".." else { return try await lookupDot(request) }
+        // One statement (PostgreSQL: one round trip, no transaction); the checks run in the
+        // order the transaction's steps had them: the directory, search permission, the name.
+        guard let row = try await engine.rows(StoreQuery.entryWithInodes, [request.name, request.parent]).first else {
+            throw FileSystemError.notFound("no inode \(request.parent)")
+        }
+        let found = try DirectoryEntryLookup(row: row)
+        try request.caller.require(.execute, on: try found.directory.requireDirectory())
+        if request.name.count > MetaLimits.maximumNameLength {
+            throw FileSystemError.nameTooLong()
+        }
+        return try found.requireEntry(named: request.name).target.attributes
+    }
+
+    /// "." and "..": the directory itself or its parent.
+    private func lookupDot(_ request: NameRequest) async throws -> InodeAttributes {
         try await engine.read { db in
-            if request.name != ".", request.name != ".." { db.prefetchEntry(in: request.parent, named: request.name) }
             let parent = try db.directory(request.parent)
             try request.caller.require(.execute, on: parent)
-            switch request.name {
-            case ".": return parent.attributes
-            case "..": return try db.inode(parent.parent ?? parent.id).attributes
-            default:
-                if request.name.count > MetaLimits.maximumNameLength {
-                    throw FileSystemError.nameTooLong()
-                }
-                guard let entry = try db.entry(in: parent.id, named: request.name) else {
-                    throw FileSystemError.notFound("no \"\(request.name)\" in directory \(parent.id)")
-                }
-                return try db.inode(entry.inode).attributes
-            }
+            return request.name == "." ? parent.attributes : try db.inode(parent.parent ?? parent.id).attributes
         }
     }
 
     public func attributes(of inode: UInt64) async throws -> InodeAttributes {
-        try await engine.read { db in try db.inode(inode).attributes }
+        guard let row = try await engine.rows(StoreQuery.inode, [inode]).first else {
+            throw FileSystemError.notFound("no inode \(inode)")
+        }
+        return try InodeRecord(row: row).attributes
     }
 
     /// Creates the inode and names it. With `request.openSession` a regular file is also opened
@@ -72,14 +79,14 @@ extension SQLMetadataStore {
             return OpenFileReply(attributes: record.attributes, layout: layout, inlineBytes: inline)
         }
         return try await committer.write { db in
-            db.prefetchEntry(in: request.parent, named: request.name)
             if request.kind == .regular { db.prefetchDefaultVolume() }
-            var parent = try db.directory(request.parent)
+            let found = try db.directoryEntry(in: request.parent, named: request.name)
+            var parent = try found.directory.requireDirectory()
             try NameRule.validate(request.name)
-            if let existing = try db.entry(in: parent.id, named: request.name) {
+            if found.entry != nil {
                 try request.caller.require(.execute, on: parent)
                 guard !request.exclusive else { throw FileSystemError.exists("\"\(request.name)\" exists") }
-                let record = try db.inode(existing.inode)
+                let record = try found.requireEntry(named: request.name).target
                 guard !record.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
                 return CreateReply(attributes: record.attributes, created: false, isInline: record.isInline,
                                    volumeID: record.volumeID ?? 0, groupID: record.groupID ?? 0,

@@ -4,14 +4,12 @@ extension SQLMetadataStore {
     public func remove(_ request: NameRequest) async throws -> RemovalReply {
         let now = nowNanoseconds()
         return try await committer.write { db in
-            db.prefetchEntry(in: request.parent, named: request.name)
-            var parent = try db.directory(request.parent)
+            let found = try db.directoryEntry(in: request.parent, named: request.name)
+            var parent = try found.directory.requireDirectory()
             try NameRule.validate(request.name)
             try request.caller.requireChange(of: parent)
-            guard let entry = try db.entry(in: parent.id, named: request.name) else {
-                throw FileSystemError.notFound("no \"\(request.name)\" in directory \(parent.id)")
-            }
-            var victim = try db.inode(entry.inode)
+            let entry = try found.requireEntry(named: request.name)
+            var victim = entry.target
             guard !victim.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
             try request.caller.requireStickyPermission(in: parent, toRemove: victim)
             try db.deleteEntry(id: entry.id)
@@ -47,14 +45,13 @@ extension SQLMetadataStore {
     public func removeDirectory(_ request: NameRequest) async throws {
         let now = nowNanoseconds()
         try await committer.write { db in
-            var parent = try db.directory(request.parent)
+            let found = try db.directoryEntry(in: request.parent, named: request.name)
+            var parent = try found.directory.requireDirectory()
             if request.name == ".." { throw FileSystemError.notEmpty("cannot remove \"..\"") }
             try NameRule.validate(request.name)
             try request.caller.requireChange(of: parent)
-            guard let entry = try db.entry(in: parent.id, named: request.name) else {
-                throw FileSystemError.notFound("no \"\(request.name)\" in directory \(parent.id)")
-            }
-            let victim = try db.inode(entry.inode)
+            let entry = try found.requireEntry(named: request.name)
+            let victim = entry.target
             guard victim.isDirectory else { throw FileSystemError.notDirectory("\"\(request.name)\" is not a directory") }
             try request.caller.requireStickyPermission(in: parent, toRemove: victim)
             guard try !db.hasEntries(victim.id) else { throw FileSystemError.notEmpty("\"\(request.name)\" is not empty") }

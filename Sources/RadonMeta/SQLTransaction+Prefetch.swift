@@ -6,6 +6,14 @@ import RadonWire
 enum StoreQuery {
     static let inode = "SELECT \(InodeRecord.columns) FROM inode WHERE id = ?"
     static let entry = "SELECT id, inode FROM dentry WHERE parent = ? AND name = ?"
+    /// A directory, its entry `name` and the entry's inode in one statement
+    /// (`DirectoryEntryLookup`): the directory's `InodeRecord` columns, the entry's row id and
+    /// inode number, then the inode's columns; NULL where there is no entry of that name, and no
+    /// row when the directory does not exist. Arguments: name, directory.
+    static let entryWithInodes = """
+        SELECT \(InodeRecord.columns(of: "p")), d.id, d.inode, \(InodeRecord.columns(of: "c")) FROM inode p
+        LEFT JOIN dentry d ON d.parent = p.id AND d.name = ?1 LEFT JOIN inode c ON c.id = d.inode WHERE p.id = ?2
+        """
     static let inlineData = "SELECT inline_data FROM inode WHERE id = ?"
     static let extendedAttribute = "SELECT value FROM xattr WHERE inode = ? AND name = ?"
     static let volumeColumns = "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default"

@@ -66,19 +66,14 @@ struct MetaLeadershipTests {
         return logger
     }()
 
-    /// A write as the PostgreSQL store makes it: the epoch read in the write's own transaction,
-    /// after `LeaderFence`'s lock was granted shared. True when it committed.
+    /// A write as the PostgreSQL store makes it: `LeaderFence.check` (the store's own guard
+    /// function, installed as migration 3 does) first, in the write's own transaction. True
+    /// when it committed.
     static func fencedWrite(_ server: TestPostgres, epoch: Int64) throws -> Bool {
         _ = try server.query("CREATE TABLE IF NOT EXISTS fenced_write (epoch BIGINT)")
-        let statement = """
-            DO $$ BEGIN
-              PERFORM pg_advisory_xact_lock_shared(\(LeaderFence.lockKey));
-              IF (SELECT epoch FROM meta_leader WHERE id = 1) IS DISTINCT FROM \(epoch) THEN
-                RAISE EXCEPTION 'not active';
-              END IF;
-              INSERT INTO fenced_write VALUES (\(epoch));
-            END $$
-            """
+        _ = try server.query(LeaderFence.guardFunction)
+        // One -c string is one transaction; each statement takes its own snapshot.
+        let statement = "\(LeaderFence.check.replacingOccurrences(of: "?", with: "\(epoch)")); INSERT INTO fenced_write VALUES (\(epoch))"
         return (try? server.query(statement)) != nil
     }
 

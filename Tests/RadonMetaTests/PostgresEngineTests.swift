@@ -39,6 +39,53 @@ struct PostgresEngineTests {
             == [".", "..", "before", "while-leader", "unfenced"])
     }
 
+    /// Write batches are chained (`COMMIT AND CHAIN`): between batches the writer idles in an
+    /// empty transaction that holds no snapshot and no lock, and the idle limit does not cut it.
+    /// Inside a batch the write guard sets that limit, so a transaction left idle mid-batch (a
+    /// stopped server) is still cut.
+    @Test func chainedWritesIdleWithoutHoldingAnything() async throws {
+        let fixture = try await StoreFixture(.postgres)
+        let url = try #require(fixture.databaseURL)
+        let database = String(url.split(separator: "/").last!)
+        try await PostgresTestServer.execute(
+            "INSERT INTO meta_leader (id, epoch, holder, expires_at) VALUES (1, 7, 'this', now() + interval '1 hour')",
+            inDatabaseOf: url)
+        fixture.store.setFencingEpoch(7)
+        try await fixture.createFile("first", in: root)
+
+        let idleWriter = """
+            SELECT pid::bigint FROM pg_stat_activity WHERE datname = '\(database)' AND state = 'idle in transaction'
+            AND backend_xmin IS NULL AND backend_xid IS NULL
+            """
+        let writer = try await PostgresTestServer.integers(idleWriter, inDatabaseOf: url)
+        #expect(writer.count == 1, "the writer waits in its chained transaction")
+        let heldLocks = "SELECT count(*) FROM pg_locks WHERE pid = \(writer.first ?? 0) AND locktype <> 'virtualxid'"
+        #expect(try await PostgresTestServer.integers(heldLocks, inDatabaseOf: url) == [0])
+
+        // A batch stopped after its guard, on a connection whose own idle limit is off. (Its
+        // cut is watched from outside: postgres-nio may never answer a query on a cut connection.)
+        let port = try await PostgresTestServer.running().port
+        var stoppedBackend: [Int64] = []
+        // Closing a connection the server already cut may throw: only the body's steps count.
+        try? await PostgresTestServer.withConnection(port: port, database: database) { stopped in
+            try await stopped.query("SET idle_in_transaction_session_timeout = 0", logger: PostgresTestServer.quietLogger)
+            try await stopped.query("BEGIN", logger: PostgresTestServer.quietLogger)
+            try await stopped.query("SELECT radonfs_write_guard(NULL)", logger: PostgresTestServer.quietLogger)
+            for try await pid in try await stopped.query("SELECT pg_backend_pid()::bigint", logger: PostgresTestServer.quietLogger).decode(Int64.self) {
+                stoppedBackend.append(pid)
+            }
+            try await Task.sleep(for: .seconds(6))  // past the 5 s idle limit
+        }
+        #expect(stoppedBackend.count == 1)
+        let stoppedAlive = "SELECT count(*) FROM pg_stat_activity WHERE pid = \(stoppedBackend.first ?? 0)"
+        #expect(try await PostgresTestServer.integers(stoppedAlive, inDatabaseOf: url) == [0], "cut by the guard's idle limit")
+
+        #expect(try await PostgresTestServer.integers(idleWriter, inDatabaseOf: url) == writer, "the idle chain was not cut")
+        try await fixture.createFile("second", in: root)
+        #expect(try await PostgresTestServer.integers(idleWriter, inDatabaseOf: url) == writer, "same connection")
+        #expect(try await fixture.lookup("second", in: root).kind == .regular)
+    }
+
     /// Servers starting together on a new database: one migrates, the others wait for it on
     /// the advisory lock and find the schema done; reopening migrates nothing again.
     @Test func concurrentStartsMigrateOnce() async throws {

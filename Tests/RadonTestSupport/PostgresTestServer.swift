@@ -67,7 +67,20 @@ public enum PostgresTestServer {
         }
     }
 
-    static func withConnection(port: Int, database: String = "postgres", _ body: (PostgresConnection) async throws -> Void) async throws {
+    /// The first column of `sql`'s rows, as integers, in `database` on the test server.
+    public static func integers(_ sql: String, inDatabaseOf url: String) async throws -> [Int64] {
+        let server = try await running()
+        let database = String(url.split(separator: "/").last ?? "postgres")
+        var values: [Int64] = []
+        try await withConnection(port: server.port, database: database) { connection in
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).decode(Int64.self) {
+                values.append(value)
+            }
+        }
+        return values
+    }
+
+    public static func withConnection(port: Int, database: String = "postgres", _ body: (PostgresConnection) async throws -> Void) async throws {
         let connection = try await PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(),
             configuration: .init(host: "127.0.0.1", port: port, username: "postgres", password: nil, database: database, tls: .disable),
