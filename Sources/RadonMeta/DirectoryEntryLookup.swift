@@ -43,11 +43,3 @@ extension SQLTransaction {
         return try DirectoryEntryLookup(row: row)
     }
 }
-
-extension InodeRecord {
-    /// Self, which must be a directory (ENOTDIR otherwise).
-    func requireDirectory() throws -> InodeRecord {
-        guard isDirectory else { throw FileSystemError.notDirectory("inode \(id) is not a directory") }
-        return self
-    }
-}

@@ -134,3 +134,11 @@ extension Timestamp {
     /// Seconds as a floating-point number, for liveness arithmetic.
     var secondsSinceEpoch: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
 }
+
+extension InodeRecord {
+    /// Self, which must be a directory (ENOTDIR otherwise).
+    func requireDirectory() throws -> InodeRecord {
+        guard isDirectory else { throw FileSystemError.notDirectory("inode \(id) is not a directory") }
+        return self
+    }
+}

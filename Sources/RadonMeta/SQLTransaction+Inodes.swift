@@ -12,9 +12,7 @@ extension SQLTransaction {
 
     /// The inode, which must be a directory (ENOTDIR otherwise).
     func directory(_ id: UInt64) throws -> InodeRecord {
-        let record = try inode(id)
-        guard record.isDirectory else { throw FileSystemError.notDirectory("inode \(id) is not a directory") }
-        return record
+        try inode(id).requireDirectory()
     }
 
     /// Writes back every mutable column but the inline bytes and symlink target.
