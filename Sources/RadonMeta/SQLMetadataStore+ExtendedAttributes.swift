@@ -7,14 +7,14 @@ import RadonWire
 extension SQLMetadataStore {
     public func extendedAttribute(_ request: ExtendedAttributeRequest) async throws -> [UInt8] {
         try Self.validateAttributeName(request.name)
-        return try await engine.read { db in
-            db.prefetchExtendedAttribute(of: request.inode, named: request.name)
-            _ = try db.inode(request.inode)
-            guard let row = try db.row(StoreQuery.extendedAttribute, [request.inode, request.name]) else {
-                throw FileSystemError.noAttribute("no attribute \"\(request.name)\" on inode \(request.inode)")
-            }
-            return [UInt8](row[0] as Data)
+        // One statement (PostgreSQL: one round trip, no transaction).
+        guard let row = try await engine.rows(StoreQuery.extendedAttributeOfInode, [request.name, request.inode]).first else {
+            throw FileSystemError.notFound("no inode \(request.inode)")
         }
+        guard let value = row[0] as Data? else {
+            throw FileSystemError.noAttribute("no attribute \"\(request.name)\" on inode \(request.inode)")
+        }
+        return [UInt8](value)
     }
 
     public func setExtendedAttribute(_ request: SetExtendedAttributeRequest) async throws {

@@ -185,16 +185,14 @@ extension SQLMetadataStore {
     }
 
     public func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8] {
-        try await engine.read { db in
-            guard let row = try db.row("SELECT kind, symlink_target FROM inode WHERE id = ?", [inode]) else {
-                throw FileSystemError.notFound("no inode \(inode)")
-            }
-            // A BLOB since v3 (older TEXT values read as their UTF-8 bytes).
-            guard (row[0] as UInt8) == InodeKind.symlink.rawValue, let target = row[1] as Data? else {
-                throw FileSystemError.invalid("inode \(inode) is not a symbolic link")
-            }
-            return [UInt8](target)
+        guard let row = try await engine.rows(StoreQuery.symbolicLinkTarget, [inode]).first else {
+            throw FileSystemError.notFound("no inode \(inode)")
         }
+        // A BLOB since v3 (older TEXT values read as their UTF-8 bytes).
+        guard (row[0] as UInt8) == InodeKind.symlink.rawValue, let target = row[1] as Data? else {
+            throw FileSystemError.invalid("inode \(inode) is not a symbolic link")
+        }
+        return [UInt8](target)
     }
 
     public func link(_ request: LinkRequest) async throws -> InodeAttributes {

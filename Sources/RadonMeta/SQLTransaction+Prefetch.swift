@@ -15,7 +15,13 @@ enum StoreQuery {
         LEFT JOIN dentry d ON d.parent = p.id AND d.name = ?1 LEFT JOIN inode c ON c.id = d.inode WHERE p.id = ?2
         """
     static let inlineData = "SELECT inline_data FROM inode WHERE id = ?"
-    static let extendedAttribute = "SELECT value FROM xattr WHERE inode = ? AND name = ?"
+    /// getxattr in one statement: a row when the inode exists, its value NULL when the
+    /// attribute does not. Arguments: name, inode.
+    static let extendedAttributeOfInode = """
+        SELECT x.value FROM inode i LEFT JOIN xattr x ON x.inode = i.id AND x.name = ?1 WHERE i.id = ?2
+        """
+    /// readlink in one statement. Arguments: inode.
+    static let symbolicLinkTarget = "SELECT kind, symlink_target FROM inode WHERE id = ?"
     static let volumeColumns = "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default"
     static let volume = "SELECT \(volumeColumns) FROM volume WHERE id = ?"
     static let defaultVolume = "SELECT \(volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1"
@@ -34,10 +40,6 @@ extension SQLTransaction {
     func prefetchEntry(in parent: UInt64, named name: FileName) { prefetch(StoreQuery.entry, [parent, name]) }
 
     func prefetchInlineBytes(of inode: UInt64) { prefetch(StoreQuery.inlineData, [inode]) }
-
-    func prefetchExtendedAttribute(of inode: UInt64, named name: String) {
-        prefetch(StoreQuery.extendedAttribute, [inode, name])
-    }
 
     func prefetchDefaultVolume() { prefetch(StoreQuery.defaultVolume, SQLArguments()) }
 

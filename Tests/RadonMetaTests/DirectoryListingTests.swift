@@ -92,6 +92,9 @@ struct ExtendedAttributeStoreTests {
         }
         try await store.removeExtendedAttribute(ExtendedAttributeRequest(inode: inode, name: "user.a", caller: .root))
         await expectErrno(ENODATA) { _ = try await store.extendedAttribute(ExtendedAttributeRequest(inode: inode, name: "user.a")) }
+        await expectErrno(ENOENT) {  // no such inode, attribute or not
+            _ = try await store.extendedAttribute(ExtendedAttributeRequest(inode: inode + 1000, name: "user.b"))
+        }
         await expectErrno(ENODATA) { try await store.removeExtendedAttribute(ExtendedAttributeRequest(inode: inode, name: "user.a", caller: .root)) }
         await expectErrno(EOPNOTSUPP) {
             try await store.setExtendedAttribute(SetExtendedAttributeRequest(inode: inode, name: "bogus.a", value: [], flags: 0, caller: .root))
