@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // C system libraries from Debian (libisal-dev, libfuse3-dev).
@@ -30,11 +33,16 @@ let package = Package(
 
         // Erasure codes: no network, no disk.
         .target(name: "RadonCodec", dependencies: ["CISAL"]),
-        // Framing, authentication, connections and the message types of every service.
+        // Framing, authentication (mutual TLS with the cluster CA, or the shared key when
+        // --insecure), roles, connections and the message types of every service.
         .target(name: "RadonWire", dependencies: [
             "RadonCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -83,7 +91,9 @@ let package = Package(
         .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
 
         .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec", "RadonTestSupport"]),
-        .testTarget(name: "RadonWireTests", dependencies: ["RadonWire"]),
+        .testTarget(name: "RadonWireTests", dependencies: [
+            "RadonWire", "RadonTestSupport", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonTestSupport"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),
         // What the tests that start real clusters share: the built binary, `radonfs up` clusters,

@@ -23,7 +23,7 @@ struct BenchFSCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Comma-separated targets to measure, from radonfs, radonfs-pg (PostgreSQL with a standby and two metadata servers), glusterfs, local.")
+    @Option(help: "Comma-separated targets to measure, from radonfs, radonfs-pg (PostgreSQL with a standby and two metadata servers), radonfs-insecure (plaintext instead of mutual TLS), glusterfs, local.")
     var targets = "radonfs,glusterfs,local"
 
     @Option(help: "Size of the file for the sequential and random jobs (e.g. 1GiB, 256MiB).")
@@ -186,10 +186,10 @@ struct BenchFSCommand: AsyncParsableCommand {
     private func makeTargets(workDirectory: String, dataFragments: Int, fragments: Int) throws -> [any BenchFSTarget] {
         try selectedTargetKeys().map { key -> any BenchFSTarget in
             switch key {
-            case "radonfs", "radonfs-pg":
+            case let key where BenchFSRadonFSTarget.Variant(rawValue: key) != nil:
                 BenchFSRadonFSTarget(
                     workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments,
-                    engine: BenchFSRadonFSTarget.MetadataEngine(rawValue: key) ?? .sqlite, extraArguments: upArguments)
+                    engine: BenchFSRadonFSTarget.Variant(rawValue: key)!, extraArguments: upArguments)
             case "glusterfs":
                 BenchFSGlusterFSTarget(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments)
             default:
@@ -200,7 +200,7 @@ struct BenchFSCommand: AsyncParsableCommand {
 
     private func selectedTargetKeys() throws -> [String] {
         let keys = targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let known = ["radonfs", "radonfs-pg", "glusterfs", "local"]
+        let known = BenchFSRadonFSTarget.Variant.allCases.map(\.rawValue) + ["glusterfs", "local"]
         guard !keys.isEmpty else { throw ValidationError("--targets lists no target") }
         for key in keys where !known.contains(key) {
             throw ValidationError("--targets: unknown target \(key) (known: \(known.joined(separator: ", ")))")

@@ -7,18 +7,29 @@ import Glibc
 /// RadonFS itself: a fresh local cluster (one storage daemon per fragment) started by this very
 /// binary with `radonfs up`, mounted through FUSE, and stopped with `radonfs down`. The
 /// metadata engine is SQLite with one metadata server (`radonfs`), or PostgreSQL with a
-/// streaming standby and two metadata servers, active and standby (`radonfs-pg`).
+/// streaming standby and two metadata servers, active and standby (`radonfs-pg`); both run
+/// mutual TLS, and `radonfs-insecure` is the SQLite cluster in plaintext, to price TLS.
 final class BenchFSRadonFSTarget: BenchFSTarget {
-    /// Which metadata service the cluster runs.
-    enum MetadataEngine: String, CaseIterable {
+    /// Which cluster `up` makes.
+    enum Variant: String, CaseIterable {
         case sqlite = "radonfs"
         case postgres = "radonfs-pg"
+        case insecure = "radonfs-insecure"
 
         /// What `radonfs up` is told to get it.
         var upArguments: [String] {
             switch self {
             case .sqlite: []
             case .postgres: ["--meta-engine", "postgres", "--meta-servers", "2"]
+            case .insecure: ["--insecure"]
+            }
+        }
+
+        func title(layout: String) -> String {
+            switch self {
+            case .sqlite: "RadonFS \(layout)"
+            case .postgres: "RadonFS \(layout) PG"
+            case .insecure: "RadonFS \(layout) plaintext"
             }
         }
     }
@@ -33,13 +44,13 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     private var launcher: pid_t?
     private var clusterStarted = false
 
-    init(workDirectory: String, dataFragments: Int, fragments: Int, engine: MetadataEngine = .sqlite, extraArguments: [String]) {
+    init(workDirectory: String, dataFragments: Int, fragments: Int, engine: Variant = .sqlite, extraArguments: [String]) {
         key = engine.rawValue
         directory = "\(workDirectory)/\(engine.rawValue)"
         layout = "\(dataFragments)+\(fragments - dataFragments)"
         self.fragments = fragments
         self.extraArguments = engine.upArguments + extraArguments
-        title = engine == .sqlite ? "RadonFS \(layout)" : "RadonFS \(layout) PG"
+        title = engine.title(layout: layout)
     }
 
     private var mountPoint: String { "\(directory)/mnt" }

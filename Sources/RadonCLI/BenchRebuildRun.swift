@@ -65,9 +65,9 @@ struct BenchRebuildRun {
     private func measure(
         launcher: LocalClusterLauncher, state: LocalClusterState, spares: inout [LocalClusterState.Daemon]
     ) async throws -> BenchRebuildReport.ClusterResult {
-        let key = try ClusterKey(contentsOf: state.keyFile)
+        let key = try state.credentials(identity: LocalClusterState.adminIdentity)
         guard let metaAddress = state.metaAddress else { throw CLIError("bad metadata address \(state.meta.address)") }
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: key)
         defer { Task { await pool.closeAll() } }
         let meta = MetaClient(connection: try await pool.connection(to: metaAddress), timeout: .seconds(30))
 
@@ -161,9 +161,11 @@ struct BenchRebuildRun {
     private func startSpare(launcher: LocalClusterLauncher, state: LocalClusterState, index: Int, meta: MetaClient) async throws -> LocalClusterState.Daemon {
         let dataPath = "\(directory)/storage/spare-\(index)"
         try FileManager.default.createDirectory(atPath: dataPath, withIntermediateDirectories: true)
-        let daemon = try await launcher.startDaemon(previous: nil, name: "spare-\(index)", dataPath: dataPath) { listen, portFile in
-            ["storage", "--dir", dataPath, "--listen", listen, "--meta", state.meta.address, "--key-file", state.keyFile,
-             "--port-file", portFile, "--host-id", "local-spare-\(index)"]
+        let name = "spare-\(index)"
+        try launcher.issueIfMissing(name: name, role: .storage, tlsDirectory: state.tlsDirectory)
+        let daemon = try await launcher.startDaemon(previous: nil, name: name, dataPath: dataPath) { listen, portFile in
+            ["storage", "--dir", dataPath, "--listen", listen, "--meta", state.meta.address,
+             "--port-file", portFile, "--host-id", "local-spare-\(index)"] + state.securityArguments(identity: name)
         }
         let id = try await waitForNode(dataPath, meta: meta)
         progress("\(nodes) nodes: spare node \(id) started")
@@ -192,10 +194,10 @@ struct BenchRebuildRun {
         throw CLIError("timed out waiting for \(what)")
     }
 
-    private func withClient<Result>(_ meta: WireAddress, _ key: ClusterKey, _ body: (RadonFileSystemClient) async throws -> Result) async throws -> Result {
+    private func withClient<Result>(_ meta: WireAddress, _ credentials: WireCredentials, _ body: (RadonFileSystemClient) async throws -> Result) async throws -> Result {
         var logger = Logger(label: "bench.rebuild")
         logger.logLevel = .error
-        let client = try await RadonFileSystemClient.connect(meta: meta, key: key, logger: logger)
+        let client = try await RadonFileSystemClient.connect(meta: meta, credentials: credentials, logger: logger)
         do {
             let result = try await body(client)
             await client.close()

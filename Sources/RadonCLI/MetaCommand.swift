@@ -22,8 +22,9 @@ struct MetaServeCommand: AsyncParsableCommand {
             the active one is elected through a lease row in PostgreSQL and fences its writes with \
             the lease's epoch; the others answer notActive and take over within about --lease \
             seconds of its death. \
-            Every connection must authenticate with the cluster key (--key-file, 32 bytes made by \
-            `radonfs up`). Storage nodes that miss heartbeats for --down-after seconds are marked \
+            Every connection is mutual TLS 1.3 with a certificate of the cluster CA (--tls-dir, \
+            --identity; `radonfs cert issue`), and each request is checked against the role in \
+            the caller's certificate; --insecure --key-file is plaintext with the shared key. Storage nodes that miss heartbeats for --down-after seconds are marked \
             down, after --lost-after seconds lost. SIGTERM or SIGINT stops it cleanly.
             """
     )
@@ -48,8 +49,7 @@ struct MetaServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one).", valueName: "host:port"))
     var listen: String = "127.0.0.1:7400"
 
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("The cluster key file.", valueName: "path"))
-    var keyFile: String
+    @OptionGroup(title: "Security") var security: WireSecurityOptions
 
     @Option(name: .customLong("down-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is down.", valueName: "seconds"))
     var downAfter: Double = MetaHealingOptions.environment("RADONFS_DOWN_AFTER", 6)
@@ -79,6 +79,7 @@ struct MetaServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Healing") var healing: MetaHealingOptions
 
     func validate() throws {
+        guard security.isGiven else { throw ValidationError("give --tls-dir and --identity (mutual TLS), or --insecure --key-file") }
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
         if PostgresDatabaseURL.isPostgres(db), PostgresDatabaseURL(db) == nil { throw ValidationError("--db is not a valid postgres:// URL: \(db)") }
         if let leaseDb, PostgresDatabaseURL(leaseDb) == nil { throw ValidationError("--lease-db must be a postgres:// URL, got \(leaseDb)") }
@@ -113,17 +114,12 @@ struct MetaServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "radonfs.meta")
         guard let address = WireAddress(listen) else { throw ValidationError("bad --listen") }
-        let key: ClusterKey
-        do {
-            key = try ClusterKey(contentsOf: keyFile)
-        } catch {
-            throw CLIError("cannot read the cluster key from \(keyFile): \(error)")
-        }
+        let credentials = try security.credentials()
         let registry = PrometheusCollectorRegistry()
         if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
 
         let factory = MetaTermFactory(
-            database: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full, key: key,
+            database: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full, credentials: credentials,
             liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
             sessionLease: .milliseconds(Int64(sessionLease * 1000)), databasePatience: .milliseconds(Int64(dbWait * 1000)),
             healing: healing.settings, logger: logger)
@@ -149,7 +145,7 @@ struct MetaServeCommand: AsyncParsableCommand {
         if electionDatabase == nil { try await role.activateAlone() }
         let server: WireServer
         do {
-            server = try await WireServer.start(host: address.host, port: address.port, key: key, logger: logger) { request in
+            server = try await WireServer.start(host: address.host, port: address.port, credentials: credentials, access: MetaOpcode.access, logger: logger) { request in
                 await role.handle(request)
             }
         } catch {

@@ -7,7 +7,7 @@ struct MetaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meta",
         abstract: "Run the metadata service (the default), back its database up and restore it, or fail a local cluster's PostgreSQL over.",
-        discussion: "`radonfs meta --db PATH --key-file FILE ...` runs the service; `radonfs meta serve --help` lists its options.",
+        discussion: "`radonfs meta --db PATH --tls-dir DIR --identity NAME ...` runs the service; `radonfs meta serve --help` lists its options.",
         subcommands: [MetaServeCommand.self, MetaBackupCommand.self, MetaRestoreCommand.self, MetaPromoteCommand.self],
         defaultSubcommand: MetaServeCommand.self
     )

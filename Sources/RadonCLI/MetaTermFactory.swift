@@ -14,7 +14,7 @@ struct MetaTermFactory: Sendable {
     /// An SQLite file, or a `postgres://` URL.
     var database: String
     var durability: SQLiteEngine.Durability
-    var key: ClusterKey
+    var credentials: WireCredentials
     var liveness: LivenessSettings
     var sessionLease: Duration
     /// How long the start of a term keeps retrying a PostgreSQL server that is not reachable.
@@ -46,7 +46,7 @@ struct MetaTermFactory: Sendable {
         // Every write batch of this term checks that the leader's epoch is still `epoch` (PostgreSQL).
         store.setFencingEpoch(epoch)
         let healer = try HealingCoordinator(store: store, logger: logger, settings: healing)
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: credentials)
         let deletions = PendingDeletionSweeper(store: store, pool: pool, logger: logger)
         let service = MetaService(store: store, logger: logger, liveness: liveness,
                                   onTransition: { await healer.nodeChanged($0) },

@@ -79,8 +79,8 @@ struct MountCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var options = MountOptions()
         for list in mountOptions { try options.apply(optionList: list) }
-        let (addresses, key) = try cluster.resolve()
-        let client = try await RadonFileSystemClient.connect(meta: addresses, key: key, logger: logger,
+        let (addresses, credentials) = try cluster.resolve(localIdentity: LocalClusterState.clientIdentity)
+        let client = try await RadonFileSystemClient.connect(meta: addresses, credentials: credentials, logger: logger,
                                                              writeBackDelay: .milliseconds(Int64(writeBack * 1000)),
                                                              metaTimeout: cluster.rideThrough)
         let mount = FUSEMount(fileSystem: client, mountPoint: mountPoint, options: options, logger: logger)
@@ -111,7 +111,10 @@ struct MountCommand: AsyncParsableCommand {
         var arguments = ["mount", "-f", "--log-level", logLevel, "--write-back", "\(writeBack)"]
         if let dir = cluster.dir { arguments += ["--dir", dir] }
         if let meta = cluster.meta { arguments += ["--meta", meta] }
-        if let keyFile = cluster.keyFile { arguments += ["--key-file", keyFile] }
+        if let tlsDir = cluster.security.tlsDir { arguments += ["--tls-dir", tlsDir] }
+        if let identity = cluster.security.identity { arguments += ["--identity", identity] }
+        if cluster.security.insecure { arguments.append("--insecure") }
+        if let keyFile = cluster.security.keyFile { arguments += ["--key-file", keyFile] }
         arguments += ["--meta-timeout", "\(cluster.metaTimeout)"]
         for list in mountOptions { arguments += ["-o", list] }
         arguments.append(mountPoint)

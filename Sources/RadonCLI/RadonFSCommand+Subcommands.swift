@@ -8,6 +8,8 @@ extension RadonFSCommand {
         StatusCommand.self,
         MetaCommand.self,
         StorageCommand.self,
+        CACommand.self,
+        CertCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

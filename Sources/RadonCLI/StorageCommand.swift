@@ -29,8 +29,7 @@ struct StorageCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The metadata service to register with, or every metadata server, comma-separated; without it the daemon runs unregistered.", valueName: "host:port[,host:port...]"))
     var meta: String?
 
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("The cluster key file (made by `radonfs up`).", valueName: "path"))
-    var keyFile: String
+    @OptionGroup(title: "Security") var security: WireSecurityOptions
 
     @Option(name: .customLong("host-id"), help: ArgumentHelp("The failure domain: no two fragments of a block go to one host id. Defaults to the host name.", valueName: "name"))
     var hostID: String?
@@ -51,6 +50,7 @@ struct StorageCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
+        guard security.isGiven else { throw ValidationError("give --tls-dir and --identity (mutual TLS), or --insecure --key-file") }
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
         if let meta, WireAddress.list(meta) == nil { throw ValidationError("--meta must be host:port[,host:port...], got \"\(meta)\"") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
@@ -60,14 +60,9 @@ struct StorageCommand: AsyncParsableCommand {
 
     func run() async throws {
         PrivateState.restrictNewFiles()
-        let key: ClusterKey
-        do {
-            key = try ClusterKey(contentsOf: keyFile)
-        } catch {
-            throw CLIError("cannot read the cluster key from \(keyFile): \(error)")
-        }
+        let credentials = try security.credentials()
         let configuration = StorageDaemon.Configuration(
-            directory: dir, listen: WireAddress(listen)!, key: key, metaAddresses: meta.flatMap(WireAddress.list) ?? [],
+            directory: dir, listen: WireAddress(listen)!, credentials: credentials, metaAddresses: meta.flatMap(WireAddress.list) ?? [],
             hostID: hostID, advertisedHost: advertiseHost, heartbeatInterval: .milliseconds(Int(heartbeat * 1000))
         )
         try await DaemonRuntime.run(name: "storage", logLevel: try DaemonRuntime.logLevel(logLevel), metricsPort: metricsPort) { logger in

@@ -16,15 +16,15 @@ public struct NodeRegistration: Sendable {
 
     /// Every metadata server; beats go to the active one (see `MetaFailover`).
     public var metaAddresses: [WireAddress]
-    public var key: ClusterKey
+    public var credentials: WireCredentials
     public var identity: RegisterNodeRequest
     public var interval: Duration
     public var status: StatusProvider
     public var logger: Logger
 
-    public init(metaAddresses: [WireAddress], key: ClusterKey, identity: RegisterNodeRequest, interval: Duration = .seconds(2), logger: Logger, status: @escaping StatusProvider) {
+    public init(metaAddresses: [WireAddress], credentials: WireCredentials, identity: RegisterNodeRequest, interval: Duration = .seconds(2), logger: Logger, status: @escaping StatusProvider) {
         self.metaAddresses = metaAddresses
-        self.key = key
+        self.credentials = credentials
         self.identity = identity
         self.interval = interval
         self.status = status
@@ -33,7 +33,7 @@ public struct NodeRegistration: Sendable {
 
     /// Beats until cancelled. `onRegistered` is called with the node id after each (re)registration.
     public func run(onRegistered: @Sendable (UInt32) -> Void = { _ in }) async {
-        let pool = WireConnectionPool(key: key, connectTimeout: .seconds(3))
+        let pool = WireConnectionPool(credentials: credentials, connectTimeout: .seconds(3))
         defer { Task { await pool.closeAll() } }
         // Each beat retries for one interval at most: the next beat is the next try.
         let failover = MetaFailover(addresses: metaAddresses, pool: pool, rideThrough: interval, logger: logger)

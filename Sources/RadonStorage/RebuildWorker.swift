@@ -110,7 +110,7 @@ extension NodeRegistration {
     public func runWithRebuildWorker() async {
         let nodeID = RegisteredNodeID()
         let worker = RebuildWorker(
-            meta: metaAddresses, pool: WireConnectionPool(key: key), nodeID: { nodeID.value.withLock { $0 } }, logger: logger,
+            meta: metaAddresses, pool: WireConnectionPool(credentials: credentials), nodeID: { nodeID.value.withLock { $0 } }, logger: logger,
             ownAddress: identity.address, staleGrace: RebuildWorker.staleGraceFromEnvironment())
         await withDiscardingTaskGroup { group in
             group.addTask { await self.run(onRegistered: { id in nodeID.value.withLock { $0 = id } }) }

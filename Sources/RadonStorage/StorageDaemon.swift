@@ -13,7 +13,8 @@ public final class StorageDaemon: Sendable {
     public struct Configuration: Sendable {
         public var directory: String
         public var listen: WireAddress
-        public var key: ClusterKey
+        /// How it proves itself and checks its peers (mutual TLS, or the shared key with --insecure).
+        public var credentials: WireCredentials
         /// Every metadata server to register with (the active one answers); empty runs the
         /// daemon alone (tests, tools).
         public var metaAddresses: [WireAddress]
@@ -24,12 +25,12 @@ public final class StorageDaemon: Sendable {
         public var heartbeatInterval: Duration
 
         public init(
-            directory: String, listen: WireAddress, key: ClusterKey, metaAddress: WireAddress? = nil, metaAddresses: [WireAddress] = [],
+            directory: String, listen: WireAddress, credentials: WireCredentials, metaAddress: WireAddress? = nil, metaAddresses: [WireAddress] = [],
             hostID: String? = nil, advertisedHost: String? = nil, heartbeatInterval: Duration = .seconds(2)
         ) {
             self.directory = directory
             self.listen = listen
-            self.key = key
+            self.credentials = credentials
             self.metaAddresses = metaAddresses + (metaAddress.map { [$0] } ?? [])
             self.hostID = hostID ?? ProcessInfo.processInfo.hostName
             self.advertisedHost = advertisedHost
@@ -57,6 +58,12 @@ public final class StorageDaemon: Sendable {
         self.uuid = uuid
     }
 
+    /// What one connection may hold of a storage daemon. Replies carry fragments (up to the
+    /// 16 MiB read budget each, 1 MiB slots usually), so fewer run at once than on the metadata
+    /// service: a peer that stops reading holds at most the 4 MiB pause threshold plus what its
+    /// 64 requests in flight answer, and loses the connection past 128 MiB.
+    public static let connectionLimits = WireServer.Limits(maximumRequestsInFlight: 64)
+
     /// Opens the store, starts serving and, with a metadata address, starts registering.
     public static func start(_ configuration: Configuration, logger: Logger) async throws -> StorageDaemon {
         let store = try FragmentStore(directory: configuration.directory)
@@ -64,7 +71,9 @@ public final class StorageDaemon: Sendable {
         let server: WireServer
         do {
             server = try await WireServer.start(
-                host: configuration.listen.host, port: configuration.listen.port, key: configuration.key, logger: logger
+                host: configuration.listen.host, port: configuration.listen.port, credentials: configuration.credentials,
+                access: StorageOpcode.access(ownName: configuration.credentials.identityName), logger: logger,
+                limits: StorageDaemon.connectionLimits
             ) { request in
                 await service.handle(request)
             }
@@ -82,7 +91,7 @@ public final class StorageDaemon: Sendable {
                 dataDirectory: configuration.directory, pid: getpid(), capacity: 0, free: 0
             )
             let loop = NodeRegistration(
-                metaAddresses: configuration.metaAddresses, key: configuration.key, identity: identity, interval: configuration.heartbeatInterval, logger: logger
+                metaAddresses: configuration.metaAddresses, credentials: configuration.credentials, identity: identity, interval: configuration.heartbeatInterval, logger: logger
             ) { try await service.nodeStatus() }
             registration = Task { await loop.runWithRebuildWorker() }
         }

@@ -76,18 +76,7 @@ public struct ClusterKey: Sendable, Hashable {
 
     /// Writes the key as hex text with mode 0600, created so that no other user can ever read it.
     public func write(to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw WireError(WireStatus(errno: errno), "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        // O_CREAT keeps the mode of a file that already existed; tighten it too.
-        fchmod(descriptor, 0o600)
-        let text = Array((hexString + "\n").utf8)
-        let written = text.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-        guard written == text.count, fsync(descriptor) == 0 else {
-            throw WireError(WireStatus(errno: errno), "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        try PrivateState.writeFile(Array((hexString + "\n").utf8), to: path)
     }
 
     /// HMAC-SHA256 of `challenge` under this key: what a client answers a server's challenge with.

@@ -49,4 +49,20 @@ public enum PrivateState {
         guard stat(path, &information) == 0, information.st_mode & 0o077 != 0 else { return }
         chmod(path, information.st_mode & 0o700)
     }
+
+    /// Writes `bytes` to `path` (replacing what was there) with mode 0600, created so that no
+    /// other user can ever read it, and fsyncs it: keys and certificates.
+    public static func writeFile(_ bytes: [UInt8], to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, fileMode)
+        guard descriptor >= 0 else {
+            throw WireError(WireStatus(errno: errno), "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        // O_CREAT keeps the mode of a file that already existed; tighten it too.
+        fchmod(descriptor, fileMode)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else {
+            throw WireError(WireStatus(errno: errno), "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
 }

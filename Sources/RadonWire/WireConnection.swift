@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// An authenticated connection to a daemon, carrying many requests at once.
@@ -15,22 +16,25 @@ public final class WireConnection: Sendable {
     private let isClosedByCaller = Atomic<Bool>(false)
     /// The daemon this connection goes to.
     public let address: WireAddress
+    /// Who answered: its certificate's name and role (`WirePeer.sharedKey` with `--insecure`).
+    public let peer: WirePeer
 
-    private init(channel: any Channel, address: WireAddress) {
+    private init(channel: any Channel, address: WireAddress, peer: WirePeer) {
         self.channel = channel
         self.address = address
+        self.peer = peer
     }
 
-    /// Connects and authenticates with `key`, within `timeout` for both.
-    /// Throws `.unavailable` when nothing answers, `.unauthorized` when the key is refused,
-    /// `.timedOut` when the handshake does not finish in time.
+    /// Connects and authenticates with `credentials`, within `timeout` for both.
+    /// Throws `.unavailable` when nothing answers, `.unauthorized` when either end refuses the
+    /// other, `.timedOut` when the handshake does not finish in time.
     public static func connect(
-        to address: WireAddress, key: ClusterKey,
+        to address: WireAddress, credentials: WireCredentials,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         timeout: Duration = .seconds(5)
     ) async throws -> WireConnection {
         let eventLoop = group.next()
-        let authenticated = eventLoop.makePromise(of: Void.self)
+        let authenticated = eventLoop.makePromise(of: WirePeer.self)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
@@ -39,10 +43,14 @@ public final class WireConnection: Sendable {
                 .channelOption(.recvAllocator, value: Frame.receiveAllocator)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if case .mutualTLS(let identity) = credentials {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: identity.clientContext, serverHostname: nil))
+                        }
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(FrameDecoder()),
                             FrameEncoder(),
-                            WireClientHandler(key: key, authenticated: authenticated),
+                            WireClientHandler(credentials: credentials, authenticated: authenticated),
                         ])
                     }
                 }
@@ -56,15 +64,16 @@ public final class WireConnection: Sendable {
             authenticated.fail(WireError(.timedOut, "\(address) did not complete authentication within \(timeout)"))
             channel.close(promise: nil)
         }
+        let peer: WirePeer
         do {
-            try await authenticated.futureResult.get()
+            peer = try await authenticated.futureResult.get()
             deadline.cancel()
         } catch {
             deadline.cancel()
             channel.close(promise: nil)
             throw error as? WireError ?? WireError(.unavailable, "\(address): \(error)")
         }
-        return WireConnection(channel: channel, address: address)
+        return WireConnection(channel: channel, address: address, peer: peer)
     }
 
     /// Whether the connection is still open.

@@ -6,14 +6,14 @@ import NIOPosix
 /// Connections multiplex, so one per address is enough for any number of concurrent callers.
 /// Concurrent first requests for one address share a single connection attempt.
 public actor WireConnectionPool {
-    private let key: ClusterKey
+    private let credentials: WireCredentials
     private let group: any EventLoopGroup
     private let connectTimeout: Duration
     private var connections: [WireAddress: WireConnection] = [:]
     private var connecting: [WireAddress: Task<WireConnection, any Error>] = [:]
 
-    public init(key: ClusterKey, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: Duration = .seconds(5)) {
-        self.key = key
+    public init(credentials: WireCredentials, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: Duration = .seconds(5)) {
+        self.credentials = credentials
         self.group = group
         self.connectTimeout = connectTimeout
     }
@@ -26,8 +26,8 @@ public actor WireConnectionPool {
         if let attempt = connecting[address] {
             return try await attempt.value
         }
-        let (key, group, timeout) = (self.key, self.group, self.connectTimeout)
-        let attempt = Task { try await WireConnection.connect(to: address, key: key, group: group, timeout: timeout) }
+        let (credentials, group, timeout) = (self.credentials, self.group, self.connectTimeout)
+        let attempt = Task { try await WireConnection.connect(to: address, credentials: credentials, group: group, timeout: timeout) }
         connecting[address] = attempt
         defer { connecting[address] = nil }
         let connection = try await attempt.value

@@ -79,6 +79,12 @@ public final class WireProbe: Sendable {
         return inbox.isClosed
     }
 
+    /// Stops reading from the socket: the server's replies pile up on its side, as with a peer
+    /// that asks and never reads.
+    public func stopReading() async {
+        try? await channel.setOption(.autoRead, value: false)
+    }
+
     public func close() {
         channel.close(promise: nil)
     }

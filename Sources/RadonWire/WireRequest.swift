@@ -1,13 +1,16 @@
 import NIOCore
 
-/// A request as a server's handler sees it: the opcode and the payload (a slice of the frame).
+/// A request as a server's handler sees it: the opcode, the payload (a slice of the frame) and
+/// who sent it (already checked against the service's `WireAccess`).
 public struct WireRequest: Sendable {
     public var opcode: UInt8
     public var payload: ByteBuffer
+    public var peer: WirePeer
 
-    public init(opcode: UInt8, payload: ByteBuffer) {
+    public init(opcode: UInt8, payload: ByteBuffer, peer: WirePeer = .sharedKey) {
         self.opcode = opcode
         self.payload = payload
+        self.peer = peer
     }
 
     /// Decodes the payload as `Message`, requiring it to be consumed exactly.

@@ -126,7 +126,7 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
         try ClusterKey.generate().write(to: keyFile)
 
         let metaPid = try LocalProcess.spawn([RadonBinary.path, "meta", "--db", "\(directory)/meta/meta.db", "--listen", "0.0.0.0:0",
-                                 "--key-file", keyFile, "--port-file", "\(directory)/meta.port"], log: "\(directory)/logs/meta.log", environment: environment)
+                                 "--insecure", "--key-file", keyFile, "--port-file", "\(directory)/meta.port"], log: "\(directory)/logs/meta.log", environment: environment)
         pids.append(metaPid)
         let metaPort = try await LocalProcess.waitForPort("\(directory)/meta.port", pid: metaPid)
 
@@ -136,7 +136,7 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
             let data = "\(directory)/storage/node-\(index)"
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             let inNamespace = index == hostNodes
-            var arguments = [RadonBinary.path, "storage", "--dir", data, "--key-file", keyFile, "--host-id", "node-\(index)",
+            var arguments = [RadonBinary.path, "storage", "--dir", data, "--insecure", "--key-file", keyFile, "--host-id", "node-\(index)",
                              "--port-file", "\(data).port"]
             arguments += inNamespace
                 ? ["--listen", "\(namespace.namespaceAddress):0", "--meta", "\(namespace.hostAddress):\(metaPort)"]
@@ -166,7 +166,9 @@ final class NetworkNamespaceCluster: HealingHarness, Sendable {
     var metaAddress: WireAddress { WireAddress(host: "127.0.0.1", port: metaPort) }
 
     /// The metadata service on loopback (it listens on every address) and the cluster key.
-    var endpoint: ClusterEndpoint { ClusterEndpoint(metaAddress: metaAddress, keyFile: keyFile) }
+    var endpoint: ClusterEndpoint {
+        get throws { ClusterEndpoint(metaAddress: metaAddress, credentials: .sharedKey(try ClusterKey(contentsOf: keyFile))) }
+    }
 
     func meta() async throws -> (MetaClient, WireConnectionPool) {
         try await endpoint.meta()

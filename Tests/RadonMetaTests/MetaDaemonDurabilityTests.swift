@@ -24,7 +24,7 @@ final class MetaDaemon: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
-            "meta", "--db", database, "--listen", "127.0.0.1:0", "--key-file", keyFile, "--port-file", portFile,
+            "meta", "--db", database, "--listen", "127.0.0.1:0", "--insecure", "--key-file", keyFile, "--port-file", portFile,
             "--log-level", logLevel, "--durability", durability,
         ]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -54,7 +54,7 @@ final class MetaDaemon: Sendable {
         let key = try ClusterKey(contentsOf: keyFile)
         while true {
             do {
-                let connection = try await WireConnection.connect(to: found, key: key)
+                let connection = try await WireConnection.connect(to: found, credentials: .sharedKey(key))
                 defer { connection.close() }
                 _ = try await MetaClient(connection: connection).status()
                 break
@@ -96,7 +96,7 @@ struct MetaDaemonDurabilityTests {
 
         let first = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 1, durability: durability)
         defer { first.stop() }
-        let connection = try await WireConnection.connect(to: first.address, key: key)
+        let connection = try await WireConnection.connect(to: first.address, credentials: .sharedKey(key))
         let client = MetaClient(connection: connection, timeout: .seconds(10))
         let workDirectory = try await client.makeDirectory(parent: root, name: "work", permissions: 0o755, caller: .root)
         let acknowledged = AcknowledgedChanges()
@@ -136,7 +136,7 @@ struct MetaDaemonDurabilityTests {
 
         let second = try await MetaDaemon(database: database, keyFile: keyFile, directory: directory.path, run: 2, durability: durability)
         defer { second.stop(signal: SIGTERM) }
-        let reconnected = try await WireConnection.connect(to: second.address, key: key)
+        let reconnected = try await WireConnection.connect(to: second.address, credentials: .sharedKey(key))
         defer { reconnected.close() }
         let after = MetaClient(connection: reconnected)
         let work = try await after.lookup(parent: root, name: "work", caller: .root)
@@ -184,15 +184,7 @@ struct MetaDaemonDurabilityTests {
         let keyFile = directory.path + "/cluster.key"
         try ClusterKey.generate().write(to: keyFile)
         func run(_ database: String) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: MetaDaemon.binaryPath)
-            process.arguments = ["meta", "--db", database, "--db-wait", "2", "--key-file", keyFile, "--listen", "127.0.0.1:0"]
-            let pipe = Pipe()
-            process.standardError = pipe
-            try process.run()
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+            try Self.runMeta(["--db", database, "--db-wait", "2", "--insecure", "--key-file", keyFile, "--listen", "127.0.0.1:0"])
         }
         // Port 1 on loopback: nothing listens there.
         let unreachable = try run("postgres://radonfs:pw@127.0.0.1:1/meta")
@@ -205,18 +197,37 @@ struct MetaDaemonDurabilityTests {
         #expect(malformed.output.contains("not a valid postgres:// URL"), "\(malformed.output)")
     }
 
-    /// A daemon given a bad key file refuses to start with a clear message.
-    @Test func aMissingKeyFileIsAClearError() async throws {
+    /// A daemon given a bad key file, a missing certificate, or no way to prove itself refuses
+    /// to start with a clear message.
+    @Test func missingCredentialsAreAClearError() async throws {
         let directory = try TemporaryDirectory()
+        func run(_ credentials: [String]) throws -> (status: Int32, output: String) {
+            try Self.runMeta(["--db", directory.path + "/m.db", "--listen", "127.0.0.1:0"] + credentials)
+        }
+        let missingKey = try run(["--insecure", "--key-file", directory.path + "/none.key"])
+        #expect(missingKey.status != 0)
+        #expect(missingKey.output.contains("cluster key"), "\(missingKey.output)")
+        let missingCertificate = try run(["--tls-dir", directory.path + "/tls", "--identity", "meta"])
+        #expect(missingCertificate.status != 0)
+        #expect(missingCertificate.output.contains("cannot load TLS identity \"meta\""), "\(missingCertificate.output)")
+        let nothing = try run([])
+        #expect(nothing.status != 0)
+        #expect(nothing.output.contains("--tls-dir"), "\(nothing.output)")
+        let keyWithoutInsecure = try run(["--key-file", directory.path + "/none.key"])
+        #expect(keyWithoutInsecure.status != 0)
+        #expect(keyWithoutInsecure.output.contains("--insecure"), "\(keyWithoutInsecure.output)")
+    }
+
+    /// Runs `radonfs meta ARGUMENTS` to its end: its exit status and what it wrote to stderr.
+    static func runMeta(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: MetaDaemon.binaryPath)
-        process.arguments = ["meta", "--db", directory.path + "/m.db", "--key-file", directory.path + "/none.key", "--listen", "127.0.0.1:0"]
+        process.arguments = ["meta"] + arguments
         let pipe = Pipe()
         process.standardError = pipe
         try process.run()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        #expect(text.contains("cluster key"))
+        return (process.terminationStatus, text)
     }
 }

@@ -23,10 +23,10 @@ final class ServiceFixture: Sendable {
         logger.logLevel = .warning
         let service = MetaService(store: store.store, logger: logger)
         self.service = service
-        server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { request in
+        server = try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: logger) { request in
             await service.handle(request)
         }
-        connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         client = MetaClient(connection: connection)
     }
 

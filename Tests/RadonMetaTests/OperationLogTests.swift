@@ -103,7 +103,7 @@ struct OperationLogTests {
     @Test(arguments: TestEngine.all)
     func aRetryRacingItsFirstAttemptGetsTheSameReply(engine: TestEngine) async throws {
         try await withServiceFixture(engine: engine) { fixture in
-            let second = try await WireConnection.connect(to: fixture.server.localAddress, key: fixture.key)
+            let second = try await WireConnection.connect(to: fixture.server.localAddress, credentials: .sharedKey(fixture.key))
             defer { second.close() }
             for sequence in UInt64(1)...20 {
                 let create = CreateRequest(parent: root, name: FileName("race-\(sequence)"), kind: .regular, permissions: 0o644,
@@ -149,8 +149,8 @@ struct OperationLogTests {
     /// Serves `store` on a loopback server for the length of `body`.
     func withServer<T>(store: SQLMetadataStore, key: ClusterKey, logger: Logger, _ body: (WireConnection) async throws -> T) async throws -> T {
         let service = MetaService(store: store, logger: logger)
-        let server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { await service.handle($0) }
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let server = try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: logger) { await service.handle($0) }
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         defer {
             connection.close()
         }

@@ -30,11 +30,11 @@ struct MetadataCallCountTests {
         let service = MetaService(store: store, logger: logger)
         let calls = CallCounter()
         let key = ClusterKey.generate()
-        let server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { request in
+        let server = try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: logger) { request in
             calls.count(request)
             return await service.handle(request)
         }
-        let client = try await RadonFileSystemClient.connect(meta: server.localAddress, key: key, logger: logger)
+        let client = try await RadonFileSystemClient.connect(meta: server.localAddress, credentials: .sharedKey(key), logger: logger)
         let mount = try await InProcessMount.start(client)
         do {
             let files = (0..<20).map { "\(mount.path)/file-\($0)" }

@@ -48,7 +48,7 @@ private final class FakeRegistry: Sendable {
     @Test func daemonRegistersHeartbeatsAndRegistersAgainWhenForgotten() async throws {
         let key = ClusterKey.generate()
         let registry = FakeRegistry()
-        let meta = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: Logger(label: "fake-meta")) { request in
+        let meta = try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: Logger(label: "fake-meta")) { request in
             registry.handle(request)
         }
         defer { Task { try await meta.close() } }
@@ -57,7 +57,7 @@ private final class FakeRegistry: Sendable {
         var logger = Logger(label: "test.registration")
         logger.logLevel = .warning
         let daemon = try await StorageDaemon.start(.init(
-            directory: directory, listen: WireAddress(host: "127.0.0.1", port: 0), key: key,
+            directory: directory, listen: WireAddress(host: "127.0.0.1", port: 0), credentials: .sharedKey(key),
             metaAddress: meta.localAddress, hostID: "rack-1", heartbeatInterval: .milliseconds(100)
         ), logger: logger)
 

@@ -28,27 +28,10 @@ import RadonWire
     func daemonServesReportsMetricsAndStopsCleanlyOnSIGTERM() async throws {
         let directory = temporaryDirectory("command")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let key = ClusterKey.generate()
-        try key.write(to: "\(directory)/cluster.key")
-        let logPath = "\(directory)/storage.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [
-            "storage", "--dir", "\(directory)/data", "--listen", "127.0.0.1:0", "--key-file", "\(directory)/cluster.key",
-            "--port-file", "\(directory)/storage.port", "--metrics-port", "0", "--log-level", "info",
-        ]
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-        // A daemon starting while the rest of the suite loads both cores can take a while.
-        let portText = try await waitFor(.seconds(90)) { try? String(contentsOfFile: "\(directory)/storage.port", encoding: .utf8) }
-        let address = try #require(
-            portText.flatMap { WireAddress($0.trimmingCharacters(in: .whitespacesAndNewlines)) },
-            "no port file; the daemon's log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")"
-        )
-        let connection = try await WireConnection.connect(to: address, key: key)
+        let daemon = try await StorageProcess.start(directory: directory, extraArguments: ["--metrics-port", "0"])
+        defer { daemon.killIfRunning() }
+        let (process, logPath) = (daemon.process, daemon.logPath)
+        let connection = try await WireConnection.connect(to: daemon.address, credentials: .sharedKey(daemon.key))
         let client = StorageClient(connection: connection)
         let bytes = fragmentBytes(block: 0, version: 1, count: 4000)
         try await client.writeFragments(group: 1, inode: 2, fragmentIndex: 0, fragmentCapacity: 4096,
@@ -79,7 +62,7 @@ import RadonWire
     func badArgumentsGetAClearMessage() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["storage", "--dir", "/tmp/x", "--listen", "nonsense", "--key-file", "/nonexistent"]
+        process.arguments = ["storage", "--dir", "/tmp/x", "--listen", "nonsense", "--insecure", "--key-file", "/nonexistent"]
         let pipe = Pipe()
         process.standardError = pipe
         try process.run()

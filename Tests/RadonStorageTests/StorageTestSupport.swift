@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 @testable import RadonStorage
+import RadonTestSupport
 import RadonWire
 
 /// A fresh directory under /tmp, removed by `remove()`.
@@ -23,9 +24,9 @@ struct TestStorageNode {
         var logger = Logger(label: "test.storage")
         logger.logLevel = .warning
         let daemon = try await StorageDaemon.start(
-            .init(directory: directory, listen: WireAddress(host: "127.0.0.1", port: 0), key: key), logger: logger
+            .init(directory: directory, listen: WireAddress(host: "127.0.0.1", port: 0), credentials: .sharedKey(key)), logger: logger
         )
-        let connection = try await WireConnection.connect(to: daemon.address, key: key)
+        let connection = try await WireConnection.connect(to: daemon.address, credentials: .sharedKey(key))
         return TestStorageNode(daemon: daemon, client: StorageClient(connection: connection), key: key, directory: directory)
     }
 
@@ -73,5 +74,44 @@ func withStorageNode<T>(directory: String? = nil, _ body: (TestStorageNode) asyn
     } catch {
         await node.stop(removingData: directory == nil)
         throw error
+    }
+}
+
+/// `radonfs storage --insecure` as a separate process on a free loopback port, its stderr in
+/// `logPath`: the daemon as an operator runs it. The caller kills it.
+struct StorageProcess {
+    let process: Process
+    let address: WireAddress
+    let key: ClusterKey
+    let logPath: String
+
+    static func start(directory: String, extraArguments: [String] = []) async throws -> StorageProcess {
+        let key = ClusterKey.generate()
+        try key.write(to: "\(directory)/cluster.key")
+        let logPath = "\(directory)/storage.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RadonBinary.path)
+        process.arguments = [
+            "storage", "--dir", "\(directory)/data", "--listen", "127.0.0.1:0", "--insecure", "--key-file", "\(directory)/cluster.key",
+            "--port-file", "\(directory)/storage.port", "--log-level", "info",
+        ] + extraArguments
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try process.run()
+        // A daemon starting while the rest of the suite loads both cores can take a while.
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: "\(directory)/storage.port", encoding: .utf8),
+               let address = WireAddress(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return StorageProcess(process: process, address: address, key: key, logPath: logPath)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        throw WireError(.timedOut, "the storage daemon did not start; its log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+    }
+
+    func killIfRunning() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

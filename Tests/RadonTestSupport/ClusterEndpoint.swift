@@ -2,16 +2,16 @@ import Logging
 import RadonClient
 import RadonWire
 
-/// Where a test cluster's metadata service listens and the key it accepts: all a test needs
-/// to connect a client core or talk to the metadata service directly, however the cluster
-/// was started.
+/// Where a test cluster's metadata service listens and how to prove oneself to it: all a test
+/// needs to connect a client core or talk to the metadata service directly, however the
+/// cluster was started.
 public struct ClusterEndpoint: Sendable {
     public var metaAddress: WireAddress
-    public var keyFile: String
+    public var credentials: WireCredentials
 
-    public init(metaAddress: WireAddress, keyFile: String) {
+    public init(metaAddress: WireAddress, credentials: WireCredentials) {
         self.metaAddress = metaAddress
-        self.keyFile = keyFile
+        self.credentials = credentials
     }
 
     /// A fresh client core connected to the cluster (logging errors only, so test output
@@ -19,13 +19,13 @@ public struct ClusterEndpoint: Sendable {
     public func client() async throws -> RadonFileSystemClient {
         var logger = Logger(label: "test.client")
         logger.logLevel = .error
-        return try await RadonFileSystemClient.connect(meta: metaAddress, key: ClusterKey(contentsOf: keyFile), logger: logger)
+        return try await RadonFileSystemClient.connect(meta: metaAddress, credentials: credentials, logger: logger)
     }
 
     /// A client of the metadata service alone, for tests that inspect nodes, groups or healing
     /// jobs. The caller closes the pool.
     public func meta() async throws -> (MetaClient, WireConnectionPool) {
-        let pool = WireConnectionPool(key: try ClusterKey(contentsOf: keyFile))
+        let pool = WireConnectionPool(credentials: credentials)
         return (MetaClient(connection: try await pool.connection(to: metaAddress)), pool)
     }
 }

@@ -27,7 +27,7 @@ extension LocalCluster {
     public func role(ofMeta index: Int) async throws -> MetaRole {
         let state = try state()
         return await withTaskGroup(of: MetaRole.self) { group in
-            group.addTask { (try? await Self.askRole(of: state.metas[index].address, keyFile: state.keyFile)) ?? .unreachable }
+            group.addTask { (try? await Self.askRole(of: state.metas[index].address, credentials: try state.credentials())) ?? .unreachable }
             group.addTask {
                 try? await Task.sleep(for: .seconds(2))
                 return .unreachable
@@ -37,10 +37,9 @@ extension LocalCluster {
         }
     }
 
-    static func askRole(of metaAddress: String, keyFile: String) async throws -> MetaRole {
-        let state = (address: metaAddress, keyFile: keyFile)
-        guard let address = WireAddress(state.address) else { throw TestFailure("bad address") }
-        let pool = WireConnectionPool(key: try ClusterKey(contentsOf: state.keyFile))
+    static func askRole(of metaAddress: String, credentials: WireCredentials) async throws -> MetaRole {
+        guard let address = WireAddress(metaAddress) else { throw TestFailure("bad address") }
+        let pool = WireConnectionPool(credentials: credentials)
         defer { Task { await pool.closeAll() } }
         do {
             var client = MetaClient(connection: try await pool.connection(to: address))
@@ -74,7 +73,7 @@ extension LocalCluster {
     public func meta(index: Int) async throws -> (MetaClient, WireConnectionPool) {
         let state = try state()
         guard let address = WireAddress(state.metas[index].address) else { throw TestFailure("bad address") }
-        return try await ClusterEndpoint(metaAddress: address, keyFile: state.keyFile).meta()
+        return try await ClusterEndpoint(metaAddress: address, credentials: try state.credentials()).meta()
     }
 
     /// The lease row `meta_leader` on the PostgreSQL primary: epoch and holder.

@@ -30,6 +30,8 @@ public final class LocalCluster: Sendable {
         }
 
         public var keyFile: String
+        /// DIR/tls of a cluster made with mutual TLS (the default); nil when made `--insecure`.
+        public var tlsDirectory: String?
         public var meta: Daemon
         /// The other metadata servers of an active/standby group.
         public var additionalMetas: [Daemon]?
@@ -44,6 +46,15 @@ public final class LocalCluster: Sendable {
 
         /// Every metadata server, the first one first.
         public var metas: [Daemon] { [meta] + (additionalMetas ?? []) }
+
+        /// How a test proves itself as `identity` (`admin` by default: every role), the way
+        /// the CLI does in a local cluster.
+        public func credentials(identity: String = "admin") throws -> WireCredentials {
+            if let tlsDirectory {
+                return .mutualTLS(try WireTLSIdentity(directory: TLSDirectory(tlsDirectory), name: identity))
+            }
+            return .sharedKey(try ClusterKey(contentsOf: keyFile))
+        }
     }
 
     /// The cluster directory (`radonfs … --dir`).
@@ -131,7 +142,7 @@ public final class LocalCluster: Sendable {
         guard let address = WireAddress(state.meta.address) else {
             throw TestFailure("cluster.json has no valid metadata address: \(state.meta.address)")
         }
-        return ClusterEndpoint(metaAddress: address, keyFile: state.keyFile)
+        return ClusterEndpoint(metaAddress: address, credentials: try state.credentials())
     }
 
     /// A fresh client core connected to this cluster.

@@ -21,7 +21,7 @@ struct MetaFailoverTests {
     }
 
     static func server(key: ClusterKey, status: WireStatus, recorder: Recorder) async throws -> WireServer {
-        try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { request in
+        try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: logger) { request in
             let bytes = request.payload.getBytes(at: request.payload.readerIndex, length: request.payload.readableBytes) ?? []
             recorder.seen.withLock { $0.append((request.opcode, bytes)) }
             guard status == .ok else { return .failure(status, "test server") }
@@ -33,7 +33,7 @@ struct MetaFailoverTests {
 
     /// A port nothing listens on (a server started and closed).
     static func deadAddress(key: ClusterKey) async throws -> WireAddress {
-        let server = try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: logger) { _ in .ok() }
+        let server = try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: logger) { _ in .ok() }
         let address = server.localAddress
         try await server.close()
         return address
@@ -45,7 +45,7 @@ struct MetaFailoverTests {
         let standby = try await Self.server(key: key, status: .notActive, recorder: standbySeen)
         let active = try await Self.server(key: key, status: .ok, recorder: activeSeen)
         let dead = try await Self.deadAddress(key: key)
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: .sharedKey(key))
         let failover = MetaFailover(addresses: [dead, standby.localAddress, active.localAddress], pool: pool,
                                     rideThrough: .seconds(10), logger: Self.logger)
         var payload = ByteBuffer()
@@ -80,13 +80,13 @@ struct MetaFailoverTests {
     @Test func aServiceThatComesBackWithinTheRideThroughIsWaitedFor() async throws {
         let key = ClusterKey.generate()
         let dead = try await Self.deadAddress(key: key)
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: .sharedKey(key))
         let failover = MetaFailover(addresses: [dead], pool: pool, rideThrough: .seconds(20), logger: Self.logger)
         let recorder = Recorder()
         let started = ContinuousClock.now
         let restart = Task {
             try await Task.sleep(for: .seconds(1))
-            return try await WireServer.start(host: dead.host, port: dead.port, key: key, logger: Self.logger) { request in
+            return try await WireServer.start(host: dead.host, port: dead.port, credentials: .sharedKey(key), logger: Self.logger) { request in
                 recorder.seen.withLock { $0.append((request.opcode, [])) }
                 return .ok()
             }
@@ -100,7 +100,7 @@ struct MetaFailoverTests {
 
     @Test func aCallFailsOnceTheRideThroughHasPassed() async throws {
         let key = ClusterKey.generate()
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: .sharedKey(key))
         let failover = MetaFailover(addresses: [try await Self.deadAddress(key: key), try await Self.deadAddress(key: key)],
                                     pool: pool, rideThrough: .milliseconds(600), logger: Self.logger)
         let started = ContinuousClock.now
@@ -119,7 +119,7 @@ struct MetaFailoverTests {
         let key = ClusterKey.generate()
         let recorder = Recorder()
         let server = try await Self.server(key: key, status: status, recorder: recorder)
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: .sharedKey(key))
         let failover = MetaFailover(addresses: [server.localAddress], pool: pool, rideThrough: .seconds(10), logger: Self.logger)
         await #expect(throws: WireError(status, "test server")) {
             _ = try await failover.call(metaOpcode: MetaOpcode.create.rawValue, payload: ByteBuffer(), timeout: .seconds(5))

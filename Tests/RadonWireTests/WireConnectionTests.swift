@@ -8,7 +8,7 @@ import Testing
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)
         defer { Task { try await server.close() } }
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         defer { connection.close() }
         try await connection.ping()
         let echoed = try await connection.call(opcode: 0x10, payload: ByteBuffer(string: "hello"), timeout: .seconds(5))
@@ -26,7 +26,7 @@ import Testing
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)
         defer { Task { try await server.close() } }
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         defer { connection.close() }
         let count = 2000
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -58,7 +58,7 @@ import Testing
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)
         defer { Task { try await server.close() } }
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         defer { connection.close() }
         let error = await #expect(throws: WireError.self) {
             _ = try await connection.call(opcode: 0x13, payload: ByteBuffer(), timeout: .seconds(5))
@@ -81,7 +81,7 @@ import Testing
     @Test func timeoutsAndClosedConnections() async throws {
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         let slow = await #expect(throws: WireError.self) {
             _ = try await connection.call(opcode: 0x14, payload: ByteBuffer(), timeout: .milliseconds(200))
         }
@@ -96,7 +96,7 @@ import Testing
         let after = await #expect(throws: WireError.self) { try await connection.ping() }
         #expect(after?.status == .unavailable)
         let refused = await #expect(throws: WireError.self) {
-            _ = try await WireConnection.connect(to: server.localAddress, key: key, timeout: .seconds(2))
+            _ = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key), timeout: .seconds(2))
         }
         #expect(refused?.status == .unavailable)
     }
@@ -106,7 +106,7 @@ import Testing
         let server = try await startTestServer(key: key)
         defer { Task { try await server.close() } }
         let wrong = await #expect(throws: WireError.self) {
-            _ = try await WireConnection.connect(to: server.localAddress, key: ClusterKey.generate())
+            _ = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(ClusterKey.generate()))
         }
         #expect(wrong?.status == .unauthorized)
 
@@ -125,7 +125,7 @@ import Testing
         #expect(echo?.requestID == 5 && echo?.payload == ByteBuffer(string: "y"))
         good.close()
 
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         try await connection.ping()
         connection.close()
     }
@@ -134,7 +134,7 @@ import Testing
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)
         defer { Task { try await server.close() } }
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         defer { connection.close() }
 
         let badMagic = try await WireProbe.connect(to: server.localAddress)
@@ -167,7 +167,7 @@ import Testing
         #expect(await silent.waitUntilClosed(timeout: .seconds(5)))
         #expect(await partial.waitUntilClosed(timeout: .seconds(5)))
         // An authenticated connection is not subject to the deadline.
-        let connection = try await WireConnection.connect(to: server.localAddress, key: key)
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
         try await Task.sleep(for: .milliseconds(600))
         try await connection.ping()
         connection.close()
@@ -177,7 +177,7 @@ import Testing
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)
         defer { Task { try await server.close() } }
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: .sharedKey(key))
         let first = try await pool.connection(to: server.localAddress)
         let again = try await pool.connection(to: server.localAddress)
         #expect(first === again)

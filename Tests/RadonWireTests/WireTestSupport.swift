@@ -6,7 +6,7 @@ import NIOCore
 /// delay, 0x12 decodes a `TestMessage` and answers it doubled, 0x13 fails with a POSIX error,
 /// 0x14 answers after 3 s, 0x15 after 100 ms.
 func startTestServer(key: ClusterKey, authenticationTimeout: Duration = .seconds(10)) async throws -> WireServer {
-    try await WireServer.start(host: "127.0.0.1", port: 0, key: key, logger: Logger(label: "test"), authenticationTimeout: authenticationTimeout) { request in
+    try await WireServer.start(host: "127.0.0.1", port: 0, credentials: .sharedKey(key), logger: Logger(label: "test"), limits: WireServer.Limits(authenticationTimeout: authenticationTimeout)) { request in
         switch request.opcode {
         case 0x10:
             return .ok(request.payload)

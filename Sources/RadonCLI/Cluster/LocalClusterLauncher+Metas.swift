@@ -15,7 +15,7 @@ extension LocalClusterLauncher {
 
     /// Starts PostgreSQL (with the `postgres` engine) and every metadata server that is not
     /// running, on their old ports.
-    func startMetaGroup(previous: LocalClusterState?) async throws -> MetaGroup {
+    func startMetaGroup(previous: LocalClusterState?, tlsDirectory: String?) async throws -> MetaGroup {
         let engine = previous?.metaEngine ?? metaEngine ?? "sqlite"
         if let metaEngine, metaEngine != engine {
             throw CLIError("the cluster in \(directory) keeps its metadata in \(engine); it cannot change to \(metaEngine)")
@@ -37,13 +37,20 @@ extension LocalClusterLauncher {
         var metas: [LocalClusterState.Daemon] = []
         for index in 0..<count {
             let old = index == 0 ? previous?.meta : previous?.additionalMetas.flatMap { $0.indices.contains(index - 1) ? $0[index - 1] : nil }
+            let name = Self.metaName(index)
             metas.append(try await startDaemon(
-                previous: old, name: index == 0 ? "meta" : "meta-\(index)", dataPath: database,
+                previous: old, name: name, dataPath: database,
                 arguments: { listen, portFile in
-                    ["meta", "--db", database, "--listen", listen, "--key-file", keyFile, "--port-file", portFile]
+                    ["meta", "--db", database, "--listen", listen, "--port-file", portFile]
+                        + WireSecurityOptions.arguments(tlsDirectory: tlsDirectory, identity: name, keyFile: keyFile)
                 }))
         }
         return MetaGroup(engine: engine, metas: metas, postgres: postgres)
+    }
+
+    /// The process (and certificate) name of metadata server `index`.
+    static func metaName(_ index: Int) -> String {
+        index == 0 ? "meta" : "meta-\(index)"
     }
 
     /// The `--meta` given to the storage daemons and the mount.

@@ -22,6 +22,8 @@ struct LocalClusterLauncher {
     var metaEngine: String? = nil
     /// How many metadata servers; nil: as the cluster had (2 with postgres, else 1).
     var metaServers: Int? = nil
+    /// Plaintext with the shared key instead of mutual TLS (only for a new cluster).
+    var insecure = false
 
     var keyFile: String { "\(directory)/cluster.key" }
     var logDirectory: String { "\(directory)/logs" }
@@ -44,12 +46,12 @@ struct LocalClusterLauncher {
         if !FileManager.default.fileExists(atPath: keyFile) {
             try ClusterKey.generate().write(to: keyFile)
         }
-        let key = try ClusterKey(contentsOf: keyFile)
         // Files an older version left readable by others.
         for name in ["cluster.json", "cluster.key"] { PrivateState.tighten("\(directory)/\(name)") }
+        let tlsDirectory = try prepareTLS(previous: previous, nodeCount: nodeCount)
 
         // The metadata servers first (and the PostgreSQL they elect through): the storage daemons register with them.
-        let group = try await startMetaGroup(previous: previous)
+        let group = try await startMetaGroup(previous: previous, tlsDirectory: tlsDirectory)
         let meta = group.metas[0]
         let metaMoved = previous.map { $0.metas.map(\.address) != group.metas.map(\.address) } ?? false
         let metaOption = Self.metaOption(group.metas)
@@ -67,21 +69,22 @@ struct LocalClusterLauncher {
                 previous: old, name: "storage-\(index)", dataPath: dataPath,
                 arguments: { listen, portFile in
                     // Each local node is its own failure domain, or no group could form on one machine.
-                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", metaOption, "--key-file", keyFile,
-                     "--port-file", portFile, "--host-id", "local-node-\(index)"]
+                    ["storage", "--dir", dataPath, "--listen", listen, "--meta", metaOption, "--port-file", portFile,
+                     "--host-id", "local-node-\(index)"]
+                        + WireSecurityOptions.arguments(tlsDirectory: tlsDirectory, identity: "storage-\(index)", keyFile: keyFile)
                 }))
         }
 
         var state = LocalClusterState(
             codec: previous?.codec ?? codec, dataFragments: k, fragments: n, blockSize: previous?.blockSize ?? blockSize,
-            keyFile: keyFile, meta: meta, additionalMetas: group.metas.count > 1 ? Array(group.metas.dropFirst()) : nil,
+            keyFile: keyFile, tlsDirectory: tlsDirectory, meta: meta, additionalMetas: group.metas.count > 1 ? Array(group.metas.dropFirst()) : nil,
             storage: storage, mount: previous?.mount, metaEngine: group.engine, postgres: group.postgres)
         try state.save(in: directory)
 
-        try await waitUntilReady(state: state, key: key)
+        try await waitUntilReady(state: state)
 
         if let mountPoint {
-            state.mount = try await startMount(at: mountPoint, previous: previous?.mount, metaAddress: metaOption)
+            state.mount = try await startMount(at: mountPoint, previous: previous?.mount, metaAddress: metaOption, state: state)
             try state.save(in: directory)
         }
         return state
@@ -123,10 +126,10 @@ struct LocalClusterLauncher {
 
     /// Waits until every storage node is up in the registry, creates the volume on first start,
     /// and waits until its placement groups exist.
-    func waitUntilReady(state: LocalClusterState, key: ClusterKey) async throws {
+    func waitUntilReady(state: LocalClusterState) async throws {
         let addresses = state.metaAddresses
         guard !addresses.isEmpty else { throw CLIError("bad metadata address \(state.meta.address)") }
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: try state.credentials(identity: LocalClusterState.adminIdentity))
         defer { Task { await pool.closeAll() } }
         let deadline = ContinuousClock.now + timeout
         var lastProblem = "no answer from the metadata service"
@@ -164,12 +167,14 @@ struct LocalClusterLauncher {
     }
 
     /// Starts `radonfs mount` and waits until the mount point is live.
-    func startMount(at mountPoint: String, previous: LocalClusterState.Mount?, metaAddress: String) async throws -> LocalClusterState.Mount? {
+    func startMount(at mountPoint: String, previous: LocalClusterState.Mount?, metaAddress: String, state: LocalClusterState) async throws -> LocalClusterState.Mount? {
         if let previous, previous.mountPoint == mountPoint, BackgroundProcess.isRunning(previous.pid) { return previous }
         // Every user of the mount must reach it: the directories made for it are 0755.
         try PrivateState.makeDirectories(mountPoint, mode: 0o755)
         let logPath = "\(logDirectory)/mount.log"
-        let pid = try BackgroundProcess.spawn(executable, ["mount", "--meta", metaAddress, "--key-file", keyFile, "-f", mountPoint], logPath: logPath)
+        let pid = try BackgroundProcess.spawn(
+            executable, ["mount", "--meta", metaAddress, "-f", mountPoint] + state.securityArguments(identity: LocalClusterState.clientIdentity),
+            logPath: logPath)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if Self.isMounted(mountPoint) { return LocalClusterState.Mount(pid: pid, mountPoint: mountPoint, logPath: logPath) }
@@ -211,7 +216,12 @@ struct LocalClusterLauncher {
         if let mount = state.mount {
             lines.append("  mount             pid \(mount.pid)  \(mount.mountPoint)")
         }
-        lines.append("  key \(keyFile), logs \(logDirectory)/, state \(LocalClusterState.path(in: directory))")
+        if let tls = state.tlsDirectory {
+            lines.append("  mutual TLS        CA and certificates in \(tls)/ (meta, storage-N, client, admin)")
+        } else {
+            lines.append("  plaintext         --insecure: shared key \(keyFile), nothing encrypted")
+        }
+        lines.append("  logs \(logDirectory)/, state \(LocalClusterState.path(in: directory))")
         lines.append("")
         lines.append("Use it:")
         if let mount = state.mount {
@@ -219,7 +229,8 @@ struct LocalClusterLauncher {
         }
         lines.append("  radonfs put FILE /FILE --dir \(directory)      radonfs get /FILE COPY --dir \(directory)")
         lines.append("  radonfs ls / --dir \(directory)                radonfs status --dir \(directory)")
-        lines.append("  from elsewhere: --meta \(state.metas.map(\.address).joined(separator: ",")) --key-file \(keyFile)")
+        let credentials = state.tlsDirectory.map { "--tls-dir \($0) --identity admin" } ?? "--insecure --key-file \(keyFile)"
+        lines.append("  from elsewhere: --meta \(state.metas.map(\.address).joined(separator: ",")) \(credentials)")
         lines.append("Stop it: radonfs down --dir \(directory)   (data stays; `up` again restarts it)")
         return lines.joined(separator: "\n")
     }

@@ -55,6 +55,9 @@ struct LocalClusterState: Codable, Sendable {
     var fragments: Int
     var blockSize: Int
     var keyFile: String
+    /// The cluster's TLS directory (CA, a certificate per process, the revoked list); nil for
+    /// a cluster made `--insecure` (or before TLS), whose processes prove the key in plaintext.
+    var tlsDirectory: String?
     /// The first metadata server `up` started (the active one at the start).
     var meta: Daemon
     /// Further metadata servers over the same database (standbys at the start); nil or empty
@@ -68,6 +71,21 @@ struct LocalClusterState: Codable, Sendable {
     var postgres: Postgres?
 
     static func path(in directory: String) -> String { "\(directory)/cluster.json" }
+
+    /// The certificate the CLI's commands use in a local cluster: the operator's.
+    static let adminIdentity = "admin"
+    /// The certificate of the mount `up` starts (and of `mount --dir`).
+    static let clientIdentity = "client"
+
+    /// The credentials of identity `identity` of this cluster (its key when `--insecure`).
+    func credentials(identity: String) throws -> WireCredentials {
+        try WireSecurityOptions.credentials(tlsDirectory: tlsDirectory, identity: identity, insecureKeyFile: tlsDirectory == nil ? keyFile : nil)
+    }
+
+    /// The arguments that give a daemon of this cluster identity `identity`.
+    func securityArguments(identity: String) -> [String] {
+        WireSecurityOptions.arguments(tlsDirectory: tlsDirectory, identity: identity, keyFile: keyFile)
+    }
 
     static func load(from directory: String) throws -> LocalClusterState {
         let path = path(in: directory)

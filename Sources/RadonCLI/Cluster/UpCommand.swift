@@ -59,6 +59,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to wait for the cluster to become ready.")
     var timeout: Int = 60
 
+    @Flag(name: .long, help: "Make a new cluster plaintext with a shared key instead of mutual TLS (nothing encrypted, every peer trusted with every role): for measuring what TLS costs.")
+    var insecure = false
+
     func validate() throws {
         guard (try? CodecLayout(parsing: layout)) != nil else {
             throw ValidationError("--layout must be k+m with 2 <= k <= 16 and 1 <= m <= 8, not \"\(layout)\"")
@@ -85,7 +88,7 @@ struct UpCommand: AsyncParsableCommand {
             directory: directory, executable: BackgroundProcess.currentExecutable(),
             requestedNodes: nodes, layout: codecLayout, codec: codec, blockSize: ByteCount.parse(blockSize)!,
             mountPoint: noMount ? nil : (mount ?? "\(directory)/mnt"), timeout: .seconds(timeout),
-            metaEngine: metaEngine, metaServers: metaServers)
+            metaEngine: metaEngine, metaServers: metaServers, insecure: insecure)
         let state = try await launcher.start()
         print(launcher.summary(of: state))
     }

@@ -70,18 +70,18 @@ public final class RadonFileSystemClient: FileSystemOperations {
         store.membership.setSource { [metaService] inode in try await metaService.fileLayout(of: inode) }
     }
 
-    /// Connects to the metadata service at `meta` with the cluster `key` and checks that it
+    /// Connects to the metadata service at `meta` with `credentials` and checks that it
     /// answers; storage nodes are reached on demand, as files need them.
-    public static func connect(meta address: WireAddress, key: ClusterKey, logger: Logger,
+    public static func connect(meta address: WireAddress, credentials: WireCredentials, logger: Logger,
                                writeBackDelay: Duration = .seconds(30)) async throws -> RadonFileSystemClient {
-        try await connect(meta: [address], key: key, logger: logger, writeBackDelay: writeBackDelay)
+        try await connect(meta: [address], credentials: credentials, logger: logger, writeBackDelay: writeBackDelay)
     }
 
     /// Connects to the metadata servers `addresses` (tried in turn: one is active) and checks
     /// that one answers, waiting up to `metaTimeout` as every later call does.
-    public static func connect(meta addresses: [WireAddress], key: ClusterKey, logger: Logger,
+    public static func connect(meta addresses: [WireAddress], credentials: WireCredentials, logger: Logger,
                                writeBackDelay: Duration = .seconds(30), metaTimeout: Duration = .seconds(60)) async throws -> RadonFileSystemClient {
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: credentials)
         let client = RadonFileSystemClient(metaAddresses: addresses, pool: pool, repairs: nil, logger: logger,
                                            writeBackDelay: writeBackDelay, metaTimeout: metaTimeout)
         do {

@@ -76,6 +76,11 @@ public final class MetaFailover: MetaTransport {
             isRetry = true
             do {
                 let connection = try await pool.connection(to: address)
+                // A storage daemon's certificate could answer on a metadata address: only a
+                // metadata server's may tell anyone what the namespace or the map is.
+                guard connection.peer.roles.contains(.meta) else {
+                    throw FailoverAnswer(error: WireError(.unauthorized, "\(address) is \(connection.peer), not a metadata server"))
+                }
                 // What `callFrame` throws is the transport's (closed, refused, timed out); a
                 // reply's status is the server's answer, retried only when it says `notActive`
                 // (`.unavailable` in a reply is an answer too: EAGAIN, "no volume yet").
