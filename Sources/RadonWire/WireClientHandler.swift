@@ -72,7 +72,8 @@ final class WireClientHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(Frame(opcode: ConnectionOpcode.authenticate, requestID: 0, payload: answer)), promise: nil)
         case let .awaitingVerdict(peer):
             guard frame.opcode == ConnectionOpcode.authenticate, frame.status == WireStatus.ok.rawValue else {
-                fail(context: context, WireError(.unauthorized, "the server refused this client"))
+                let reason = WireError(status: .unauthorized, errorPayload: frame.payload).message
+                fail(context: context, WireError(.unauthorized, "the server refused this client" + (reason.isEmpty ? "" : ": \(reason)")))
                 return
             }
             state = .ready

@@ -98,7 +98,15 @@ final class WireServerHandler: ChannelInboundHandler {
         }
         switch verdict {
         case let .success(peer): accept(peer, requestID: 0, context: context)
-        case let .failure(error): refuse("connection refused: \(error)", context: context)
+        case let .failure(error):
+            // The channel is encrypted and authenticated by now: tell the peer why (a revoked
+            // certificate, no role) before closing, so its operator reads the reason.
+            let verdict = WireResponse.failure(error)
+            context.write(wrapOutboundOut(Frame(
+                opcode: ConnectionOpcode.authenticate, status: verdict.status.rawValue, requestID: 0, payload: verdict.payload
+            )), promise: nil)
+            context.flush()
+            refuse("connection refused: \(error)", context: context)
         }
     }
 

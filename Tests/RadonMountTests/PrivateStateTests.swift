@@ -4,7 +4,7 @@ import Testing
 
 /// What a fresh `radonfs up` leaves on disk is its owner's alone, whatever the umask it was
 /// started with: fragments (with the systematic codec, a file's bytes verbatim), the metadata
-/// database and its WAL, keys, logs, port files and a backup.
+/// database and its WAL, the CA's and every certificate's key, logs, port files and a backup.
 @Suite("State on disk is private")
 struct PrivateStateTests {
     @Test("a cluster started with umask 000: DIR 0711, every state directory 0700, every file 0600")
@@ -27,8 +27,9 @@ struct PrivateStateTests {
             [ -z "$open" ] || { echo "readable by others:"; echo "$open"; exit 1; } >&2
             fragments=$(find '\(directory)/storage' -type f -path '*/g*' | wc -l)
             [ "$fragments" -gt 0 ] || { echo "no fragment file to check" >&2; exit 1; }
-            ls '\(directory)'/meta/meta.db-wal > /dev/null
-            echo "$fragments fragment files, the database, its WAL, keys, logs and the backup: all private"
+            ls '\(directory)'/meta/meta.db-wal '\(directory)'/tls/ca.key '\(directory)'/tls/client.key '\(directory)'/tls/storage-0.key > /dev/null
+            [ "$(stat -c %a '\(directory)/tls')" = 700 ] || { echo "DIR/tls is not 700" >&2; exit 1; }
+            echo "$fragments fragment files, the database, its WAL, the CA and every certificate's key, logs and the backup: all private"
             """)
         print(output.split(separator: "\n").last.map(String.init) ?? "")
     }

@@ -88,8 +88,12 @@ struct WireTLSTests {
             let before = try await WireConnection.connect(to: server.wire.localAddress, credentials: laptop)
             _ = try await before.call(opcode: Self.echo, payload: Self.payload("ok"))
             try certificates.authority.revoke(name: "laptop")
-            await #expect(throws: WireError.self) {
+            do {
                 _ = try await WireConnection.connect(to: server.wire.localAddress, credentials: laptop, timeout: .seconds(3))
+                Issue.record("a revoked certificate connected")
+            } catch let error as WireError {
+                #expect(error.status == .unauthorized)
+                #expect(error.message.contains("revoked"), "the client is told why: \(error.message)")
             }
             // Another client of the same CA is still served.
             let other = try await WireConnection.connect(to: server.wire.localAddress, credentials: try certificates.credentials("desktop", .client))
