@@ -78,11 +78,11 @@ final class HeldReadTransport: FragmentTransport {
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool {
         try await base.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
                              blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: bytes,
-                             keepPrevious: keepPrevious)
+                             checksum: checksum, keepPrevious: keepPrevious)
     }
 
     func readPrevious(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
