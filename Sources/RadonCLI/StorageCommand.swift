@@ -12,7 +12,8 @@ struct StorageCommand: AsyncParsableCommand {
         abstract: "Run a storage daemon: keeps erasure-coded fragments in a local directory and serves them.",
         discussion: """
             Fragments live in DIR as g<group>/<inode>.<fragment>, one fixed-size slot per block, \
-            each slot carrying its block version, effective length and CRC32C; a write is \
+            each slot carrying its block version, effective length and the CRC32C its writer \
+            computed; a write whose bytes do not match that CRC is refused, a write is \
             acknowledged only after fsync, a slot that fails its CRC is reported corrupt and never \
             served. Every connection must prove the cluster key (--key-file). The daemon registers \
             with the metadata service (--meta) and reports capacity and free space every \

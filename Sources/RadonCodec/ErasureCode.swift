@@ -34,6 +34,20 @@ extension ErasureCode {
 
     /// Array-based encode for callers and tests that do not manage buffers themselves.
     public func encode(_ data: [UInt8]) throws(ErasureCodeError) -> [[UInt8]] {
+        try encode(data) { Array($0) }
+    }
+
+    /// Array-based encode that also gives each fragment's CRC32C, computed from the encoder's
+    /// own output before the bytes are copied anywhere: what a writer sends with a fragment so
+    /// the node can tell whether the bytes it got are the ones encoded.
+    public func encodeWithChecksums(_ data: [UInt8]) throws(ErasureCodeError) -> [(bytes: [UInt8], checksum: UInt32)] {
+        try encode(data) { fragment in (bytes: Array(fragment), checksum: CRC32C.checksum(fragment)) }
+    }
+
+    /// Encodes `data` into buffers of its own and hands each fragment to `take`, in order.
+    private func encode<Fragment>(
+        _ data: [UInt8], _ take: (UnsafeRawBufferPointer) -> Fragment
+    ) throws(ErasureCodeError) -> [Fragment] {
         let buffers = (0..<layout.fragmentCount).map {
             UnsafeMutableRawBufferPointer.allocate(byteCount: fragmentSize(at: $0), alignment: 64)
         }
@@ -41,7 +55,7 @@ extension ErasureCode {
         try data.withUnsafeBytes { bytes in
             Result { () throws(ErasureCodeError) in try encode(bytes, into: buffers) }
         }.get()
-        return buffers.map { Array(UnsafeRawBufferPointer($0)) }
+        return buffers.map { take(UnsafeRawBufferPointer($0)) }
     }
 
     /// Array-based decode: fragments keyed by index, the block back. The arrays are read in

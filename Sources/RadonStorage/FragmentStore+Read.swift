@@ -7,8 +7,10 @@ import RadonWire
 
 extension FragmentStore {
     /// Reads slots of one fragment file, each checked (header CRC, fragment index, data CRC)
-    /// before it is served: a slot that fails is `.corrupt`, never wrong bytes. Results follow
-    /// the order of `blocks` and may stop early to keep a reply within one frame.
+    /// before it is served: a slot that fails is `.corrupt`, never wrong bytes. A served
+    /// fragment carries its stored CRC (the writer's) for the reader to check again on
+    /// arrival; 0 without `includeBytes`. Results follow the order of `blocks` and may stop
+    /// early to keep a reply within one frame.
     ///
     /// With `previous`, the slots' previous copies (the version an unconfirmed overwrite
     /// replaced; see `keepAsPrevious`), `.missing` where there is none.
@@ -105,10 +107,12 @@ extension FragmentStore {
         }
         guard let verdict else { return .missing }
         guard verdict.ok else { return .corrupt }
-        let bytes = includeBytes
-            ? buffer.getSlice(at: start + SlotHeader.length, length: Int(verdict.header.byteCount))!
-            : ByteBuffer()
-        return .present(version: verdict.header.version, effectiveLength: verdict.header.effectiveLength, bytes: bytes)
+        guard includeBytes else {
+            return .present(version: verdict.header.version, effectiveLength: verdict.header.effectiveLength, bytes: ByteBuffer(), checksum: 0)
+        }
+        let bytes = buffer.getSlice(at: start + SlotHeader.length, length: Int(verdict.header.byteCount))!
+        return .present(version: verdict.header.version, effectiveLength: verdict.header.effectiveLength, bytes: bytes,
+                        checksum: verdict.header.dataChecksum)
     }
 }
 

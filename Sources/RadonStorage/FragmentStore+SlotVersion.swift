@@ -34,7 +34,8 @@ extension FragmentStore {
                 return FragmentReadResult(blockIndex: block, fragment: .corrupt)
             case .valid(let header):
                 guard header.fragmentIndex == layout.fragmentIndex else { return FragmentReadResult(blockIndex: block, fragment: .corrupt) }
-                return FragmentReadResult(blockIndex: block, fragment: .present(version: header.version, effectiveLength: header.effectiveLength, bytes: ByteBuffer()))
+                return FragmentReadResult(blockIndex: block, fragment: .present(
+                    version: header.version, effectiveLength: header.effectiveLength, bytes: ByteBuffer(), checksum: 0))
             }
         }
     }

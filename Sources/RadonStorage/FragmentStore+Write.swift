@@ -11,8 +11,12 @@ extension FragmentStore {
     /// A slot that already holds a newer version is kept and reported as stale; a slot that is
     /// a hole, corrupt, or older (or the same version: a retry or a repair) is overwritten.
     /// Fails with `.invalidArgument` before writing anything if a fragment is larger than the
-    /// file's capacity or the capacity differs from the one the file was created with, and with
-    /// `.noSpace` when the disk is full (nothing of this call is then acknowledged).
+    /// file's capacity or the capacity differs from the one the file was created with, with
+    /// `.corrupt` before writing anything if a fragment's bytes do not match the CRC32C its
+    /// sender computed (`FragmentSlotWrite.checksum`: damaged on the way, or in the sender's
+    /// memory), and with `.noSpace` when the disk is full (nothing of this call is then
+    /// acknowledged). The sender's CRC is what the slot header stores: checked, not recomputed,
+    /// so the CRC a reader checks is the one made beside the encoder.
     ///
     /// With `keepPrevious`, an intact older version about to be overwritten is first copied to
     /// the slot's previous copy (`<file>.prev`), unless that copy already holds one (then the
@@ -35,7 +39,22 @@ extension FragmentStore {
                 throw WireError(.invalidArgument, "block index \(slot.blockIndex) is out of range")
             }
         }
-        return try await onIOThread { try self.writeSynchronously(file, layout: layout, slots: slots, keepPrevious: keepPrevious) }
+        return try await onIOThread {
+            try Self.checkChecksums(of: slots, in: file)
+            return try self.writeSynchronously(file, layout: layout, slots: slots, keepPrevious: keepPrevious)
+        }
+    }
+
+    /// Throws `.corrupt` naming the first slot whose bytes do not match the checksum they came
+    /// with. Run over every slot before any is written: a request refused is refused whole.
+    static func checkChecksums(of slots: [FragmentSlotWrite], in file: FragmentFileKey) throws {
+        for slot in slots {
+            let actual = slot.bytes.withUnsafeReadableBytes { CRC32C.checksum($0) }
+            guard actual == slot.checksum else {
+                throw WireError(.corrupt, "checksum mismatch in \(file) block \(slot.blockIndex): the bytes received have CRC32C "
+                    + "0x\(String(actual, radix: 16)), the sender computed 0x\(String(slot.checksum, radix: 16)); nothing of this request was written")
+            }
+        }
     }
 
     /// What a write did besides storing: slots it left alone, slots with a previous copy.
@@ -96,9 +115,10 @@ extension FragmentStore {
                         if count > 0 {
                             UnsafeMutableRawBufferPointer(rebasing: buffer[SlotHeader.length...]).copyMemory(from: bytes)
                         }
+                        // The sender's CRC, checked against these bytes before any slot was written.
                         let header = SlotHeader(
                             fragmentIndex: file.fragmentIndex, version: slot.version, effectiveLength: slot.effectiveLength,
-                            byteCount: UInt32(count), dataChecksum: CRC32C.checksum(bytes)
+                            byteCount: UInt32(count), dataChecksum: slot.checksum
                         )
                         header.write(to: buffer)
                     }

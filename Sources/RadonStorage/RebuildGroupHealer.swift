@@ -11,6 +11,9 @@ import RadonWire
 /// A storage node never lets a slot go back to an older version, so a block rewritten by a
 /// client meanwhile is never overwritten with what the healer read. A scrub also reads every
 /// fragment's bytes and re-encodes each block to check that its fragments agree.
+///
+/// Fragments read are checked against the CRC32C they arrived with (damaged on the way, they
+/// count as corrupt), and fragments written carry the CRC32C computed right after re-encoding.
 struct GroupHealer: Sendable {
     var job: HealingJob
     let group: PlacementGroup
@@ -126,7 +129,7 @@ struct GroupHealer: Sendable {
                     do {
                         let results = try await storage(endpoint).readFragments(
                             group: group.id, inode: inode, fragmentIndex: UInt8(position), blocks: blocks, includeBytes: includeBytes)
-                        return (position, Dictionary(results.map { ($0.blockIndex, $0.fragment) }, uniquingKeysWith: { a, _ in a }))
+                        return (position, Dictionary(results.map { ($0.blockIndex, $0.fragment.verified) }, uniquingKeysWith: { a, _ in a }))
                     } catch {
                         return (position, nil)
                     }
@@ -157,7 +160,7 @@ struct GroupHealer: Sendable {
             var anything = false
             for (position, result) in answers {
                 switch result[block] {
-                case let .present(version, _, _)?:
+                case let .present(version, _, _, _)?:
                     holders[version, default: []].append(position)
                     anything = true
                 case .corrupt?: anything = true
@@ -173,12 +176,12 @@ struct GroupHealer: Sendable {
             var needs = Set<Int>()
             for position in targets where member(position) != nil && answers[position] != nil {
                 switch answers[position]?[block] {
-                case let .present(held, _, _)? where held >= version: break
+                case let .present(held, _, _, _)? where held >= version: break
                 default: needs.insert(position)
                 }
             }
             guard !needs.isEmpty || isScrub else { continue }
-            guard case let .present(_, effectiveLength, _)? = answers[sources[0]]?[block] else { continue }
+            guard case let .present(_, effectiveLength, _, _)? = answers[sources[0]]?[block] else { continue }
             job.found += UInt64(needs.count)
             // Data positions first: a systematic code then decodes by copying.
             plans[block] = Plan(version: version, effectiveLength: effectiveLength, needs: needs, sources: sources.sorted())
@@ -209,7 +212,7 @@ struct GroupHealer: Sendable {
         for (block, var plan) in plans.sorted(by: { $0.key < $1.key }) {
             var fragments: [Int: [UInt8]] = [:]
             for position in plan.sources {
-                guard fragments.count < k, case let .present(version, _, bytes)? = answers[position]?[block], version == plan.version,
+                guard fragments.count < k, case let .present(version, _, bytes, _)? = answers[position]?[block], version == plan.version,
                       bytes.readableBytes == code.fragmentSize(at: position) else { continue }
                 fragments[position] = Array(bytes.readableBytesView)
             }
@@ -220,15 +223,17 @@ struct GroupHealer: Sendable {
             if isScrub {
                 // The fragments not used to decode must match the re-encoded ones.
                 for position in plan.sources where fragments[position] == nil {
-                    if case let .present(_, _, bytes)? = answers[position]?[block], Array(bytes.readableBytesView) != encoded[position] {
+                    if case let .present(_, _, bytes, _)? = answers[position]?[block], Array(bytes.readableBytesView) != encoded[position] {
                         plan.needs.insert(position)
                         job.found += 1
                     }
                 }
             }
+            // Each fragment's CRC32C from the bytes just re-encoded, before they go anywhere.
             for position in plan.needs {
                 writes[position, default: []].append(FragmentSlotWrite(
-                    blockIndex: block, version: plan.version, effectiveLength: plan.effectiveLength, bytes: encoded[position]))
+                    blockIndex: block, version: plan.version, effectiveLength: plan.effectiveLength, bytes: encoded[position],
+                    checksum: CRC32C.checksum(encoded[position])))
             }
         }
 
@@ -255,6 +260,6 @@ struct GroupHealer: Sendable {
     }
 
     static func byteCount(_ fragment: StoredFragment) -> Int {
-        if case let .present(_, _, bytes) = fragment { bytes.readableBytes } else { 0 }
+        if case let .present(_, _, bytes, _) = fragment { bytes.readableBytes } else { 0 }
     }
 }

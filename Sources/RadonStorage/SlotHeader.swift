@@ -5,7 +5,10 @@ import RadonCodec
 /// Layout, big-endian: magic `RSLT` (u32), fragment index (u8), flags (u8, 0), reserved (u16, 0),
 /// block version (u64), effective length (u32), fragment byte count (u32), CRC32C of the fragment
 /// bytes (u32), CRC32C of the 28 bytes before it (u32). A slot of zeros is a hole (never
-/// written); anything else that does not check out is corrupt.
+/// written); anything else that does not check out is corrupt. The fragment's CRC is the one its
+/// writer computed beside the encoder and sent with it, checked against the bytes received
+/// before the slot was written: stored, never recomputed, so a bit flipped on the way in fails
+/// the write instead of being stored under a valid CRC.
 struct SlotHeader: Equatable {
     var fragmentIndex: UInt8
     var version: UInt64

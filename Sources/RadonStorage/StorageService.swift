@@ -57,7 +57,7 @@ public struct StorageService: Sendable {
             var shipped = 0
             for result in results {
                 switch result.fragment {
-                case let .present(_, _, bytes): shipped += bytes.readableBytes
+                case let .present(_, _, bytes, _): shipped += bytes.readableBytes
                 case .corrupt:
                     corruptSlots.increment()
                     logger.error("corrupt slot", metadata: ["file": "\(message.file)", "block": "\(result.blockIndex)"])
@@ -70,7 +70,9 @@ public struct StorageService: Sendable {
             return buffer
         case .readFragmentRange:
             let message = try request.decode(ReadFragmentRangeRequest.self)
-            // No bytes wanted: the version from the slot header is the whole answer.
+            // No bytes wanted: the version from the slot header is the whole answer. Else the
+            // whole slot is read and checked against its stored CRC, and the range goes out
+            // with a CRC32C of its own (the stored one covers the whole fragment).
             let reply = message.length == 0
                 ? ReadFragmentsReply(results: [try await store.slotVersion(message.file, block: message.blockIndex)])
                 : ReadFragmentsReply(results: try await store.read(message.file, blocks: .indices([message.blockIndex])))

@@ -7,7 +7,7 @@ import Testing
 /// Fragment slots in memory, with nodes that can be "down" or have rotten slots: the block
 /// store's encode / fan-out / vote / decode / repair logic without daemons.
 final class MemoryTransport: FragmentTransport {
-    struct Slot { var version: UInt64; var effectiveLength: Int; var bytes: [UInt8]; var corrupt = false }
+    struct Slot { var version: UInt64; var effectiveLength: Int; var bytes: [UInt8]; var checksum: UInt32; var corrupt = false }
     struct Key: Hashable { var node: Int; var inode: UInt64; var block: UInt64 }
     /// Slots, their previous copies and the set of down nodes; guarded by the mutex.
     let state = Mutex<(slots: [Key: Slot], previous: [Key: Slot], down: Set<Int>)>(([:], [:], []))
@@ -17,7 +17,7 @@ final class MemoryTransport: FragmentTransport {
     /// The storage daemon's rules (`FragmentStore.write`): never back to an older version; an
     /// overwrite with `keepPrevious` keeps the replaced version unless one is kept already.
     func write(to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool) async throws -> Bool {
+               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool) async throws -> Bool {
         try state.withLock { state in
             guard !state.down.contains(node(address)) else { throw FileSystemError.io("node down") }
             let key = Key(node: node(address), inode: inode, block: blockIndex)
@@ -25,7 +25,7 @@ final class MemoryTransport: FragmentTransport {
             if keepPrevious, let old = state.slots[key], !old.corrupt, old.version < version, state.previous[key] == nil {
                 state.previous[key] = old
             }
-            state.slots[key] = Slot(version: version, effectiveLength: effectiveLength, bytes: bytes)
+            state.slots[key] = Slot(version: version, effectiveLength: effectiveLength, bytes: bytes, checksum: checksum)
             return state.previous[key] != nil
         }
     }
@@ -43,7 +43,8 @@ final class MemoryTransport: FragmentTransport {
         state.withLock { state in
             guard !state.down.contains(node(address)) else { return .failed("node down") }
             guard let slot = state[keyPath: slots][Key(node: node(address), inode: inode, block: blockIndex)] else { return .missing }
-            return slot.corrupt ? .corrupt : .present(version: slot.version, effectiveLength: slot.effectiveLength, bytes: slot.bytes)
+            return slot.corrupt ? .corrupt : .present(version: slot.version, effectiveLength: slot.effectiveLength, bytes: slot.bytes,
+                                                      checksum: slot.checksum)
         }
     }
 

@@ -1,4 +1,5 @@
 import RadonClient
+import RadonCodec
 import RadonTestSupport
 import Testing
 
@@ -10,7 +11,9 @@ struct BlockVoteTests {
         return vote
     }
 
-    func present(_ version: UInt64) -> FragmentAnswer { .present(version: version, effectiveLength: 10, bytes: [UInt8(version)]) }
+    func present(_ version: UInt64) -> FragmentAnswer {
+        .present(version: version, effectiveLength: 10, bytes: [UInt8(version)], checksum: CRC32C.checksum([UInt8(version)]))
+    }
 
     @Test func decodesWhenTheFirstKAgree() {
         guard case .decode(let version, _, let fragments) = vote([0: present(7), 1: present(7), 2: present(7), 3: present(7)]).verdict() else {

@@ -9,8 +9,9 @@ import Testing
 /// back after the nodes answered: their (by then old) answer arrives only when the test lets it
 /// go. That forces, deterministically, a fetch of a block to overlap whatever the test does
 /// meanwhile (a send of the same block), as a slow network would.
-final class HeldReadTransport: FragmentTransport {
+final class HeldReadTransport: WrappingFragmentTransport {
     let base: any FragmentTransport
+    var wrapped: any FragmentTransport { base }
 
     struct Hold {
         var inode: UInt64
@@ -74,31 +75,6 @@ final class HeldReadTransport: FragmentTransport {
             if resumeNow { continuation.resume() }
         }
         return answer
-    }
-
-    func write(
-        to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool
-    ) async throws -> Bool {
-        try await base.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
-                             blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: bytes,
-                             keepPrevious: keepPrevious)
-    }
-
-    func readPrevious(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
-        await base.readPrevious(from: address, group: group, inode: inode, fragmentIndex: fragmentIndex, blockIndex: blockIndex)
-    }
-
-    func dropPrevious(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64, version: UInt64) async throws {
-        try await base.dropPrevious(at: address, group: group, inode: inode, fragmentIndex: fragmentIndex, blockIndex: blockIndex, version: version)
-    }
-
-    func truncate(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockCount: UInt64) async throws {
-        try await base.truncate(at: address, group: group, inode: inode, fragmentIndex: fragmentIndex, blockCount: blockCount)
-    }
-
-    func delete(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws {
-        try await base.delete(at: address, group: group, inode: inode, fragmentIndex: fragmentIndex)
     }
 }
 

@@ -19,7 +19,7 @@ import RadonWire
             for result in results {
                 switch result.blockIndex {
                 case 0, 1, 5:
-                    guard case let .present(version, length, bytes) = result.fragment else {
+                    guard case let .present(version, length, bytes, _) = result.fragment else {
                         Issue.record("block \(result.blockIndex) is \(result.fragment)")
                         continue
                     }
@@ -85,7 +85,7 @@ import RadonWire
             }
             #expect(far?.status == .invalidArgument)
             let read = try await node.client.readFragments(group: 0, inode: 1, fragmentIndex: 0, blockIndices: [0, 1])
-            #expect(read[0].fragment == .present(version: 1, effectiveLength: 8, bytes: ByteBuffer(bytes: [1, 2, 3, 4, 5, 6, 7, 8])))
+            #expect(read[0].fragment == .intact(version: 1, effectiveLength: 8, bytes: ByteBuffer(bytes: [1, 2, 3, 4, 5, 6, 7, 8])))
             #expect(read[1].fragment == .missing)
         }
     }
@@ -140,7 +140,7 @@ import RadonWire
             let results = try await node.client.readFragments(group: 0, inode: 5, fragmentIndex: 3, blockRange: 0..<41)
             #expect(results.count == 41)
             for block in 0..<40 {
-                #expect(results[block].fragment == .present(version: 1, effectiveLength: UInt32(capacity), bytes: slots[block].bytes))
+                #expect(results[block].fragment == .intact(version: 1, effectiveLength: UInt32(capacity), bytes: slots[block].bytes))
             }
             #expect(results[40].fragment == .missing)
         }

@@ -134,7 +134,7 @@ import RadonWire
             // The acknowledged file is intact, and the daemon still serves.
             let results = try await node.client.readFragments(group: 0, inode: 1, fragmentIndex: 0, blockRange: 0..<3)
             for (result, slot) in zip(results, kept) {
-                #expect(result.fragment == .present(version: 1, effectiveLength: UInt32(capacity), bytes: slot.bytes))
+                #expect(result.fragment == .intact(version: 1, effectiveLength: UInt32(capacity), bytes: slot.bytes))
             }
             // Freeing space makes writes work again.
             #expect(try await node.client.deleteFile(group: 0, inode: 2) == 1)

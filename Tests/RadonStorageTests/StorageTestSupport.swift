@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import RadonCodec
 @testable import RadonStorage
 import RadonTestSupport
 import RadonWire
@@ -60,7 +61,13 @@ func fragmentBytes(block: UInt64, version: UInt64, count: Int) -> [UInt8] {
 
 extension StoredFragment {
     var bytesArray: [UInt8]? {
-        if case let .present(_, _, bytes) = self { Array(bytes.readableBytesView) } else { nil }
+        if case let .present(_, _, bytes, _) = self { Array(bytes.readableBytesView) } else { nil }
+    }
+
+    /// A whole fragment as a read serves it: with the CRC32C of its bytes.
+    static func intact(version: UInt64, effectiveLength: UInt32, bytes: ByteBuffer) -> StoredFragment {
+        .present(version: version, effectiveLength: effectiveLength, bytes: bytes,
+                 checksum: bytes.withUnsafeReadableBytes { CRC32C.checksum($0) })
     }
 }
 

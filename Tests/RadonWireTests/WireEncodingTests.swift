@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RadonCodec
 import Testing
 @testable import RadonWire
 
@@ -44,6 +45,49 @@ import Testing
             let bytes = (0..<Int.random(in: 0...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             _ = try? TestMessage(decoding: ByteBuffer(bytes: bytes))
         }
+    }
+
+    /// Each slot of a write carries its sender's CRC32C, each present fragment of a read the
+    /// CRC32C of the bytes sent; a range answer the CRC32C of the range.
+    @Test func fragmentChecksumsRoundTripInWritesAndReads() throws {
+        let bytes: [UInt8] = [1, 2, 3, 250]
+        let request = WriteFragmentsRequest(
+            file: FragmentFileKey(group: 7, inode: 99, fragmentIndex: 3), fragmentCapacity: 8,
+            slots: [FragmentSlotWrite(blockIndex: 5, version: 11, effectiveLength: 4, bytes: bytes),
+                    FragmentSlotWrite(blockIndex: 6, version: 12, effectiveLength: 0, bytes: ByteBuffer(), checksum: 0xDEAD_BEEF)],
+            keepPrevious: true)
+        let encoded = request.encoded()
+        let decoded = try WriteFragmentsRequest(decoding: encoded)
+        #expect(decoded.file == request.file && decoded.fragmentCapacity == 8 && decoded.keepPrevious)
+        #expect(decoded.slots.map(\.blockIndex) == [5, 6])
+        #expect(decoded.slots.map(\.version) == [11, 12])
+        #expect(decoded.slots.map(\.effectiveLength) == [4, 0])
+        #expect(decoded.slots.map(\.bytes) == request.slots.map(\.bytes))
+        #expect(decoded.slots.map(\.checksum) == [CRC32C.checksum(bytes), 0xDEAD_BEEF])
+        for length in 0..<encoded.readableBytes {
+            #expect(throws: WireError.self) { try WriteFragmentsRequest(decoding: encoded.getSlice(at: 0, length: length)!) }
+        }
+
+        let reply = ReadFragmentsReply(results: [
+            FragmentReadResult(blockIndex: 5, fragment: .present(version: 11, effectiveLength: 4, bytes: ByteBuffer(bytes: bytes),
+                                                                 checksum: CRC32C.checksum(bytes))),
+            FragmentReadResult(blockIndex: 6, fragment: .missing),
+            FragmentReadResult(blockIndex: 7, fragment: .corrupt),
+            FragmentReadResult(blockIndex: 8, fragment: .present(version: 1, effectiveLength: 0, bytes: ByteBuffer(), checksum: 0)),
+        ])
+        let encodedReply = reply.encoded()
+        #expect(try ReadFragmentsReply(decoding: encodedReply) == reply)
+        for length in 0..<encodedReply.readableBytes {
+            #expect(throws: WireError.self) { try ReadFragmentsReply(decoding: encodedReply.getSlice(at: 0, length: length)!) }
+        }
+
+        let range = reply.restricted(toOffset: 1, length: 2)
+        #expect(range.results.map(\.fragment) == [
+            .present(version: 11, effectiveLength: 4, bytes: ByteBuffer(bytes: [2, 3]), checksum: CRC32C.checksum([2, 3])),
+            .missing, .corrupt,
+            .present(version: 1, effectiveLength: 0, bytes: ByteBuffer(), checksum: 0),
+        ])
+        #expect(range.results.allSatisfy { $0.fragment.verified == $0.fragment })
     }
 
     @Test func addressesParse() throws {

@@ -56,7 +56,7 @@ public struct BlockVote: Sendable {
         var corruptCount = 0
         for answer in answers.values {
             switch answer {
-            case .present(let version, _, _):
+            case .present(let version, _, _, _):
                 countByVersion[version, default: 0] += 1
                 presentCount += 1
             case .missing:
@@ -68,8 +68,8 @@ public struct BlockVote: Sendable {
             }
         }
         for (index, answer) in previousAnswers {
-            guard case .present(let version, _, _) = answer else { continue }
-            if case .present(version, _, _)? = answers[index] { continue }
+            guard case .present(let version, _, _, _) = answer else { continue }
+            if case .present(version, _, _, _)? = answers[index] { continue }
             countByVersion[version, default: 0] += 1
         }
         // Nodes whose slot version we do not know: silent, failed, corrupt, or not asked yet.
@@ -103,7 +103,7 @@ public struct BlockVote: Sendable {
     /// The newest version any node answered with, intact (0 when none).
     public var newestVersionSeen: UInt64 {
         (Array(answers.values) + Array(previousAnswers.values)).reduce(0) { newest, answer in
-            if case .present(let version, _, _) = answer { max(newest, version) } else { newest }
+            if case .present(let version, _, _, _) = answer { max(newest, version) } else { newest }
         }
     }
 
@@ -111,10 +111,18 @@ public struct BlockVote: Sendable {
     public func staleFragments(comparedTo version: UInt64) -> [Int] {
         answers.compactMap { index, answer in
             switch answer {
-            case .present(let found, _, _): found < version ? index : nil
+            case .present(let found, _, _, _): found < version ? index : nil
             case .missing, .corrupt: index
             case .failed: nil
             }
+        }.sorted()
+    }
+
+    /// Fragment indices whose answer was corrupt: rot on the node, or bytes that failed their
+    /// checksum on arrival.
+    public var corruptFragments: [Int] {
+        answers.compactMap { index, answer in
+            if case .corrupt = answer { index } else { nil }
         }.sorted()
     }
 
@@ -123,7 +131,7 @@ public struct BlockVote: Sendable {
         var effectiveLength = 0
         for index in answers.keys.sorted() where fragments.count < requiredCount {
             for answer in [answers[index], previousAnswers[index]] {
-                guard case .present(let found, let length, let bytes)? = answer, found == version else { continue }
+                guard case .present(let found, let length, let bytes, _)? = answer, found == version else { continue }
                 effectiveLength = length
                 fragments.append((index, bytes))
                 break

@@ -5,7 +5,7 @@ extension BlockStore {
     /// position has moved to another node that is up (the service put a spare in a down node's
     /// place), sends that fragment there. Returns the failures that remain.
     func retryOnNewMembers(
-        _ failures: [Int: FileSystemError], fragments: [[UInt8]], indices: [Int], layout: FileLayout, index: UInt64,
+        _ failures: [Int: FileSystemError], fragments: [ChecksummedFragment], indices: [Int], layout: FileLayout, index: UInt64,
         version: UInt64, effectiveLength: Int, code: any ErasureCode
     ) async -> [Int: FileSystemError] {
         guard !failures.isEmpty else { return failures }
@@ -23,8 +23,8 @@ extension BlockStore {
                         try await transport.write(
                             to: member.address, group: fresh.group.id, inode: fresh.inode, fragmentIndex: fragmentIndex,
                             fragmentCapacity: code.fragmentSize(at: fragmentIndex),
-                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment,
-                            keepPrevious: false)
+                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment.bytes,
+                            checksum: fragment.checksum, keepPrevious: false)
                         return (fragmentIndex, true)
                     } catch {
                         return (fragmentIndex, false)

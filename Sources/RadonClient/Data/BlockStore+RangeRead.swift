@@ -5,8 +5,9 @@ import RadonCodec
 /// wrappers) simply leave reads on the whole-block path.
 protocol FragmentRangeTransport: FragmentTransport {
     /// `length` bytes at `offset` of the slot, with its version; the node checks the whole
-    /// slot's CRC32C first. With `length` 0 only the version, from the slot header. Every
-    /// failure, silence past `timeout` included, becomes `.failed`.
+    /// slot's CRC32C first, then sends the range with a CRC32C of the range, unchecked here
+    /// (the store checks it as the bytes arrive). With `length` 0 only the version, from the
+    /// slot header. Every failure, silence past `timeout` included, becomes `.failed`.
     func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
                    blockIndex: UInt64, offset: Int, length: Int, timeout: Duration) async -> FragmentAnswer
 }
@@ -18,12 +19,7 @@ extension StorageFragmentTransport: FragmentRangeTransport {
             let result = try await client(address, timeout: timeout).readFragmentRange(
                 group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndex: blockIndex,
                 offset: UInt32(offset), length: UInt32(length))
-            switch result.fragment {
-            case .present(let version, let effectiveLength, var bytes):
-                return .present(version: version, effectiveLength: Int(effectiveLength), bytes: bytes.readBytes(length: bytes.readableBytes) ?? [])
-            case .missing: return .missing
-            case .corrupt: return .corrupt
-            }
+            return FragmentAnswer(result.fragment)
         } catch {
             return .failed("\(address): \(error)")
         }
@@ -42,8 +38,8 @@ extension BlockStore {
     /// `durableCount` of the n nodes, so any n - durableCount + 1 nodes include one that has it.
     /// That many nodes are asked at once (the data nodes for their bytes, the others for their
     /// version only) and the answer is used only when every one of them holds the same version
-    /// intact. Anything else (a node down, slow, corrupt, missing, an overwrite in progress)
-    /// returns nil.
+    /// intact. Anything else (a node down, slow, corrupt, missing, an overwrite in progress, a
+    /// range that fails its checksum on arrival) returns nil.
     ///
     /// A caller that already knows the block's current version (it wrote it, or read it this
     /// way before, since it last saw the file change) passes it as `knownVersion`: then only
@@ -80,9 +76,10 @@ extension BlockStore {
             for ask in asks {
                 let member = layout.members[ask.fragmentIndex]
                 group.addTask {
-                    (ask.fragmentIndex, await transport.readRange(
+                    let answer = await transport.readRange(
                         from: member.address, group: layout.group.id, inode: layout.inode, fragmentIndex: ask.fragmentIndex,
-                        blockIndex: index, offset: ask.offset, length: ask.length, timeout: hedge))
+                        blockIndex: index, offset: ask.offset, length: ask.length, timeout: hedge)
+                    return (ask.fragmentIndex, self.verified(answer, from: member, layout: layout, fragmentIndex: ask.fragmentIndex, block: index))
                 }
             }
             var answers: [Int: FragmentAnswer] = [:]
@@ -101,14 +98,14 @@ extension BlockStore {
         var version = knownVersion
         var effectiveLength = 0
         for answer in answers.values {
-            guard case .present(let answerVersion, let answerLength, _) = answer,
+            guard case .present(let answerVersion, let answerLength, _, _) = answer,
                   version == nil || version == answerVersion else { return nil }
             version = answerVersion
             effectiveLength = answerLength
         }
         var bytes = [UInt8](repeating: 0, count: range.count)
         for ask in asks where ask.length > 0 {
-            guard case .present(_, _, let fragmentBytes) = answers[ask.fragmentIndex], fragmentBytes.count == ask.length else { return nil }
+            guard case .present(_, _, let fragmentBytes, _) = answers[ask.fragmentIndex], fragmentBytes.count == ask.length else { return nil }
             let start = ask.fragmentIndex * lineSize + ask.offset - range.lowerBound
             bytes.replaceSubrange(start..<start + ask.length, with: fragmentBytes)
         }

@@ -52,7 +52,7 @@ extension BlockStore {
                     group.addTask { [transport] in
                         let answer = await transport.read(from: member.address, group: layout.group.id, inode: layout.inode,
                                                           fragmentIndex: fragmentIndex, blockIndex: index)
-                        return (fragmentIndex, answer)
+                        return (fragmentIndex, self.verified(answer, from: member, layout: layout, fragmentIndex: fragmentIndex, block: index))
                     }
                 }
             }
@@ -106,8 +106,11 @@ extension BlockStore {
             }
             let stale = vote.staleFragments(comparedTo: version)
             if !stale.isEmpty {
-                let block = bytes
-                Task { await self.repair(stale, of: index, layout: layout, version: version, effectiveLength: effectiveLength, block: block) }
+                let (block, corrupt) = (bytes, vote.corruptFragments)
+                Task {
+                    await self.reportCorrupt(corrupt, of: index, layout: layout, version: version)
+                    await self.repair(stale, of: index, layout: layout, version: version, effectiveLength: effectiveLength, block: block)
+                }
             }
             return StoredBlock(version: version, bytes: bytes, newestVersionSeen: vote.newestVersionSeen)
         }
@@ -128,8 +131,9 @@ extension BlockStore {
             for fragmentIndex in holders {
                 let member = layout.members[fragmentIndex]
                 group.addTask { [transport] in
-                    (fragmentIndex, await transport.readPrevious(from: member.address, group: layout.group.id, inode: layout.inode,
-                                                                 fragmentIndex: fragmentIndex, blockIndex: index))
+                    let answer = await transport.readPrevious(from: member.address, group: layout.group.id, inode: layout.inode,
+                                                              fragmentIndex: fragmentIndex, blockIndex: index)
+                    return (fragmentIndex, self.verified(answer, from: member, layout: layout, fragmentIndex: fragmentIndex, block: index))
                 }
             }
             var answers: [(Int, FragmentAnswer)] = []
@@ -145,11 +149,12 @@ extension BlockStore {
         return verdict
     }
 
-    /// Rewrites fragments a read found missing, stale or corrupt, with the version it decoded.
+    /// Rewrites fragments a read found missing, stale or corrupt, with the version it decoded
+    /// (re-encoded from the decoded block, each checksummed as it is encoded).
     func repair(_ fragmentIndices: [Int], of index: UInt64, layout: FileLayout, version: UInt64, effectiveLength: Int, block: [UInt8]) async {
         do {
             let code = try codecs.code(for: layout.volume)
-            let all = try code.encode(block)
+            let all = try code.encodeChecksummed(block)
             logger.info("repairing fragments", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "fragments": "\(fragmentIndices)"])
             try await writeFragments(fragmentIndices.map { all[$0] }, indices: fragmentIndices, layout: layout, index: index,
                                      version: version, effectiveLength: effectiveLength, code: code, required: fragmentIndices.count)

@@ -40,9 +40,9 @@ public final class BlockStore: Sendable {
     func writeBlock(layout: FileLayout, index: UInt64, bytes: [UInt8], effectiveLength: Int, after floor: UInt64) async throws -> UInt64 {
         let layout = await membership.current(layout)
         let code = try codecs.code(for: layout.volume)
-        let fragments: [[UInt8]]
+        let fragments: [ChecksummedFragment]
         do {
-            fragments = try code.encode(bytes)
+            fragments = try code.encodeChecksummed(bytes)
         } catch {
             throw FileSystemError.io("encoding block \(index) of inode \(layout.inode): \(error)")
         }
@@ -64,6 +64,8 @@ public final class BlockStore: Sendable {
     }
 
     /// Sends `fragments[i]` to member `indices[i]`; throws unless at least `required` succeed.
+    /// Each goes with the checksum computed when it was encoded; a node that got bytes not
+    /// matching it refuses them (`.corrupt`), which counts as a failure of that node.
     ///
     /// With `keepPrevious` (a client's overwrite) each node keeps the version it replaces
     /// until the write is durable on `required` nodes, then is told to drop it: a write that
@@ -71,7 +73,7 @@ public final class BlockStore: Sendable {
     /// block, nodes that have not answered within `stragglerGrace` are given up on and
     /// reported for repair, like nodes that failed.
     func writeFragments(
-        _ fragments: [[UInt8]], indices: [Int], layout: FileLayout, index: UInt64, version: UInt64,
+        _ fragments: [ChecksummedFragment], indices: [Int], layout: FileLayout, index: UInt64, version: UInt64,
         effectiveLength: Int, code: any ErasureCode, required: Int, keepPrevious: Bool = false
     ) async throws {
         // Too few members up to acknowledge: fail before touching any slot, so a write that
@@ -98,8 +100,8 @@ public final class BlockStore: Sendable {
                         answer.keptPrevious = try await transport.write(
                             to: member.address, group: layout.group.id, inode: layout.inode, fragmentIndex: fragmentIndex,
                             fragmentCapacity: code.fragmentSize(at: fragmentIndex),
-                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment,
-                            keepPrevious: keepPrevious)
+                            blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment.bytes,
+                            checksum: fragment.checksum, keepPrevious: keepPrevious)
                         hungNodes.markAnswered(member.address)
                     } catch {
                         answer.failure = FileSystemError(describing: error)

@@ -14,14 +14,15 @@ struct StorageFragmentTransport: FragmentTransport {
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], keepPrevious: Bool
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool {
         let storage = try await client(address, timeout: writeTimeout)
         // A slot that already holds a newer version keeps it: a later write won, which is what
         // a reader will see anyway, so it is no failure of this one.
         let reply = try await storage.writeFragment(
             group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
-            slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes),
+            slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes,
+                                    checksum: checksum),
             keepPrevious: keepPrevious)
         return reply.blocksWithPrevious.contains(blockIndex)
     }
@@ -47,14 +48,7 @@ struct StorageFragmentTransport: FragmentTransport {
             guard let result = results.first, result.blockIndex == blockIndex else {
                 return .failed("node \(address) answered for another block")
             }
-            switch result.fragment {
-            case .present(let version, let effectiveLength, var bytes):
-                return .present(version: version, effectiveLength: Int(effectiveLength), bytes: bytes.readBytes(length: bytes.readableBytes) ?? [])
-            case .missing:
-                return .missing
-            case .corrupt:
-                return .corrupt
-            }
+            return FragmentAnswer(result.fragment)
         } catch {
             return .failed("\(address): \(error)")
         }
@@ -71,5 +65,18 @@ struct StorageFragmentTransport: FragmentTransport {
 
     func delete(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws {
         try await client(address, timeout: writeTimeout).deleteFile(group: group, inode: inode)
+    }
+}
+
+extension FragmentAnswer {
+    /// A daemon's result as an answer, its checksum passed along unchecked.
+    init(_ stored: StoredFragment) {
+        switch stored {
+        case .present(let version, let effectiveLength, var bytes, let checksum):
+            self = .present(version: version, effectiveLength: Int(effectiveLength),
+                            bytes: bytes.readBytes(length: bytes.readableBytes) ?? [], checksum: checksum)
+        case .missing: self = .missing
+        case .corrupt: self = .corrupt
+        }
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import RadonCodec
 
 /// `readFragmentRange`: part of one slot of one fragment file.
 ///
@@ -7,6 +8,12 @@ import NIOCore
 /// reads the whole slot and checks its CRC32C; only the range travels. The reply is a
 /// `ReadFragmentsReply` with one result whose bytes are the range (clamped to the slot), with
 /// the slot's version and effective length, so the client can tell whether it is current.
+///
+/// The stored CRC covers the whole fragment, so it cannot vouch for a part of it: the range
+/// travels with a CRC32C the daemon computes over the range right after its whole-slot check
+/// passed, and the client checks that. The wire and the client's memory are covered as for a
+/// whole read; what is not is the daemon's memory between its check and that computation (a
+/// few instructions on one buffer), which no writer's CRC reaches.
 public struct ReadFragmentRangeRequest: WireMessage, Hashable {
     public var file: FragmentFileKey
     public var blockIndex: UInt64
@@ -38,14 +45,18 @@ public struct ReadFragmentRangeRequest: WireMessage, Hashable {
 
 extension ReadFragmentsReply {
     /// This reply with each present fragment cut to `offset..<offset + length` (clamped to the
-    /// bytes the slot holds): what a `readFragmentRange` answers.
+    /// bytes the slot holds), each with the CRC32C of its range: what a `readFragmentRange`
+    /// answers. Call it only on fragments whose whole-slot CRC was just checked.
     public func restricted(toOffset offset: Int, length: Int) -> ReadFragmentsReply {
         ReadFragmentsReply(results: results.map { result in
-            guard case let .present(version, effectiveLength, bytes) = result.fragment else { return result }
+            guard case let .present(version, effectiveLength, bytes, _) = result.fragment else { return result }
             let start = min(offset, bytes.readableBytes)
             let count = min(length, bytes.readableBytes - start)
             let range = bytes.getSlice(at: bytes.readerIndex + start, length: count) ?? ByteBuffer()
-            return FragmentReadResult(blockIndex: result.blockIndex, fragment: .present(version: version, effectiveLength: effectiveLength, bytes: range))
+            let checksum = range.withUnsafeReadableBytes { CRC32C.checksum($0) }
+            return FragmentReadResult(
+                blockIndex: result.blockIndex,
+                fragment: .present(version: version, effectiveLength: effectiveLength, bytes: range, checksum: checksum))
         })
     }
 }
@@ -53,7 +64,8 @@ extension ReadFragmentsReply {
 extension StorageClient {
     /// `length` bytes at `offset` of the slot of block `blockIndex` in fragment file
     /// `g<group>/<inode>.<fragmentIndex>`, with the slot's version; the daemon checks the
-    /// whole slot's CRC32C first (a corrupt slot answers `.corrupt`, no bytes).
+    /// whole slot's CRC32C first (a corrupt slot answers `.corrupt`, no bytes). The result is
+    /// as received: its checksum is the caller's to check (`StoredFragment.verified`).
     public func readFragmentRange(
         group: UInt32, inode: UInt64, fragmentIndex: UInt8, blockIndex: UInt64, offset: UInt32, length: UInt32
     ) async throws -> FragmentReadResult {

@@ -43,7 +43,8 @@ public struct StorageClient: Sendable {
         return stale
     }
 
-    /// Convenience for tuples, as the brief's callers write them.
+    /// Convenience for tuples, as the brief's callers write them; each slot's checksum is
+    /// computed here, from the bytes given.
     @discardableResult
     public func writeFragments(
         group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32,
@@ -72,7 +73,7 @@ public struct StorageClient: Sendable {
     }
 
     /// The previous copies of slots (what unconfirmed overwrites replaced), one result per
-    /// block asked for, `.missing` where none is kept.
+    /// block asked for, `.missing` where none is kept; checksums as for `readFragments`.
     public func readPreviousFragments(group: UInt32, inode: UInt64, fragmentIndex: UInt8, blockIndices: [UInt64]) async throws -> [FragmentReadResult] {
         let request = ReadFragmentsRequest(file: FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex), blocks: .indices(blockIndices))
         let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readPreviousFragments.rawValue, request, timeout: timeout)
@@ -88,7 +89,9 @@ public struct StorageClient: Sendable {
     }
 
     /// Reads slots of one fragment file, one result per block asked for, in order. The daemon
-    /// checks every slot's CRC32C: a bad slot comes back `.corrupt`, never as wrong bytes.
+    /// checks every slot's CRC32C: a bad slot comes back `.corrupt`, never as wrong bytes. The
+    /// results are as received: a present fragment's checksum is the caller's to check
+    /// (`StoredFragment.verified`), as late as it can, just before the bytes are used.
     /// - Parameters:
     ///   - fragmentCapacity: unused by the daemon (the file records its own); accepted so callers
     ///     can pass what they write with.

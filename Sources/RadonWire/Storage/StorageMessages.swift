@@ -27,6 +27,10 @@ public struct FragmentFileKey: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// `writeFragments`: slots of one fragment file, all fsync'd before the reply.
+///
+/// Each slot carries the CRC32C its sender computed where the fragment was made; the daemon
+/// checks every one before writing anything, and refuses the whole request with `.corrupt`
+/// when one does not match (nothing of it is written).
 public struct WriteFragmentsRequest: WireMessage {
     public var file: FragmentFileKey
     /// The size of every slot's fragment area in this file; fixed when the file is created.
@@ -47,7 +51,7 @@ public struct WriteFragmentsRequest: WireMessage {
         file.encode(into: &buffer)
         buffer.writeInteger(fragmentCapacity)
         buffer.writeWireArray(slots) { buffer, slot in
-            buffer.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength)
+            buffer.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength, slot.checksum)
             buffer.writeWireBytes(slot.bytes)
         }
         buffer.writeWireBool(keepPrevious)
@@ -58,11 +62,11 @@ public struct WriteFragmentsRequest: WireMessage {
         let capacity: UInt32 = try buffer.readWireInteger()
         fragmentCapacity = capacity
         slots = try buffer.readWireArray { buffer in
-            guard let (block, version, length) = buffer.readMultipleIntegers(as: (UInt64, UInt64, UInt32).self) else {
+            guard let (block, version, length, checksum) = buffer.readMultipleIntegers(as: (UInt64, UInt64, UInt32, UInt32).self) else {
                 throw WireError.truncated
             }
             let bytes = try buffer.readWireBuffer()
-            return FragmentSlotWrite(blockIndex: block, version: version, effectiveLength: length, bytes: bytes)
+            return FragmentSlotWrite(blockIndex: block, version: version, effectiveLength: length, bytes: bytes, checksum: checksum)
         }
         keepPrevious = try buffer.readWireBool()
     }
@@ -161,7 +165,9 @@ public struct ReadFragmentsRequest: WireMessage, Hashable {
 }
 
 /// The reply to `readFragments`: one result per block asked for, in the order asked. A reply
-/// may stop early (it is bounded to fit a frame); the client asks again for the rest.
+/// may stop early (it is bounded to fit a frame); the client asks again for the rest. Each
+/// present fragment carries the CRC32C of its bytes (see `StoredFragment.present`), which the
+/// reader checks on arrival.
 public struct ReadFragmentsReply: WireMessage, Equatable {
     public var results: [FragmentReadResult]
 
@@ -173,8 +179,8 @@ public struct ReadFragmentsReply: WireMessage, Equatable {
         buffer.writeWireArray(results) { buffer, result in
             buffer.writeInteger(result.blockIndex)
             switch result.fragment {
-            case let .present(version, effectiveLength, bytes):
-                buffer.writeMultipleIntegers(UInt8(0), version, effectiveLength)
+            case let .present(version, effectiveLength, bytes, checksum):
+                buffer.writeMultipleIntegers(UInt8(0), version, effectiveLength, checksum)
                 buffer.writeWireBytes(bytes)
             case .missing:
                 buffer.writeInteger(UInt8(1))
@@ -191,8 +197,10 @@ public struct ReadFragmentsReply: WireMessage, Equatable {
             case 0:
                 let version: UInt64 = try buffer.readWireInteger()
                 let length: UInt32 = try buffer.readWireInteger()
+                let checksum: UInt32 = try buffer.readWireInteger()
                 let bytes = try buffer.readWireBuffer()
-                return FragmentReadResult(blockIndex: block, fragment: .present(version: version, effectiveLength: length, bytes: bytes))
+                return FragmentReadResult(
+                    blockIndex: block, fragment: .present(version: version, effectiveLength: length, bytes: bytes, checksum: checksum))
             case 1:
                 return FragmentReadResult(blockIndex: block, fragment: .missing)
             case 2:

@@ -1,4 +1,5 @@
 import NIOCore
+import RadonCodec
 
 /// One block's fragment to store: what goes into slot `blockIndex` of a fragment file.
 public struct FragmentSlotWrite: Sendable {
@@ -10,16 +11,25 @@ public struct FragmentSlotWrite: Sendable {
     public var effectiveLength: UInt32
     /// The fragment; at most the file's fragment capacity.
     public var bytes: ByteBuffer
+    /// CRC32C of `bytes`, computed where the fragment was made (right after encoding), so a bit
+    /// flipped later (in the sender's memory, on the wire, in the daemon's buffers) is caught:
+    /// the daemon checks it before writing anything and stores it in the slot header, and every
+    /// reader checks the bytes against it again.
+    public var checksum: UInt32
 
-    public init(blockIndex: UInt64, version: UInt64, effectiveLength: UInt32, bytes: ByteBuffer) {
+    public init(blockIndex: UInt64, version: UInt64, effectiveLength: UInt32, bytes: ByteBuffer, checksum: UInt32) {
         self.blockIndex = blockIndex
         self.version = version
         self.effectiveLength = effectiveLength
         self.bytes = bytes
+        self.checksum = checksum
     }
 
-    public init(blockIndex: UInt64, version: UInt64, effectiveLength: UInt32, bytes: [UInt8]) {
-        self.init(blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: ByteBuffer(bytes: bytes))
+    /// A slot whose checksum is `checksum`, or computed from `bytes` now when nil: pass it
+    /// unless the bytes were made right here.
+    public init(blockIndex: UInt64, version: UInt64, effectiveLength: UInt32, bytes: [UInt8], checksum: UInt32? = nil) {
+        self.init(blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: ByteBuffer(bytes: bytes),
+                  checksum: checksum ?? CRC32C.checksum(bytes))
     }
 }
 
@@ -37,16 +47,29 @@ public struct StaleSlot: Sendable, Hashable {
 
 /// What a slot holds, as the daemon found it.
 public enum StoredFragment: Sendable, Equatable {
-    /// A slot whose header and bytes passed their CRC32C checks.
-    case present(version: UInt64, effectiveLength: UInt32, bytes: ByteBuffer)
+    /// A slot whose header and bytes passed their CRC32C checks on the daemon. `checksum` is
+    /// the CRC32C of `bytes` as they left the daemon, for the reader to check on arrival: the
+    /// slot's stored CRC (the writer's) when `bytes` is the whole fragment; for a range
+    /// (`readFragmentRange`) the CRC32C of the range, computed by the daemon after it checked
+    /// the whole slot; 0 (the CRC32C of nothing) when no bytes travel.
+    case present(version: UInt64, effectiveLength: UInt32, bytes: ByteBuffer, checksum: UInt32)
     /// Never written (a hole, a block past the end, or no such file).
     case missing
-    /// A slot that failed its checks (torn write, bit rot): its bytes are not served.
+    /// A slot that failed its checks (torn write, bit rot, or bytes that arrived damaged):
+    /// its bytes are not served.
     case corrupt
 
     /// The version, when present.
     public var version: UInt64? {
-        if case let .present(version, _, _) = self { version } else { nil }
+        if case let .present(version, _, _, _) = self { version } else { nil }
+    }
+
+    /// This fragment as its reader must take it: `.corrupt` when its bytes do not match the
+    /// checksum they came with (damaged after the daemon checked them), else unchanged.
+    public var verified: StoredFragment {
+        guard case let .present(_, _, bytes, checksum) = self else { return self }
+        let actual = bytes.withUnsafeReadableBytes { CRC32C.checksum($0) }
+        return actual == checksum ? self : .corrupt
     }
 }
 
