@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "RadonWireTests", dependencies: [
             "RadonWire", "RadonTestSupport", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonTestSupport"]),
+        .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonClient", "RadonTestSupport"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),
         // What the tests that start real clusters share: the built binary, `radonfs up` clusters,
         // daemons, polling, pattern bytes, the test PostgreSQL server.

@@ -22,7 +22,7 @@ struct ChecksumTestGroup {
     static func with(_ body: (ChecksumTestGroup) async throws -> Void) async throws {
         let key = ClusterKey.generate()
         var nodes: [TestStorageNode] = []
-        let pool = WireConnectionPool(key: key)
+        let pool = WireConnectionPool(credentials: .sharedKey(key))
         func stop() async {
             await pool.closeAll()
             for node in nodes { await node.stop() }
