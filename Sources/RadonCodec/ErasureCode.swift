@@ -40,8 +40,8 @@ extension ErasureCode {
     /// Array-based encode that also gives each fragment's CRC32C, computed from the encoder's
     /// own output before the bytes are copied anywhere: what a writer sends with a fragment so
     /// the node can tell whether the bytes it got are the ones encoded.
-    public func encodeWithChecksums(_ data: [UInt8]) throws(ErasureCodeError) -> [(bytes: [UInt8], checksum: UInt32)] {
-        try encode(data) { fragment in (bytes: Array(fragment), checksum: CRC32C.checksum(fragment)) }
+    public func encodeWithChecksums(_ data: [UInt8]) throws(ErasureCodeError) -> [ChecksummedFragment] {
+        try encode(data) { fragment in ChecksummedFragment(bytes: Array(fragment), checksum: CRC32C.checksum(fragment)) }
     }
 
     /// Encodes `data` into buffers of its own and hands each fragment to `take`, in order.

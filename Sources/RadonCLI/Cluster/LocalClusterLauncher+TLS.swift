@@ -25,11 +25,9 @@ extension LocalClusterLauncher {
             var identities: [(String, WireRoles)] = [(LocalClusterState.adminIdentity, .admin), (LocalClusterState.clientIdentity, .client)]
             identities += (0..<metaCount).map { (Self.metaName($0), .meta) }
             identities += (0..<nodeCount).map { ("storage-\($0)", .storage) }
-            for (name, role) in identities where !FileManager.default.fileExists(atPath: tls.certificate(of: name)) {
-                try authority.issue(name: name, role: role)
+            for (name, role) in identities {
+                try authority.issueUnlessPresent(name: name, role: role)
             }
-        } catch let error as CLIError {
-            throw error
         } catch {
             throw CLIError("cannot prepare the cluster's TLS files in \(tls.path): \(error)")
         }
@@ -40,10 +38,8 @@ extension LocalClusterLauncher {
     /// (nothing for a plaintext cluster): processes started beside `up`'s own (bench spares).
     func issueIfMissing(name: String, role: WireRoles, tlsDirectory: String?) throws {
         guard let tlsDirectory else { return }
-        let tls = TLSDirectory(tlsDirectory)
-        guard !FileManager.default.fileExists(atPath: tls.certificate(of: name)) else { return }
         do {
-            try ClusterAuthority(directory: tls).issue(name: name, role: role)
+            try ClusterAuthority(directory: TLSDirectory(tlsDirectory)).issueUnlessPresent(name: name, role: role)
         } catch {
             throw CLIError("cannot issue a certificate for \(name) in \(tlsDirectory): \(error)")
         }

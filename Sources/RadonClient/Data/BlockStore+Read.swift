@@ -154,7 +154,7 @@ extension BlockStore {
     func repair(_ fragmentIndices: [Int], of index: UInt64, layout: FileLayout, version: UInt64, effectiveLength: Int, block: [UInt8]) async {
         do {
             let code = try codecs.code(for: layout.volume)
-            let all = try code.encodeChecksummed(block)
+            let all = try code.encodeWithChecksums(block)
             logger.info("repairing fragments", metadata: ["inode": "\(layout.inode)", "block": "\(index)", "fragments": "\(fragmentIndices)"])
             try await writeFragments(fragmentIndices.map { all[$0] }, indices: fragmentIndices, layout: layout, index: index,
                                      version: version, effectiveLength: effectiveLength, code: code, required: fragmentIndices.count)

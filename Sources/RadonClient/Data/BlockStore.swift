@@ -42,7 +42,7 @@ public final class BlockStore: Sendable {
         let code = try codecs.code(for: layout.volume)
         let fragments: [ChecksummedFragment]
         do {
-            fragments = try code.encodeChecksummed(bytes)
+            fragments = try code.encodeWithChecksums(bytes)
         } catch {
             throw FileSystemError.io("encoding block \(index) of inode \(layout.inode): \(error)")
         }

@@ -22,14 +22,8 @@ public struct ClusterAuthority: Sendable {
     /// Loads the authority of `directory` (its `ca.pem` and `ca.key`).
     public init(directory: TLSDirectory) throws {
         self.directory = directory
-        do {
-            certificate = try Certificate(pemEncoded: try TLSDirectory.readText(directory.authorityCertificate, what: "the CA certificate"))
-            privateKey = try Certificate.PrivateKey(pemEncoded: try TLSDirectory.readText(directory.authorityKey, what: "the CA key"))
-        } catch let error as WireError {
-            throw error
-        } catch {
-            throw WireError(.invalidArgument, "the CA in \(directory.path) is not readable PEM: \(error)")
-        }
+        certificate = try TLSDirectory.readPEM(directory.authorityCertificate, what: "the CA certificate", Certificate.init(pemEncoded:))
+        privateKey = try TLSDirectory.readPEM(directory.authorityKey, what: "the CA key", Certificate.PrivateKey.init(pemEncoded:))
         guard certificate.publicKey == privateKey.publicKey else {
             throw WireError(.invalidArgument, "\(directory.authorityKey) is not the key of \(directory.authorityCertificate)")
         }
@@ -107,6 +101,13 @@ public struct ClusterAuthority: Sendable {
         return leaf
     }
 
+    /// Issues `name` a certificate for `role` in the authority's directory unless it has one
+    /// already (an existing one is kept whatever its role: re-issuing is `issue`).
+    public func issueUnlessPresent(name: String, role: WireRoles) throws {
+        guard !FileManager.default.fileExists(atPath: directory.certificate(of: name)) else { return }
+        try issue(name: name, role: role)
+    }
+
     /// Revokes the certificate issued as `NAME.pem` in `directory` (default: the authority's):
     /// its serial joins the `revoked` list of the authority's directory, which every server
     /// reading that list refuses from the peer's next connection. Returns the serial.
@@ -114,14 +115,7 @@ public struct ClusterAuthority: Sendable {
     public func revoke(name: String, issuedIn directory: TLSDirectory? = nil) throws -> String {
         let source = directory ?? self.directory
         let path = source.certificate(of: name)
-        let revoked: Certificate
-        do {
-            revoked = try Certificate(pemEncoded: try TLSDirectory.readText(path, what: "the certificate"))
-        } catch let error as WireError {
-            throw error
-        } catch {
-            throw WireError(.invalidArgument, "\(path) is not a PEM certificate: \(error)")
-        }
+        let revoked = try TLSDirectory.readPEM(path, what: "a certificate", Certificate.init(pemEncoded:))
         guard revoked.issuer == certificate.subject else {
             throw WireError(.invalidArgument, "\(path) was not issued by this cluster's CA")
         }

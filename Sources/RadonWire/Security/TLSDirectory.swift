@@ -32,12 +32,19 @@ public struct TLSDirectory: Sendable, Hashable {
         }
     }
 
-    /// The text of `path`, or a clear error naming it.
-    static func readText(_ path: String, what: String) throws -> String {
+    /// `parse` of the PEM text at `path`, or a clear error naming the file and `what` it
+    /// should hold: missing or unreadable (`.notFound`), or not that PEM (`.invalidArgument`).
+    static func readPEM<Value>(_ path: String, what: String, _ parse: (String) throws -> Value) throws -> Value {
+        let text: String
         do {
-            return try String(contentsOfFile: path, encoding: .utf8)
+            text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw WireError(.notFound, "cannot read \(what) \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try parse(text)
+        } catch {
+            throw WireError(.invalidArgument, "\(path) is not \(what) in PEM: \(error)")
         }
     }
 }
