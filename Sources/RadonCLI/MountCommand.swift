@@ -83,7 +83,12 @@ struct MountCommand: AsyncParsableCommand {
         let client = try await RadonFileSystemClient.connect(meta: addresses, credentials: credentials, logger: logger,
                                                              writeBackDelay: .milliseconds(Int64(writeBack * 1000)),
                                                              metaTimeout: cluster.rideThrough)
-        let mount = FUSEMount(fileSystem: client, mountPoint: mountPoint, options: options, logger: logger)
+        let (view, grant) = try await client.exportedView()
+        if grant.readOnly { options.readOnly = true }
+        if grant.path != "/" || grant.readOnly {
+            logger.info("mounting export", metadata: ["path": "\(grant.path)", "read-only": "\(grant.readOnly)"])
+        }
+        let mount = FUSEMount(fileSystem: view, mountPoint: mountPoint, options: options, logger: logger)
         let signalSources = [SIGTERM, SIGINT, SIGHUP].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

@@ -10,6 +10,7 @@ extension RadonFSCommand {
         StorageCommand.self,
         CACommand.self,
         CertCommand.self,
+        ExportCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

@@ -22,7 +22,8 @@ struct WireSecurityOptions: ParsableArguments {
             guard keyFile != nil else { throw ValidationError("--insecure needs --key-file (the cluster.key of the cluster)") }
             guard tlsDir == nil, identity == nil else { throw ValidationError("--insecure is plaintext: leave out --tls-dir and --identity") }
         } else if tlsDir != nil || identity != nil {
-            guard tlsDir != nil, identity != nil else { throw ValidationError("mutual TLS needs both --tls-dir and --identity") }
+            // --identity alone picks a certificate of a local cluster's directory (--dir).
+            guard tlsDir == nil || identity != nil else { throw ValidationError("--tls-dir needs --identity (which certificate to use)") }
             guard keyFile == nil else { throw ValidationError("--key-file is for --insecure; with TLS the certificate proves who this is") }
         }
     }

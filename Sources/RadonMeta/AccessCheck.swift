@@ -13,17 +13,26 @@ extension MetaCaller {
     /// Throws EACCES unless the caller has every right in `mask` on `inode`: the owner's bits
     /// for the owner, else the group's for a member, else the others'.
     func require(_ mask: AccessMask, on inode: InodeRecord) throws {
+        try require(mask, inode: inode.id, owner: inode.uid, group: inode.gid, permissions: inode.permissions)
+    }
+
+    /// The same check on attributes a reply carries (an open's).
+    func require(_ mask: AccessMask, on attributes: InodeAttributes) throws {
+        try require(mask, inode: attributes.inode, owner: attributes.uid, group: attributes.gid, permissions: attributes.permissions)
+    }
+
+    private func require(_ mask: AccessMask, inode: UInt64, owner: UInt32, group: UInt32, permissions: UInt32) throws {
         guard !isRoot else { return }
         let bits: UInt32
-        if uid == inode.uid {
-            bits = (inode.permissions >> 6) & 7
-        } else if isMember(of: inode.gid) {
-            bits = (inode.permissions >> 3) & 7
+        if uid == owner {
+            bits = (permissions >> 6) & 7
+        } else if isMember(of: group) {
+            bits = (permissions >> 3) & 7
         } else {
-            bits = inode.permissions & 7
+            bits = permissions & 7
         }
         guard bits & mask.rawValue == mask.rawValue else {
-            throw FileSystemError.permissionDenied("uid \(uid) lacks access to inode \(inode.id)")
+            throw FileSystemError.permissionDenied("uid \(uid) lacks access to inode \(inode)")
         }
     }
 

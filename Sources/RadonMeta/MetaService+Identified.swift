@@ -19,7 +19,7 @@ extension MetaService {
         }
         return await identifiedRequests.run(envelope.identity) {
             await OperationLog.$request.withValue(LoggedRequest(identity: envelope.identity, isRetry: envelope.isRetry)) {
-                await self.handle(WireRequest(opcode: envelope.opcode, payload: envelope.payload))
+                await self.handle(WireRequest(opcode: envelope.opcode, payload: envelope.payload, peer: request.peer))
             }
         }
     }

@@ -48,6 +48,12 @@ extension MetaService {
                 try await sessions.requireLive(r.session)
                 holds.hold(r.inode, session: r.session)
                 do {
+                    // The kernel checked the open already as the caller it knows; only an
+                    // export that squashes makes the caller someone else.
+                    if let opener = r.opener, let squash = ExportPolicy.current?.rule.squash, squash != .none {
+                        let access: AccessMask = [opener.read ? .read : [], opener.write ? .write : []]
+                        try opener.caller.require(access, on: try await store.attributes(of: r.inode))
+                    }
                     return try await store.openState(of: r.inode)
                 } catch {
                     holds.release(r.inode, session: r.session)

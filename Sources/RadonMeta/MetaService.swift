@@ -28,6 +28,10 @@ public final class MetaService: Sendable {
     let deletions: PendingDeletionSweeper?
     /// The identified mutations running now (a retry joins its first attempt).
     let identifiedRequests = IdentifiedRequests()
+    /// What each client certificate may mount (`ExportRule`), as last read from the store.
+    let exportTable: ExportTable
+    /// The inodes known to lie within each exported subtree.
+    let subtreeMembership = SubtreeMembership()
 
     public init(
         store: any MetadataStore, logger: Logger, liveness: LivenessSettings = LivenessSettings(),
@@ -44,6 +48,7 @@ public final class MetaService: Sendable {
         self.onTransition = onTransition
         self.sessions = SessionRegistry(lease: sessionLease)
         self.deletions = deletions
+        self.exportTable = ExportTable(store: store)
         // After a restart, until the clients of the previous run had one lease to assert their
         // open files again, a file losing its last name is kept as an orphan (the session
         // sweep frees it after).
@@ -60,7 +65,13 @@ public final class MetaService: Sendable {
         }
         if opcode == .identified { return await handleIdentified(request) }
         let started = ContinuousClock.now
-        let response = await dispatch(opcode, request)
+        let response: WireResponse
+        do {
+            let policy = try await exportPolicy(for: request.peer, opcode: opcode)
+            response = await ExportPolicy.$current.withValue(policy) { await dispatch(opcode, request) }
+        } catch {
+            response = .failure(for: error)
+        }
         if let instruments = instruments[opcode.rawValue] {
             instruments.record(started.duration(to: .now), failed: response.status != .ok)
         }
@@ -71,12 +82,16 @@ public final class MetaService: Sendable {
     }
 
     /// Decodes the request, runs `body`, encodes its reply; every failure becomes a reply.
+    /// A client's export (`ExportPolicy.current`) admits the request first and confines the
+    /// reply after.
     func answer<Request: WireMessage, Reply: WireMessage>(
         _ request: WireRequest, _ body: (Request) async throws -> Reply
     ) async -> WireResponse {
         do {
-            let decoded = try request.decode(Request.self)
-            return .ok(try await body(decoded))
+            var decoded = try request.decode(Request.self)
+            guard let policy = ExportPolicy.current else { return .ok(try await body(decoded)) }
+            decoded = try await policy.admit(decoded)
+            return .ok(try await policy.confine(try await body(decoded), answering: decoded))
         } catch {
             return .failure(for: error)
         }
@@ -104,18 +119,28 @@ public final class MetaService: Sendable {
         case .readSymbolicLink: return await answer(request) { (r: InodeRequest) in BytesReply(try await store.readSymbolicLink(r.inode)) }
         case .remove:
             return await answer(request) { (r: NameRequest) in
-                var reply = try await store.remove(r)
-                reply.removed = deleting(reply.removed)
-                return reply
+                try await forgettingMember(named: r.name, in: r.parent) {
+                    var reply = try await store.remove(r)
+                    reply.removed = deleting(reply.removed)
+                    return reply
+                }
             }
-        case .removeDirectory: return await answer(request) { (r: NameRequest) in try await store.removeDirectory(r); return WireEmpty() }
-        case .rename: return await answer(request) { (r: RenameRequest) in RemovalReply(removed: deleting(try await store.rename(r))) }
+        case .removeDirectory:
+            return await answer(request) { (r: NameRequest) in
+                try await forgettingMember(named: r.name, in: r.parent) { try await store.removeDirectory(r) }
+                return WireEmpty()
+            }
+        case .rename:
+            return await answer(request) { (r: RenameRequest) in
+                try await forgettingMembers(movedBy: r) { RemovalReply(removed: deleting(try await store.rename(r))) }
+            }
         case .link: return await answer(request) { (r: LinkRequest) in try await store.link(r) }
         case .readDirectory: return await answer(request) { (r: ReadDirectoryRequest) in DirectoryListing(entries: try await store.readDirectory(r)) }
         case .statistics: return await answer(request) { (_: WireEmpty) in try await store.statistics() }
         case .getExtendedAttribute: return await answer(request) { (r: ExtendedAttributeRequest) in BytesReply(try await store.extendedAttribute(r)) }
         case .setExtendedAttribute: return await answer(request) { (r: SetExtendedAttributeRequest) in try await store.setExtendedAttribute(r); return WireEmpty() }
         case .listExtendedAttributes: return await answer(request) { (r: InodeRequest) in NameListReply(try await store.extendedAttributeNames(of: r.inode)) }
+        case .exportRoot, .addExport, .exports, .removeExport: return await dispatchExport(opcode, request)
         case .removeExtendedAttribute: return await answer(request) { (r: ExtendedAttributeRequest) in try await store.removeExtendedAttribute(r); return WireEmpty() }
         case .fileLayout: return await answer(request) { (r: InodeRequest) in try await store.fileLayout(of: r.inode) }
         case .updateSizeAfterWrite: return await answer(request) { (r: UpdateSizeRequest) in try await store.updateSizeAfterWrite(r) }

@@ -67,6 +67,15 @@ public protocol MetadataStore: Sendable {
     func replaceMember(_ request: ReplaceMemberRequest) async throws -> PlacementGroup
     func status() async throws -> ClusterStatus
 
+    // MARK: Exports (see `ExportRule`)
+    func exports() async throws -> [ExportRule]
+    /// Adds or replaces the export of `rule.name`, whose `root` is resolved already.
+    func saveExport(_ rule: ExportRule) async throws
+    /// False when `name` had no export.
+    func removeExport(named name: String) async throws -> Bool
+    /// Whether `inode` is the directory `root` or has a name somewhere below it.
+    func isWithin(_ inode: UInt64, subtree root: UInt64) async throws -> Bool
+
     // Operation log (see `OperationLog`).
     /// Forgets the replies of identified requests committed before `cutoff` (nanoseconds since
     /// the epoch); returns how many went.

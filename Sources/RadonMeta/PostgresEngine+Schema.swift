@@ -109,6 +109,8 @@ extension PostgresEngine {
         ]),
         // The write transactions' guard and fence in one statement (see `LeaderFence.check`).
         Migration(version: 3, name: "write-guard", statements: [LeaderFence.guardFunction]),
+        // Exports: what each client certificate may mount (see `ExportRule`).
+        Migration(version: 4, name: "exports", statements: [SQLMetadataStore.exportSchema]),
     ]
 
     /// Brings the schema up to date, once, however many servers start at the same time: the

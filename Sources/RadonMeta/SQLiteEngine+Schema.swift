@@ -133,6 +133,10 @@ extension SQLiteEngine {
         migrator.registerMigration("v6-operation-log") { db in
             try db.execute(sql: OperationLog.schema)
         }
+        // Exports: what each client certificate may mount (see `ExportRule`).
+        migrator.registerMigration("v7-exports") { db in
+            try db.execute(sql: SQLMetadataStore.exportSchema)
+        }
         return migrator
     }
 

@@ -27,6 +27,7 @@ extension WireStatus {
         case EAGAIN, ECONNREFUSED, EHOSTUNREACH: self = .unavailable
         case EBADMSG: self = .corrupt
         case ESTALE: self = .staleVersion
+        case EROFS: self = .readOnly
         default: self = .internalError
         }
     }
@@ -55,6 +56,7 @@ extension WireStatus {
         case .timedOut: ETIMEDOUT
         case .sessionExpired: ESTALE
         case .notActive: EIO
+        case .readOnly: EROFS
         }
     }
 }

@@ -33,6 +33,8 @@ public enum WireStatus: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     /// This metadata server is not the active one (a standby, or an active deposed by a
     /// takeover): the client asks the next metadata address instead.
     case notActive
+    /// The caller's export is read-only (EROFS).
+    case readOnly
 
     public var description: String {
         switch self {
@@ -60,6 +62,7 @@ public enum WireStatus: UInt16, Sendable, CaseIterable, CustomStringConvertible 
         case .timedOut: "timed out"
         case .sessionExpired: "session expired"
         case .notActive: "not the active metadata server"
+        case .readOnly: "read-only file system"
         }
     }
 }

@@ -12,15 +12,7 @@ import Testing
 struct MetaRoleTests {
     @Test func eachRoleReachesOnlyItsOwnRequests() async throws {
         try await withTestCertificates { certificates in
-            let store = try await StoreFixture(.sqlite)
-            var logger = Logger(label: "test.meta")
-            logger.logLevel = .error
-            let service = MetaService(store: store.store, logger: logger)
-            let server = try await WireServer.start(
-                host: "127.0.0.1", port: 0, credentials: try certificates.credentials("meta", .meta), access: MetaOpcode.access, logger: logger
-            ) { request in
-                await service.handle(request)
-            }
+            let (server, fixture) = try await startServiceOverTLS(.sqlite, certificates)
             func meta(_ name: String, _ role: WireRoles) async throws -> MetaClient {
                 MetaClient(connection: try await WireConnection.connect(to: server.localAddress, credentials: try certificates.credentials(name, role)))
             }
@@ -30,6 +22,8 @@ struct MetaRoleTests {
                     Issue.record("\(what) was allowed")
                 } catch let error as WireError {
                     #expect(error.status == .permissionDenied, "\(what): \(error)")
+                } catch let error as FileSystemError {
+                    #expect(error.errno == EACCES, "\(what): \(error)")
                 } catch {
                     Issue.record("\(what): \(error)")
                 }
@@ -38,7 +32,10 @@ struct MetaRoleTests {
             let node = RegisterNodeRequest(uuid: UUID().uuidString, address: WireAddress(host: "127.0.0.1", port: 1), hostID: "h",
                                            dataDirectory: "/x", pid: 1, capacity: 0, free: 0)
 
+            let admin = try await meta("operator", .admin)
             let client = try await meta("laptop", .client)
+            await expectRefused("a client certificate without an export") { _ = try await client.attributes(of: 1) }
+            _ = try await admin.addExport(ExportRule(name: "laptop", path: "/"))
             _ = try await client.attributes(of: 1)
             _ = try await client.status()
             await expectRefused("a client's createVolume") { _ = try await client.createVolume(volume) }
@@ -55,7 +52,6 @@ struct MetaRoleTests {
             _ = try await storage.registerNode(node)
             await expectRefused("a storage daemon's getattr") { _ = try await storage.attributes(of: 1) }
 
-            let admin = try await meta("operator", .admin)
             _ = try await admin.attributes(of: 1)
             await #expect(throws: WireError.self) { _ = try await admin.createVolume(volume) }  // allowed, but one host is too few
             do {
@@ -65,6 +61,7 @@ struct MetaRoleTests {
             }
             connection.close()
             try await server.close()
+            withExtendedLifetime(fixture) {}
 
         }
     }

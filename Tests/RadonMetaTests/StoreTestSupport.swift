@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RadonMeta
 import RadonTestSupport
 import RadonWire
@@ -136,4 +137,19 @@ func expectStatus(_ status: WireStatus, sourceLocation: SourceLocation = #_sourc
     } catch {
         Issue.record("expected status \(status), got \(error)", sourceLocation: sourceLocation)
     }
+}
+
+/// A metadata service on `engine` behind a TLS server whose certificate `certificates` issued
+/// ("meta"), judging roles as the daemon does: for the tests of roles and exports.
+func startServiceOverTLS(_ engine: TestEngine, _ certificates: TestCertificates) async throws -> (server: WireServer, store: StoreFixture) {
+    let store = try await StoreFixture(engine)
+    var logger = Logger(label: "test.meta")
+    logger.logLevel = .error
+    let service = MetaService(store: store.store, logger: logger)
+    let server = try await WireServer.start(
+        host: "127.0.0.1", port: 0, credentials: try certificates.credentials("meta", .meta), access: MetaOpcode.access, logger: logger
+    ) { request in
+        await service.handle(request)
+    }
+    return (server, store)
 }

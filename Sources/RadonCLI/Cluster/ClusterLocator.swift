@@ -23,11 +23,11 @@ struct ClusterLocator: ParsableArguments {
         if dir != nil, meta != nil {
             throw ValidationError("give either --dir or --meta, not both")
         }
-        if meta != nil, !security.isGiven {
+        if meta != nil, !security.isGiven || (security.tlsDir == nil && !security.insecure) {
             throw ValidationError("--meta needs --tls-dir and --identity (a certificate of the cluster), or --insecure --key-file")
         }
         if meta == nil, security.isGiven {
-            throw ValidationError("--tls-dir, --identity and --key-file go with --meta; a local cluster directory has its own")
+            throw ValidationError("--tls-dir and --key-file go with --meta; a local cluster directory has its own (--identity NAME picks one of its certificates)")
         }
         if let meta, WireAddress.list(meta) == nil {
             throw ValidationError("--meta must be HOST:PORT[,HOST:PORT...], not \"\(meta)\"")
@@ -40,7 +40,8 @@ struct ClusterLocator: ParsableArguments {
 
     /// Every metadata server's address and the credentials, from whichever option was given
     /// (the environment's RADONFS_DIR, then ./run/cluster as in scripts/up.sh, when neither
-    /// was). In a local cluster the command uses the certificate `localIdentity` that `up` made.
+    /// was). In a local cluster the command uses the certificate `--identity` names in its TLS
+    /// directory, else `localIdentity`, which `up` made.
     func resolve(localIdentity: String = LocalClusterState.adminIdentity) throws -> (addresses: [WireAddress], credentials: WireCredentials) {
         if let meta, let addresses = WireAddress.list(meta) {
             return (addresses, try security.credentials())
@@ -51,7 +52,7 @@ struct ClusterLocator: ParsableArguments {
         guard !addresses.isEmpty else {
             throw CLIError("\(LocalClusterState.path(in: directory)) names no metadata service address")
         }
-        return (addresses, try state.credentials(identity: localIdentity))
+        return (addresses, try state.credentials(identity: security.identity ?? localIdentity))
     }
 
     /// A connected client core, for the file verbs.
@@ -70,5 +71,19 @@ struct ClusterLocator: ParsableArguments {
         var logger = Logger(label: "radonfs.client")
         logger.logLevel = .error
         return (MetaClient(transport: MetaFailover(addresses: addresses, pool: pool, rideThrough: rideThrough, logger: logger)), pool)
+    }
+
+    /// Runs `body` with a metadata client (`connectMeta`), closes it after, and turns a
+    /// failure into one clear line.
+    func withMeta<Result>(_ body: (MetaClient) async throws -> Result) async throws -> Result {
+        let (meta, pool) = try await connectMeta()
+        do {
+            let result = try await body(meta)
+            await pool.closeAll()
+            return result
+        } catch {
+            await pool.closeAll()
+            throw error as? CLIError ?? CLIError("\(error)")
+        }
     }
 }

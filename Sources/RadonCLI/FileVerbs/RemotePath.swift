@@ -13,12 +13,12 @@ enum RemotePath {
     }
 
     /// The attributes of `path`, walking from the root.
-    static func resolve(_ path: String, in client: RadonFileSystemClient) async throws -> InodeAttributes {
+    static func resolve(_ path: String, in client: any FileSystemOperations) async throws -> InodeAttributes {
         try await resolve(components(path), in: client)
     }
 
     /// The attributes at the end of `names`, walking from the root.
-    static func resolve(_ names: some Sequence<FileName>, in client: RadonFileSystemClient) async throws -> InodeAttributes {
+    static func resolve(_ names: some Sequence<FileName>, in client: any FileSystemOperations) async throws -> InodeAttributes {
         var current = try await client.attributes(of: 1)
         for name in names {
             current = try await client.lookup(parent: current.inode, name: name, context: .root)
@@ -27,7 +27,7 @@ enum RemotePath {
     }
 
     /// The parent directory's inode and the last name of `path`.
-    static func parentAndName(_ path: String, in client: RadonFileSystemClient) async throws -> (parent: UInt64, name: FileName) {
+    static func parentAndName(_ path: String, in client: any FileSystemOperations) async throws -> (parent: UInt64, name: FileName) {
         let parts = components(path)
         guard let name = parts.last else { throw FileSystemError.invalid("\"\(path)\" names the root, not a file") }
         let parent = try await resolve(parts.dropLast(), in: client)
@@ -37,17 +37,20 @@ enum RemotePath {
 }
 
 /// Runs a file verb with a connected client, turning POSIX errors into one clear line.
-func withClusterClient(_ locator: ClusterLocator, _ body: (RadonFileSystemClient) async throws -> Void) async throws {
+/// The client sees the file system as its certificate's export shows it (`exportedView`).
+func withClusterClient(_ locator: ClusterLocator, _ body: (any FileSystemOperations) async throws -> Void) async throws {
     let client: RadonFileSystemClient
+    let view: any FileSystemOperations
     do {
         client = try await locator.connectClient()
+        view = try await client.exportedView().view
     } catch let error as CLIError {
         throw error
     } catch {
         throw CLIError("\(error)")
     }
     do {
-        try await body(client)
+        try await body(view)
         await client.close()
     } catch let error as FileSystemError {
         await client.close()

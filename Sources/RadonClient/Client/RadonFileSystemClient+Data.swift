@@ -99,7 +99,7 @@ extension RadonFileSystemClient {
         let (attributes, handle) = if let open = reply.open {
             try await finishOpen(reply.attributes.inode, open, holdSession: holdSession, flags: flags, truncate: truncate, context: context)
         } else {
-            try await openHeld(reply.attributes.inode, flags: flags, truncate: truncate, context: context)
+            try await openHeld(reply.attributes.inode, flags: flags, truncate: truncate, context: context, checkAccess: !reply.created)
         }
         return CreatedFile(attributes: attributes, handle: handle, isNew: reply.created)
     }
@@ -112,9 +112,17 @@ extension RadonFileSystemClient {
     /// client's unlink keeps the file while it is open here), with close-to-open consistency:
     /// the attributes come from the service, never the cache, and an open file whose cached
     /// blocks predate them drops them.
-    func openHeld(_ inode: UInt64, flags: OpenFlags, truncate: Bool, context: RequestContext) async throws -> (InodeAttributes, FileHandle) {
+    /// `checkAccess`: the service checks the open against the file's permissions (where an
+    /// export squashes the caller); not for a file this open just created, which POSIX opens
+    /// whatever its mode.
+    func openHeld(
+        _ inode: UInt64, flags: OpenFlags, truncate: Bool, context: RequestContext, checkAccess: Bool = true
+    ) async throws -> (InodeAttributes, FileHandle) {
         let (holdSession, reply) = try await service {
-            try await withSession { session in (session, try await meta().openFile(session: session, inode: inode)) }
+            try await withSession { session in
+                let opener = checkAccess ? SessionInodeRequest.Opener(caller: context.caller, read: flags.read, write: flags.write) : nil
+                return (session, try await meta().openFile(session: session, inode: inode, opener: opener))
+            }
         }
         return try await finishOpen(inode, reply, holdSession: holdSession, flags: flags, truncate: truncate, context: context)
     }

@@ -85,7 +85,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
         let client = RadonFileSystemClient(metaAddresses: addresses, pool: pool, repairs: nil, logger: logger,
                                            writeBackDelay: writeBackDelay, metaTimeout: metaTimeout)
         do {
-            _ = try await client.meta().attributes(of: 1)
+            // The export's root, not inode 1: a client exported a subtree may not see the root.
+            _ = try await client.meta().exportRoot()
         } catch {
             await pool.closeAll()
             let list = addresses.map(\.description).joined(separator: ",")

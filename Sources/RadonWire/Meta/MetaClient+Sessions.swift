@@ -28,8 +28,8 @@ extension MetaClient {
     /// The attributes (and layout, for a regular file) of `inode`, recording that `session`
     /// has it open once more: while any session does, its last unlink keeps the inode (nlink 0)
     /// and its data. Each openFile is matched by one closeFile.
-    public func openFile(session: UInt64, inode: UInt64) async throws -> OpenFileReply {
-        try await call(.openFile, SessionInodeRequest(session: session, inode: inode))
+    public func openFile(session: UInt64, inode: UInt64, opener: SessionInodeRequest.Opener? = nil) async throws -> OpenFileReply {
+        try await call(.openFile, SessionInodeRequest(session: session, inode: inode, opener: opener))
     }
 
     /// `session` closed its last handle on `inode`.

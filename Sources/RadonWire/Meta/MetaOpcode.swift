@@ -20,6 +20,8 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case setExtendedAttribute = 0x4E
     case listExtendedAttributes = 0x4F
     case removeExtendedAttribute = 0x50
+    /// The directory a mount shows as its root, and whether it may write (see `ExportGrant`).
+    case exportRoot = 0x51
 
     // File data bookkeeping, 0x60-0x6F.
     case fileLayout = 0x60
@@ -53,6 +55,11 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case volumes = 0x85
     case groupMap = 0x86
     case replaceMember = 0x87
+    // 0x88-0x8D: healing (`MetaHealingOpcode`).
+    // Exports (`ExportRule`), operator only.
+    case addExport = 0x90
+    case exports = 0x91
+    case removeExport = 0x92
 
     /// An envelope: a request id (`MetaRequestIdentity`) and a mutating request to run under
     /// it (see `IdentifiedRequest`). The last opcode of the range, out of the healing block's way.

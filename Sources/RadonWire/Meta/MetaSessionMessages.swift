@@ -61,20 +61,45 @@ public struct SessionLease: WireMessage, Hashable {
 public struct SessionInodeRequest: WireMessage, Hashable {
     public var session: UInt64
     public var inode: UInt64
+    /// openFile: who opens, and for what (`read`, `write`: the open(2) access mode), so the
+    /// service checks the file's permissions as the export lets the caller act (root squash
+    /// holds for a file's bytes too). Sent last and only when set; nil: no check.
+    public var opener: Opener?
 
-    public init(session: UInt64, inode: UInt64) {
+    public struct Opener: Sendable, Hashable {
+        public var caller: MetaCaller
+        public var read: Bool
+        public var write: Bool
+
+        public init(caller: MetaCaller, read: Bool, write: Bool) {
+            self.caller = caller
+            self.read = read
+            self.write = write
+        }
+    }
+
+    public init(session: UInt64, inode: UInt64, opener: Opener? = nil) {
         self.session = session
         self.inode = inode
+        self.opener = opener
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(session)
         buffer.writeInteger(inode)
+        if let opener {
+            opener.caller.encode(into: &buffer)
+            buffer.writeWireBool(opener.read)
+            buffer.writeWireBool(opener.write)
+        }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         session = try buffer.readWireInteger()
         inode = try buffer.readWireInteger()
+        opener = buffer.readableBytes > 0
+            ? Opener(caller: try MetaCaller(from: &buffer), read: try buffer.readWireBool(), write: try buffer.readWireBool())
+            : nil
     }
 }
 

@@ -38,5 +38,6 @@ public struct FileSystemError: Error, Sendable, Hashable, CustomStringConvertibl
     public static func crossDevice(_ message: String = "") -> Self { .init(EXDEV, message) }
     public static func tooManyLinks(_ message: String = "") -> Self { .init(EMLINK, message) }
     public static func badHandle(_ message: String = "") -> Self { .init(EBADF, message) }
+    public static func readOnly(_ message: String = "") -> Self { .init(EROFS, message) }
     public static func timedOut(_ message: String = "") -> Self { .init(ETIMEDOUT, message) }
 }

@@ -20,7 +20,7 @@ extension MetaOpcode {
              .setExtendedAttribute, .listExtendedAttributes, .removeExtendedAttribute,
              .fileLayout, .updateSizeAfterWrite, .readInline, .writeInline, .clearInline, .confirmDeletions,
              .openSession, .renewSession, .closeSession, .setLock, .testLock, .releaseLocks, .cancelLockWait,
-             .acquireDataToken, .releaseDataToken, .openFile, .closeFile:
+             .acquireDataToken, .releaseDataToken, .openFile, .closeFile, .exportRoot:
             [.client, .admin]
         case .pendingDeletions:
             [.meta, .admin]
@@ -28,7 +28,7 @@ extension MetaOpcode {
             [.storage, .admin]
         case .nodes, .status, .volumes, .groupMap:
             .all
-        case .createVolume, .replaceMember:
+        case .createVolume, .replaceMember, .addExport, .exports, .removeExport:
             .admin
         case .identified:
             // Judged by the request inside (`MetaOpcode.access`); the envelope alone is nothing.
