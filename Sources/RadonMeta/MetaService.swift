@@ -155,7 +155,8 @@ public final class MetaService: Sendable {
             return await dispatchSession(opcode, request)
         case .registerNode:
             return await answer(request) { (r: RegisterNodeRequest) in
-                let acknowledgement = try await store.registerNode(r)
+                var acknowledgement = try await store.registerNode(r)
+                acknowledgement.readOnlyClients = try await exportTable.readOnlyClients()
                 logger.info("node registered", metadata: [
                     "node": "\(acknowledgement.nodeID)", "address": "\(r.address)", "host": "\(r.hostID)",
                     "previous-state": "\(acknowledgement.previousState)",
@@ -164,7 +165,8 @@ public final class MetaService: Sendable {
             }
         case .heartbeat:
             return await answer(request) { (r: HeartbeatRequest) in
-                let acknowledgement = try await store.heartbeat(r)
+                var acknowledgement = try await store.heartbeat(r)
+                acknowledgement.readOnlyClients = try await exportTable.readOnlyClients()
                 if acknowledgement.previousState != .up {
                     logger.notice("node is up again", metadata: ["node": "\(r.nodeID)", "was": "\(acknowledgement.previousState)"])
                     await onTransition(NodeStateTransition(nodeID: r.nodeID, from: acknowledgement.previousState, to: .up, at: clock()))

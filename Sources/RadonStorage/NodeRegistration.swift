@@ -20,14 +20,20 @@ public struct NodeRegistration: Sendable {
     public var identity: RegisterNodeRequest
     public var interval: Duration
     public var status: StatusProvider
+    /// Kept to what each acknowledgement says (the daemon's access policy reads it).
+    public var readOnlyClients: ReadOnlyClients
     public var logger: Logger
 
-    public init(metaAddresses: [WireAddress], credentials: WireCredentials, identity: RegisterNodeRequest, interval: Duration = .seconds(2), logger: Logger, status: @escaping StatusProvider) {
+    public init(
+        metaAddresses: [WireAddress], credentials: WireCredentials, identity: RegisterNodeRequest, interval: Duration = .seconds(2),
+        readOnlyClients: ReadOnlyClients = ReadOnlyClients(), logger: Logger, status: @escaping StatusProvider
+    ) {
         self.metaAddresses = metaAddresses
         self.credentials = credentials
         self.identity = identity
         self.interval = interval
         self.status = status
+        self.readOnlyClients = readOnlyClients
         self.logger = logger
     }
 
@@ -62,6 +68,7 @@ public struct NodeRegistration: Sendable {
                     ])
                     onRegistered(acknowledgement.nodeID)
                 }
+                readOnlyClients.replace(with: acknowledgement.readOnlyClients)
                 if acknowledgement.previousState != .up {
                     logger.notice("the metadata service had this node \(acknowledgement.previousState); it is up again")
                 }

@@ -68,11 +68,12 @@ public final class StorageDaemon: Sendable {
     public static func start(_ configuration: Configuration, logger: Logger) async throws -> StorageDaemon {
         let store = try FragmentStore(directory: configuration.directory)
         let service = StorageService(store: store, logger: logger)
+        let readOnlyClients = ReadOnlyClients()
         let server: WireServer
         do {
             server = try await WireServer.start(
                 host: configuration.listen.host, port: configuration.listen.port, credentials: configuration.credentials,
-                access: StorageOpcode.access(ownName: configuration.credentials.identityName), logger: logger,
+                access: StorageOpcode.access(ownName: configuration.credentials.identityName, readOnlyClients: readOnlyClients), logger: logger,
                 limits: StorageDaemon.connectionLimits
             ) { request in
                 await service.handle(request)
@@ -91,7 +92,8 @@ public final class StorageDaemon: Sendable {
                 dataDirectory: configuration.directory, pid: getpid(), capacity: 0, free: 0
             )
             let loop = NodeRegistration(
-                metaAddresses: configuration.metaAddresses, credentials: configuration.credentials, identity: identity, interval: configuration.heartbeatInterval, logger: logger
+                metaAddresses: configuration.metaAddresses, credentials: configuration.credentials, identity: identity, interval: configuration.heartbeatInterval,
+                readOnlyClients: readOnlyClients, logger: logger
             ) { try await service.nodeStatus() }
             registration = Task { await loop.runWithRebuildWorker() }
         }

@@ -34,6 +34,12 @@ final class ExportTable: Sendable {
         try await current().hasSubtrees
     }
 
+    /// The client certificates whose exports are read-only, sorted: storage daemons refuse
+    /// their fragment writes (`NodeAcknowledgement.readOnlyClients`).
+    func readOnlyClients() async throws -> [String] {
+        try await current().rules.values.filter(\.readOnly).map(\.name).sorted()
+    }
+
     /// Forgets the reading, so the next request reads the table again.
     func invalidate() {
         reading.withLock { $0 = nil }

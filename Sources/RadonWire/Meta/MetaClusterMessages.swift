@@ -65,23 +65,31 @@ public struct NodeAcknowledgement: WireMessage, Hashable {
     public var previousState: NodeState
     /// The cluster's map epoch: a node that sees it change re-reads the map.
     public var mapEpoch: UInt64
+    /// The client certificates whose exports are read-only: the node refuses their fragment
+    /// writes (`ReadOnlyClients`). A trailing field: a reply without it reads as none.
+    public var readOnlyClients: [String]
 
-    public init(nodeID: UInt32, previousState: NodeState, mapEpoch: UInt64) {
+    public init(nodeID: UInt32, previousState: NodeState, mapEpoch: UInt64, readOnlyClients: [String] = []) {
         self.nodeID = nodeID
         self.previousState = previousState
         self.mapEpoch = mapEpoch
+        self.readOnlyClients = readOnlyClients
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(nodeID)
         buffer.writeInteger(previousState.rawValue)
         buffer.writeInteger(mapEpoch)
+        buffer.writeWireArray(readOnlyClients) { $0.writeWireString($1) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         nodeID = try buffer.readWireInteger()
         previousState = try NodeState.read(from: &buffer)
         mapEpoch = try buffer.readWireInteger()
+        readOnlyClients = buffer.readableBytes > 0
+            ? try buffer.readWireArray(maximumCount: 1 << 16) { try $0.readWireString(maximumLength: 1024) }
+            : []
     }
 }
 

@@ -79,16 +79,26 @@ extension StorageOpcode {
         }
     }
 
-    /// The storage daemon's policy: the table above, nobody for an unknown opcode; and the
-    /// daemon named `ownName` itself may delete (its sweep of groups the map moved away, judged
-    /// on the map it read from a verified metadata server), no other storage daemon may.
-    public static func access(ownName: String?) -> WireAccess {
+    /// The storage daemon's policy: the table above, nobody for an unknown opcode; the daemon
+    /// named `ownName` itself may delete (its sweep of groups the map moved away, judged on the
+    /// map it read from a verified metadata server), no other storage daemon may; and a client
+    /// certificate in `readOnlyClients` (its export is read-only) may read but not write.
+    public static func access(ownName: String?, readOnlyClients: ReadOnlyClients = ReadOnlyClients()) -> WireAccess {
         WireAccess { request in
             guard let opcode = StorageOpcode(rawValue: request.opcode) else { return [] }
             if opcode == .deleteFile, let ownName, request.peer.name == ownName, request.peer.roles.contains(.storage) {
                 return opcode.allowedRoles.union(.storage)
             }
+            if opcode.writes, request.peer.roles == .client, readOnlyClients.contains(request.peer.name) { return [] }
             return opcode.allowedRoles
+        }
+    }
+
+    /// Whether the request changes fragments (what a read-only client may not send).
+    var writes: Bool {
+        switch self {
+        case .writeFragments, .dropPrevious, .truncate, .deleteFile: true
+        case .readFragments, .readPreviousFragments, .readFragmentRange, .listFiles, .listGroups, .nodeStatus: false
         }
     }
 }
