@@ -39,17 +39,48 @@ extension MetaService {
     }
 }
 
-/// The identified requests running now, so that a duplicate joins the running one.
+/// The identified requests running now, so that a duplicate joins the running one, and the
+/// replies of the last `rememberedCount` that finished here.
+///
+/// The remembered replies answer a first attempt that arrives after its own retry finished
+/// (the two came on different connections, and the retry's overtook): the operation log is
+/// consulted only for retries, so without them that first attempt would run again (EEXIST for
+/// a create) although its request committed.
 actor IdentifiedRequests {
+    static let rememberedCount = 4096
+
     private var running: [MetaRequestIdentity: Task<WireResponse, Never>] = [:]
+    private var finished: [MetaRequestIdentity: WireResponse] = [:]
+    /// `finished`'s keys, oldest first.
+    private var finishedOrder: [MetaRequestIdentity] = []
+    private var oldest = 0
 
     func run(_ identity: MetaRequestIdentity, _ body: @escaping @Sendable () async -> WireResponse) async -> WireResponse {
         if let attempt = running[identity] { return await attempt.value }
+        if let reply = finished[identity] { return reply }
         let attempt = Task { await body() }
         running[identity] = attempt
         let response = await attempt.value
         running[identity] = nil
+        if !Self.isTransient(response.status) { remember(response, for: identity) }
         return response
+    }
+
+    /// Failures a later attempt may not meet (the server stepped down, the database went
+    /// away): never remembered, so a retry runs again.
+    static func isTransient(_ status: WireStatus) -> Bool {
+        [.notActive, .unavailable, .internalError, .timedOut].contains(status)
+    }
+
+    private func remember(_ response: WireResponse, for identity: MetaRequestIdentity) {
+        if finishedOrder.count < Self.rememberedCount {
+            finishedOrder.append(identity)
+        } else {
+            finished[finishedOrder[oldest]] = nil
+            finishedOrder[oldest] = identity
+            oldest = (oldest + 1) % Self.rememberedCount
+        }
+        finished[identity] = response
     }
 }
 

@@ -28,7 +28,10 @@ struct FrameDecoder: ByteToMessageDecoder {
             throw FrameError.malformedHeader
         }
         guard Int(length) <= limit else { throw FrameError.frameTooLong(Int(length), limit: limit) }
-        guard buffer.readableBytes >= Frame.headerLength + Int(length) else { return .needMoreData }
+        guard buffer.readableBytes >= Frame.headerLength + Int(length) else {
+            reserveRoom(forFrameOf: Int(length), in: &buffer)
+            return .needMoreData
+        }
         buffer.moveReaderIndex(forwardBy: Frame.headerLength)
         let payload = buffer.readSlice(length: Int(length))!
         isFirstFrame = false
@@ -36,6 +39,19 @@ struct FrameDecoder: ByteToMessageDecoder {
             Frame(opcode: opcode, status: status, requestID: requestID, payload: payload)
         ))
         return .continue
+    }
+
+    /// The largest frame whose room is reserved when its header arrives.
+    static let largestReservation = 16 << 20
+
+    /// Makes room for the whole frame once its header is in: the handler then appends each
+    /// read of the payload without growing (and copying) the buffer again and again. That
+    /// matters most under TLS, where each read is one decrypted burst and the buffer first
+    /// shares its storage with NIOSSL's, so every growth copied what had arrived so far.
+    private func reserveRoom(forFrameOf length: Int, in buffer: inout ByteBuffer) {
+        guard length <= Self.largestReservation else { return }
+        let missing = Frame.headerLength + length - buffer.readableBytes
+        if buffer.writableBytes < missing { buffer.reserveCapacity(minimumWritableBytes: missing) }
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
