@@ -58,7 +58,7 @@ extension MetaService {
 
     /// The directory at absolute `path`, looked up as root from the file system's root.
     private func directory(at path: String) async throws -> UInt64 {
-        guard exportNameIsValid(path) else {
+        guard isValidExportPath(path) else {
             throw WireError(.invalidArgument, "export path '\(path)' must be absolute, without '.' or '..' components")
         }
         var inode = SQLMetadataStore.rootInode
@@ -70,7 +70,7 @@ extension MetaService {
         return inode
     }
 
-    private func exportNameIsValid(_ path: String) -> Bool {
+    private func isValidExportPath(_ path: String) -> Bool {
         path.hasPrefix("/") && !path.split(separator: "/").contains { $0 == "." || $0 == ".." }
     }
 

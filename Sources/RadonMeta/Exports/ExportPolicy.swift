@@ -50,7 +50,12 @@ struct ExportPolicy: Sendable {
             membership.insert(listing.entries.lazy.filter { $0.name != ".." }.map(\.attributes.inode), under: root)
             let listed = request as? ReadDirectoryRequest
             if listed?.inode == root, let dotDot = listing.entries.firstIndex(where: { $0.name == ".." }) {
-                listing.entries[dotDot].attributes = try await store.attributes(of: root)
+                // The listing's "." is the root when it came with ".." (cookie 0); else ask.
+                if let dot = listing.entries.first(where: { $0.name == "." })?.attributes {
+                    listing.entries[dotDot].attributes = dot
+                } else {
+                    listing.entries[dotDot].attributes = try await store.attributes(of: root)
+                }
                 if let confined = listing as? Reply { return confined }
             }
         default:
