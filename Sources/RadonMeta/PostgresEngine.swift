@@ -23,6 +23,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     private var threadPool: NIOThreadPool { Self.sharedThreadPool }
     private let eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let translations = PostgresSQLTranslations()
+    /// Inode numbers this server reserved ahead for its creates.
+    private let inodeNumbers = InodeNumberReserve()
     /// The connection of write batches; batches never overlap (`GroupCommitter`).
     private let writer = Mutex<PostgresSession?>(nil)
     /// Reader connections not in use.
@@ -146,7 +148,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     func inWriteConnection(prepares: Bool = true, _ body: (PostgresTransaction) throws -> Void) throws {
         let session = try writer.withLock { $0 }.flatMap { $0.isClosed ? nil : $0 } ?? openSession()
         writer.withLock { $0 = session }
-        let transaction = PostgresTransaction(session: session, logger: logger, translations: translations, prepares: prepares)
+        let transaction = PostgresTransaction(
+            session: session, logger: logger, translations: translations, prepares: prepares, inodeNumbers: inodeNumbers)
         if !session.inChainedTransaction.exchange(false, ordering: .relaxed) {
             transaction.pipeline("SET idle_in_transaction_session_timeout = 0")
             transaction.pipeline("BEGIN")

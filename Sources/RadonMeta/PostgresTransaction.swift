@@ -28,6 +28,8 @@ final class PostgresTransaction: SQLTransaction {
     /// Whether the store's statements run as prepared statements (not while migrating, whose
     /// DDL runs once and whose parameters are not all BIGINT, TEXT or BYTEA).
     let prepares: Bool
+    /// Where a write transaction takes new inode numbers from (nil on reads and migrations).
+    let inodeNumbers: InodeNumberReserve?
 
     var connection: PostgresConnection { session.connection }
     /// Statements not yet handed to the event loop, in the order they were sent.
@@ -48,11 +50,23 @@ final class PostgresTransaction: SQLTransaction {
         var arguments: SQLArguments
     }
 
-    init(session: PostgresSession, logger: Logger, translations: PostgresSQLTranslations, prepares: Bool = true) {
+    init(session: PostgresSession, logger: Logger, translations: PostgresSQLTranslations, prepares: Bool = true,
+         inodeNumbers: InodeNumberReserve? = nil) {
         self.session = session
         self.logger = logger
         self.translations = translations
         self.prepares = prepares
+        self.inodeNumbers = inodeNumbers
+    }
+
+    /// A number from the server's reserve, refilled from the inode sequence (one round trip
+    /// per `InodeNumberReserve.batchSize` creates) when it runs out.
+    func reserveInodeNumber() throws -> UInt64? {
+        guard prepares, let inodeNumbers else { return nil }
+        if let number = inodeNumbers.take() { return number }
+        let fresh: [UInt64] = try rows(InodeNumberReserve.reservation, SQLArguments()).map { $0[0] }
+        inodeNumbers.refill(with: fresh)
+        return inodeNumbers.take()
     }
 
     func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {

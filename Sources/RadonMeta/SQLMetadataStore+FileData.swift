@@ -53,6 +53,7 @@ extension SQLMetadataStore {
         let now = nowNanoseconds()
         return try await committer.write { db in
             db.prefetchInlineBytes(of: request.inode)
+            db.prefetchVolume(ofInode: request.inode)
             var record = try db.regularFile(request.inode)
             let threshold = try db.inlineThreshold(of: record)
             let (end, overflow) = request.offset.addingReportingOverflow(UInt64(request.bytes.count))

@@ -79,7 +79,16 @@ extension SQLMetadataStore {
             return OpenFileReply(attributes: record.attributes, layout: layout, inlineBytes: inline)
         }
         return try await committer.write { db in
-            if request.kind == .regular { db.prefetchDefaultVolume() }
+            // With a number reserved ahead (PostgreSQL), the new file's volume, group, nodes
+            // and map epoch are asked with the directory and read before the first write
+            // (which drops prefetched answers): the create waits for its reads once and for its
+            // commit once. Without one, the insert numbers the inode and the group follows it.
+            let opening = hold.session != nil
+            let number = try db.reserveInodeNumber()
+            if request.kind == .regular {
+                db.prefetchPlacement(forNewFile: number, in: request.parent)
+                if opening, number != nil { db.prefetchNodesAndMapEpoch() }
+            }
             let found = try db.directoryEntry(in: request.parent, named: request.name)
             var parent = try found.directory.requireDirectory()
             try NameRule.validate(request.name)
@@ -94,31 +103,37 @@ extension SQLMetadataStore {
             }
             try request.caller.requireChange(of: parent)
             var record = InodeRecord(
-                id: 0, kind: request.kind, permissions: request.permissions, uid: request.caller.uid,
+                id: number ?? 0, kind: request.kind, permissions: request.permissions, uid: request.caller.uid,
                 gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: request.rdev, now: now,
                 linkCount: 1, parent: nil, volumeID: nil
             )
             var inlineData: [UInt8]? = nil
             var volume: VolumeSettings? = nil
+            var group: PlacementGroup? = nil
+            var placement: (endpoints: [UInt32: NodeEndpoint], mapEpoch: UInt64)? = nil
             if request.kind == .regular {
-                volume = try db.volumeForNewFile(in: parent)
+                volume = try db.volumeForNewFile(inDirectory: parent.id)
                 record.volumeID = volume?.id
                 if (volume?.inlineThreshold ?? Self.defaultInlineThreshold) > 0 { inlineData = [] }
+                if let number, volume != nil {
+                    group = try db.placementGroup(forNewFile: number, inDirectory: parent.id)
+                    record.groupID = group?.id
+                    if opening { placement = (try db.nodeEndpoints(), try db.mapEpoch()) }
+                }
             }
             record = try db.insert(record, inlineData: inlineData, symlinkTarget: nil)
-            var layout: FileLayout? = nil
-            if let volume {
-                // The group and, for an open, the nodes and map epoch are read together, before
-                // the writes below (which would drop prefetched answers): one wait, not three.
-                let opening = hold.session != nil
+            if let volume, number == nil {
+                // The group and, for an open, the nodes and map epoch are read together: one wait.
                 if opening { db.prefetchNodesAndMapEpoch() }
-                let group = try db.placementGroup(forNewFile: record.id, volumeID: volume.id)
+                group = try db.placementGroup(forNewFile: record.id, volumeID: volume.id)
                 record.groupID = group?.id
-                if opening, let group {
-                    layout = try FileLayout(record: record, volume: volume, group: group,
-                                            endpoints: try db.nodeEndpoints(), mapEpoch: try db.mapEpoch())
-                }
+                if opening { placement = (try db.nodeEndpoints(), try db.mapEpoch()) }
                 try db.save(record)
+            }
+            var layout: FileLayout? = nil
+            if let volume, let group, let placement {
+                layout = try FileLayout(record: record, volume: volume, group: group,
+                                        endpoints: placement.endpoints, mapEpoch: placement.mapEpoch)
             }
             try db.insertEntry(in: parent.id, named: request.name, inode: record.id)
             parent.touchContent(now)

@@ -24,6 +24,23 @@ extension SQLTransaction {
     }
 
     /// The volume a new file in `parent` goes to: the directory's, else the default one.
+    /// The volume a new file in `directory` goes to (`volumeForNewFile(in:)`), read by the
+    /// directory's number (so `prefetchPlacement` can ask for it ahead).
+    func volumeForNewFile(inDirectory directory: UInt64) throws -> VolumeSettings? {
+        try self.row(StoreQuery.volumeForNewFile, [directory]).map(Self.volume(from:))
+    }
+
+    /// The group `placementGroup(forNewFile:volumeID:)` picks in the volume of
+    /// `volumeForNewFile(inDirectory:)`.
+    func placementGroup(forNewFile inode: UInt64, inDirectory directory: UInt64) throws -> PlacementGroup? {
+        try self.row(StoreQuery.placementGroupForNewFile, [directory, Int64(bitPattern: inode)]).map(Self.placementGroup(from:))
+    }
+
+    /// The volume `inode` is stored in, as the inode row says.
+    func volume(ofInode inode: UInt64) throws -> VolumeSettings? {
+        try self.row(StoreQuery.volumeOfInode, [inode]).map(Self.volume(from:))
+    }
+
     func volumeForNewFile(in parent: InodeRecord) throws -> VolumeSettings? {
         if let id = parent.volumeID, let volume = try volume(id: id) { return volume }
         return try defaultVolume()

@@ -29,7 +29,25 @@ extension SQLTransaction {
     }
 
     /// Inserts a new inode and returns it with its number (never reused: AUTOINCREMENT).
+    /// Inserts `record`. Its id is the new inode's number when it was reserved
+    /// (`reserveInodeNumber`); an id of 0 lets the engine number it, which costs a wait for
+    /// the answer on PostgreSQL.
     func insert(_ record: InodeRecord, inlineData: [UInt8]?, symlinkTarget: [UInt8]?) throws -> InodeRecord {
+        var inserted = record
+        inserted.isInline = inlineData != nil
+        if record.id != 0 {
+            try self.execute(
+                """
+                INSERT INTO inode (id, kind, permissions, uid, gid, rdev, size, atime, mtime, ctime, nlink, generation,
+                    parent, volume_id, group_id, inline_data, symlink_target)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [record.id, record.kind.rawValue, record.permissions, record.uid, record.gid, record.rdev, record.size,
+                 record.accessTime, record.modificationTime, record.changeTime, record.linkCount, record.generation,
+                 record.parent, record.volumeID, record.groupID, inlineData.map { Data($0) }, symlinkTarget.map { Data($0) }]
+            )
+            return inserted
+        }
         let row = try self.row(
             """
             INSERT INTO inode (kind, permissions, uid, gid, rdev, size, atime, mtime, ctime, nlink, generation,
@@ -40,10 +58,8 @@ extension SQLTransaction {
              record.accessTime, record.modificationTime, record.changeTime, record.linkCount, record.generation,
              record.parent, record.volumeID, record.groupID, inlineData.map { Data($0) }, symlinkTarget.map { Data($0) }]
         )
-        var inserted = record
         guard let row else { throw WireError(.internalError, "INSERT RETURNING gave no row") }
         inserted.id = row[0]
-        inserted.isInline = inlineData != nil
         return inserted
     }
 

@@ -28,6 +28,23 @@ enum StoreQuery {
     /// The columns `placementGroup(from:)` reads, in its order.
     static let placementGroupColumns = "id, volume_id, idx, epoch, members"
     static let placementGroup = "SELECT \(placementGroupColumns) FROM placement_group WHERE id = ?"
+    /// The volume a new file in a directory goes to: the directory's, or the default volume
+    /// when it has none (or names one that is gone). Argument ?1: the directory.
+    private static let volumeIDForNewFile = """
+        COALESCE((SELECT v.id FROM inode p JOIN volume v ON v.id = p.volume_id WHERE p.id = ?1),
+                 (SELECT id FROM volume WHERE is_default = 1 LIMIT 1))
+        """
+    /// `volumeForNewFile(in:)` by the directory's number alone, so it can be asked before the
+    /// directory is read. Arguments: directory.
+    static let volumeForNewFile = "SELECT \(volumeColumns) FROM volume WHERE id = \(volumeIDForNewFile)"
+    /// `placementGroup(forNewFile:volumeID:)` by the directory's number. Arguments: directory,
+    /// the new inode's number.
+    static let placementGroupForNewFile = """
+        SELECT g.id, g.volume_id, g.idx, g.epoch, g.members FROM placement_group g JOIN volume v ON v.id = g.volume_id
+        WHERE v.id = \(volumeIDForNewFile) AND g.idx = ?2 % v.group_count
+        """
+    /// The volume of a stored inode. Arguments: inode.
+    static let volumeOfInode = "SELECT \(volumeColumns) FROM volume WHERE id = (SELECT volume_id FROM inode WHERE id = ?)"
     static let nodeEndpoints = "SELECT id, host, port, state FROM node"
     static let mapEpoch = "SELECT value FROM counter WHERE name = 'map_epoch'"
 }
@@ -42,6 +59,15 @@ extension SQLTransaction {
     func prefetchInlineBytes(of inode: UInt64) { prefetch(StoreQuery.inlineData, [inode]) }
 
     func prefetchDefaultVolume() { prefetch(StoreQuery.defaultVolume, SQLArguments()) }
+
+    func prefetchVolume(ofInode inode: UInt64) { prefetch(StoreQuery.volumeOfInode, [inode]) }
+
+    /// What a create of a regular file in `directory` reads before its first write: the
+    /// volume and, when the new inode's number is known ahead, its placement group.
+    func prefetchPlacement(forNewFile inode: UInt64?, in directory: UInt64) {
+        prefetch(StoreQuery.volumeForNewFile, [directory])
+        if let inode { prefetch(StoreQuery.placementGroupForNewFile, [directory, Int64(bitPattern: inode)]) }
+    }
 
     /// Everything `layout(of:)` reads after the inode row, and its inline bytes.
     func prefetchLayout(of record: InodeRecord) {

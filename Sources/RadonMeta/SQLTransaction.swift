@@ -25,10 +25,16 @@ public protocol SQLTransaction {
     /// answer is only used when no write ran since it was asked; one never used costs nothing
     /// but its query. Engines in process run the query when it is asked for (the default).
     func prefetch(_ sql: String, _ arguments: SQLArguments)
+    /// A number for a new inode, given before the insert, or nil to let the insert number it
+    /// (`RETURNING id`). An engine behind a network (PostgreSQL) reserves numbers ahead so a
+    /// create can ask for its group with its other reads; an engine in process has no round
+    /// trip to save (the default).
+    func reserveInodeNumber() throws -> UInt64?
 }
 
 extension SQLTransaction {
     public func prefetch(_ sql: String, _ arguments: SQLArguments) {}
+    public func reserveInodeNumber() throws -> UInt64? { nil }
 }
 
 extension SQLTransaction {

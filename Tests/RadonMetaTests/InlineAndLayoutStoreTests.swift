@@ -105,6 +105,32 @@ struct InlineAndLayoutStoreTests {
         #expect(counts.values.allSatisfy { $0 == 2 })
     }
 
+    /// On PostgreSQL a server numbers its creates from a reserve taken from the inode sequence
+    /// (`InodeNumberReserve`) and asks for the group before the insert. Two servers on one
+    /// database, creating in turn between directories that the insert numbers, must never give
+    /// a number twice, and each file's group must still be its number's turn.
+    @Test(arguments: TestEngine.all) func twoServersOnOneDatabaseNumberFilesApartAndPlaceThemByNumber(_ engine: TestEngine) async throws {
+        let fixture = try await StoreFixture(engine)
+        let volume = try await makeVolume(fixture, inlineThreshold: 0)
+        let second = try await fixture.reopened()
+        var numbers: [UInt64] = []
+        for index in 0..<12 {
+            let store = index % 2 == 0 ? fixture.store : second
+            let file = try await store.create(CreateRequest(
+                parent: root, name: FileName("f\(index)"), kind: .regular, permissions: 0o644, exclusive: true, caller: .root))
+            let layout = try await store.fileLayout(of: file.attributes.inode)
+            #expect(file.groupID == layout.group.id)
+            #expect(UInt64(layout.group.index) == file.attributes.inode % UInt64(volume.groupCount),
+                    "file \(index) (inode \(file.attributes.inode)) is in group index \(layout.group.index)")
+            numbers.append(file.attributes.inode)
+            numbers.append(try await fixture.makeDirectory(FileName("d\(index)"), in: root).inode)
+        }
+        #expect(Set(numbers).count == numbers.count, "an inode number was given twice: \(numbers)")
+        for index in 0..<12 {
+            #expect(try await second.lookup(NameRequest(parent: root, name: FileName("f\(index)"), caller: .root)).inode == numbers[2 * index])
+        }
+    }
+
     @Test(arguments: TestEngine.all) func filesMadeBeforeAnyVolumeArePlacedLater(_ engine: TestEngine) async throws {
         let fixture = try await StoreFixture(engine)
         let store = fixture.store
