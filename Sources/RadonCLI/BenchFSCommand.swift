@@ -146,11 +146,13 @@ struct BenchFSCommand: AsyncParsableCommand {
             for round in 1...rounds {
                 progress("\(target.title): repetition \(round) of \(rounds) in \(directory)")
                 let profileName = round == 1 ? target.key : nil
-                let values = try await runner.runRepetition(
+                let repetition = try await runner.runRepetition(
                     in: directory, smallFiles: round <= fileRounds,
-                    profiledProcess: target.profiledProcess, profileName: profileName
+                    profiledProcess: target.profiledProcess, profileName: profileName,
+                    servingProcesses: { target.servingProcesses() }
                 )
-                for (metric, value) in values { result.samples[metric.rawValue, default: []].append(value) }
+                for (metric, value) in repetition.values { result.samples[metric.rawValue, default: []].append(value) }
+                for (metric, value) in repetition.cpuSecondsPerGiB { result.cpuSamples[metric.rawValue, default: []].append(value) }
             }
         } catch {
             result.error = "\(error)"
@@ -158,12 +160,15 @@ struct BenchFSCommand: AsyncParsableCommand {
         }
         progress("\(target.title): tearing down")
         await target.tearDown()
-        for (metric, values) in result.samples {
-            let sorted = values.sorted()
-            let middle = sorted.count / 2
-            result.medians[metric] = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        }
+        result.medians = result.samples.mapValues(Self.median)
+        result.cpuMedians = result.cpuSamples.mapValues(Self.median)
         return result
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Deletes every target's data once all are measured; never through a mount that failed to

@@ -92,6 +92,11 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
     }
 
     @discardableResult
+    /// glusterd, the brick daemons (glusterfsd) and the FUSE client (glusterfs).
+    func servingProcesses() -> [pid_t] {
+        BenchFSProcessCPU.processes { command, _ in command.hasPrefix("gluster") }
+    }
+
     private func gluster(_ arguments: [String], mustSucceed: Bool = true) async throws -> BenchFSSystem.CommandResult {
         try await BenchFSSystem.run("gluster", ["--mode=script"] + arguments, mustSucceed: mustSucceed)
     }

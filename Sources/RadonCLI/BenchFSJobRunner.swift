@@ -67,29 +67,47 @@ struct BenchFSJobRunner {
     /// Called with a line of progress for the user.
     var log: (String) -> Void
 
+    /// What one repetition measured: a value per metric, and for the sequential jobs the CPU
+    /// seconds the serving processes used per GiB moved.
+    struct Repetition {
+        var values: [BenchFSMetric: Double] = [:]
+        var cpuSecondsPerGiB: [BenchFSMetric: Double] = [:]
+    }
+
     /// One repetition of every job in `directory` (the small-file job only if `smallFiles`);
     /// `profiledProcess` is recorded with perf during the sequential jobs when a profile
-    /// directory was given.
+    /// directory was given; `servingProcesses` are the processes whose CPU time is counted.
     func runRepetition(
-        in directory: String, smallFiles: Bool, profiledProcess: pid_t?, profileName: String?
-    ) async throws -> [BenchFSMetric: Double] {
-        var results: [BenchFSMetric: Double] = [:]
+        in directory: String, smallFiles: Bool, profiledProcess: pid_t?, profileName: String?,
+        servingProcesses: () -> [pid_t]
+    ) async throws -> Repetition {
+        var repetition = Repetition()
         let bigFile = "\(directory)/bench-big-file"
         unlink(bigFile)
         try BenchFSSystem.dropCaches(syncing: directory)
+        let gibibytes = Double(settings.fileSize) / Double(1 << 30)
 
-        results[.sequentialWrite] = try await profiling(profiledProcess, as: profileName.map { "\($0)-seq-write" }) {
-            try await fio(name: "seq-write", file: bigFile, ["--rw=write", "--bs=\(settings.sequentialRequestSize)", "--end_fsync=1"])
-                .bytesPerSecond(\.write) / 1e6
+        let write = try await BenchFSProcessCPU.measuring(servingProcesses) {
+            try await profiling(profiledProcess, as: profileName.map { "\($0)-seq-write" }) {
+                try await fio(name: "seq-write", file: bigFile, ["--rw=write", "--bs=\(settings.sequentialRequestSize)", "--end_fsync=1"])
+                    .bytesPerSecond(\.write) / 1e6
+            }
         }
-        log("  seq write: \(BenchFSTable.format(results[.sequentialWrite]))  MB/s")
+        repetition.values[.sequentialWrite] = write.value
+        repetition.cpuSecondsPerGiB[.sequentialWrite] = write.cpuSeconds.map { $0 / gibibytes }
+        log("  seq write: \(BenchFSTable.format(write.value))  MB/s" + Self.cpuText(repetition.cpuSecondsPerGiB[.sequentialWrite]))
 
         try BenchFSSystem.dropCaches(syncing: directory)
-        results[.sequentialRead] = try await profiling(profiledProcess, as: profileName.map { "\($0)-seq-read" }) {
-            try await fio(name: "seq-read", file: bigFile, ["--rw=read", "--bs=\(settings.sequentialRequestSize)"])
-                .bytesPerSecond(\.read) / 1e6
+        let read = try await BenchFSProcessCPU.measuring(servingProcesses) {
+            try await profiling(profiledProcess, as: profileName.map { "\($0)-seq-read" }) {
+                try await fio(name: "seq-read", file: bigFile, ["--rw=read", "--bs=\(settings.sequentialRequestSize)"])
+                    .bytesPerSecond(\.read) / 1e6
+            }
         }
-        log("  seq read: \(BenchFSTable.format(results[.sequentialRead])) MB/s")
+        repetition.values[.sequentialRead] = read.value
+        repetition.cpuSecondsPerGiB[.sequentialRead] = read.cpuSeconds.map { $0 / gibibytes }
+        log("  seq read: \(BenchFSTable.format(read.value)) MB/s" + Self.cpuText(repetition.cpuSecondsPerGiB[.sequentialRead]))
+        var results = repetition.values
 
         try BenchFSSystem.dropCaches(syncing: directory)
         results[.randomRead] = try await fio(name: "rand-read", file: bigFile, randomArguments(["--rw=randread"])).iops(\.read)
@@ -101,10 +119,15 @@ struct BenchFSJobRunner {
         log("  rand write: \(BenchFSTable.format(results[.randomWrite])) IOPS")
         unlink(bigFile)
 
-        guard smallFiles else { return results }
+        guard smallFiles else { repetition.values = results; return repetition }
         results.merge(try runSmallFiles(in: "\(directory)/bench-small-files")) { _, new in new }
         log("  small files: create \(BenchFSTable.format(results[.create])), stat \(BenchFSTable.format(results[.stat])), delete \(BenchFSTable.format(results[.delete])) files/s")
-        return results
+        repetition.values = results
+        return repetition
+    }
+
+    private static func cpuText(_ secondsPerGiB: Double?) -> String {
+        secondsPerGiB.map { ", " + BenchFSTable.format($0) + " CPU s/GiB" } ?? ""
     }
 
     private func randomArguments(_ pattern: [String]) -> [String] {

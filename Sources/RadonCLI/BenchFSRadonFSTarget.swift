@@ -91,6 +91,24 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
         if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
     }
 
+    /// The mount, the storage daemons, the metadata servers and, with PostgreSQL, every process
+    /// of its primary and standby (each postmaster and its children), from the state `up`
+    /// records.
+    func servingProcesses() -> [pid_t] {
+        guard let state = try? LocalClusterState.load(from: directory) else { return [] }
+        var pids = state.allPids
+        if let postgres = state.postgres {
+            let masters = ([postgres.primary] + (postgres.standby.map { [$0] } ?? [])).compactMap { instance -> pid_t? in
+                // postmaster.pid: the postmaster's pid on its first line.
+                guard let text = try? String(contentsOfFile: instance.dataDirectory + "/postmaster.pid", encoding: .utf8) else { return nil }
+                return text.split(separator: "\n").first.flatMap { pid_t($0) }
+            }
+            pids += masters
+            pids += BenchFSProcessCPU.processes { _, parent in masters.contains(parent) }
+        }
+        return pids
+    }
+
     /// The FUSE mount process, from the state `up` records.
     var profiledProcess: pid_t? {
         (try? LocalClusterState.load(from: directory))?.mount?.pid

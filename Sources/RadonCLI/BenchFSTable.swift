@@ -18,6 +18,10 @@ struct BenchFSReport: Codable, Sendable {
         var title: String
         var samples: [String: [Double]] = [:]
         var medians: [String: Double] = [:]
+        /// CPU seconds per GiB moved by the serving processes (`BenchFSProcessCPU`), for the
+        /// sequential jobs, keyed like `samples`; empty for a target without such processes.
+        var cpuSamples: [String: [Double]] = [:]
+        var cpuMedians: [String: Double] = [:]
         /// Why the target could not be measured (fully), if it could not.
         var error: String?
     }
@@ -114,6 +118,7 @@ enum BenchFSTable {
             row.append(pad(ratioText(comparison.radonFSOverLocal), 14))
             lines.append(row.joined(separator: " "))
         }
+        lines.append(contentsOf: cpuRows(report))
         lines.append("")
         let expansion = String(format: "%.2f", Double(report.fragments) / Double(report.dataFragments))
         if let limit = report.sequentialWriteOverLocalLimit {
@@ -132,6 +137,24 @@ enum BenchFSTable {
             if let error = target.error { lines.append("\(target.title): \(error)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The CPU seconds per GiB of the sequential jobs, in the same columns: every process
+    /// serving the file system, from /proc (lower is better; the goal is below GlusterFS's).
+    private static func cpuRows(_ report: BenchFSReport) -> [String] {
+        let cpuMetrics: [BenchFSMetric] = [.sequentialWrite, .sequentialRead]
+        guard report.targets.contains(where: { !$0.cpuMedians.isEmpty }) else { return [] }
+        return cpuMetrics.map { metric in
+            var row = [pad(metric.label.replacingOccurrences(of: " 1 MiB", with: " CPU"), 20, left: true), pad("s/GiB", 8, left: true)]
+            row += report.targets.map { pad(format($0.cpuMedians[metric.rawValue]), 15) }
+            let radonFS = report.targets.first { $0.key == "radonfs" }?.cpuMedians[metric.rawValue]
+            let glusterFS = report.targets.first { $0.key == "glusterfs" }?.cpuMedians[metric.rawValue]
+            let ratio = radonFS.flatMap { value in glusterFS.flatMap { $0 > 0 ? value / $0 : nil } }
+            row.append(pad(ratioText(ratio), 18))
+            row.append(pad("<1.0x" + (ratio.map { $0 < 1 ? " ok" : " MISS" } ?? ""), 11))
+            row.append(pad("-", 14))
+            return row.joined(separator: " ")
+        }
     }
 
     /// A metric value: three significant figures at most, thousands without decimals.

@@ -18,8 +18,12 @@ protocol BenchFSTarget: AnyObject {
     var dataDirectory: String { get }
     /// The process worth profiling while the jobs run (the FUSE daemon), if there is one.
     var profiledProcess: pid_t? { get }
+    /// Every process that serves the file system now (daemons and FUSE client), whose CPU time
+    /// is counted per GiB of the sequential jobs; empty where nothing but the kernel serves.
+    func servingProcesses() -> [pid_t]
 }
 
 extension BenchFSTarget {
     var profiledProcess: pid_t? { nil }
+    func servingProcesses() -> [pid_t] { [] }
 }
