@@ -148,6 +148,7 @@ extension SQLTransaction {
 
     /// The inline threshold that applies to a file: its volume's, or the default before any
     /// volume exists.
+    ///
     /// The volume is read through the inode's row first (`volume(ofInode:)`, which a caller
     /// may have prefetched with the row), and by its id when the record names another.
     func inlineThreshold(of record: InodeRecord) throws -> UInt32 {

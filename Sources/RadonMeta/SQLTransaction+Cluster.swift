@@ -23,9 +23,9 @@ extension SQLTransaction {
         try self.rows("SELECT \(Self.volumeColumns) FROM volume ORDER BY id").map(Self.volume(from:))
     }
 
-    /// The volume a new file in `parent` goes to: the directory's, else the default one.
-    /// The volume a new file in `directory` goes to (`volumeForNewFile(in:)`), read by the
-    /// directory's number (so `prefetchPlacement` can ask for it ahead).
+    /// The volume a new file in `directory` goes to: the directory's, else the default one.
+    /// Read by the directory's number alone, in one statement, so `prefetchPlacement` can ask
+    /// for it before the directory is read.
     func volumeForNewFile(inDirectory directory: UInt64) throws -> VolumeSettings? {
         try self.row(StoreQuery.volumeForNewFile, [directory]).map(Self.volume(from:))
     }
@@ -41,10 +41,6 @@ extension SQLTransaction {
         try self.row(StoreQuery.volumeOfInode, [inode]).map(Self.volume(from:))
     }
 
-    func volumeForNewFile(in parent: InodeRecord) throws -> VolumeSettings? {
-        if let id = parent.volumeID, let volume = try volume(id: id) { return volume }
-        return try defaultVolume()
-    }
 
     /// New files take the groups of their volume in turn: inode numbers only grow, so
     /// `inode mod groupCount` is a round robin that costs no extra write.

@@ -28,10 +28,10 @@ extension SQLTransaction {
         )
     }
 
-    /// Inserts a new inode and returns it with its number (never reused: AUTOINCREMENT).
-    /// Inserts `record`. Its id is the new inode's number when it was reserved
-    /// (`reserveInodeNumber`); an id of 0 lets the engine number it, which costs a wait for
-    /// the answer on PostgreSQL.
+    /// Inserts a new inode and returns it with its number (never reused: AUTOINCREMENT on
+    /// SQLite, a sequence on PostgreSQL). A non-zero id in `record` is a number reserved ahead
+    /// (`reserveInodeNumber`) and is inserted as it is; an id of 0 lets the engine number it,
+    /// which on PostgreSQL costs a wait for the `RETURNING id`.
     func insert(_ record: InodeRecord, inlineData: [UInt8]?, symlinkTarget: [UInt8]?) throws -> InodeRecord {
         var inserted = record
         inserted.isInline = inlineData != nil

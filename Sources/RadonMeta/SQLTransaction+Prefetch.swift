@@ -34,8 +34,7 @@ enum StoreQuery {
         COALESCE((SELECT v.id FROM inode p JOIN volume v ON v.id = p.volume_id WHERE p.id = ?1),
                  (SELECT id FROM volume WHERE is_default = 1 LIMIT 1))
         """
-    /// `volumeForNewFile(in:)` by the directory's number alone, so it can be asked before the
-    /// directory is read. Arguments: directory.
+    /// `volumeForNewFile(inDirectory:)`. Arguments: directory.
     static let volumeForNewFile = "SELECT \(volumeColumns) FROM volume WHERE id = \(volumeIDForNewFile)"
     /// `placementGroup(forNewFile:volumeID:)` by the directory's number. Arguments: directory,
     /// the new inode's number.
@@ -57,8 +56,6 @@ extension SQLTransaction {
     func prefetchEntry(in parent: UInt64, named name: FileName) { prefetch(StoreQuery.entry, [parent, name]) }
 
     func prefetchInlineBytes(of inode: UInt64) { prefetch(StoreQuery.inlineData, [inode]) }
-
-    func prefetchDefaultVolume() { prefetch(StoreQuery.defaultVolume, SQLArguments()) }
 
     func prefetchVolume(ofInode inode: UInt64) { prefetch(StoreQuery.volumeOfInode, [inode]) }
 
