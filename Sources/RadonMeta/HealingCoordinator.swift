@@ -89,16 +89,17 @@ public final class HealingCoordinator: Sendable {
     // MARK: Node events
 
     /// The liveness sweep's hook: a down node's positions go to spares (if `remapWhenDown`), a
-    /// lost node's always.
+    /// lost node's always, doubling up on a host where no other is free.
     public func nodeChanged(_ transition: NodeStateTransition) async {
         do {
             switch transition.to {
             case .down where settings.remapWhenDown, .lost:
-                let moved = try await moveAway(from: transition.nodeID, to: nil, rate: 0, atomically: false)
+                let withoutSpare: WithoutSpare = transition.to == .lost ? .doubleUp : .wait
+                let moved = try await moveAway(from: transition.nodeID, to: nil, rate: 0, withoutSpare: withoutSpare)
                 if moved.moved > 0 || moved.stuck > 0 {
                     logger.notice("groups of a failed node remapped", metadata: [
                         "node": "\(transition.nodeID)", "state": "\(transition.to)", "moved": "\(moved.moved)",
-                        "without-spare": "\(moved.stuck)",
+                        "doubled-up": "\(moved.doubled)", "without-spare": "\(moved.stuck)",
                     ])
                 }
             case .down, .up:
@@ -118,8 +119,9 @@ public final class HealingCoordinator: Sendable {
             let run = try db.nextHealingRun()
             var count = 0
             for group in try db.placementGroups(volumeID: nil) {
-                guard let index = group.members.firstIndex(of: nodeID) else { continue }
-                try db.queueHealingJob(run: run, kind: .resync, group: group, targets: [UInt32(index)], rate: 0, now: now)
+                let positions = group.members.indices.filter { group.members[$0] == nodeID }.map(UInt32.init)
+                guard !positions.isEmpty else { continue }
+                try db.queueHealingJob(run: run, kind: .resync, group: group, targets: positions, rate: 0, now: now)
                 count += 1
             }
             return count
@@ -128,7 +130,8 @@ public final class HealingCoordinator: Sendable {
 
     // MARK: Runs
 
-    /// `radonfs rebuild`: spares for every position on a node that is not up, and a repair job
+    /// `radonfs rebuild`: spares for every position on a node that is not up (doubling up where
+    /// no host is free), groups that doubled up spread out where one is, and a repair job
     /// for every group with recorded repairs. `radonfs scrub`: a scrub job per group.
     func start(_ kind: HealingKind, rate: UInt64) async throws -> HealingStatus {
         let now = self.now
@@ -142,8 +145,9 @@ public final class HealingCoordinator: Sendable {
                 return run
             }
             for node in try db.allNodes() where node.state != .up && groups.contains(where: { $0.members.contains(node.id) }) {
-                _ = try self.moveAway(from: node.id, to: nil, rate: rate, run: run, atomically: false, db: db, now: now)
+                _ = try self.moveAway(from: node.id, to: nil, rate: rate, run: run, withoutSpare: .doubleUp, db: db, now: now)
             }
+            _ = try self.spreadDoubledGroups(rate: rate, run: run, db: db, now: now)
             try self.queueRepairs(run: run, rate: rate, db: db, now: now)
             return run
         }
@@ -228,7 +232,8 @@ public final class HealingCoordinator: Sendable {
 
     // MARK: Background
 
-    /// Every couple of seconds: queue repairs whose nodes are back, start the periodic scrub.
+    /// Every couple of seconds: queue repairs whose nodes are back, spread groups that doubled
+    /// up on a host once another host is free, start the periodic scrub.
     public func runMaintenance() async {
         var lastScrub = ContinuousClock.now
         while !Task.isCancelled {
@@ -239,6 +244,10 @@ public final class HealingCoordinator: Sendable {
                 try await store.committer.write { db in
                     let run = try db.nextHealingRun()
                     try self.queueRepairs(run: run, rate: 0, db: db, now: now)
+                    let spread = try self.spreadDoubledGroups(rate: 0, run: run, db: db, now: now)
+                    if spread > 0 {
+                        self.logger.notice("positions doubled up on a host moved to a free one", metadata: ["positions": "\(spread)"])
+                    }
                     if scrubDue, try db.healingJobs(where: "state IN (0, 1) AND kind = 3 LIMIT 1").isEmpty {
                         for group in try db.placementGroups(volumeID: nil) {
                             try db.queueHealingJob(run: run, kind: .scrub, group: group, targets: [], rate: rate, now: now)

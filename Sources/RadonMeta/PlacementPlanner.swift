@@ -2,7 +2,9 @@ import RadonWire
 
 /// Chooses the members of placement groups: n distinct nodes per group, never two on one host
 /// (nodes that declare no host are hosts of their own), spread so that each node carries
-/// groups in proportion to its free space.
+/// groups in proportion to its free space. The one exception is `doubledReplacement`, for a
+/// failed member when no other host is free; `HealingCoordinator.spreadDoubledGroups` undoes it
+/// once a host is.
 ///
 /// Greedy: for each member slot, the candidate with the lowest `(groups carried + 1) / free`
 /// whose host the group does not use yet; among candidates within one group of the least
@@ -106,5 +108,32 @@ struct PlacementPlanner {
         guard let chosen = pickDeclustered(avoidingHosts: others, excluding: Set(group.members), alongside: survivors) else { return nil }
         addShared(survivors + [chosen.id])
         return chosen.id
+    }
+
+    /// When `replacement` finds no spare: an up node to take position `index` although its host
+    /// already holds another of the group's positions. Chosen so the group survives the most
+    /// further host losses (`GroupProtection`), then the fewest positions on one host, then the
+    /// least loaded. Nil unless it survives at least as many losses as leaving `index` empty:
+    /// a doubled position adds a fragment (the group keeps more than k after most single
+    /// losses) but must never lower the worst case (with m ≥ 3 it would).
+    mutating func doubledReplacement(for group: PlacementGroup, at index: Int, k: Int) -> UInt32? {
+        let upHosts = Dictionary(candidates.map { ($0.id, $0.hostKey) }, uniquingKeysWith: { first, _ in first })
+        var holders = group.members.map { upHosts[$0] }
+        holders[index] = nil
+        let leftEmpty = GroupProtection.lossesSurvived(k: k, holders: holders)
+        // Fewer than k fragments reachable: nothing to rebuild it from.
+        guard leftEmpty >= 0 else { return nil }
+        var best: (candidate: Candidate, rank: (Int, Int, Double))?
+        for candidate in candidates where candidate.id != group.members[index] {
+            var trial = holders
+            trial[index] = candidate.hostKey
+            let survived = GroupProtection.lossesSurvived(k: k, holders: trial)
+            let onHost = holders.filter { $0 == candidate.hostKey }.count
+            let rank = (-survived, onHost, score(candidate))
+            if best.map({ rank < $0.rank }) ?? true { best = (candidate, rank) }
+        }
+        guard let best, -best.rank.0 >= leftEmpty else { return nil }
+        load[best.candidate.id, default: 0] += 1
+        return best.candidate.id
     }
 }

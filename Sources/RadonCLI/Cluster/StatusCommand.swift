@@ -6,7 +6,7 @@ import RadonClient
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the cluster's storage nodes (address, pid, state, capacity), placement groups and volumes.",
+        abstract: "Show the cluster's storage nodes, volumes, placement groups, healing, and how many more node losses the data survives.",
         discussion: "Finds the cluster from --dir (a local cluster) or --meta with --key-file. --json prints the same for scripts."
     )
 
@@ -24,14 +24,17 @@ struct StatusCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot get the status from the metadata service: \(error)")
         }
-        let report = StatusReport(status)
+        // Without the healing jobs (an older service), positions being rebuilt count as there.
+        let healing = try? await meta.healingStatus()
+        let report = StatusReport(status, healing: healing)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.table)
-            if let healing = try? await meta.healingStatus() { print(healing.summaryLine) }
+            if let healing = report.healing { print(healing) }
+            print(report.protection.lines.joined(separator: "\n"))
         }
     }
 }
@@ -75,8 +78,14 @@ struct StatusReport: Codable {
     var nodes: [Node]
     var groups: [Group]
     var volumes: [Volume]
+    /// What the data survives now and what would restore full protection.
+    var protection: ClusterProtection
+    /// The healing summary line, when the service answered for its jobs.
+    var healing: String?
 
-    init(_ status: ClusterStatus) {
+    init(_ status: ClusterStatus, healing: HealingStatus?) {
+        protection = ClusterProtection(status: status, healing: healing)
+        self.healing = healing?.summaryLine
         mapEpoch = status.mapEpoch
         inodes = status.inodeCount
         nodes = status.nodes.map { node in

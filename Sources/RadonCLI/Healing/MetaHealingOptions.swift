@@ -18,11 +18,12 @@ struct MetaHealingOptions: ParsableArguments {
     var jobLease: Double = 15
 
     var settings: HealingSettings {
-        HealingSettings(leaseSeconds: jobLease, remapWhenDown: !noRemapWhenDown, scrubInterval: max(0, scrubEvery), scrubRate: UInt64(max(0, scrubRate) * 1e6))
+        HealingSettings(leaseSeconds: jobLease, remapWhenDown: !(noRemapWhenDown || Self.environment("RADONFS_NO_REMAP_WHEN_DOWN", 0) != 0), scrubInterval: max(0, scrubEvery), scrubRate: UInt64(max(0, scrubRate) * 1e6))
     }
 
     /// A default from the environment, so `radonfs up` (and tests) can shorten timings for every
-    /// metadata service they start: RADONFS_DOWN_AFTER, RADONFS_LOST_AFTER, RADONFS_SCRUB_EVERY.
+    /// metadata service they start: RADONFS_DOWN_AFTER, RADONFS_LOST_AFTER, RADONFS_SCRUB_EVERY,
+    /// RADONFS_NO_REMAP_WHEN_DOWN (1: as --no-remap-when-down).
     static func environment(_ name: String, _ fallback: Double) -> Double {
         ProcessInfo.processInfo.environment[name].flatMap(Double.init) ?? fallback
     }

@@ -39,6 +39,10 @@ struct RebuildCommand: AsyncParsableCommand {
         if watch || watchOnly {
             try await Self.watch(meta, select: \.repairJobs)
         }
+        // Whatever was or was not rebuilt: what the data survives now, and why healing waits
+        // (no spare, a node down but not yet lost) when it does.
+        let protection = ClusterProtection(status: try await meta.status(), healing: try await meta.healingStatus())
+        print(protection.lines.joined(separator: "\n"))
     }
 
     /// Redraws the progress line every second until the selected jobs are all finished.

@@ -47,12 +47,20 @@ struct ScrubCommand: AsyncParsableCommand {
         let totals = HealingTotals(status.jobs.filter { $0.runID == run })
         if json {
             print("{\"groups\": \(totals.jobs), \"blocks\": \(totals.blocksChecked), \"bytesRead\": \(totals.bytesRead), "
-                + "\"found\": \(totals.found), \"fixed\": \(totals.fixed), \"unrecoverable\": \(totals.unrecoverable)}")
+                + "\"found\": \(totals.found), \"fixed\": \(totals.fixed), \"unrecoverable\": \(totals.unrecoverable), \"failedGroups\": \(totals.failed)}")
         } else {
             print("scrub: \(totals.jobs) groups, \(totals.blocksChecked) blocks, \(HealingTotals.megabytes(totals.bytesRead)) read "
                 + "in \(HealingTotals.clock(totals.elapsed(now: status.now))): found \(totals.found), fixed \(totals.fixed)"
                 + (totals.unrecoverable > 0 ? ", unrecoverable \(totals.unrecoverable)" : ""))
         }
-        if totals.unrecoverable > 0 || totals.fixed < totals.found { throw ExitCode(2) }
+        if totals.failed > 0 {
+            // A group with a member down cannot be checked whole: say which and why.
+            let reasons = Set(status.jobs.filter { $0.runID == run && $0.state == .failed }.map(\.message)).sorted().prefix(5)
+            FileHandle.standardError.write(Data("scrub: \(totals.failed) of \(totals.jobs) groups could not be checked: \(reasons.joined(separator: "; "))\n".utf8))
+        }
+        if !json {
+            print(ClusterProtection(status: try await meta.status(), healing: try await meta.healingStatus()).lines.joined(separator: "\n"))
+        }
+        if totals.unrecoverable > 0 || totals.fixed < totals.found || totals.failed > 0 { throw ExitCode(2) }
     }
 }
