@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
 
         .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec", "RadonTestSupport"]),
-        .testTarget(name: "RadonCLITests", dependencies: ["RadonCLI"]),
+        .testTarget(name: "RadonCLITests", dependencies: ["RadonCLI", "RadonClient"]),
         .testTarget(name: "RadonWireTests", dependencies: [
             "RadonWire", "RadonTestSupport", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),

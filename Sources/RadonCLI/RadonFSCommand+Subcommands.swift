@@ -20,6 +20,6 @@ extension RadonFSCommand {
         BenchCommand.self,
         MountCommand.self,
         UmountCommand.self,
-        RebuildCommand.self, ScrubCommand.self, NodeCommand.self,
+        RebuildCommand.self, ScrubCommand.self, FsckCommand.self, NodeCommand.self,
     ]
 }

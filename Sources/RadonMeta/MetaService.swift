@@ -141,6 +141,12 @@ public final class MetaService: Sendable {
         case .setExtendedAttribute: return await answer(request) { (r: SetExtendedAttributeRequest) in try await store.setExtendedAttribute(r); return WireEmpty() }
         case .listExtendedAttributes: return await answer(request) { (r: InodeRequest) in NameListReply(try await store.extendedAttributeNames(of: r.inode)) }
         case .exportRoot, .addExport, .exports, .removeExport: return await dispatchExport(opcode, request)
+        case .fileInventory:
+            return await answer(request) { (r: FileInventoryRequest) in
+                var page = try await store.fileInventory(after: r.after, limit: Int(r.limit))
+                for index in page.entries.indices { page.entries[index].isOpen = store.openFiles.isOpen(page.entries[index].inode) }
+                return page
+            }
         case .removeExtendedAttribute: return await answer(request) { (r: ExtendedAttributeRequest) in try await store.removeExtendedAttribute(r); return WireEmpty() }
         case .fileLayout: return await answer(request) { (r: InodeRequest) in try await store.fileLayout(of: r.inode) }
         case .updateSizeAfterWrite: return await answer(request) { (r: UpdateSizeRequest) in try await store.updateSizeAfterWrite(r) }

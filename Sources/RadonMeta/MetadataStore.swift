@@ -51,6 +51,9 @@ public protocol MetadataStore: Sendable {
     /// False (nothing done) when `inode` is not an orphan (gone already, or linked again).
     func reapOrphan(_ inode: UInt64) async throws -> Bool
     func pendingDeletions(limit: Int) async throws -> [RemovedFile]
+    /// A page of the files with fragments (and the removed ones awaiting deletion), for fsck;
+    /// `isOpen` is left false (open files are the service's, not the store's).
+    func fileInventory(after: UInt64, limit: Int) async throws -> FileInventoryReply
     func confirmDeletions(_ inodes: [UInt64]) async throws
 
     // MARK: Nodes, volumes, placement

@@ -43,7 +43,7 @@ extension MetaOpcode {
         case .lookup, .getAttributes, .readSymbolicLink, .readDirectory, .statistics, .getExtendedAttribute,
              .listExtendedAttributes, .exportRoot, .fileLayout, .readInline, .pendingDeletions, .openSession, .renewSession,
              .closeSession, .setLock, .testLock, .releaseLocks, .cancelLockWait, .releaseDataToken, .openFile, .closeFile,
-             .nodes, .status, .volumes, .groupMap, .exports, .identified:
+             .nodes, .status, .volumes, .groupMap, .exports, .fileInventory, .identified:
             false
         }
     }

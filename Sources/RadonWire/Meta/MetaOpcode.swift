@@ -60,6 +60,9 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case addExport = 0x90
     case exports = 0x91
     case removeExport = 0x92
+    /// Every file with fragments, a page at a time (`FileInventoryRequest`), for `fsck`;
+    /// operator only.
+    case fileInventory = 0x93
 
     /// An envelope: a request id (`MetaRequestIdentity`) and a mutating request to run under
     /// it (see `IdentifiedRequest`). The last opcode of the range, out of the healing block's way.
