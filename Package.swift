@@ -45,12 +45,19 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // The storage daemon: fragments on local disks.
         .target(name: "RadonStorage", dependencies: [
             "RadonWire", "RadonCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // The cluster's state as metrics, over the metadata service's answers.
+        .target(name: "RadonExporter", dependencies: [
+            "RadonWire",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -70,15 +77,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // The FUSE mount over the client core.
         .target(name: "RadonMount", dependencies: [
             "CFUSE3", "RadonClient", "RadonWire",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Every subcommand of `radonfs`.
         .target(name: "RadonCLI", dependencies: [
-            "RadonCodec", "RadonWire", "RadonStorage", "RadonMeta", "RadonClient", "RadonMount",
+            "RadonCodec", "RadonWire", "RadonStorage", "RadonMeta", "RadonClient", "RadonMount", "RadonExporter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

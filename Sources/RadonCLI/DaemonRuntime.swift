@@ -7,16 +7,16 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-/// What every daemon subcommand shares: structured logs on stderr at the chosen level, an
-/// optional Prometheus `/metrics` endpoint, and a service group that shuts down gracefully on
+/// What every daemon subcommand shares: structured logs on stderr at the chosen level, a
+/// Prometheus `/metrics` endpoint (on unless `--no-metrics`), and a service group that shuts down gracefully on
 /// SIGTERM or SIGINT (each service closes its listener and lets requests in flight finish).
 enum DaemonRuntime {
     /// Runs the services `makeServices` builds (with the daemon's logger) until a signal.
     /// - Parameters:
     ///   - name: the daemon's name, the logger label is `radonfs.<name>`.
-    ///   - metricsPort: serve `http://127.0.0.1:<port>/metrics` (0 picks a port, logged); nil for none.
+    ///   - metrics: where its Prometheus `/metrics` endpoint listens, if anywhere.
     static func run(
-        name: String, logLevel: Logger.Level, metricsPort: Int?,
+        name: String, logLevel: Logger.Level, metrics: MetricsOptions,
         services makeServices: (Logger) async throws -> [any Service]
     ) async throws {
         LoggingSystem.bootstrap { label in
@@ -25,14 +25,9 @@ enum DaemonRuntime {
             return handler
         }
         let logger = Logger(label: "radonfs.\(name)")
-        let registry = PrometheusCollectorRegistry()
-        if metricsPort != nil {
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        }
+        let registry = metrics.bootstrap()
         var services = try await makeServices(logger)
-        if let metricsPort {
-            services.append(try await DaemonMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
-        }
+        services += try await metrics.services(registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import RadonExporter
 import NIOCore
 import NIOPosix
 import Prometheus
@@ -63,8 +64,7 @@ struct MetaServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("port-file"), help: ArgumentHelp("Write host:port here once listening (for port 0).", valueName: "path"))
     var portFile: String?
 
-    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:N/metrics (0 picks a port, logged).", valueName: "N"))
-    var metricsPort: Int?
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(name: .long, help: ArgumentHelp("""
         full: fsync every commit (nothing acknowledged is lost, even to a power cut); normal: no fsync per \
@@ -95,7 +95,6 @@ struct MetaServeCommand: AsyncParsableCommand {
         guard downAfter > 0, lostAfter >= downAfter else {
             throw ValidationError("need 0 < --down-after <= --lost-after, got \(downAfter) and \(lostAfter)")
         }
-        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0...65535") }
     }
 
     /// Where the active server is elected: --lease-db, else --db when it is PostgreSQL; nil for a
@@ -115,8 +114,7 @@ struct MetaServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "radonfs.meta")
         guard let address = WireAddress(listen) else { throw ValidationError("bad --listen") }
         let credentials = try security.credentials()
-        let registry = PrometheusCollectorRegistry()
-        if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        let registry = metrics.bootstrap()
 
         let factory = MetaTermFactory(
             database: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full, credentials: credentials,
@@ -162,8 +160,11 @@ struct MetaServeCommand: AsyncParsableCommand {
         ])
 
         var services: [any Service] = [MetaWireService(server: server, logger: logger), MetaRoleService(role: role, leadership: leadership)]
-        if let metricsPort {
-            services.append(try await DaemonMetricsEndpoint.start(port: metricsPort, registry: registry, logger: logger))
+        services += try await metrics.services(registry: registry, logger: logger)
+        if registry != nil {
+            // The cluster's gauges from this server's own answers: a standby's say it is one.
+            let local = MetaClient(transport: InProcessMetaTransport { request in await role.handle(request) })
+            services.append(ClusterMetricsService(exporter: ClusterMetricsExporter(meta: local, logger: logger)))
         }
         if let portFile { services.append(PortFileService(path: portFile, address: server.localAddress.description)) }
 

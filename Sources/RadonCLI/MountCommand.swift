@@ -27,6 +27,8 @@ struct MountCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterLocator
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Flag(name: [.customShort("f"), .customLong("foreground")], help: "Stay in the foreground (logs to stderr).")
     var foreground = false
 
@@ -79,6 +81,8 @@ struct MountCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var options = MountOptions()
         for list in mountOptions { try options.apply(optionList: list) }
+        let metricsEndpoint = try await metrics.startEndpoint(registry: metrics.bootstrap(), logger: logger)
+        defer { metricsEndpoint?.channel.close(promise: nil) }
         let (addresses, credentials) = try cluster.resolve(localIdentity: LocalClusterState.clientIdentity)
         let client = try await RadonFileSystemClient.connect(meta: addresses, credentials: credentials, logger: logger,
                                                              writeBackDelay: .milliseconds(Int64(writeBack * 1000)),
@@ -120,7 +124,7 @@ struct MountCommand: AsyncParsableCommand {
         if let identity = cluster.security.identity { arguments += ["--identity", identity] }
         if cluster.security.insecure { arguments.append("--insecure") }
         if let keyFile = cluster.security.keyFile { arguments += ["--key-file", keyFile] }
-        arguments += ["--meta-timeout", "\(cluster.metaTimeout)"]
+        arguments += ["--meta-timeout", "\(cluster.metaTimeout)"] + metrics.arguments
         for list in mountOptions { arguments += ["-o", list] }
         arguments.append(mountPoint)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

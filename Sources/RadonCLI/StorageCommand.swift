@@ -44,8 +44,7 @@ struct StorageCommand: AsyncParsableCommand {
     @Option(name: .customLong("port-file"), help: ArgumentHelp("Write host:port here once listening (for launchers using port 0).", valueName: "path"))
     var portFile: String?
 
-    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:N/metrics (0 picks a port, logged).", valueName: "N"))
-    var metricsPort: Int?
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -56,7 +55,6 @@ struct StorageCommand: AsyncParsableCommand {
         if let meta, WireAddress.list(meta) == nil { throw ValidationError("--meta must be host:port[,host:port...], got \"\(meta)\"") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
         guard heartbeat > 0, heartbeat <= 60 else { throw ValidationError("--heartbeat must be in (0, 60] seconds") }
-        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0...65535") }
     }
 
     func run() async throws {
@@ -66,7 +64,7 @@ struct StorageCommand: AsyncParsableCommand {
             directory: dir, listen: WireAddress(listen)!, credentials: credentials, metaAddresses: meta.flatMap(WireAddress.list) ?? [],
             hostID: hostID, advertisedHost: advertiseHost, heartbeatInterval: .milliseconds(Int(heartbeat * 1000))
         )
-        try await DaemonRuntime.run(name: "storage", logLevel: try DaemonRuntime.logLevel(logLevel), metricsPort: metricsPort) { logger in
+        try await DaemonRuntime.run(name: "storage", logLevel: try DaemonRuntime.logLevel(logLevel), metrics: metrics) { logger in
             let daemon: StorageDaemon
             do {
                 daemon = try await StorageDaemon.start(configuration, logger: logger)

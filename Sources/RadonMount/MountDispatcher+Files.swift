@@ -41,6 +41,7 @@ extension MountDispatcher {
         serve(request, "read") { [self] in
             guard offset >= 0 else { throw FileSystemError.invalid("negative offset") }
             let bytes = try await fileSystem.read(info.fileHandle, offset: UInt64(offset), count: size)
+            metrics.bytesRead.increment(by: bytes.count)
             request.replyBytes(bytes)
         }
     }
@@ -49,6 +50,7 @@ extension MountDispatcher {
         serve(request, "write") { [self] in
             guard offset >= 0 else { throw FileSystemError.invalid("negative offset") }
             let written = try await fileSystem.write(info.fileHandle, offset: UInt64(offset), bytes: bytes)
+            metrics.bytesWritten.increment(by: written)
             logger.trace("write handle \(info.handle): \(written) bytes at \(offset)")
             fuse_reply_write(request.raw, written)
         }

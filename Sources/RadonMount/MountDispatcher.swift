@@ -25,6 +25,7 @@ final class MountDispatcher: Sendable {
     let lockHolders = Mutex(LockHolders())
     /// Requests whose task has not answered yet; the session is freed only when this is zero.
     private let requestsInFlight = Atomic<Int>(0)
+    let metrics = MountMetrics()
 
     init(fileSystem: any FileSystemOperations, mountPoint: String, options: MountOptions, logger: Logger) {
         self.fileSystem = fileSystem
@@ -64,11 +65,17 @@ final class MountDispatcher: Sendable {
         _ body: @escaping @Sendable () async throws -> Void
     ) {
         requestsInFlight.add(1, ordering: .relaxed)
+        let instruments = metrics.operation(operation)
+        let started = ContinuousClock.now
         Task {
-            defer { requestsInFlight.subtract(1, ordering: .releasing) }
+            defer {
+                instruments.duration.record(duration: ContinuousClock.now - started)
+                requestsInFlight.subtract(1, ordering: .releasing)
+            }
             do {
                 try await body()
             } catch {
+                instruments.errors.increment()
                 let number = errorNumber(for: error, in: operation)
                 request.replyError(staleWhenMissing && number == ENOENT ? ESTALE : number)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import RadonWire
 
 #if canImport(Glibc)
@@ -49,6 +50,9 @@ public struct NodeRegistration: Sendable {
         while !Task.isCancelled {
             do {
                 let current = try await status()
+                Gauge(label: "radonfs_storage_disk_capacity_bytes").record(Double(current.capacityBytes))
+                Gauge(label: "radonfs_storage_disk_free_bytes").record(Double(current.freeBytes))
+                Gauge(label: "radonfs_storage_fragment_files").record(Double(current.fragmentFileCount))
                 let acknowledgement: NodeAcknowledgement
                 if let nodeID {
                     acknowledgement = try await client.heartbeat(HeartbeatRequest(

@@ -15,15 +15,22 @@ public struct StorageService: Sendable {
     private let bytesRead = Counter(label: "radonfs_storage_fragment_bytes_read_total")
     private let corruptSlots = Counter(label: "radonfs_storage_corrupt_slots_total")
     private let writeDuration = Metrics.Timer(label: "radonfs_storage_write_seconds")
+    /// Time to answer, per opcode: made once, as making an instrument takes the registry's lock.
+    private let durations: [UInt8: Metrics.Timer]
 
     public init(store: FragmentStore, logger: Logger) {
         self.store = store
         self.logger = logger
+        durations = Dictionary(uniqueKeysWithValues: StorageOpcode.allCases.map { opcode in
+            (opcode.rawValue, Metrics.Timer(label: "radonfs_storage_request_duration_seconds", dimensions: [("op", "\(opcode)")]))
+        })
     }
 
     /// Answers one request; the `WireServer.Handler` of the daemon.
     public func handle(_ request: WireRequest) async -> WireResponse {
         requests.increment()
+        let started = ContinuousClock.now
+        defer { durations[request.opcode]?.record(duration: ContinuousClock.now - started) }
         let response: WireResponse
         do {
             response = .ok(try await reply(to: request))

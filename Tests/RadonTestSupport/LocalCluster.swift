@@ -17,6 +17,8 @@ public final class LocalCluster: Sendable {
             public var pid: Int32
             public var address: String
             public var dataPath: String
+            /// Its Prometheus endpoint (`host:port`).
+            public var metricsAddress: String?
         }
         /// One PostgreSQL server of a `--meta-engine postgres` cluster.
         public struct PostgresInstance: Decodable, Sendable {
@@ -42,6 +44,7 @@ public final class LocalCluster: Sendable {
         public struct Mount: Decodable, Sendable {
             public var pid: Int32
             public var mountPoint: String
+            public var metricsAddress: String?
         }
 
         /// Every metadata server, the first one first.

@@ -97,6 +97,7 @@ struct LocalClusterLauncher {
     ) async throws -> LocalClusterState.Daemon {
         if let previous, BackgroundProcess.isRunning(previous.pid) { return previous }
         let portFile = "\(directory)/\(name).port"
+        let metricsFile = "\(directory)/\(name).metrics"
         let logPath = "\(logDirectory)/\(name).log"
         var listens = ["127.0.0.1:0"]
         if let previous, let address = WireAddress(previous.address), address.port != 0 {
@@ -105,10 +106,14 @@ struct LocalClusterLauncher {
         var lastError: (any Error)?
         for listen in listens {
             unlink(portFile)
-            let pid = try BackgroundProcess.spawn(executable, arguments(listen, portFile), logPath: logPath)
+            unlink(metricsFile)
+            let pid = try BackgroundProcess.spawn(executable, arguments(listen, portFile) + ["--metrics-port-file", metricsFile], logPath: logPath)
             do {
                 let text = try await BackgroundProcess.waitForFile(portFile, writtenBy: pid, timeout: timeout, logPath: logPath)
-                return LocalClusterState.Daemon(pid: pid, address: Self.address(fromPortFile: text), dataPath: dataPath, logPath: logPath, portFile: portFile)
+                let metrics = try await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: timeout, logPath: logPath)
+                return LocalClusterState.Daemon(
+                    pid: pid, address: Self.address(fromPortFile: text), dataPath: dataPath, logPath: logPath, portFile: portFile,
+                    metricsAddress: metrics)
             } catch {
                 // The old port may be taken by now: try a free one.
                 lastError = error
@@ -177,12 +182,18 @@ struct LocalClusterLauncher {
         // Every user of the mount must reach it: the directories made for it are 0755.
         try PrivateState.makeDirectories(mountPoint, mode: 0o755)
         let logPath = "\(logDirectory)/mount.log"
+        let metricsFile = "\(directory)/mount.metrics"
+        unlink(metricsFile)
         let pid = try BackgroundProcess.spawn(
-            executable, ["mount", "--meta", metaAddress, "-f", mountPoint] + state.securityArguments(identity: LocalClusterState.clientIdentity),
+            executable, ["mount", "--meta", metaAddress, "-f", "--metrics-port-file", metricsFile, mountPoint]
+                + state.securityArguments(identity: LocalClusterState.clientIdentity),
             logPath: logPath)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if Self.isMounted(mountPoint) { return LocalClusterState.Mount(pid: pid, mountPoint: mountPoint, logPath: logPath) }
+            if Self.isMounted(mountPoint) {
+                let metrics = try? await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: .seconds(10), logPath: logPath)
+                return LocalClusterState.Mount(pid: pid, mountPoint: mountPoint, logPath: logPath, metricsAddress: metrics)
+            }
             BackgroundProcess.reapIfExited(pid)
             guard BackgroundProcess.isRunning(pid) else {
                 throw CLIError("the mount exited; see \(logPath):\n\(BackgroundProcess.lastLines(of: logPath))")
@@ -225,6 +236,10 @@ struct LocalClusterLauncher {
             lines.append("  mutual TLS        CA and certificates in \(tls)/ (meta, storage-N, client, admin)")
         } else {
             lines.append("  plaintext         --insecure: shared key \(keyFile), nothing encrypted")
+        }
+        let metrics = state.metricsEndpoints
+        if !metrics.isEmpty {
+            lines.append("  metrics           " + metrics.map { "\($0.name) http://\($0.address)/metrics" }.joined(separator: "\n                    "))
         }
         lines.append("  logs \(logDirectory)/, state \(LocalClusterState.path(in: directory))")
         lines.append("")

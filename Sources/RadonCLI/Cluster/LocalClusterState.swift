@@ -13,12 +13,24 @@ struct LocalClusterState: Codable, Sendable {
         var dataPath: String
         var logPath: String
         var portFile: String
+        /// Where its Prometheus `/metrics` endpoint listens (`host:port`); nil when a version
+        /// without metrics by default started it.
+        var metricsAddress: String?
     }
 
     struct Mount: Codable, Sendable {
         var pid: Int32
         var mountPoint: String
         var logPath: String
+        var metricsAddress: String?
+    }
+
+    /// Every metrics endpoint, named as `up` and `status` list them.
+    var metricsEndpoints: [(name: String, address: String)] {
+        var endpoints: [(String, String?)] = metas.enumerated().map { ($0.offset == 0 ? "meta" : "meta-\($0.offset)", $0.element.metricsAddress) }
+        endpoints += storage.enumerated().map { ("storage-\($0.offset)", $0.element.metricsAddress) }
+        endpoints.append(("mount", mount?.metricsAddress))
+        return endpoints.compactMap { name, address in address.map { (name, $0) } }
     }
 
     /// The PostgreSQL that `up --meta-engine postgres` runs under DIR/postgres.

@@ -26,7 +26,11 @@ struct StatusCommand: AsyncParsableCommand {
         }
         // Without the healing jobs (an older service), positions being rebuilt count as there.
         let healing = try? await meta.healingStatus()
-        let report = StatusReport(status, healing: healing)
+        var report = StatusReport(status, healing: healing)
+        // A local cluster's daemons wrote where their metrics listen (cluster.json).
+        if let dir = cluster.dir, let local = try? LocalClusterState.load(from: dir) {
+            report.metrics = Dictionary(local.metricsEndpoints.map { ($0.name, "http://\($0.address)/metrics") }, uniquingKeysWith: { first, _ in first })
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -35,6 +39,10 @@ struct StatusCommand: AsyncParsableCommand {
             print(report.table)
             if let healing = report.healing { print(healing) }
             print(report.protection.lines.joined(separator: "\n"))
+            if let metrics = report.metrics, !metrics.isEmpty {
+                print("Metrics:")
+                for (name, url) in metrics.sorted(by: { $0.key < $1.key }) { print("  \(name) \(url)") }
+            }
         }
     }
 }
@@ -82,6 +90,8 @@ struct StatusReport: Codable {
     var protection: ClusterProtection
     /// The healing summary line, when the service answered for its jobs.
     var healing: String?
+    /// Prometheus endpoints by daemon name, for a local cluster (`--dir`).
+    var metrics: [String: String]?
 
     init(_ status: ClusterStatus, healing: HealingStatus?) {
         protection = ClusterProtection(status: status, healing: healing)

@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// A small cache of decoded blocks, shared by every open file of one client.
@@ -38,12 +39,15 @@ public final class BlockCache: Sendable {
     /// The cache contents; guarded by the mutex.
     private let state = Mutex(State())
 
+    private let hits = Counter(label: "radonfs_client_block_cache_requests_total", dimensions: [("result", "hit")])
+    private let misses = Counter(label: "radonfs_client_block_cache_requests_total", dimensions: [("result", "miss")])
+
     public init(capacity: Int) {
         self.capacity = capacity
     }
 
     public func block(inode: UInt64, index: UInt64) -> [UInt8]? {
-        state.withLock { state in
+        let bytes: [UInt8]? = state.withLock { state in
             let key = Key(inode: inode, blockIndex: index)
             guard var entry = state.entries[key] else { return nil }
             state.clock += 1
@@ -51,6 +55,8 @@ public final class BlockCache: Sendable {
             state.entries[key] = entry
             return entry.bytes
         }
+        (bytes == nil ? misses : hits).increment()
+        return bytes
     }
 
     public func store(_ bytes: [UInt8], inode: UInt64, index: UInt64) {

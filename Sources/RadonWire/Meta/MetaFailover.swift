@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -58,6 +59,8 @@ public final class MetaFailover: MetaTransport {
     /// that saw this move cannot tell whether the service restarted meanwhile and forgot what
     /// it held (its session, data tokens), until it asked again.
     public var outageCount: UInt64 { state.withLock { $0.outages } }
+    /// Calls sent again, for the mount's metrics.
+    private let retries = Counter(label: "radonfs_client_meta_retries_total")
 
     /// The address calls go to now.
     public var currentAddress: WireAddress { addresses[state.withLock { $0.current }] }
@@ -105,6 +108,7 @@ public final class MetaFailover: MetaTransport {
                 firstFailure = started
                 if error.status != .notActive { await pool.discard(address) }
                 failed(at: index, error: error)
+                retries.increment()
                 guard now - started < rideThrough else {
                     giveUp(opcode, after: now - started, error: error)
                     throw error

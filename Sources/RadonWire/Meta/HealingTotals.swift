@@ -1,22 +1,21 @@
 import Foundation
-import RadonClient
 
 /// Totals over a set of healing jobs, as `rebuild --watch`, `scrub` and `status` print them.
-struct HealingTotals {
-    var jobs = 0
-    var finished = 0
-    var failed = 0
-    var running = 0
-    var bytesWritten: UInt64 = 0
-    var bytesRead: UInt64 = 0
-    var blocksChecked: UInt64 = 0
-    var found: UInt64 = 0
-    var fixed: UInt64 = 0
-    var unrecoverable: UInt64 = 0
-    var firstCreated: Timestamp?
-    var lastUpdated: Timestamp?
+public struct HealingTotals: Sendable {
+    public internal(set) var jobs = 0
+    public internal(set) var finished = 0
+    public internal(set) var failed = 0
+    public internal(set) var running = 0
+    public internal(set) var bytesWritten: UInt64 = 0
+    public internal(set) var bytesRead: UInt64 = 0
+    public internal(set) var blocksChecked: UInt64 = 0
+    public internal(set) var found: UInt64 = 0
+    public internal(set) var fixed: UInt64 = 0
+    public internal(set) var unrecoverable: UInt64 = 0
+    public internal(set) var firstCreated: Timestamp?
+    public internal(set) var lastUpdated: Timestamp?
 
-    init(_ jobs: some Sequence<HealingJob>) {
+    public init(_ jobs: some Sequence<HealingJob>) {
         for job in jobs {
             self.jobs += 1
             if job.state.isFinished { finished += 1 }
@@ -33,40 +32,50 @@ struct HealingTotals {
         }
     }
 
-    var fraction: Double { jobs == 0 ? 1 : Double(finished) / Double(jobs) }
-    var isComplete: Bool { finished == jobs }
+    public var fraction: Double { jobs == 0 ? 1 : Double(finished) / Double(jobs) }
+    public var isComplete: Bool { finished == jobs }
 
     /// Seconds from the first job's creation to `now` (or its last update once complete).
-    func elapsed(now: Timestamp) -> Double {
+    public func elapsed(now: Timestamp) -> Double {
         guard let firstCreated else { return 0 }
         let end = isComplete ? (lastUpdated ?? now) : now
         return max(0.001, Double(end.seconds - firstCreated.seconds) + (Double(end.nanoseconds) - Double(firstCreated.nanoseconds)) / 1e9)
     }
 
+    /// Bytes rebuilt per second so far: 0 with no job (elapsed is at least a millisecond once
+    /// there is one, so the rate is finite).
+    public func rate(now: Timestamp) -> Double {
+        jobs == 0 ? 0 : Double(bytesWritten) / elapsed(now: now)
+    }
+
+    /// Seconds left at the pace of the groups finished so far: nil before the first finishes
+    /// (no pace yet), 0 once all have.
+    public func remainingSeconds(now: Timestamp) -> Double? {
+        if isComplete { return 0 }
+        guard finished > 0 else { return nil }
+        return elapsed(now: now) / Double(finished) * Double(jobs - finished)
+    }
+
     /// `[#####-----]  42%  12/28 groups  3.1 MB/s written  ETA 0:12`, or a plain sentence
     /// when there is no job (a rebuild not started yet, or none needed).
-    func progressLine(now: Timestamp, width: Int = 30) -> String {
+    public func progressLine(now: Timestamp, width: Int = 30) -> String {
         guard jobs > 0 else { return "no rebuild job running or queued" }
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let seconds = elapsed(now: now)
-        // elapsed is at least a millisecond once there is a job, so the rate is finite.
-        let rate = Double(bytesWritten) / seconds
         var line = "[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(finished)/\(jobs) groups  "
-            + "\(Self.megabytes(bytesWritten)) rebuilt, \(Self.megabytes(UInt64(rate)))/s"
-        if !isComplete, finished > 0 {
-            let remaining = seconds / Double(finished) * Double(jobs - finished)
+            + "\(Self.megabytes(bytesWritten)) rebuilt, \(Self.megabytes(UInt64(rate(now: now))))/s"
+        if isComplete {
+            line += "  in \(Self.clock(elapsed(now: now)))"
+        } else if let remaining = remainingSeconds(now: now) {
             line += "  ETA \(Self.clock(remaining))"
-        } else if isComplete {
-            line += "  in \(Self.clock(seconds))"
         }
         if found > 0 || unrecoverable > 0 { line += "  found \(found) fixed \(fixed)" + (unrecoverable > 0 ? " unrecoverable \(unrecoverable)" : "") }
         return line
     }
 
-    static func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+    public static func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
 
-    static func clock(_ seconds: Double) -> String {
+    public static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60) : String(format: "%d:%02d", total / 60, total % 60)
     }
@@ -75,8 +84,8 @@ struct HealingTotals {
 extension HealingStatus {
     /// Jobs that rebuild redundancy (everything but scrubs) of the runs still going on, or of
     /// the last such run when none is.
-    var repairJobs: [HealingJob] { jobs(where: { $0 != .scrub }) }
-    var scrubJobs: [HealingJob] { jobs(where: { $0 == .scrub }) }
+    public var repairJobs: [HealingJob] { jobs(where: { $0 != .scrub }) }
+    public var scrubJobs: [HealingJob] { jobs(where: { $0 == .scrub }) }
 
     private func jobs(where kind: (HealingKind) -> Bool) -> [HealingJob] {
         let relevant = jobs.filter { kind($0.kind) }
@@ -90,7 +99,7 @@ extension HealingStatus {
     }
 
     /// One line for `radonfs status`.
-    var summaryLine: String {
+    public var summaryLine: String {
         var parts: [String] = []
         let repair = HealingTotals(repairJobs)
         if repair.jobs > 0 {
