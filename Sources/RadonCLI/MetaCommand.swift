@@ -160,12 +160,11 @@ struct MetaServeCommand: AsyncParsableCommand {
         ])
 
         var services: [any Service] = [MetaWireService(server: server, logger: logger), MetaRoleService(role: role, leadership: leadership)]
-        services += try await metrics.services(registry: registry, logger: logger)
-        if registry != nil {
-            // The cluster's gauges from this server's own answers: a standby's say it is one.
-            let local = MetaClient(transport: InProcessMetaTransport { request in await role.handle(request) })
-            services.append(ClusterMetricsService(exporter: ClusterMetricsExporter(meta: local, logger: logger)))
-        }
+        // The cluster's gauges, from this server's own answers (a standby's say it is one),
+        // refreshed when scraped.
+        let exporter = ClusterMetricsExporter(
+            meta: MetaClient(transport: InProcessMetaTransport { request in await role.handle(request) }), logger: logger)
+        services += try await metrics.services(registry: registry, logger: logger, beforeScrape: { await exporter.refresh() })
         if let portFile { services.append(PortFileService(path: portFile, address: server.localAddress.description)) }
 
         let group = ServiceGroup(configuration: .init(

@@ -11,8 +11,14 @@ struct MetricsOptions: ParsableArguments {
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:N/metrics (0, the default, picks a free port, logged).", valueName: "N"))
     var port: Int = 0
 
-    @Flag(name: .customLong("no-metrics"), help: "Serve no metrics.")
-    var disabled = false
+    @Flag(name: .customLong("no-metrics"), help: "Serve no metrics (also RADONFS_NO_METRICS=1 in the environment, as for every process `up` starts).")
+    var noMetrics = false
+
+    /// `--no-metrics`, or RADONFS_NO_METRICS=1: how `bench fs` measures what metrics cost.
+    var disabled: Bool { noMetrics || Self.disabledByEnvironment }
+
+    /// RADONFS_NO_METRICS=1: every process started from this environment serves none.
+    static var disabledByEnvironment: Bool { MetaHealingOptions.environment("RADONFS_NO_METRICS", 0) != 0 }
 
     @Option(name: .customLong("metrics-port-file"), help: ArgumentHelp("Write the metrics endpoint's host:port here once it listens (for launchers).", valueName: "path"))
     var portFile: String?
@@ -44,10 +50,13 @@ struct MetricsOptions: ParsableArguments {
         (disabled ? ["--no-metrics"] : ["--metrics-port", "\(port)"]) + (portFile.map { ["--metrics-port-file", $0] } ?? [])
     }
 
-    /// The endpoint serving `registry`, and the service writing its address to `--metrics-port-file`.
-    func services(registry: PrometheusCollectorRegistry?, logger: Logger) async throws -> [any Service] {
+    /// The endpoint serving `registry` (running `beforeScrape` before each answer), and the
+    /// service writing its address to `--metrics-port-file`.
+    func services(
+        registry: PrometheusCollectorRegistry?, logger: Logger, beforeScrape: (@Sendable () async -> Void)? = nil
+    ) async throws -> [any Service] {
         guard let registry else { return [] }
-        let endpoint = try await DaemonMetricsEndpoint.start(port: port, registry: registry, logger: logger)
+        let endpoint = try await DaemonMetricsEndpoint.start(port: port, registry: registry, logger: logger, beforeScrape: beforeScrape)
         return [endpoint] + (portFile.map { [PortFileService(path: $0, address: "127.0.0.1:\(endpoint.port)")] } ?? [])
     }
 }

@@ -2,7 +2,7 @@ import Logging
 import Metrics
 import RadonWire
 
-/// The cluster's state as Prometheus gauges, refreshed every few seconds from the metadata
+/// The cluster's state as Prometheus gauges, refreshed at each scrape from the metadata
 /// service's own answers (`status` and the healing status, through a `MetaClient`): nodes by
 /// state, capacity, placement groups by health, what each volume survives, and the progress,
 /// rate, ETA and findings of the current (or last) rebuild and scrub.
@@ -18,14 +18,6 @@ public struct ClusterMetricsExporter: Sendable {
     public init(meta: MetaClient, logger: Logger) {
         self.meta = meta
         self.logger = logger
-    }
-
-    /// Refreshes every `interval` until the task is cancelled.
-    public func run(every interval: Duration = .seconds(2)) async {
-        while !Task.isCancelled {
-            await refresh()
-            try? await Task.sleep(for: interval)
-        }
     }
 
     /// One refresh; a failure other than `notActive` is logged and the gauges keep their values.

@@ -10,17 +10,20 @@ final class MountMetrics: Sendable {
         let errors: Counter
     }
 
-    private let operations = Mutex<[String: Operation]>([:])
+    /// Keyed by the operation name's address: the names are string literals, and a lookup by
+    /// address costs no String per request.
+    private let operations = Mutex<[UInt: Operation]>([:])
     let bytesRead = Counter(label: "radonfs_mount_read_bytes_total")
     let bytesWritten = Counter(label: "radonfs_mount_written_bytes_total")
 
     func operation(_ name: StaticString) -> Operation {
-        let key = name.description
+        let key = name.hasPointerRepresentation ? UInt(bitPattern: name.utf8Start) : UInt(name.unicodeScalar.value)
         return operations.withLock { known in
             if let operation = known[key] { return operation }
+            let label = name.description
             let operation = Operation(
-                duration: Metrics.Timer(label: "radonfs_mount_operation_duration_seconds", dimensions: [("op", key)]),
-                errors: Counter(label: "radonfs_mount_operation_errors_total", dimensions: [("op", key)]))
+                duration: Metrics.Timer(label: "radonfs_mount_operation_duration_seconds", dimensions: [("op", label)]),
+                errors: Counter(label: "radonfs_mount_operation_errors_total", dimensions: [("op", label)]))
             known[key] = operation
             return operation
         }

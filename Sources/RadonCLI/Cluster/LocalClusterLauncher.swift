@@ -110,7 +110,8 @@ struct LocalClusterLauncher {
             let pid = try BackgroundProcess.spawn(executable, arguments(listen, portFile) + ["--metrics-port-file", metricsFile], logPath: logPath)
             do {
                 let text = try await BackgroundProcess.waitForFile(portFile, writtenBy: pid, timeout: timeout, logPath: logPath)
-                let metrics = try await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: timeout, logPath: logPath)
+                let metrics = MetricsOptions.disabledByEnvironment
+                    ? nil : try await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: timeout, logPath: logPath)
                 return LocalClusterState.Daemon(
                     pid: pid, address: Self.address(fromPortFile: text), dataPath: dataPath, logPath: logPath, portFile: portFile,
                     metricsAddress: metrics)
@@ -191,7 +192,8 @@ struct LocalClusterLauncher {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if Self.isMounted(mountPoint) {
-                let metrics = try? await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: .seconds(10), logPath: logPath)
+                let metrics = MetricsOptions.disabledByEnvironment
+                    ? nil : try? await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: .seconds(10), logPath: logPath)
                 return LocalClusterState.Mount(pid: pid, mountPoint: mountPoint, logPath: logPath, metricsAddress: metrics)
             }
             BackgroundProcess.reapIfExited(pid)
