@@ -8,8 +8,9 @@ import Prometheus
 import ServiceLifecycle
 
 /// What every daemon subcommand shares: structured logs on stderr at the chosen level, a
-/// Prometheus `/metrics` endpoint (on unless `--no-metrics`), and a service group that shuts down gracefully on
-/// SIGTERM or SIGINT (each service closes its listener and lets requests in flight finish).
+/// Prometheus `/metrics` endpoint (on unless `--no-metrics`), and a service group that shuts
+/// down gracefully on SIGTERM or SIGINT (each service closes its listener and lets requests in
+/// flight finish).
 enum DaemonRuntime {
     /// Runs the services `makeServices` builds (with the daemon's logger) until a signal.
     /// - Parameters:

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
-import RadonExporter
 import NIOCore
 import NIOPosix
 import Prometheus
+import RadonExporter
 import RadonMeta
 import RadonWire
 import ServiceLifecycle

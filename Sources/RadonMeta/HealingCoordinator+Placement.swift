@@ -41,7 +41,7 @@ extension HealingCoordinator {
         from nodeID: UInt32, to replacement: UInt32?, rate: UInt64, run: UInt64, withoutSpare: WithoutSpare, db: any SQLTransaction, now: Int64
     ) throws -> MoveOutcome {
         let nodes = try db.allNodes()
-        let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, Self.hostKey(of: $0)) })
+        let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.failureDomain) })
         let groups = try db.placementGroups(volumeID: nil)
         let dataFragments = Dictionary(uniqueKeysWithValues: try db.allVolumes().map { ($0.id, Int($0.k)) })
         var planner = PlacementPlanner(nodes: nodes.filter { $0.id != nodeID }, existingGroups: groups)
@@ -87,9 +87,9 @@ extension HealingCoordinator {
     /// restores full protection. Returns the positions moved.
     func spreadDoubledGroups(rate: UInt64, run: UInt64, db: any SQLTransaction, now: Int64) throws -> Int {
         let nodes = try db.allNodes()
-        let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, Self.hostKey(of: $0)) })
+        let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.failureDomain) })
         let groups = try db.placementGroups(volumeID: nil)
-        let doubled = groups.filter { group in GroupProtection.isDoubled(holders: group.members.map { hostKeys[$0] ?? "node:\($0)" }) }
+        let doubled = groups.filter { group in GroupProtection.isDoubled(holders: group.members.map { hostKeys[$0] ?? NodeInfo.failureDomain(ofNode: $0) }) }
         guard !doubled.isEmpty else { return 0 }
         let busy = Set(try db.healingJobs(where: "state IN (0, 1) AND kind != 3").map(\.groupID))
         var planner = PlacementPlanner(nodes: nodes, existingGroups: groups)
@@ -100,12 +100,12 @@ extension HealingCoordinator {
             var seen = Set<String>()
             var targets: [UInt32] = []
             for index in group.members.indices {
-                let host = hostKeys[group.members[index]] ?? "node:\(group.members[index])"
+                let host = hostKeys[group.members[index]] ?? NodeInfo.failureDomain(ofNode: group.members[index])
                 // The host's first position stays; a second one moves.
                 if seen.insert(host).inserted { continue }
                 guard let chosen = planner.replacement(for: group, at: index, hostKeys: hostKeys) else { continue }
                 group.members[index] = chosen
-                seen.insert(hostKeys[chosen] ?? "node:\(chosen)")
+                seen.insert(hostKeys[chosen] ?? NodeInfo.failureDomain(ofNode: chosen))
                 targets.append(UInt32(index))
             }
             guard !targets.isEmpty else { continue }
@@ -115,10 +115,6 @@ extension HealingCoordinator {
             moved += targets.count
         }
         return moved
-    }
-
-    static func hostKey(of node: NodeInfo) -> String {
-        node.hostID.isEmpty ? "node:\(node.id)" : "host:\(node.hostID)"
     }
 
     /// `radonfs node add|replace|remove`.
@@ -155,7 +151,7 @@ extension HealingCoordinator {
     func rebalance(onto node: NodeInfo, rate: UInt64, run: UInt64, db: any SQLTransaction, now: Int64) throws {
         let nodes = try db.allNodes()
         let upNodes = nodes.filter { $0.state == .up }
-        let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, Self.hostKey(of: $0)) })
+        let hostKeys = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.failureDomain) })
         var groups = try db.placementGroups(volumeID: nil)
         var load: [UInt32: Int] = [:]
         for group in groups { for member in group.members { load[member, default: 0] += 1 } }

@@ -30,7 +30,7 @@ struct PlacementPlanner {
 
     init(nodes: [NodeInfo], existingGroups: [PlacementGroup]) {
         candidates = nodes.filter { $0.state == .up }.map {
-            Candidate(id: $0.id, hostKey: $0.hostID.isEmpty ? "node:\($0.id)" : "host:\($0.hostID)", free: $0.free)
+            Candidate(id: $0.id, hostKey: $0.failureDomain, free: $0.free)
         }
         load = [:]
         for group in existingGroups {
@@ -102,7 +102,7 @@ struct PlacementPlanner {
     mutating func replacement(for group: PlacementGroup, at index: Int, hostKeys: [UInt32: String]) -> UInt32? {
         var others = Set<String>()
         for (position, member) in group.members.enumerated() where position != index {
-            others.insert(hostKeys[member] ?? "node:\(member)")
+            others.insert(hostKeys[member] ?? NodeInfo.failureDomain(ofNode: member))
         }
         let survivors = group.members.enumerated().filter { $0.offset != index }.map(\.element)
         guard let chosen = pickDeclustered(avoidingHosts: others, excluding: Set(group.members), alongside: survivors) else { return nil }

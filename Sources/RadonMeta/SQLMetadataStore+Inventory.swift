@@ -21,10 +21,11 @@ extension SQLMetadataStore {
                 let size: UInt64 = row[3]
                 let blockSize: UInt32 = row[4]
                 let bits: Data? = row[6]
-                let dense = blockSize == 0 ? 0 : (size + UInt64(blockSize) - 1) / UInt64(blockSize)
+                // A file without a block map counts as written up to its size (`updateBlockMap`).
                 return FileInventoryEntry(
                     inode: row[0], volumeID: row[1], groupID: row[2], size: size, blockSize: blockSize,
-                    writtenBlocks: bits.map { Self.blocksWritten(in: [UInt8]($0)) } ?? dense,
+                    writtenBlocks: bits.map { Self.blocksWritten(in: [UInt8]($0)) }
+                        ?? FileInventoryEntry.blocks(within: size, blockSize: blockSize),
                     isInline: row[5], isAwaitingDeletion: (row[7] as Int64) != 0, isOpen: false)
             }
             return FileInventoryReply(entries: entries, highestInode: max(highest, entries.map(\.inode).max() ?? 0))

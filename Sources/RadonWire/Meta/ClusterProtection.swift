@@ -41,10 +41,7 @@ public struct ClusterProtection: Sendable, Hashable, Codable {
 
     public init(status: ClusterStatus, healing: HealingStatus?) {
         let nodes = Dictionary(status.nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        func hostKey(_ id: UInt32) -> String {
-            guard let node = nodes[id], !node.hostID.isEmpty else { return "node:\(id)" }
-            return "host:\(node.hostID)"
-        }
+        func hostKey(_ id: UInt32) -> String { nodes[id]?.failureDomain ?? NodeInfo.failureDomain(ofNode: id) }
         var healingTargets: [UInt32: Set<Int>] = [:]
         for job in healing?.jobs ?? [] where !job.state.isFinished && job.kind != .scrub {
             healingTargets[job.groupID, default: []].formUnion(job.targets.map(Int.init))
@@ -72,7 +69,7 @@ public struct ClusterProtection: Sendable, Hashable, Codable {
                 let hosts = group.members.map(hostKey)
                 if GroupProtection.isDoubled(holders: hosts) {
                     volume.groupsDoubledUp += 1
-                    for member in group.members where hosts.filter({ $0 == hostKey(member) }).count > 1 {
+                    for (position, member) in group.members.enumerated() where hosts.filter({ $0 == hosts[position] }).count > 1 {
                         doubledHosts[member, default: 0] += 1
                     }
                 }

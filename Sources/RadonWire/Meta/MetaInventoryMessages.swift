@@ -38,7 +38,10 @@ public struct FileInventoryEntry: Sendable, Hashable {
     public var isOpen: Bool
 
     /// Slots up to the size: a position holding more keeps blocks past the end of the file.
-    public var blocksWithinSize: UInt64 {
+    public var blocksWithinSize: UInt64 { Self.blocks(within: size, blockSize: blockSize) }
+
+    /// Blocks of `blockSize` a file of `size` bytes spans (0 for no block size: no volume).
+    public static func blocks(within size: UInt64, blockSize: UInt32) -> UInt64 {
         blockSize == 0 ? 0 : (size + UInt64(blockSize) - 1) / UInt64(blockSize)
     }
 
