@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C system libraries from Debian (libisal-dev, libfuse3-dev).
@@ -61,6 +62,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The web console: the cluster's state and admin actions over HTTP, from the metadata
+        // service's own answers (plain HTML, CSS and JS embedded, no build step).
+        .target(name: "RadonConsole", dependencies: [
+            "RadonWire",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The metadata service: namespace, volumes, placement groups, node registry.
         .target(name: "RadonMeta", dependencies: [
             "RadonWire",
@@ -87,7 +99,7 @@ let package = Package(
         ]),
         // Every subcommand of `radonfs`.
         .target(name: "RadonCLI", dependencies: [
-            "RadonCodec", "RadonWire", "RadonStorage", "RadonMeta", "RadonClient", "RadonMount", "RadonExporter",
+            "RadonCodec", "RadonWire", "RadonStorage", "RadonMeta", "RadonClient", "RadonMount", "RadonExporter", "RadonConsole",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,10 +108,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
 
         .testTarget(name: "RadonCodecTests", dependencies: ["RadonCodec", "RadonTestSupport"]),
+        // The web console: its events and tokens alone, then a real cluster's console in headless Chromium.
+        .testTarget(name: "RadonConsoleTests", dependencies: [
+            "RadonConsole", "RadonWire", "RadonTestSupport", "RadonClient",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "RadonCLITests", dependencies: ["RadonCLI", "RadonClient"]),
         .testTarget(name: "RadonWireTests", dependencies: [
             "RadonWire", "RadonTestSupport", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),

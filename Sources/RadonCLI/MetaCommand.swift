@@ -25,7 +25,10 @@ struct MetaServeCommand: AsyncParsableCommand {
             seconds of its death. \
             Every connection is mutual TLS 1.3 with a certificate of the cluster CA (--tls-dir, \
             --identity; `radonfs cert issue`), and each request is checked against the role in \
-            the caller's certificate; --insecure --key-file is plaintext with the shared key. Storage nodes that miss heartbeats for --down-after seconds are marked \
+            the caller's certificate; --insecure --key-file is plaintext with the shared key. \
+            A web console (--console-listen, 127.0.0.1 by default) shows the nodes, volumes, \
+            placement groups, healing progress and recent events; with --console-admin-token-file \
+            an admin may start a rebuild or scrub and remove a node from it. Storage nodes that miss heartbeats for --down-after seconds are marked \
             down, after --lost-after seconds lost. SIGTERM or SIGINT stops it cleanly.
             """
     )
@@ -65,6 +68,8 @@ struct MetaServeCommand: AsyncParsableCommand {
     var portFile: String?
 
     @OptionGroup var metrics: MetricsOptions
+
+    @OptionGroup(title: "Web console") var console: ConsoleOptions
 
     @Option(name: .long, help: ArgumentHelp("""
         full: fsync every commit (nothing acknowledged is lost, even to a power cut); normal: no fsync per \
@@ -162,9 +167,10 @@ struct MetaServeCommand: AsyncParsableCommand {
         var services: [any Service] = [MetaWireService(server: server, logger: logger), MetaRoleService(role: role, leadership: leadership)]
         // The cluster's gauges, from this server's own answers (a standby's say it is one),
         // refreshed when scraped.
-        let exporter = ClusterMetricsExporter(
-            meta: MetaClient(transport: InProcessMetaTransport { request in await role.handle(request) }), logger: logger)
+        let ownMeta = MetaClient(transport: InProcessMetaTransport { request in await role.handle(request) })
+        let exporter = ClusterMetricsExporter(meta: ownMeta, logger: logger)
         services += try await metrics.services(registry: registry, logger: logger, beforeScrape: { await exporter.refresh() })
+        services += try console.services(meta: ownMeta, logger: logger)
         if let portFile { services.append(PortFileService(path: portFile, address: server.localAddress.description)) }
 
         let group = ServiceGroup(configuration: .init(

@@ -19,6 +19,8 @@ public final class LocalCluster: Sendable {
             public var dataPath: String
             /// Its Prometheus endpoint (`host:port`).
             public var metricsAddress: String?
+            /// A metadata server's web console (`host:port`).
+            public var consoleAddress: String?
         }
         /// One PostgreSQL server of a `--meta-engine postgres` cluster.
         public struct PostgresInstance: Decodable, Sendable {

@@ -5,17 +5,9 @@ import Foundation
 public enum MetricsScrape {
     /// The text at `http://<address>/metrics`.
     public static func text(_ address: String) async throws -> String {
-        guard let url = URL(string: "http://\(address)/metrics") else { throw TestFailure("bad metrics address \(address)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sS", "--max-time", "10", url.absoluteString]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("curl \(url) exited \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+        let reply = try Curl.fetch("http://\(address)/metrics")
+        guard reply.status == 200 else { throw TestFailure("http://\(address)/metrics answered \(reply.status)") }
+        return reply.body
     }
 
     /// The value of the sample `name{labels}` (labels as written, e.g. `health="healthy"`), nil

@@ -1,5 +1,7 @@
 import Foundation
 import RadonClient
+import RadonConsole
+import RadonWire
 
 /// The metadata servers of a local cluster: one over SQLite, or an active/standby group over a
 /// local replicated PostgreSQL (`LocalPostgres`) that holds the namespace and elects the active one.
@@ -34,18 +36,29 @@ extension LocalClusterLauncher {
         // The namespace lives in PostgreSQL when there is one (the servers elect through it too),
         // else in the SQLite file.
         let database = postgres?.url ?? "\(directory)/meta/meta.db"
+        let consoleToken = try Self.ensureConsoleToken(in: directory)
         var metas: [LocalClusterState.Daemon] = []
         for index in 0..<count {
             let old = index == 0 ? previous?.meta : previous?.additionalMetas.flatMap { $0.indices.contains(index - 1) ? $0[index - 1] : nil }
             let name = Self.metaName(index)
             metas.append(try await startDaemon(
-                previous: old, name: name, dataPath: database,
+                previous: old, name: name, dataPath: database, servesConsole: true,
                 arguments: { listen, portFile in
-                    ["meta", "--db", database, "--listen", listen, "--port-file", portFile]
+                    ["meta", "--db", database, "--listen", listen, "--port-file", portFile, "--console-admin-token-file", consoleToken]
                         + WireSecurityOptions.arguments(tlsDirectory: tlsDirectory, identity: name, keyFile: keyFile)
                 }))
         }
         return MetaGroup(engine: engine, metas: metas, postgres: postgres)
+    }
+
+    /// DIR/console-admin-token, made (mode 0600) at the first `up`: the admin token every
+    /// metadata server's console accepts.
+    static func ensureConsoleToken(in directory: String) throws -> String {
+        let path = LocalClusterState.consoleTokenPath(in: directory)
+        if (try? ConsoleAdminToken(file: path)) == nil {
+            try PrivateState.writeFile(Array((ConsoleAdminToken.random() + "\n").utf8), to: path)
+        }
+        return path
     }
 
     /// The process (and certificate) name of metadata server `index`.

@@ -91,13 +91,15 @@ struct LocalClusterLauncher {
     }
 
     /// Keeps a daemon that still runs; otherwise starts it on its old port (or any free one).
+    /// With `servesConsole` (a metadata server) it also waits for the web console's port file.
     func startDaemon(
-        previous: LocalClusterState.Daemon?, name: String, dataPath: String,
+        previous: LocalClusterState.Daemon?, name: String, dataPath: String, servesConsole: Bool = false,
         arguments: (_ listen: String, _ portFile: String) -> [String]
     ) async throws -> LocalClusterState.Daemon {
         if let previous, BackgroundProcess.isRunning(previous.pid) { return previous }
         let portFile = "\(directory)/\(name).port"
         let metricsFile = "\(directory)/\(name).metrics"
+        let consoleFile = "\(directory)/\(name).console"
         let logPath = "\(logDirectory)/\(name).log"
         var listens = ["127.0.0.1:0"]
         if let previous, let address = WireAddress(previous.address), address.port != 0 {
@@ -107,14 +109,19 @@ struct LocalClusterLauncher {
         for listen in listens {
             unlink(portFile)
             unlink(metricsFile)
-            let pid = try BackgroundProcess.spawn(executable, arguments(listen, portFile) + ["--metrics-port-file", metricsFile], logPath: logPath)
+            unlink(consoleFile)
+            let consoleArguments = servesConsole ? ["--console-port-file", consoleFile] : []
+            let pid = try BackgroundProcess.spawn(
+                executable, arguments(listen, portFile) + ["--metrics-port-file", metricsFile] + consoleArguments, logPath: logPath)
             do {
                 let text = try await BackgroundProcess.waitForFile(portFile, writtenBy: pid, timeout: timeout, logPath: logPath)
                 let metrics = MetricsOptions.disabledByEnvironment
                     ? nil : try await BackgroundProcess.waitForFile(metricsFile, writtenBy: pid, timeout: timeout, logPath: logPath)
+                let console = servesConsole
+                    ? try await BackgroundProcess.waitForFile(consoleFile, writtenBy: pid, timeout: timeout, logPath: logPath) : nil
                 return LocalClusterState.Daemon(
                     pid: pid, address: Self.address(fromPortFile: text), dataPath: dataPath, logPath: logPath, portFile: portFile,
-                    metricsAddress: metrics)
+                    metricsAddress: metrics, consoleAddress: console)
             } catch {
                 // The old port may be taken by now: try a free one.
                 lastError = error
@@ -238,6 +245,9 @@ struct LocalClusterLauncher {
             lines.append("  mutual TLS        CA and certificates in \(tls)/ (meta, storage-N, client, admin)")
         } else {
             lines.append("  plaintext         --insecure: shared key \(keyFile), nothing encrypted")
+        }
+        for (name, address) in state.consoleEndpoints {
+            lines.append("  web console       \(name) http://\(address)/   (admin: add #token=$(cat \(LocalClusterState.consoleTokenPath(in: directory))))")
         }
         let metrics = state.metricsEndpoints
         if !metrics.isEmpty {

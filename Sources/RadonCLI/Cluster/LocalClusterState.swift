@@ -16,6 +16,9 @@ struct LocalClusterState: Codable, Sendable {
         /// Where its Prometheus `/metrics` endpoint listens (`host:port`); nil when a version
         /// without metrics by default started it.
         var metricsAddress: String?
+        /// Where a metadata server's web console listens (`host:port`); nil for storage daemons
+        /// and for servers a version without the console started.
+        var consoleAddress: String?
     }
 
     struct Mount: Codable, Sendable {
@@ -32,6 +35,14 @@ struct LocalClusterState: Codable, Sendable {
         endpoints.append(("mount", mount?.metricsAddress))
         return endpoints.compactMap { name, address in address.map { (name, $0) } }
     }
+
+    /// Every metadata server's web console, named as `up` and `status` list them.
+    var consoleEndpoints: [(name: String, address: String)] {
+        metas.enumerated().compactMap { index, meta in meta.consoleAddress.map { (index == 0 ? "meta" : "meta-\(index)", $0) } }
+    }
+
+    /// The console's admin token of a local cluster: made by `up`, readable by its owner only.
+    static func consoleTokenPath(in directory: String) -> String { "\(directory)/console-admin-token" }
 
     /// The PostgreSQL that `up --meta-engine postgres` runs under DIR/postgres.
     struct Postgres: Codable, Sendable {

@@ -30,6 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
         // A local cluster's daemons wrote where their metrics listen (cluster.json).
         if let dir = cluster.dir, let local = try? LocalClusterState.load(from: dir) {
             report.metrics = Dictionary(local.metricsEndpoints.map { ($0.name, "http://\($0.address)/metrics") }, uniquingKeysWith: { first, _ in first })
+            report.consoles = Dictionary(local.consoleEndpoints.map { ($0.name, "http://\($0.address)/") }, uniquingKeysWith: { first, _ in first })
         }
         if json {
             let encoder = JSONEncoder()
@@ -39,6 +40,10 @@ struct StatusCommand: AsyncParsableCommand {
             print(report.table)
             if let healing = report.healing { print(healing) }
             print(report.protection.lines.joined(separator: "\n"))
+            if let consoles = report.consoles, !consoles.isEmpty {
+                print("Web console:")
+                for (name, url) in consoles.sorted(by: { $0.key < $1.key }) { print("  \(name) \(url)") }
+            }
             if let metrics = report.metrics, !metrics.isEmpty {
                 print("Metrics:")
                 for (name, url) in metrics.sorted(by: { $0.key < $1.key }) { print("  \(name) \(url)") }
@@ -92,6 +97,8 @@ struct StatusReport: Codable {
     var healing: String?
     /// Prometheus endpoints by daemon name, for a local cluster (`--dir`).
     var metrics: [String: String]?
+    /// Web consoles by metadata server name, for a local cluster (`--dir`).
+    var consoles: [String: String]?
 
     init(_ status: ClusterStatus, healing: HealingStatus?) {
         protection = ClusterProtection(status: status, healing: healing)

@@ -39,36 +39,79 @@ public struct ClusterProtection: Sendable, Hashable, Codable {
     public var lossesSurvived: Int { volumes.map(\.lossesSurvived).min() ?? 0 }
     public var isFullyProtected: Bool { volumes.allSatisfy { $0.groupsHealthy == $0.groups } }
 
-    public init(status: ClusterStatus, healing: HealingStatus?) {
+    /// One placement group's protection, as the volume totals count it (and the console lists).
+    public struct Group: Sendable, Hashable, Codable {
+        public enum Health: String, Sendable, Hashable, Codable {
+            /// Every fragment in place on distinct hosts.
+            case healthy
+            /// Readable, but surviving fewer losses than when healthy.
+            case degraded
+            /// Fewer than k fragments reachable.
+            case unavailable
+        }
+
+        public var id: UInt32
+        public var volumeID: UInt32
+        public var index: UInt32
+        public var members: [UInt32]
+        /// Further node losses it survives now (-1: unreadable now).
+        public var lossesSurvived: Int
+        public var health: Health
+        /// Two positions on one host.
+        public var isDoubledUp: Bool
+        /// An unfinished rebuild, resync or repair targets one of its positions.
+        public var isHealing: Bool
+    }
+
+    /// Every group's protection, in `status.groups` order. A position's fragment counts as there
+    /// when its member is up and no unfinished rebuild, resync or repair job targets it.
+    public static func groups(status: ClusterStatus, healing: HealingStatus?) -> [Group] {
         let nodes = Dictionary(status.nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         func hostKey(_ id: UInt32) -> String { nodes[id]?.failureDomain ?? NodeInfo.failureDomain(ofNode: id) }
         var healingTargets: [UInt32: Set<Int>] = [:]
         for job in healing?.jobs ?? [] where !job.state.isFinished && job.kind != .scrub {
             healingTargets[job.groupID, default: []].formUnion(job.targets.map(Int.init))
         }
+        let widths = Dictionary(status.volumes.map { ($0.id, (k: Int($0.k), healthy: Int($0.n) - Int($0.k))) }, uniquingKeysWith: { first, _ in first })
+        return status.groups.map { group in
+            let width = widths[group.volumeID] ?? (k: group.members.count, healthy: 0)
+            let healing = healingTargets[group.id] ?? []
+            let holders: [String?] = group.members.enumerated().map { position, member in
+                nodes[member]?.state == .up && !healing.contains(position) ? hostKey(member) : nil
+            }
+            let survived = GroupProtection.lossesSurvived(k: width.k, holders: holders)
+            let health: Group.Health = survived < 0 ? .unavailable : survived < width.healthy ? .degraded : .healthy
+            return Group(
+                id: group.id, volumeID: group.volumeID, index: group.index, members: group.members, lossesSurvived: survived,
+                health: health, isDoubledUp: GroupProtection.isDoubled(holders: group.members.map(hostKey)), isHealing: !healing.isEmpty)
+        }
+    }
+
+    public init(status: ClusterStatus, healing: HealingStatus?) {
+        let nodes = Dictionary(status.nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func hostKey(_ id: UInt32) -> String { nodes[id]?.failureDomain ?? NodeInfo.failureDomain(ofNode: id) }
+        let groups = Self.groups(status: status, healing: healing)
         var volumes: [Volume] = []
         var doubledHosts: [UInt32: Int] = [:]
         var waitingOn: [UInt32: Int] = [:]
         for settings in status.volumes {
-            let k = Int(settings.k)
-            let healthy = Int(settings.n) - k
+            let healthy = Int(settings.n) - Int(settings.k)
             var volume = Volume(
                 id: settings.id, name: settings.name, layout: "\(settings.k)+\(settings.n - settings.k)", lossesSurvived: healthy,
                 lossesSurvivedWhenHealthy: healthy, groups: 0, groupsHealthy: 0, groupsDegraded: 0, groupsUnavailable: 0,
                 groupsDoubledUp: 0, groupsHealing: 0)
-            for group in status.groups where group.volumeID == settings.id {
+            for group in groups where group.volumeID == settings.id {
                 volume.groups += 1
-                let healing = healingTargets[group.id] ?? []
-                let holders: [String?] = group.members.enumerated().map { position, member in
-                    nodes[member]?.state == .up && !healing.contains(position) ? hostKey(member) : nil
+                volume.lossesSurvived = min(volume.lossesSurvived, group.lossesSurvived)
+                switch group.health {
+                case .healthy: volume.groupsHealthy += 1
+                case .degraded: volume.groupsDegraded += 1
+                case .unavailable: volume.groupsUnavailable += 1
                 }
-                let survived = GroupProtection.lossesSurvived(k: k, holders: holders)
-                volume.lossesSurvived = min(volume.lossesSurvived, survived)
-                if survived < 0 { volume.groupsUnavailable += 1 } else if survived < healthy { volume.groupsDegraded += 1 } else { volume.groupsHealthy += 1 }
-                if !healing.isEmpty { volume.groupsHealing += 1 }
-                let hosts = group.members.map(hostKey)
-                if GroupProtection.isDoubled(holders: hosts) {
+                if group.isHealing { volume.groupsHealing += 1 }
+                if group.isDoubledUp {
                     volume.groupsDoubledUp += 1
+                    let hosts = group.members.map(hostKey)
                     for (position, member) in group.members.enumerated() where hosts.filter({ $0 == hosts[position] }).count > 1 {
                         doubledHosts[member, default: 0] += 1
                     }

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A volume: how the files in it are coded and placed.
-public struct VolumeSettings: Sendable, Hashable {
+public struct VolumeSettings: Sendable, Hashable, Codable {
     public var id: UInt32
     public var name: String
     /// "mojette-systematic" (default), "mojette" or "rs".
