@@ -11,6 +11,8 @@ extension RadonFSCommand {
         CACommand.self,
         CertCommand.self,
         ExportCommand.self,
+        VolumeCommand.self,
+        LayoutCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

@@ -54,6 +54,10 @@ public protocol MetadataStore: Sendable {
     /// A page of the files with fragments (and the removed ones awaiting deletion), for fsck;
     /// `isOpen` is left false (open files are the service's, not the store's).
     func fileInventory(after: UInt64, limit: Int) async throws -> FileInventoryReply
+    /// Where `inode` would live in another volume (`radonfs layout apply`).
+    func relayoutBegin(_ request: RelayoutBeginRequest) async throws -> RelayoutBeginReply
+    /// Switches `inode` to the volume its blocks were written to, unless it changed or is open.
+    func relayoutCommit(_ request: RelayoutCommitRequest) async throws -> InodeAttributes
     func confirmDeletions(_ inodes: [UInt64]) async throws
 
     // MARK: Nodes, volumes, placement

@@ -120,6 +120,10 @@ extension SQLMetadataStore {
         guard !specification.name.isEmpty, specification.name.utf8.count <= MetaLimits.maximumNameLength else {
             throw invalid("a volume name is 1 to \(MetaLimits.maximumNameLength) bytes")
         }
+        // `radonfs.layout` values name volumes as words of `key=value` pairs.
+        guard !specification.name.contains(where: { $0.isWhitespace || $0 == "=" || $0.isNewline }) else {
+            throw invalid("a volume name has no spaces and no \"=\", got \"\(specification.name)\"")
+        }
         guard VolumeSettings.codecs.contains(specification.codec) else {
             throw invalid("unknown codec \"\(specification.codec)\"; one of \(VolumeSettings.codecs.joined(separator: ", "))")
         }

@@ -6,6 +6,7 @@ import RadonWire
 
 extension SQLMetadataStore {
     public func extendedAttribute(_ request: ExtendedAttributeRequest) async throws -> [UInt8] {
+        if request.name == LayoutAttribute.name { return try await layoutAttribute(of: request.inode) }
         try Self.validateAttributeName(request.name)
         // One statement (PostgreSQL: one round trip, no transaction).
         guard let row = try await engine.rows(StoreQuery.extendedAttributeOfInode, [request.name, request.inode]).first else {
@@ -18,6 +19,7 @@ extension SQLMetadataStore {
     }
 
     public func setExtendedAttribute(_ request: SetExtendedAttributeRequest) async throws {
+        if request.name == LayoutAttribute.name { return try await setLayoutAttribute(request) }
         try Self.validateAttributeName(request.name)
         guard request.value.count <= MetaLimits.maximumAttributeValueLength else {
             throw FileSystemError(E2BIG, "attribute value of \(request.value.count) bytes, at most \(MetaLimits.maximumAttributeValueLength)")
@@ -49,6 +51,7 @@ extension SQLMetadataStore {
     }
 
     public func removeExtendedAttribute(_ request: ExtendedAttributeRequest) async throws {
+        if request.name == LayoutAttribute.name { return try await removeLayoutAttribute(request) }
         try Self.validateAttributeName(request.name)
         let now = nowNanoseconds()
         try await committer.write { db in
@@ -60,7 +63,8 @@ extension SQLMetadataStore {
         }
     }
 
-    /// The namespaces Linux knows; anything else is EOPNOTSUPP, as on ext4.
+    /// The namespaces Linux knows; anything else is EOPNOTSUPP, as on ext4 (but for the virtual
+    /// `radonfs.layout`, answered before this check).
     static func validateAttributeName(_ name: String) throws {
         guard !name.isEmpty else { throw FileSystemError.invalid("empty attribute name") }
         guard name.utf8.count <= MetaLimits.maximumAttributeNameLength else {

@@ -23,17 +23,28 @@ public struct UpdateSizeRequest: WireMessage, Hashable {
         buffer.writeInteger(inode)
         buffer.writeInteger(size)
         buffer.writeWireOptional(modificationTime) { $1.encode(into: &$0) }
-        buffer.writeWireArray(writtenBlocks) { buffer, run in
-            buffer.writeInteger(run.first)
-            buffer.writeInteger(run.count)
-        }
+        buffer.writeBlockRuns(writtenBlocks)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         inode = try buffer.readWireInteger()
         size = try buffer.readWireInteger()
         modificationTime = try buffer.readWireOptional { try Timestamp(from: &$0) }
-        writtenBlocks = try buffer.readWireArray(maximumCount: 1 << 20) { buffer in
+        writtenBlocks = try buffer.readBlockRuns()
+    }
+}
+
+extension ByteBuffer {
+    mutating func writeBlockRuns(_ runs: [BlockRun]) {
+        writeWireArray(runs) { buffer, run in
+            buffer.writeInteger(run.first)
+            buffer.writeInteger(run.count)
+        }
+    }
+
+    /// Runs as a request names them: none empty or past `BlockRun.maximumBlock`.
+    mutating func readBlockRuns() throws -> [BlockRun] {
+        try readWireArray(maximumCount: 1 << 20) { buffer in
             let run = BlockRun(first: try buffer.readWireInteger(), count: try buffer.readWireInteger())
             guard run.count > 0, run.first <= BlockRun.maximumBlock, run.count <= BlockRun.maximumBlock - run.first else {
                 throw WireError.badRequest("block run \(run.first)+\(run.count) is empty or past block \(BlockRun.maximumBlock)")

@@ -63,6 +63,12 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     /// Every file with fragments, a page at a time (`FileInventoryRequest`), for `fsck`;
     /// operator only.
     case fileInventory = 0x93
+    /// `radonfs layout apply`: a file's layout in another volume to write its blocks to
+    /// (`RelayoutBeginRequest`); operator only.
+    case relayoutBegin = 0x98
+    /// ... and the switch to it once they are written, unless the file changed or is open
+    /// (`RelayoutCommitRequest`); operator only.
+    case relayoutCommit = 0x99
 
     /// An envelope: a request id (`MetaRequestIdentity`) and a mutating request to run under
     /// it (see `IdentifiedRequest`). The last opcode of the range, out of the healing block's way.
