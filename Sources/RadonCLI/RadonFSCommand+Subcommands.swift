@@ -11,6 +11,7 @@ extension RadonFSCommand {
         CACommand.self,
         CertCommand.self,
         ExportCommand.self,
+        TrashCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

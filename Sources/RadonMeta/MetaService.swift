@@ -147,6 +147,7 @@ public final class MetaService: Sendable {
                 for index in page.entries.indices { page.entries[index].isOpen = store.openFiles.isOpen(page.entries[index].inode) }
                 return page
             }
+        case .trashList, .trashRestore, .trashPurge, .trashSettings: return await dispatchTrash(opcode, request)
         case .removeExtendedAttribute: return await answer(request) { (r: ExtendedAttributeRequest) in try await store.removeExtendedAttribute(r); return WireEmpty() }
         case .fileLayout: return await answer(request) { (r: InodeRequest) in try await store.fileLayout(of: r.inode) }
         case .updateSizeAfterWrite: return await answer(request) { (r: UpdateSizeRequest) in try await store.updateSizeAfterWrite(r) }
