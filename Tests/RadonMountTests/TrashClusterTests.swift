@@ -4,7 +4,8 @@ import Testing
 
 /// Issue 14's trash test, as a user meets it: a file removed through the mount of a real
 /// cluster is listed by `radonfs trash list`, comes back byte for byte with `trash restore`,
-/// and once removed again and purged, leaves the trash and the storage nodes.
+/// and once removed again and purged, leaves the trash and the storage nodes; a file removed
+/// while open keeps working through its descriptor and comes back with what was written after.
 @Suite("The trash on a real cluster")
 struct TrashClusterTests {
     @Test func aDeletedFileRestoredFromTheTrashIsIdenticalAndPurgeFreesIt() async throws {
@@ -30,6 +31,8 @@ struct TrashClusterTests {
             print(entries[0]["id"])
             PY
             )
+            # fsck takes the trashed file's fragments for a file's, not for orphans.
+            '\(radonfs)' fsck --dir "$d" > "$d/fsck.out" || { cat "$d/fsck.out" >&2; exit 1; }
             status=$('\(radonfs)' status --dir "$d")
             [[ "$status" == *"Trash: 1 file, 6.0 MiB"* ]] || { echo "$status" >&2; exit 1; }
             trash restore "$id"
@@ -37,7 +40,22 @@ struct TrashClusterTests {
             for i in $(seq 30); do [ -e "$m/data.bin" ] && break; sleep 0.1; done
             cmp "$d/original" "$m/data.bin"
             trash_empty || { echo "the restored file is still listed" >&2; exit 1; }
+            # A file removed while open stays usable through its descriptor, and what was
+            # written after the rm is in the trash once it is closed.
+            python3 - "$m" <<'PY'
+            import os, sys
+            with open(f"{sys.argv[1]}/open.log", "wb+") as f:
+                f.write(b"before\\n"); f.flush()
+                os.unlink(f"{sys.argv[1]}/open.log")
+                f.write(b"after\\n"); f.flush(); os.fsync(f.fileno())
+                f.seek(0); assert f.read() == b"before\\nafter\\n"
+            PY
+            open_id=$(trash list --json | python3 -c "import json, sys; print([e['id'] for e in json.load(sys.stdin) if e['path'] == '/open.log'][0])")
+            trash restore "$open_id"
+            for i in $(seq 30); do [ -e "$m/open.log" ] && break; sleep 0.1; done
+            [ "$(cat "$m/open.log")" = "$(printf 'before\\nafter')" ] || { echo "open.log came back as: $(cat "$m/open.log")" >&2; exit 1; }
             # Removed again and purged: gone from the trash, its fragments deleted.
+            rm "$m/open.log"
             rm "$m/data.bin"
             [ "$(fragments "$id")" -gt 0 ] || { echo "no fragment files of inode $id while in the trash" >&2; exit 1; }
             trash purge --all
