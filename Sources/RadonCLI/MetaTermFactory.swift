@@ -62,7 +62,8 @@ struct MetaTermFactory: Sendable {
                 async let sessions: Void = service.runSessionSweeps()
                 async let deleting: Void = deletions.run()
                 async let trimming: Void = service.runOperationLogTrims()
-                _ = await (liveness, healing, sessions, deleting, trimming)
+                async let expiring: Void = service.runTrashExpiry()
+                _ = await (liveness, healing, sessions, deleting, trimming, expiring)
             },
             close: {
                 await pool.closeAll()

@@ -13,6 +13,7 @@ extension RadonFSCommand {
         ExportCommand.self,
         VolumeCommand.self,
         LayoutCommand.self,
+        TrashCommand.self,
         PutCommand.self,
         GetCommand.self,
         LsCommand.self,

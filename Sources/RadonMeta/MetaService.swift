@@ -149,6 +149,7 @@ public final class MetaService: Sendable {
             }
         case .relayoutBegin: return await answer(request) { (r: RelayoutBeginRequest) in try await store.relayoutBegin(r) }
         case .relayoutCommit: return await answer(request) { (r: RelayoutCommitRequest) in try await store.relayoutCommit(r) }
+        case .trashList, .trashRestore, .trashPurge, .trashSettings: return await dispatchTrash(opcode, request)
         case .removeExtendedAttribute: return await answer(request) { (r: ExtendedAttributeRequest) in try await store.removeExtendedAttribute(r); return WireEmpty() }
         case .fileLayout: return await answer(request) { (r: InodeRequest) in try await store.fileLayout(of: r.inode) }
         case .updateSizeAfterWrite: return await answer(request) { (r: UpdateSizeRequest) in try await store.updateSizeAfterWrite(r) }

@@ -16,9 +16,10 @@ public protocol MetadataStore: Sendable {
     func makeDirectory(_ request: MakeDirectoryRequest) async throws -> InodeAttributes
     func makeSymbolicLink(_ request: MakeSymbolicLinkRequest) async throws -> InodeAttributes
     func readSymbolicLink(_ inode: UInt64) async throws -> [UInt8]
-    /// unlink(2). A file losing its last link loses its inode at once, unless `openFiles` says
-    /// a session has it open: then it stays an orphan (nlink 0, no name, data kept) until
-    /// `reapOrphan`. Returns the removed file when it had fragments to delete.
+    /// unlink(2). A file losing its last link loses its inode at once, unless the trash keeps
+    /// it (a regular file, retention above 0) or `openFiles` says a session has it open: then
+    /// it stays an orphan (nlink 0, no name, data kept) until `reapOrphan`. Returns the removed
+    /// file when it had fragments to delete.
     func remove(_ request: NameRequest) async throws -> RemovalReply
     func removeDirectory(_ request: NameRequest) async throws
     /// rename(2); a file replaced by the rename is removed as by `remove`.
@@ -59,6 +60,18 @@ public protocol MetadataStore: Sendable {
     /// Switches `inode` to the volume its blocks were written to, unless it changed or is open.
     func relayoutCommit(_ request: RelayoutCommitRequest) async throws -> InodeAttributes
     func confirmDeletions(_ inodes: [UInt64]) async throws
+
+    // MARK: Trash (see `SQLMetadataStore+Trash`)
+    /// A page of the trash, entries with an inode above `after`, in inode order.
+    func trashList(after: UInt64, limit: Int) async throws -> [TrashEntry]
+    /// Names a trashed file again; EEXIST or ENOENT (and no change) when it cannot.
+    func restoreFromTrash(_ request: TrashRestoreRequest) async throws -> TrashRestoreReply
+    /// Frees trashed files now: their fragments join the pending deletions.
+    func purgeTrash(_ request: TrashPurgeRequest) async throws -> TrashPurgeReply
+    /// Frees up to `limit` entries older than the retention (the maintenance pass).
+    func expireTrash(limit: Int) async throws -> TrashPurgeReply
+    /// Reads (after setting, if asked) the retention, with what the trash holds.
+    func trashSettings(_ request: TrashSettingsRequest) async throws -> TrashSummary
 
     // MARK: Nodes, volumes, placement
     func registerNode(_ request: RegisterNodeRequest) async throws -> NodeAcknowledgement

@@ -97,6 +97,8 @@ extension Optional: OperationLogReply where Wrapped == RemovedFile {
 }
 
 extension RemovalReply: OperationLogReply {}
+extension TrashRestoreReply: OperationLogReply {}
+extension TrashPurgeReply: OperationLogReply {}
 
 /// Encoding and decoding of one committer result type for the log; nil for types that are
 /// not logged (the operation then just runs).

@@ -111,6 +111,8 @@ extension PostgresEngine {
         Migration(version: 3, name: "write-guard", statements: [LeaderFence.guardFunction]),
         // Exports: what each client certificate may mount (see `ExportRule`).
         Migration(version: 4, name: "exports", statements: [SQLMetadataStore.exportSchema]),
+        // The trash (`SQLMetadataStore+Trash`): removed files kept for the retention.
+        Migration(version: 5, name: "trash", statements: SQLMetadataStore.trashSchema(nameType: "BYTEA")),
     ]
 
     /// Brings the schema up to date, once, however many servers start at the same time: the

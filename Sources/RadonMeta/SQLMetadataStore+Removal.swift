@@ -15,13 +15,18 @@ extension SQLMetadataStore {
             try db.deleteEntry(id: entry.id)
             parent.touchContent(now)
             try db.save(parent)
-            return RemovalReply(removed: try db.dropLink(of: &victim, now: now, keepingOpen: self.openFiles), parent: parent.attributes)
+            let removed = try db.dropLink(of: &victim, named: request.name, in: parent.id, now: now, keepingOpen: self.openFiles)
+            return RemovalReply(removed: removed, parent: parent.attributes)
         }
     }
 
     public func orphans(limit: Int) async throws -> [UInt64] {
         try await engine.read { db in
-            try db.rows("SELECT id FROM inode WHERE nlink = 0 ORDER BY id LIMIT ?", [max(0, min(limit, 65536))]).map { $0[0] }
+            // Files in the trash have no link either, and are not orphans.
+            try db.rows(
+                "SELECT i.id FROM inode i WHERE i.nlink = 0 AND NOT EXISTS (SELECT 1 FROM trash t WHERE t.inode = i.id) ORDER BY i.id LIMIT ?",
+                [max(0, min(limit, 65536))]
+            ).map { $0[0] }
         }
     }
 
@@ -29,14 +34,12 @@ extension SQLMetadataStore {
         // A lapsed session's files are all asked about: most still have a name, and a read
         // says so without taking the writer.
         let isOrphan = try await engine.read { db in
-            try db.row("SELECT nlink FROM inode WHERE id = ?", [inode]).map { $0[0] as UInt32 == 0 } ?? false
+            try db.isOrphan(inode)
         }
         guard isOrphan else { return false }
         let now = nowNanoseconds()
         return try await committer.write { db in
-            guard let row = try db.row("SELECT nlink FROM inode WHERE id = ?", [inode]), row[0] as UInt32 == 0 else {
-                return false
-            }
+            guard try db.isOrphan(inode) else { return false }
             _ = try db.deleteInode(try db.inode(inode), now: now)
             return true
         }
@@ -136,7 +139,7 @@ extension SQLMetadataStore {
                     _ = try db.deleteInode(replaced, now: now)
                 case (false, false):
                     try db.deleteEntry(id: existing.id)
-                    removed = try db.dropLink(of: &replaced, now: now, keepingOpen: self.openFiles)
+                    removed = try db.dropLink(of: &replaced, named: request.newName, in: target.id, now: now, keepingOpen: self.openFiles)
                 }
                 existingInode = nil
             }
@@ -173,10 +176,14 @@ extension SQLMetadataStore {
 }
 
 extension SQLTransaction {
-    /// One link less; the inode goes with its last link, unless a session has it open: then it
-    /// stays, with nlink 0, as an orphan that `reapOrphan` frees after the last close.
-    func dropLink(of record: inout InodeRecord, now: Int64, keepingOpen openFiles: OpenFileHolds) throws -> RemovedFile? {
-        if record.linkCount <= 1 {
+    /// One link less (`name` in `parent` went); the inode goes with its last link, unless the
+    /// trash keeps it (a regular file, retention above 0: see `keepInTrash`) or a session has it
+    /// open: then it stays, with nlink 0, as an orphan that `reapOrphan` frees after the last
+    /// close. A trashed file is no orphan: its close frees nothing, its purge or expiry does.
+    func dropLink(
+        of record: inout InodeRecord, named name: FileName, in parent: UInt64, now: Int64, keepingOpen openFiles: OpenFileHolds
+    ) throws -> RemovedFile? {
+        if record.linkCount <= 1, try !keepInTrash(record, from: parent, named: name, now: now) {
             guard record.kind == .regular, openFiles.isOpen(record.id) else { return try deleteInode(record, now: now) }
             openFiles.orphaned(record.id)
         }
@@ -184,6 +191,12 @@ extension SQLTransaction {
         record.touchChange(now)
         try save(record)
         return nil
+    }
+
+    /// Whether `inode` has no link left and is not in the trash.
+    func isOrphan(_ inode: UInt64) throws -> Bool {
+        guard let row = try row("SELECT nlink FROM inode WHERE id = ?", [inode]), row[0] as UInt32 == 0 else { return false }
+        return try self.row("SELECT 1 FROM trash WHERE inode = ?", [inode]) == nil
     }
 
     /// EINVAL when `directory` is `ancestor` or lies below it: a directory cannot move into

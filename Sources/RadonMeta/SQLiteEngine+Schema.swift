@@ -137,6 +137,10 @@ extension SQLiteEngine {
         migrator.registerMigration("v7-exports") { db in
             try db.execute(sql: SQLMetadataStore.exportSchema)
         }
+        // The trash (`SQLMetadataStore+Trash`): removed files kept for the retention.
+        migrator.registerMigration("v8-trash") { db in
+            for statement in SQLMetadataStore.trashSchema(nameType: "BLOB") { try db.execute(sql: statement) }
+        }
         return migrator
     }
 

@@ -14,7 +14,8 @@ enum HealingCluster {
         let environment = ["RADONFS_DOWN_AFTER": "\(downAfter)", "RADONFS_LOST_AFTER": "\(lostAfter)"].merging(extra) { _, new in new }
         try await LocalCluster.with(
             directoryPrefix: "radonfs-heal", nodes: nodes, layout: "4+2", blockSize: 64 << 10, environment: environment,
-            killWaitPolls: 300, body)
+            // Removed files go at once, as fsck's and the healing tests' counts expect.
+            killWaitPolls: 300, upArguments: ["--trash-retention", "0"], body)
     }
 }
 

@@ -151,18 +151,12 @@ struct SessionTests {
     }
 
     @Test func sessionMessagesRoundTrip() throws {
-        func roundTrip<M: WireMessage & Equatable>(_ message: M) throws {
-            var buffer = ByteBuffer()
-            message.encode(into: &buffer)
-            #expect(try M(from: &buffer) == message)
-            #expect(buffer.readableBytes == 0)
-        }
-        try roundTrip(OpenSessionRequest(clientName: "host pid 1"))
-        try roundTrip(SessionRequest(session: .max))
-        try roundTrip(SessionLease(session: 3, leaseMilliseconds: 20_000, wantedTokens: [1, 2, .max]))
-        try roundTrip(SessionInodeRequest(session: 1, inode: 2))
-        try roundTrip(AcquireDataTokenRequest(session: 1, inode: 2, waitMilliseconds: 10_000))
-        try roundTrip(DataTokenGrant(attributes: nil))
+        try expectRoundTrip(OpenSessionRequest(clientName: "host pid 1"))
+        try expectRoundTrip(SessionRequest(session: .max))
+        try expectRoundTrip(SessionLease(session: 3, leaseMilliseconds: 20_000, wantedTokens: [1, 2, .max]))
+        try expectRoundTrip(SessionInodeRequest(session: 1, inode: 2))
+        try expectRoundTrip(AcquireDataTokenRequest(session: 1, inode: 2, waitMilliseconds: 10_000))
+        try expectRoundTrip(DataTokenGrant(attributes: nil))
         #expect(Duration.seconds(2.5).wireMilliseconds == 2500)
     }
 }

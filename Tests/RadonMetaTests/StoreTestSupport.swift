@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import RadonMeta
 import RadonTestSupport
 import RadonWire
@@ -49,7 +50,9 @@ struct StoreFixture {
     static let root = MetaCaller.root
     static let rootInode: UInt64 = 1
 
-    init(_ engine: TestEngine = .sqlite, durability: SQLiteEngine.Durability = .full) async throws {
+    /// `trashRetention` is the cluster's setting the store starts with: 0 (no trash, removed
+    /// files go at once) unless a test of the trash asks for one.
+    init(_ engine: TestEngine = .sqlite, durability: SQLiteEngine.Durability = .full, trashRetention: UInt64 = 0) async throws {
         self.engine = engine
         directory = try TemporaryDirectory()
         let clock = ManualClock()
@@ -64,6 +67,7 @@ struct StoreFixture {
             let postgres = try await PostgresEngine.connect(url: url, logger: PostgresTestServer.quietLogger)
             store = SQLMetadataStore(engine: postgres, clock: { clock.now })
         }
+        _ = try await store.trashSettings(TrashSettingsRequest(retentionSeconds: trashRetention))
     }
 
     /// A second store on the same database, as a restarted service opens it.
@@ -113,6 +117,14 @@ struct StoreFixture {
         }
         return ids
     }
+}
+
+/// Expects `message` to decode from its encoding as itself, consuming every byte.
+func expectRoundTrip<M: WireMessage & Equatable>(_ message: M, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    var buffer = ByteBuffer()
+    message.encode(into: &buffer)
+    #expect(try M(from: &buffer) == message, sourceLocation: sourceLocation)
+    #expect(buffer.readableBytes == 0, sourceLocation: sourceLocation)
 }
 
 /// Expects `body` to throw a `FileSystemError` with `errno`.

@@ -21,7 +21,7 @@ struct MultiMountTests {
         let directory = "/tmp/radonfs-multi-\(UUID().uuidString.prefix(8))"
         let points = (0..<mounts).map { "\(directory)/m\($0)" }
         let up = try await Shell.run(
-            "'\(Self.radonfs)' up --dir '\(directory)' --mount '\(points[0])' > '\(directory).up.log' 2>&1 || { cat '\(directory).up.log'; exit 1; }",
+            "'\(Self.radonfs)' up --dir '\(directory)' --mount '\(points[0])' --trash-retention 0 > '\(directory).up.log' 2>&1 || { cat '\(directory).up.log'; exit 1; }",
             environment: Self.environment)
         try #require(up.status == 0, "radonfs up: \(up.output)")
         var failure: (any Error)?

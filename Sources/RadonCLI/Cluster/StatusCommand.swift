@@ -27,6 +27,8 @@ struct StatusCommand: AsyncParsableCommand {
         // Without the healing jobs (an older service), positions being rebuilt count as there.
         let healing = try? await meta.healingStatus()
         var report = StatusReport(status, healing: healing)
+        // What the trash holds (operators only: another certificate's status has no trash line).
+        report.trash = try? await meta.trashSettings()
         // A local cluster's daemons wrote where their metrics listen (cluster.json).
         if let dir = cluster.dir, let local = try? LocalClusterState.load(from: dir) {
             report.metrics = Dictionary(local.metricsEndpoints.map { ($0.name, "http://\($0.address)/metrics") }, uniquingKeysWith: { first, _ in first })
@@ -39,6 +41,7 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             print(report.table)
             if let healing = report.healing { print(healing) }
+            if let trash = report.trash { print(TrashCommand.summaryLine(trash)) }
             print(report.protection.lines.joined(separator: "\n"))
             if let consoles = report.consoles, !consoles.isEmpty {
                 print("Web console:")
@@ -99,6 +102,8 @@ struct StatusReport: Codable {
     var metrics: [String: String]?
     /// Web consoles by metadata server name, for a local cluster (`--dir`).
     var consoles: [String: String]?
+    /// Removed files the trash keeps (they count against capacity) and for how long.
+    var trash: TrashSummary?
 
     init(_ status: ClusterStatus, healing: HealingStatus?) {
         protection = ClusterProtection(status: status, healing: healing)

@@ -62,7 +62,13 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Make a new cluster plaintext with a shared key instead of mutual TLS (nothing encrypted, every peer trusted with every role): for measuring what TLS costs.")
     var insecure = false
 
+    @Option(name: .customLong("trash-retention"), help: ArgumentHelp("Set how long removed files are kept (the cluster's setting, 1d for a new cluster; 0 turns the trash off): 0, 3600s, 12h, 1d.", valueName: "duration"))
+    var trashRetention: String?
+
     func validate() throws {
+        if let trashRetention, RetentionDuration.seconds(parsing: trashRetention) == nil {
+            throw ValidationError("--trash-retention takes a duration such as 0, 3600s, 12h or 1d, not \"\(trashRetention)\"")
+        }
         guard (try? CodecLayout(parsing: layout)) != nil else {
             throw ValidationError("--layout must be k+m with 2 <= k <= 16 and 1 <= m <= 8, not \"\(layout)\"")
         }
@@ -90,6 +96,10 @@ struct UpCommand: AsyncParsableCommand {
             mountPoint: noMount ? nil : (mount ?? "\(directory)/mnt"), timeout: .seconds(timeout),
             metaEngine: metaEngine, metaServers: metaServers, insecure: insecure)
         let state = try await launcher.start()
+        if let seconds = trashRetention.flatMap(RetentionDuration.seconds(parsing:)) {
+            let summary = try await ClusterLocator.parse(["--dir", directory]).withMeta { try await $0.trashSettings(settingRetention: seconds) }
+            print(TrashCommand.summaryLine(summary))
+        }
         print(launcher.summary(of: state))
     }
 }

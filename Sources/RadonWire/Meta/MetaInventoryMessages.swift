@@ -2,7 +2,11 @@ import NIOCore
 
 /// `fileInventory`: a page of every file that has (or had) fragments, in inode order, for
 /// `radonfs fsck` to compare with what the storage nodes hold. Operator only.
-public struct FileInventoryRequest: WireMessage, Hashable {
+public typealias FileInventoryRequest = InodePageRequest
+
+/// A page of a listing in inode order: `limit` entries after inode `after` (`fileInventory`,
+/// `trashList`).
+public struct InodePageRequest: WireMessage, Hashable {
     /// Entries with an inode above this one.
     public var after: UInt64
     public var limit: UInt32

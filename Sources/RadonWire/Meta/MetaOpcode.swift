@@ -63,6 +63,15 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     /// Every file with fragments, a page at a time (`FileInventoryRequest`), for `fsck`;
     /// operator only.
     case fileInventory = 0x93
+    /// The trash (`TrashEntry`): removed files kept for the cluster's retention, operator only.
+    /// A page of it (`TrashListRequest`).
+    case trashList = 0x94
+    /// A file in the trash named again (`TrashRestoreRequest`).
+    case trashRestore = 0x95
+    /// Files in the trash freed now (`TrashPurgeRequest`).
+    case trashPurge = 0x96
+    /// The retention, read or set, and what the trash holds (`TrashSettingsRequest`).
+    case trashSettings = 0x97
     /// `radonfs layout apply`: a file's layout in another volume to write its blocks to
     /// (`RelayoutBeginRequest`); operator only.
     case relayoutBegin = 0x98

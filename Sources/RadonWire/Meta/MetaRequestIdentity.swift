@@ -65,7 +65,7 @@ extension MetaOpcode {
         switch self {
         case .setAttributes, .create, .makeDirectory, .makeSymbolicLink, .remove, .removeDirectory, .rename, .link,
              .setExtendedAttribute, .removeExtendedAttribute, .updateSizeAfterWrite, .writeInline, .clearInline,
-             .confirmDeletions, .createVolume, .replaceMember:
+             .confirmDeletions, .createVolume, .replaceMember, .trashRestore, .trashPurge:
             true
         default:
             false

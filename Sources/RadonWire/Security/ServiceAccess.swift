@@ -28,7 +28,8 @@ extension MetaOpcode {
             [.storage, .admin]
         case .nodes, .status, .volumes, .groupMap:
             .all
-        case .createVolume, .replaceMember, .addExport, .exports, .removeExport, .fileInventory, .relayoutBegin, .relayoutCommit:
+        case .createVolume, .replaceMember, .addExport, .exports, .removeExport, .fileInventory, .relayoutBegin, .relayoutCommit,
+             .trashList, .trashRestore, .trashPurge, .trashSettings:
             .admin
         case .identified:
             // Judged by the request inside (`MetaOpcode.access`); the envelope alone is nothing.
