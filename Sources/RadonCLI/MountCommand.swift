@@ -29,6 +29,9 @@ struct MountCommand: AsyncParsableCommand {
 
     @OptionGroup var metrics: MetricsOptions
 
+    @Option(name: .long, help: ArgumentHelp("Mount this directory of the file system (of the export) as the root: df then shows its quota as the size.", valueName: "path"))
+    var subdir: String?
+
     @Flag(name: [.customShort("f"), .customLong("foreground")], help: "Stay in the foreground (logs to stderr).")
     var foreground = false
 
@@ -87,7 +90,23 @@ struct MountCommand: AsyncParsableCommand {
         let client = try await RadonFileSystemClient.connect(meta: addresses, credentials: credentials, logger: logger,
                                                              writeBackDelay: .milliseconds(Int64(writeBack * 1000)),
                                                              metaTimeout: cluster.rideThrough)
-        let (view, grant) = try await client.exportedView()
+        let exported = try await client.exportedView()
+        var view = exported.view
+        let grant = exported.grant
+        if let subdir, !RemotePath.components(subdir).isEmpty {
+            let directory: InodeAttributes
+            do {
+                directory = try await RemotePath.resolve(subdir, in: view)
+            } catch {
+                await client.close()
+                throw CLIError("--subdir \(subdir): \(error)")
+            }
+            guard directory.kind == .directory else {
+                await client.close()
+                throw CLIError("--subdir \(subdir) is not a directory")
+            }
+            view = ExportedSubtree(view, root: directory.inode)
+        }
         if grant.readOnly { options.readOnly = true }
         if grant.path != "/" || grant.readOnly {
             logger.info("mounting export", metadata: ["path": "\(grant.path)", "read-only": "\(grant.readOnly)"])
@@ -125,6 +144,7 @@ struct MountCommand: AsyncParsableCommand {
         if cluster.security.insecure { arguments.append("--insecure") }
         if let keyFile = cluster.security.keyFile { arguments += ["--key-file", keyFile] }
         arguments += ["--meta-timeout", "\(cluster.metaTimeout)"] + metrics.arguments
+        if let subdir { arguments += ["--subdir", subdir] }
         for list in mountOptions { arguments += ["-o", list] }
         arguments.append(mountPoint)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -13,6 +13,7 @@ extension RadonFSCommand {
         ExportCommand.self,
         VolumeCommand.self,
         LayoutCommand.self,
+        QuotaCommand.self,
         TrashCommand.self,
         PutCommand.self,
         GetCommand.self,

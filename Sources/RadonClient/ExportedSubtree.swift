@@ -103,6 +103,7 @@ public struct ExportedSubtree: FileSystemOperations {
     }
 
     public func statistics() async throws -> FileSystemStatistics { try await base.statistics() }
+    public func statistics(of inode: UInt64) async throws -> FileSystemStatistics { try await base.statistics(of: inward(inode)) }
 
     public func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8] {
         try await base.extendedAttribute(of: inward(inode), name: name)

@@ -90,6 +90,8 @@ public protocol FileSystemOperations: Sendable {
     /// Up to `limit` entries after `cookie` (0 starts from the beginning; "." and ".." included).
     func readDirectory(_ inode: UInt64, after cookie: UInt64, limit: Int) async throws -> [DirectoryEntry]
     func statistics() async throws -> FileSystemStatistics
+    /// The statistics as seen from directory `inode`: the quotas above it as size and inodes.
+    func statistics(of inode: UInt64) async throws -> FileSystemStatistics
 
     func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8]
     /// `flags`: XATTR_CREATE (1) fails if present, XATTR_REPLACE (2) fails if absent.
@@ -130,4 +132,9 @@ public struct CreatedFile: Sendable {
         self.handle = handle
         self.isNew = isNew
     }
+}
+
+extension FileSystemOperations {
+    /// A file system without directory quotas looks the same from every directory.
+    public func statistics(of inode: UInt64) async throws -> FileSystemStatistics { try await statistics() }
 }

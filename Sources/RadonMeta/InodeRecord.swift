@@ -16,7 +16,9 @@ struct InodeRecord: Sendable {
     var changeTime: Int64
     var linkCount: UInt32
     var generation: UInt64
-    /// For a directory, the directory holding it (the root's is itself).
+    /// For a directory, the directory holding it (the root's is itself); for a regular file,
+    /// the directory it was created in or last renamed into (its quotas are charged there; nil
+    /// for files older than that, until a quota above them is set).
     var parent: UInt64?
     var volumeID: UInt32?
     var groupID: UInt32?

@@ -136,7 +136,13 @@ public final class MetaService: Sendable {
             }
         case .link: return await answer(request) { (r: LinkRequest) in try await store.link(r) }
         case .readDirectory: return await answer(request) { (r: ReadDirectoryRequest) in DirectoryListing(entries: try await store.readDirectory(r)) }
-        case .statistics: return await answer(request) { (_: WireEmpty) in try await store.statistics() }
+        case .statistics:
+            return await answer(request) { (r: StatisticsRequest) in
+                if let inode = r.inode { try await store.statistics(of: inode) } else { try await store.statistics() }
+            }
+        case .quotaSet: return await answer(request) { (r: QuotaSetRequest) in QuotaListReply(try await store.setQuota(r)) }
+        case .quotaList: return await answer(request) { (r: InodeRequest) in QuotaListReply(try await store.quotas(of: r.inode)) }
+        case .quotaHeadroom: return await answer(request) { (r: InodeRequest) in QuotaHeadroomReply(bytes: try await store.quotaHeadroom(of: r.inode)) }
         case .getExtendedAttribute: return await answer(request) { (r: ExtendedAttributeRequest) in BytesReply(try await store.extendedAttribute(r)) }
         case .setExtendedAttribute: return await answer(request) { (r: SetExtendedAttributeRequest) in try await store.setExtendedAttribute(r); return WireEmpty() }
         case .listExtendedAttributes: return await answer(request) { (r: InodeRequest) in NameListReply(try await store.extendedAttributeNames(of: r.inode)) }

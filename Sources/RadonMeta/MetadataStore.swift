@@ -27,6 +27,8 @@ public protocol MetadataStore: Sendable {
     func link(_ request: LinkRequest) async throws -> InodeAttributes
     func readDirectory(_ request: ReadDirectoryRequest) async throws -> [DirectoryEntry]
     func statistics() async throws -> FileSystemStatistics
+    /// The statistics as `df` on a mount of `directory` shows them: its quotas as size and inodes.
+    func statistics(of directory: UInt64) async throws -> FileSystemStatistics
 
     // MARK: Extended attributes
     func extendedAttribute(_ request: ExtendedAttributeRequest) async throws -> [UInt8]
@@ -59,6 +61,12 @@ public protocol MetadataStore: Sendable {
     func relayoutBegin(_ request: RelayoutBeginRequest) async throws -> RelayoutBeginReply
     /// Switches `inode` to the volume its blocks were written to, unless it changed or is open.
     func relayoutCommit(_ request: RelayoutCommitRequest) async throws -> InodeAttributes
+    /// Sets or (both limits 0) removes a directory's quota.
+    func setQuota(_ request: QuotaSetRequest) async throws -> [DirectoryQuota]
+    /// Every quota (`inode` 0), or the one on `inode`.
+    func quotas(of inode: UInt64) async throws -> [DirectoryQuota]
+    /// What file `inode` may still grow by (`UInt64.max`: no byte quota above it).
+    func quotaHeadroom(of inode: UInt64) async throws -> UInt64
     func confirmDeletions(_ inodes: [UInt64]) async throws
 
     // MARK: Trash (see `SQLMetadataStore+Trash`)

@@ -113,6 +113,7 @@ extension PostgresEngine {
         Migration(version: 4, name: "exports", statements: [SQLMetadataStore.exportSchema]),
         // The trash (`SQLMetadataStore+Trash`): removed files kept for the retention.
         Migration(version: 5, name: "trash", statements: SQLMetadataStore.trashSchema(nameType: "BYTEA")),
+        Migration(version: 6, name: "quota", statements: [SQLMetadataStore.quotaSchema]),
     ]
 
     /// Brings the schema up to date, once, however many servers start at the same time: the

@@ -42,6 +42,7 @@ extension SQLMetadataStore {
                 default: throw FileSystemError.invalid("only regular files have a size to set")
                 }
                 if !request.throughWritableHandle { try caller.require(.write, on: record) }
+                try self.chargeSize(db, of: record, to: size)
                 try db.resize(&record, to: size)
                 record.modificationTime = now
             }

@@ -32,6 +32,7 @@ extension SQLMetadataStore {
                 throw WireError(.unsupported, "inode \(record.id) is inline: clearInline before writing blocks")
             }
             let previousSize = record.size
+            try self.chargeSize(db, of: record, to: max(record.size, request.size))
             record.size = max(record.size, request.size)
             record.modificationTime = request.modificationTime?.totalNanoseconds ?? now
             record.touchChange(now)
@@ -65,6 +66,7 @@ extension SQLMetadataStore {
             if request.truncate, bytes.count > Int(end) { bytes.removeLast(bytes.count - Int(end)) }
             if bytes.count < Int(end) { bytes.append(contentsOf: repeatElement(0, count: Int(end) - bytes.count)) }
             bytes.replaceSubrange(offset..<Int(end), with: request.bytes)
+            try self.chargeSize(db, of: record, to: UInt64(bytes.count))
             try db.execute("UPDATE inode SET inline_data = ? WHERE id = ?", [Data(bytes), record.id])
             record.size = UInt64(bytes.count)
             record.touchContent(now)

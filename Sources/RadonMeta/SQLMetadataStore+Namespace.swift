@@ -74,9 +74,10 @@ extension SQLMetadataStore {
                 layout = try db.layout(of: record)
             }
             let inline = record.isInline ? try inlineBytes ?? db.inlineBytes(of: record.id) : nil
+            let headroom = try self.headroom(of: record.id, db)
             openFiles.hold(record.id, session: session)
             hold.inode = record.id
-            return OpenFileReply(attributes: record.attributes, layout: layout, inlineBytes: inline)
+            return OpenFileReply(attributes: record.attributes, layout: layout, inlineBytes: inline, quotaHeadroom: headroom)
         }
         return try await committer.write { db in
             // With a number reserved ahead (PostgreSQL), the new file's volume, group, nodes
@@ -102,10 +103,11 @@ extension SQLMetadataStore {
                                    parent: parent.attributes, open: try opened(record, inlineBytes: nil, layout: nil, in: db))
             }
             try request.caller.requireChange(of: parent)
+            try self.charge(db, directory: parent.id, bytes: 0, files: 1)
             var record = InodeRecord(
                 id: number ?? 0, kind: request.kind, permissions: request.permissions, uid: request.caller.uid,
                 gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: request.rdev, now: now,
-                linkCount: 1, parent: nil, volumeID: nil
+                linkCount: 1, parent: request.kind == .regular ? parent.id : nil, volumeID: nil
             )
             var inlineData: [UInt8]? = nil
             var volume: VolumeSettings? = nil
@@ -154,6 +156,7 @@ extension SQLMetadataStore {
                 throw FileSystemError.exists("\"\(request.name)\" exists")
             }
             guard parent.linkCount < Self.maximumLinkCount else { throw FileSystemError.tooManyLinks() }
+            try self.charge(db, directory: parent.id, bytes: 0, files: 1)
             var permissions = request.permissions & 0o7777
             // A directory made in a setgid directory is setgid too, so the group keeps propagating.
             if parent.permissions & 0o2000 != 0 { permissions |= 0o2000 }
@@ -185,6 +188,7 @@ extension SQLMetadataStore {
             guard try db.entry(in: parent.id, named: request.name) == nil else {
                 throw FileSystemError.exists("\"\(request.name)\" exists")
             }
+            try self.charge(db, directory: parent.id, bytes: 0, files: 1)
             var record = InodeRecord(
                 id: 0, kind: .symlink, permissions: 0o777, uid: request.caller.uid,
                 gid: Self.newGroupOwner(parent: parent, caller: request.caller), rdev: 0, now: now,
@@ -224,6 +228,7 @@ extension SQLMetadataStore {
                 throw FileSystemError.exists("\"\(request.newName)\" exists")
             }
             guard record.linkCount < Self.maximumLinkCount else { throw FileSystemError.tooManyLinks() }
+            try self.charge(db, directory: parent.id, bytes: record.kind == .regular ? Int64(clamping: record.size) : 0, files: 1)
             try db.insertEntry(in: parent.id, named: request.newName, inode: record.id)
             record.linkCount += 1
             record.touchChange(now)

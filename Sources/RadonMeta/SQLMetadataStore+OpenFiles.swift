@@ -10,11 +10,14 @@ extension SQLMetadataStore {
             guard record.groupID != nil else { return nil }
             db.prefetchLayout(of: record)
             return OpenFileReply(attributes: record.attributes, layout: try db.layout(of: record),
-                                 inlineBytes: record.isInline ? try db.inlineBytes(of: inode) : nil)
+                                 inlineBytes: record.isInline ? try db.inlineBytes(of: inode) : nil,
+                                 quotaHeadroom: try self.headroom(of: inode, db))
         }
         if let reply { return reply }
         let layout = try await fileLayout(of: inode)
         let inline = try await readInline(of: inode)
-        return OpenFileReply(attributes: try await attributes(of: inode), layout: layout, inlineBytes: inline.isInline ? inline.bytes : nil)
+        let headroom = try await quotaHeadroom(of: inode)
+        return OpenFileReply(attributes: try await attributes(of: inode), layout: layout, inlineBytes: inline.isInline ? inline.bytes : nil,
+                             quotaHeadroom: headroom == .max ? nil : headroom)
     }
 }

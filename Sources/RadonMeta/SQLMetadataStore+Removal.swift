@@ -13,6 +13,7 @@ extension SQLMetadataStore {
             guard !victim.isDirectory else { throw FileSystemError.isDirectory("\"\(request.name)\" is a directory") }
             try request.caller.requireStickyPermission(in: parent, toRemove: victim)
             try db.deleteEntry(id: entry.id)
+            try self.charge(db, directory: parent.id, bytes: victim.kind == .regular ? -Int64(clamping: victim.size) : 0, files: -1, enforce: false)
             parent.touchContent(now)
             try db.save(parent)
             let removed = try db.dropLink(of: &victim, named: request.name, in: parent.id, now: now, keepingOpen: self.openFiles)
@@ -60,6 +61,7 @@ extension SQLMetadataStore {
             guard try !db.hasEntries(victim.id) else { throw FileSystemError.notEmpty("\"\(request.name)\" is not empty") }
             try db.deleteEntry(id: entry.id)
             _ = try db.deleteInode(victim, now: now)
+            try self.charge(db, directory: parent.id, bytes: 0, files: -1, enforce: false)
             parent.linkCount -= 1
             parent.touchContent(now)
             try db.save(parent)
@@ -116,6 +118,10 @@ extension SQLMetadataStore {
                 try db.execute("UPDATE dentry SET inode = ? WHERE id = ?", [other.id, moving.id])
                 try db.execute("UPDATE dentry SET inode = ? WHERE id = ?", [movingInode.id, existing.id])
                 if crossesDirectories {
+                    try self.moveCharge(db, of: movingInode, from: source.id, to: target.id, enforce: false)
+                    try self.moveCharge(db, of: other, from: target.id, to: source.id, enforce: false)
+                    if movingInode.kind == .regular { movingInode.parent = target.id }
+                    if other.kind == .regular { other.parent = source.id }
                     Self.moveDirectoryLink(of: &movingInode, from: &source, to: &target)
                     Self.moveDirectoryLink(of: &other, from: &target, to: &source)
                 }
@@ -127,6 +133,13 @@ extension SQLMetadataStore {
                 return nil
             }
 
+            // The replaced name leaves its quotas before the moving one enters (a save over a file
+            // in a full directory), all in this one transaction.
+            if let replaced = existingInode {
+                let (bytes, _) = try self.usage(of: replaced, db)
+                try self.charge(db, directory: target.id, bytes: -bytes, files: -1, enforce: false)
+            }
+            try self.moveCharge(db, of: movingInode, from: source.id, to: target.id)
             var removed: RemovedFile? = nil
             if let existing, var replaced = existingInode {
                 switch (movingInode.isDirectory, replaced.isDirectory) {
@@ -146,6 +159,8 @@ extension SQLMetadataStore {
             // The entry keeps its row id, so a listing in progress neither loses nor repeats it.
             try db.execute("UPDATE dentry SET parent = ?, name = ? WHERE id = ?", [target.id, request.newName, moving.id])
             if crossesDirectories { Self.moveDirectoryLink(of: &movingInode, from: &source, to: &target) }
+            // A regular file remembers the directory it is in, for its quotas' sake.
+            if movingInode.kind == .regular { movingInode.parent = target.id }
             movingInode.touchChange(now)
             try db.save(movingInode)
             try Self.saveParents(&source, &target, now: now, in: db)

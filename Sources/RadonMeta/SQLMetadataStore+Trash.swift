@@ -73,6 +73,8 @@ extension SQLMetadataStore {
             file.touchChange(now)
             try db.save(file)
             try db.insertEntry(in: parentID, named: name, inode: file.id)
+            // Back under a quota's directory: charged, not refused (an operator restores it).
+            try self.charge(db, directory: parentID, bytes: Int64(clamping: file.size), files: 1, enforce: false)
             parent.touchContent(now)
             try db.save(parent)
             try db.execute("DELETE FROM trash WHERE inode = ?", [file.id])

@@ -16,6 +16,8 @@ public final class SQLMetadataStore: MetadataStore {
     /// The clock for file times and liveness; tests replace it.
     let clock: @Sendable () -> Timestamp
     public let openFiles = OpenFileHolds()
+    /// Whether any directory quota exists (`SQLMetadataStore+Quota`).
+    let quotaPresence = QuotaPresence()
 
     /// The real-time clock: file times and liveness in production.
     public static let systemClock: @Sendable () -> Timestamp = { Timestamp.now() }

@@ -141,6 +141,10 @@ extension SQLiteEngine {
         migrator.registerMigration("v8-trash") { db in
             for statement in SQLMetadataStore.trashSchema(nameType: "BLOB") { try db.execute(sql: statement) }
         }
+        // Directory quotas (`SQLMetadataStore+Quota`).
+        migrator.registerMigration("v9-quota") { db in
+            try db.execute(sql: SQLMetadataStore.quotaSchema)
+        }
         return migrator
     }
 

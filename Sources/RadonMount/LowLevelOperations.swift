@@ -110,8 +110,8 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         // Every namespace change is durable in the metadata service before it is acknowledged.
         fuse_reply_err(request, 0)
     }
-    operations.statfs = { request, _ in
-        MountDispatcher.of(request).statistics(FUSERequest(request!))
+    operations.statfs = { request, inode in
+        MountDispatcher.of(request).statistics(FUSERequest(request!), inode: inode)
     }
     operations.setxattr = { request, inode, name, value, size, flags in
         let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size).bindMemory(to: UInt8.self)) } ?? []

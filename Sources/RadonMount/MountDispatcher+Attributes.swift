@@ -50,9 +50,11 @@ extension MountDispatcher {
         }
     }
 
-    func statistics(_ request: FUSERequest) {
+    /// statfs of the file system as seen from `inode` (the mount's root, mostly): the
+    /// directory quotas above it stand for its size and inode count.
+    func statistics(_ request: FUSERequest, inode: UInt64) {
         serve(request, "statfs") { [self] in
-            let statistics = try await fileSystem.statistics()
+            let statistics = try await fileSystem.statistics(of: inode)
             var buffer = statvfs()
             buffer.f_bsize = UInt(statistics.blockSize)
             buffer.f_frsize = UInt(statistics.blockSize)

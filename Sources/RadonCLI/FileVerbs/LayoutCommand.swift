@@ -42,10 +42,7 @@ struct LayoutGetCommand: AsyncParsableCommand {
     @Argument(help: "The path in the cluster.") var path: String
 
     func run() async throws {
-        let (meta, pool) = try await cluster.connectMeta()
-        defer { Task { await pool.closeAll() } }
-        try await withClusterClient(cluster) { client in
-            let target = try await RemotePath.resolve(path, in: client)
+        try await withResolvedPath(cluster, path) { meta, target in
             print(String(decoding: try await meta.extendedAttribute(of: target.inode, name: LayoutAttribute.name), as: UTF8.self))
         }
     }
@@ -77,11 +74,8 @@ struct LayoutSetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (meta, pool) = try await cluster.connectMeta()
-        defer { Task { await pool.closeAll() } }
-        let chosen = try await chooseVolume(meta)
-        try await withClusterClient(cluster) { client in
-            let directory = try await RemotePath.resolve(path, in: client)
+        try await withResolvedPath(cluster, path) { meta, directory in
+            let chosen = try await chooseVolume(meta)
             try await LayoutCommand.setVolume(chosen, of: directory.inode, meta: meta)
             print("\(path): new files go to \(LayoutAttribute.describe(chosen)); `radonfs layout apply \(path) --recursive` re-encodes the files already there")
         }
@@ -129,10 +123,7 @@ struct LayoutUnsetCommand: AsyncParsableCommand {
     @Argument(help: "The directory in the cluster.") var path: String
 
     func run() async throws {
-        let (meta, pool) = try await cluster.connectMeta()
-        defer { Task { await pool.closeAll() } }
-        try await withClusterClient(cluster) { client in
-            let directory = try await RemotePath.resolve(path, in: client)
+        try await withResolvedPath(cluster, path) { meta, directory in
             try await meta.removeExtendedAttribute(of: directory.inode, name: LayoutAttribute.name, caller: .root)
             print("\(path): " + String(decoding: try await meta.extendedAttribute(of: directory.inode, name: LayoutAttribute.name), as: UTF8.self))
         }

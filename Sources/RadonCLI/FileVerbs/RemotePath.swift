@@ -60,3 +60,12 @@ func withClusterClient(_ locator: ClusterLocator, _ body: (any FileSystemOperati
         throw error
     }
 }
+
+/// Runs an operator verb on one path: `body` gets a metadata client and the path's attributes.
+func withResolvedPath(_ locator: ClusterLocator, _ path: String, _ body: (MetaClient, InodeAttributes) async throws -> Void) async throws {
+    let (meta, pool) = try await locator.connectMeta()
+    defer { Task { await pool.closeAll() } }
+    try await withClusterClient(locator) { client in
+        try await body(meta, try await RemotePath.resolve(path, in: client))
+    }
+}

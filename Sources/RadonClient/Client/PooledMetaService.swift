@@ -46,6 +46,7 @@ struct SessionFileMetadata: FileMetadataService {
     func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes {
         try await meta.client().updateSizeAfterWrite(inode, size: size, writtenBlocks: writtenBlocks)
     }
+    func quotaHeadroom(_ inode: UInt64) async throws -> UInt64 { try await meta.client().quotaHeadroom(of: inode) }
 
     func acquireDataToken(_ inode: UInt64) async throws -> (session: UInt64, attributes: InodeAttributes) {
         while true {

@@ -146,6 +146,7 @@ extension RadonFileSystemClient {
             let handle = try await openHandle(inode, flags: flags, holdSession: holdSession, layout: layout,
                                               inlineBytes: layout?.isInline == true ? reply.inlineBytes : nil)
             try await openFile(inode)?.revalidate(with: attributes)
+            if flags.write { await openFile(inode)?.setQuotaHeadroom(reply.quotaHeadroom, from: attributes.size) }
             return (attributes, handle)
         } catch {
             dropHold(on: inode, session: holdSession)

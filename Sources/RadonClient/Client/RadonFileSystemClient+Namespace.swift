@@ -95,6 +95,10 @@ extension RadonFileSystemClient {
         try await service { try await meta().statistics() }
     }
 
+    public func statistics(of inode: UInt64) async throws -> FileSystemStatistics {
+        try await service { try await meta().statistics(of: inode) }
+    }
+
     public func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8] {
         try await service { try await meta().extendedAttribute(of: inode, name: name) }
     }

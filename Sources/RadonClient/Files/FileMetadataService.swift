@@ -13,6 +13,8 @@ protocol FileMetadataService: Sendable {
     /// Publishes the size after a write that reached its fragments, the blocks written (for
     /// st_blocks), and sets mtime to now.
     func updateSizeAfterWrite(_ inode: UInt64, size: UInt64, writtenBlocks: [BlockRun]) async throws -> InodeAttributes
+    /// What the file may still grow by under the directory quotas above it (`UInt64.max`: none).
+    func quotaHeadroom(_ inode: UInt64) async throws -> UInt64
 
     /// Takes the file's data token (see the service's `DataTokenTable`), waiting for as long as
     /// another client holds it; returns the session it is held under and the file's attributes

@@ -6,6 +6,7 @@ extension OpenFile {
         guard !bytes.isEmpty else { return 0 }
         let offset = appending ? size : requestedOffset
         let end = offset + UInt64(bytes.count)
+        if let quotaLimit, end > max(size, quotaLimit) { try await requireQuotaRoom(upTo: end) }
         isModified = true
         writeCount &+= 1
         scheduleWriteBack()

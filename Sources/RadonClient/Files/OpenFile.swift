@@ -66,6 +66,9 @@ actor OpenFile {
     var knownGeneration: UInt64?
     /// The size the service answered this file's last flush with (at `knownGeneration`).
     var publishedSize: UInt64?
+    /// The size writes may grow the file to before the directory quotas above it are asked
+    /// again (nil: no quota above it, as the open said). See `OpenFile+Quota`.
+    var quotaLimit: UInt64?
 
     /// The session this file's data token is held under (nil: not held). See `ensureDataToken`.
     var tokenSession: UInt64?

@@ -38,12 +38,12 @@ extension MetaOpcode {
         case .setAttributes, .create, .makeDirectory, .makeSymbolicLink, .remove, .removeDirectory, .rename, .link,
              .setExtendedAttribute, .removeExtendedAttribute, .updateSizeAfterWrite, .writeInline, .clearInline,
              .confirmDeletions, .acquireDataToken, .createVolume, .replaceMember, .addExport, .removeExport,
-             .registerNode, .heartbeat, .relayoutCommit, .trashRestore, .trashPurge, .trashSettings:
+             .registerNode, .heartbeat, .relayoutCommit, .trashRestore, .trashPurge, .trashSettings, .quotaSet:
             true
         case .lookup, .getAttributes, .readSymbolicLink, .readDirectory, .statistics, .getExtendedAttribute,
              .listExtendedAttributes, .exportRoot, .fileLayout, .readInline, .pendingDeletions, .openSession, .renewSession,
              .closeSession, .setLock, .testLock, .releaseLocks, .cancelLockWait, .releaseDataToken, .openFile, .closeFile,
-             .nodes, .status, .volumes, .groupMap, .exports, .fileInventory, .identified, .relayoutBegin, .trashList:
+             .nodes, .status, .volumes, .groupMap, .exports, .fileInventory, .identified, .relayoutBegin, .trashList, .quotaList, .quotaHeadroom:
             false
         }
     }

@@ -120,3 +120,7 @@ extension SessionRequest: NamesNoInode {}
 extension CancelLockWaitRequest: NamesNoInode {}
 extension LimitRequest: NamesNoInode {}
 extension VolumeRequest: NamesNoInode {}
+
+extension StatisticsRequest: ExportScoped {
+    var namedInodes: [UInt64] { inode.map { [$0] } ?? [] }
+}

@@ -78,6 +78,13 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     /// ... and the switch to it once they are written, unless the file changed or is open
     /// (`RelayoutCommitRequest`); operator only.
     case relayoutCommit = 0x99
+    /// `radonfs quota set`: a directory's byte and file limits (`QuotaSetRequest`); operator only.
+    case quotaSet = 0x9A
+    /// `radonfs quota list|get`: quotas with their usage (`InodeRequest`, 0 for all); operator only.
+    case quotaList = 0x9B
+    /// What a file may still grow by under the quotas above it (`InodeRequest`): a client
+    /// asks when the headroom it was given at open runs out.
+    case quotaHeadroom = 0x9C
 
     /// An envelope: a request id (`MetaRequestIdentity`) and a mutating request to run under
     /// it (see `IdentifiedRequest`). The last opcode of the range, out of the healing block's way.

@@ -154,23 +154,29 @@ public struct OpenFileReply: WireMessage, Hashable {
     public var layout: FileLayout?
     /// The inline bytes when `layout` says the file is inline.
     public var inlineBytes: [UInt8]?
+    /// Bytes the file may grow by under the quotas above it (nil: none); the client asks
+    /// `quotaHeadroom` again once its writes used it up.
+    public var quotaHeadroom: UInt64?
 
-    public init(attributes: InodeAttributes, layout: FileLayout?, inlineBytes: [UInt8]? = nil) {
+    public init(attributes: InodeAttributes, layout: FileLayout?, inlineBytes: [UInt8]? = nil, quotaHeadroom: UInt64? = nil) {
         self.attributes = attributes
         self.layout = layout
         self.inlineBytes = inlineBytes
+        self.quotaHeadroom = quotaHeadroom
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         attributes.encode(into: &buffer)
         buffer.writeWireOptional(layout) { $1.encode(into: &$0) }
         buffer.writeWireOptional(inlineBytes) { $0.writeWireBytes($1) }
+        buffer.writeWireOptional(quotaHeadroom) { $0.writeInteger($1) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
         attributes = try InodeAttributes(from: &buffer)
         layout = try buffer.readWireOptional { try FileLayout(from: &$0) }
         inlineBytes = try buffer.readWireOptional { try $0.readWireBytes(maximumLength: Int(MetaLimits.maximumInlineThreshold)) }
+        quotaHeadroom = try buffer.readWireOptional { try $0.readWireInteger() }
     }
 }
 

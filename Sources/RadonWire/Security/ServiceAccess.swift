@@ -20,7 +20,7 @@ extension MetaOpcode {
              .setExtendedAttribute, .listExtendedAttributes, .removeExtendedAttribute,
              .fileLayout, .updateSizeAfterWrite, .readInline, .writeInline, .clearInline, .confirmDeletions,
              .openSession, .renewSession, .closeSession, .setLock, .testLock, .releaseLocks, .cancelLockWait,
-             .acquireDataToken, .releaseDataToken, .openFile, .closeFile, .exportRoot:
+             .acquireDataToken, .releaseDataToken, .openFile, .closeFile, .exportRoot, .quotaHeadroom:
             [.client, .admin]
         case .pendingDeletions:
             [.meta, .admin]
@@ -29,7 +29,7 @@ extension MetaOpcode {
         case .nodes, .status, .volumes, .groupMap:
             .all
         case .createVolume, .replaceMember, .addExport, .exports, .removeExport, .fileInventory, .relayoutBegin, .relayoutCommit,
-             .trashList, .trashRestore, .trashPurge, .trashSettings:
+             .trashList, .trashRestore, .trashPurge, .trashSettings, .quotaSet, .quotaList:
             .admin
         case .identified:
             // Judged by the request inside (`MetaOpcode.access`); the envelope alone is nothing.
