@@ -25,7 +25,7 @@ import Testing
             let client = try await cluster.client()
             defer { Task { await client.close() } }
             for index in 0..<16 {
-                _ = try await client.writeFile(parent: 1, name: try FileName("file-\(index)"), bytes: patternBytes(count: 96 << 10, seed: UInt64(index)))
+                _ = try await client.writeFile(parent: 1, name: FileName("file-\(index)"), bytes: patternBytes(count: 96 << 10, seed: UInt64(index)))
             }
 
             // What the page polls, and what the browser draws of it.
