@@ -28,7 +28,7 @@ struct TrashCommand: AsyncParsableCommand {
         func run() async throws {
             let entries = try await cluster.withMeta { try await $0.trashList() }
             if json {
-                print(try TrashCommand.json(entries.map { Row($0) }))
+                print(try CLIOutput.json(entries.map { Row($0) }))
                 return
             }
             guard !entries.isEmpty else {
@@ -135,7 +135,7 @@ struct TrashCommand: AsyncParsableCommand {
         func run() async throws {
             let seconds = set.flatMap(RetentionDuration.seconds(parsing:))
             let summary = try await cluster.withMeta { try await $0.trashSettings(settingRetention: seconds) }
-            print(json ? try TrashCommand.json(summary) : TrashCommand.summaryLine(summary))
+            print(json ? try CLIOutput.json(summary) : TrashCommand.summaryLine(summary))
         }
     }
 
@@ -148,11 +148,5 @@ struct TrashCommand: AsyncParsableCommand {
 
     static func iso8601(_ time: Timestamp) -> String {
         ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time.seconds)))
-    }
-
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -97,12 +97,12 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
             Node(id: node.id, address: node.address.description, host: node.hostID, state: "\(node.state)", capacity: node.capacity,
                  free: node.free, fragments: node.fragmentCount, since: node.since.unixSeconds, lastSeen: node.lastSeen.unixSeconds)
         }
-        let protection = ClusterProtection(status: status, healing: healing)
+        groups = ClusterProtection.groups(status: status, healing: healing)
+        let protection = ClusterProtection(status: status, groups: groups)
         volumes = status.volumes.sorted { $0.id < $1.id }.compactMap { settings in
             guard let volume = protection.volumes.first(where: { $0.id == settings.id }) else { return nil }
             return Volume(settings: settings, protection: volume)
         }
-        groups = ClusterProtection.groups(status: status, healing: healing)
         isFullyProtected = protection.isFullyProtected
         lossesSurvived = protection.lossesSurvived
         advice = protection.advice

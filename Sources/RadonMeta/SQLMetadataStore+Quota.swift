@@ -74,15 +74,19 @@ extension SQLMetadataStore {
     /// (itself included); with `enforce`, growth past a limit throws EDQUOT instead.
     func charge(_ db: any SQLTransaction, directory: UInt64, bytes: Int64, files: Int64, enforce: Bool = true) throws {
         guard bytes != 0 || files != 0, try quotasExist(db) else { return }
-        let quotas = try db.rows(Self.quotasAbove, [directory]).map(Self.quota(from:))
-        guard !quotas.isEmpty else { return }
+        try add(bytes: bytes, files: files, to: try db.rows(Self.quotasAbove, [directory]).map(Self.quota(from:)), enforce: enforce, db)
+    }
+
+    /// Adds to the usage of `quotas`; with `enforce`, first throws EDQUOT when growth would take
+    /// one past its limit (nothing is changed then). Usage never goes below 0.
+    private func add(bytes: Int64, files: Int64, to quotas: [DirectoryQuota], enforce: Bool, _ db: any SQLTransaction) throws {
         if enforce {
             for quota in quotas {
                 if bytes > 0, quota.maximumBytes > 0, quota.usedBytes &+ UInt64(bytes) > quota.maximumBytes {
-                    throw FileSystemError(EDQUOT, "directory \(quota.inode)'s quota of \(quota.maximumBytes) bytes is used up (\(quota.usedBytes) used)")
+                    throw FileSystemError(EDQUOT, "directory \(quota.inode)'s quota of \(quota.maximumBytes) bytes has no room (\(quota.usedBytes) used)")
                 }
                 if files > 0, quota.maximumFiles > 0, quota.usedFiles &+ UInt64(files) > quota.maximumFiles {
-                    throw FileSystemError(EDQUOT, "directory \(quota.inode)'s quota of \(quota.maximumFiles) files is used up")
+                    throw FileSystemError(EDQUOT, "directory \(quota.inode)'s quota of \(quota.maximumFiles) files has no room")
                 }
             }
         }
@@ -122,29 +126,14 @@ extension SQLMetadataStore {
     /// quotas above both do not change; growth of the others is enforced.
     func moveCharge(_ db: any SQLTransaction, of record: InodeRecord, from old: UInt64, to new: UInt64, enforce: Bool = true) throws {
         guard old != new, try quotasExist(db) else { return }
-        let before = Set(try db.rows(Self.quotasAbove, [old]).map { $0[0] as UInt64 })
-        let after = Set(try db.rows(Self.quotasAbove, [new]).map { $0[0] as UInt64 })
-        guard before != after else { return }
+        let before = try db.rows(Self.quotasAbove, [old]).map(Self.quota(from:))
+        let after = try db.rows(Self.quotasAbove, [new]).map(Self.quota(from:))
+        let leaving = before.filter { quota in !after.contains { $0.inode == quota.inode } }
+        let entering = after.filter { quota in !before.contains { $0.inode == quota.inode } }
+        guard !leaving.isEmpty || !entering.isEmpty else { return }
         let (bytes, files) = try usage(of: record, db)
-        let leaving = before.subtracting(after)
-        let entering = after.subtracting(before)
-        for quota in try db.rows(Self.quotasAbove, [new]).map(Self.quota(from:)) where enforce && entering.contains(quota.inode) {
-            if quota.maximumBytes > 0, bytes > 0, quota.usedBytes &+ UInt64(bytes) > quota.maximumBytes {
-                throw FileSystemError(EDQUOT, "directory \(quota.inode)'s quota of \(quota.maximumBytes) bytes has no room for what moves in")
-            }
-            if quota.maximumFiles > 0, quota.usedFiles &+ UInt64(files) > quota.maximumFiles {
-                throw FileSystemError(EDQUOT, "directory \(quota.inode)'s quota of \(quota.maximumFiles) files has no room for what moves in")
-            }
-        }
-        for (inodes, sign) in [(leaving, Int64(-1)), (entering, Int64(1))] {
-            for inode in inodes {
-                try db.execute(
-                    """
-                    UPDATE quota SET used_bytes = CASE WHEN used_bytes + ? < 0 THEN 0 ELSE used_bytes + ? END,
-                        used_files = CASE WHEN used_files + ? < 0 THEN 0 ELSE used_files + ? END WHERE inode = ?
-                    """, [sign * bytes, sign * bytes, sign * files, sign * files, inode])
-            }
-        }
+        try add(bytes: bytes, files: files, to: entering, enforce: enforce, db)
+        try add(bytes: -bytes, files: -files, to: leaving, enforce: false, db)
     }
 
     // MARK: Requests

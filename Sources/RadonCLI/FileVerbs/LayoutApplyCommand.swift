@@ -167,11 +167,9 @@ final class ApplyProgress: Sendable {
 
     private func line(_ state: State) -> String {
         let fraction = bytes == 0 ? Double(state.filesDone) / Double(max(1, files)) : Double(state.current) / Double(bytes)
-        let width = 30
-        let filled = Int((min(1, fraction) * Double(width)).rounded(.down))
-        let seconds = max(0.001, Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18)
-        return "[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] "
-            + "\(String(format: "%3.0f", min(1, fraction) * 100))%  \(state.filesDone)/\(files) files  "
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = max(0.001, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        return "\(HealingTotals.bar(fraction))  \(state.filesDone)/\(files) files  "
             + "\(HealingTotals.megabytes(state.current))/\(HealingTotals.megabytes(bytes))  \(HealingTotals.megabytes(UInt64(Double(state.current) / seconds)))/s"
     }
 }

@@ -21,9 +21,14 @@ struct LayoutCommand: AsyncParsableCommand {
             """,
         subcommands: [LayoutGetCommand.self, LayoutSetCommand.self, LayoutUnsetCommand.self, LayoutApplyCommand.self])
 
+    /// The `radonfs.layout` attribute of `inode`, as text.
+    static func attribute(of inode: UInt64, meta: MetaClient) async throws -> String {
+        String(decoding: try await meta.extendedAttribute(of: inode, name: LayoutAttribute.name), as: UTF8.self)
+    }
+
     /// The volume `inode` (a file, or a directory's new files) is in, as the attribute names it.
     static func volume(of inode: UInt64, meta: MetaClient, volumes: [VolumeSettings]) async throws -> VolumeSettings {
-        let value = String(decoding: try await meta.extendedAttribute(of: inode, name: LayoutAttribute.name), as: UTF8.self)
+        let value = try await attribute(of: inode, meta: meta)
         guard let name = LayoutAttribute.volumeName(in: value), let volume = volumes.first(where: { $0.name == name }) else {
             throw CLIError("inode \(inode) names no known volume (\(value))")
         }
@@ -43,7 +48,7 @@ struct LayoutGetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withResolvedPath(cluster, path) { meta, target in
-            print(String(decoding: try await meta.extendedAttribute(of: target.inode, name: LayoutAttribute.name), as: UTF8.self))
+            print(try await LayoutCommand.attribute(of: target.inode, meta: meta))
         }
     }
 }
@@ -125,7 +130,7 @@ struct LayoutUnsetCommand: AsyncParsableCommand {
     func run() async throws {
         try await withResolvedPath(cluster, path) { meta, directory in
             try await meta.removeExtendedAttribute(of: directory.inode, name: LayoutAttribute.name, caller: .root)
-            print("\(path): " + String(decoding: try await meta.extendedAttribute(of: directory.inode, name: LayoutAttribute.name), as: UTF8.self))
+            print("\(path): " + (try await LayoutCommand.attribute(of: directory.inode, meta: meta)))
         }
     }
 }

@@ -81,9 +81,7 @@ struct QuotaListCommand: AsyncParsableCommand {
         defer { Task { await pool.closeAll() } }
         let quotas = try await meta.quotas()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(quotas), as: UTF8.self))
+            print(try CLIOutput.json(quotas))
             return
         }
         for quota in quotas { print(QuotaCommand.line(quota, path: quota.path.isEmpty ? "inode \(quota.inode)" : quota.path)) }

@@ -88,9 +88,14 @@ public struct ClusterProtection: Sendable, Hashable, Codable {
     }
 
     public init(status: ClusterStatus, healing: HealingStatus?) {
+        self.init(status: status, groups: Self.groups(status: status, healing: healing))
+    }
+
+    /// From `groups`, which `groups(status:healing:)` made of the same status (for a caller that
+    /// shows them too, so they are made once).
+    public init(status: ClusterStatus, groups: [Group]) {
         let nodes = Dictionary(status.nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         func hostKey(_ id: UInt32) -> String { nodes[id]?.failureDomain ?? NodeInfo.failureDomain(ofNode: id) }
-        let groups = Self.groups(status: status, healing: healing)
         var volumes: [Volume] = []
         var doubledHosts: [UInt32: Int] = [:]
         var waitingOn: [UInt32: Int] = [:]

@@ -60,9 +60,7 @@ public struct HealingTotals: Sendable {
     /// when there is no job (a rebuild not started yet, or none needed).
     public func progressLine(now: Timestamp, width: Int = 30) -> String {
         guard jobs > 0 else { return "no rebuild job running or queued" }
-        let filled = Int((fraction * Double(width)).rounded(.down))
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        var line = "[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(finished)/\(jobs) groups  "
+        var line = "\(Self.bar(fraction, width: width))  \(finished)/\(jobs) groups  "
             + "\(Self.megabytes(bytesWritten)) rebuilt, \(Self.megabytes(UInt64(rate(now: now))))/s"
         if isComplete {
             line += "  in \(Self.clock(elapsed(now: now)))"
@@ -71,6 +69,13 @@ public struct HealingTotals: Sendable {
         }
         if found > 0 || unrecoverable > 0 { line += "  found \(found) fixed \(fixed)" + (unrecoverable > 0 ? " unrecoverable \(unrecoverable)" : "") }
         return line
+    }
+
+    /// `[#####-----]  42%`: `fraction` (clamped to 0...1) of `width` characters, and as a percentage.
+    public static func bar(_ fraction: Double, width: Int = 30) -> String {
+        let clamped = min(1, max(0, fraction))
+        let filled = Int((clamped * Double(width)).rounded(.down))
+        return "[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] \(String(format: "%3.0f", clamped * 100))%"
     }
 
     public static func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
