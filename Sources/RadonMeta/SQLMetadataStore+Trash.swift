@@ -97,6 +97,12 @@ extension SQLMetadataStore {
     /// maintenance pass. With a retention of 0 every entry is older.
     public func expireTrash(limit: Int) async throws -> TrashPurgeReply {
         let now = nowNanoseconds()
+        // Asked by a read first: the pass runs every 10 s, and mostly finds nothing to free,
+        // which must not take the writer (a write transaction, fenced, on PostgreSQL) each time.
+        let due = try await engine.read { db in
+            try db.row("SELECT 1 FROM trash WHERE removed_at <= ? LIMIT 1", [now - Int64(try db.trashRetentionSeconds()) * 1_000_000_000]) != nil
+        }
+        guard due else { return TrashPurgeReply(files: 0, bytes: 0) }
         return try await committer.write { db in
             let cutoff = now - Int64(try db.trashRetentionSeconds()) * 1_000_000_000
             let expired: [UInt64] = try db.rows(
