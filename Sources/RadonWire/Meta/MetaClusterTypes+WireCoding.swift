@@ -132,6 +132,7 @@ extension GroupMap: WireMessage {
         volume.encode(into: &buffer)
         buffer.writeWireArray(groups) { $1.encode(into: &$0) }
         buffer.writeWireArray(nodes) { $1.encode(into: &$0) }
+        buffer.writeTrailingExtraAddresses(nodes.map(\.extraAddresses))
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -141,6 +142,9 @@ extension GroupMap: WireMessage {
             groups: try buffer.readWireArray { try PlacementGroup(from: &$0) },
             nodes: try buffer.readWireArray { try NodeEndpoint(from: &$0) }
         )
+        for (index, extra) in try buffer.readTrailingExtraAddresses(count: nodes.count).enumerated() {
+            nodes[index].extraAddresses = extra
+        }
     }
 }
 
@@ -176,6 +180,7 @@ extension ClusterStatus: WireMessage {
         buffer.writeInteger(mapEpoch)
         buffer.writeInteger(inodeCount)
         now.encode(into: &buffer)
+        buffer.writeTrailingExtraAddresses(nodes.map(\.extraAddresses))
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -187,6 +192,9 @@ extension ClusterStatus: WireMessage {
             inodeCount: try buffer.readWireInteger(),
             now: try Timestamp(from: &buffer)
         )
+        for (index, extra) in try buffer.readTrailingExtraAddresses(count: nodes.count).enumerated() {
+            nodes[index].extraAddresses = extra
+        }
     }
 }
 
