@@ -61,7 +61,7 @@ import Glibc
 
     /// Six storage daemons in one namespace joined to the host by two links, each daemon
     /// listening on and advertising both namespace addresses; the metadata service on the host.
-    @Test("reading a file while one of the nodes' two links goes down completes with the right bytes, no error and no gap of a second")
+    @Test("reading a file while one of the nodes' two links goes down completes with the right bytes, no error and no gap of a second; writes with that link down succeed")
     func readRidesThroughALinkDown() async throws {
         let namespace = try NetworkNamespace(addressPrefix: "10.215")
         defer { namespace.remove() }
@@ -145,10 +145,18 @@ import Glibc
         #expect(longestGap < .seconds(1), "the longest gap between two read chunks was \(longestGap)")
         print("multipath read: \(size >> 20) MiB, first link down halfway, longest gap \(longestGap) (after the cut \(gapAfterCut))")
 
-        // The path comes back: the probe puts it back in the rotation and reads still work.
+        // Writes ride through too: a fresh client starts with both paths live, so its first
+        // fragment writes go to the dead one, go unanswered and are sent again on the other.
+        let during = patternBytes(count: 8 << 20, seed: 216)
+        let lateWriter = try await endpoint.client()
+        let duringInode = try await lateWriter.writeFile(parent: 1, name: FileName("during-cut"), bytes: during).inode
+        await lateWriter.close()
+
+        // The path comes back: reads over both paths see both files.
         try namespace.setLink(up: true)
         let again = try await endpoint.client()
         defer { Task { await again.close() } }
         #expect(try await again.readFile(inode) == bytes)
+        #expect(try await again.readFile(duringInode) == during)
     }
 }

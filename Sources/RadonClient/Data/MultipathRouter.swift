@@ -49,11 +49,6 @@ final class MultipathRouter: Sendable {
         nodes.withLock { $0[address]?.paths.map(\.address) } ?? [address]
     }
 
-    /// The live paths of the node at `address`, for tests and diagnostics.
-    func livePaths(of address: WireAddress) -> [WireAddress] {
-        nodes.withLock { nodes in nodes[address].map { $0.paths.filter(\.isLive).map(\.address) } } ?? [address]
-    }
-
     private enum Event<Value: Sendable>: Sendable {
         case finished(Int, Result<Value, any Error>)
         case silent(Int)
