@@ -7,6 +7,7 @@ protocol ShareServerConfiguration {
 }
 
 extension SambaConfiguration: ShareServerConfiguration {}
+extension GaneshaConfiguration: ShareServerConfiguration {}
 
 /// What `share smb` and `share nfs` do alike: check the options as a configuration, print it
 /// (--print-config), or check the directory is on a RadonFS mount, write the server's state,
