@@ -176,6 +176,7 @@ extension ClusterStatus: WireMessage {
         buffer.writeInteger(mapEpoch)
         buffer.writeInteger(inodeCount)
         now.encode(into: &buffer)
+        if !metaServer.isEmpty { buffer.writeWireString(metaServer) }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -187,6 +188,7 @@ extension ClusterStatus: WireMessage {
             inodeCount: try buffer.readWireInteger(),
             now: try Timestamp(from: &buffer)
         )
+        metaServer = buffer.readableBytes > 0 ? try buffer.readWireString(maximumLength: 1024) : ""
     }
 }
 
