@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C system libraries from Debian (libisal-dev, libfuse3-dev).
@@ -109,6 +110,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "radonfs", dependencies: ["RadonCLI"]),
 
@@ -138,6 +140,8 @@ let package = Package(
         .testTarget(name: "RadonMountTests", dependencies: ["RadonClient", "RadonMount", "RadonMeta", "RadonTestSupport", .product(name: "Logging", package: "swift-log")]),
         // Active/standby metadata servers over a local replicated PostgreSQL: real processes.
         .testTarget(name: "RadonFailoverTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", .product(name: "Logging", package: "swift-log")]),
+        // Deployment: daemons from config files (one in a network namespace), the systemd units.
+        .testTarget(name: "RadonDeployTests", dependencies: ["RadonTestSupport"]),
         .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages RadonFS needs to build, run and test: ISA-L and libfuse3 to build
 # and mount; fio, rsync, sqlite3, git, attr, postgresql (a server the metadata tests start on
-# their own port), prometheus (for promtool), curl, chromium and openssl (the web console tests) for the test suite. Runs apt-get update once, and
+# their own port), prometheus (for promtool), curl, chromium and openssl (the web console tests),
+# samba, smbclient, nfs-ganesha, nfs-ganesha-vfs, rpcbind and libnfs-utils (the SMB and NFS
+# re-export tests), systemd (systemd-analyze verify of deploy/systemd) for the test suite. Runs
+# apt-get update once, and
 # only when something is missing, so a second run costs nothing.
 set -euo pipefail
 
 packages=(libisal-dev libfuse3-dev fuse3 pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(fio rsync sqlite3 git attr iproute2 procps postgresql prometheus curl chromium openssl)
+    packages+=(fio rsync sqlite3 git attr iproute2 procps postgresql prometheus curl chromium openssl samba smbclient nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils systemd)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql)

@@ -53,12 +53,13 @@ struct ConsoleOptions: ParsableArguments {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// The console as a lifecycle service, over `meta` (the server's own in-process client).
-    func services(meta: MetaClient, logger: Logger) throws -> [any Service] {
+    /// The console as a lifecycle service, over `meta` (the server's own in-process client);
+    /// `linkHost` is the host its links name when it listens on a wildcard address.
+    func services(meta: MetaClient, linkHost: String? = nil, logger: Logger) throws -> [any Service] {
         guard !disabled, let address = WireAddress(listen) else { return [] }
         let token = try adminTokenFile.map { try ConsoleAdminToken(file: $0) }
         let portFile = self.portFile
-        return [try ConsoleServer(host: address.host, port: address.port, meta: meta, adminToken: token, tls: try tls(), logger: logger) { bound in
+        return [try ConsoleServer(host: address.host, port: address.port, linkHost: linkHost, meta: meta, adminToken: token, tls: try tls(), logger: logger) { bound in
             if let portFile { try? DaemonRuntime.writeAtomically(bound, to: portFile) }
         }]
     }

@@ -53,6 +53,13 @@ struct MetaServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to listen, host:port (port 0 picks a free one).", valueName: "host:port"))
     var listen: String = "127.0.0.1:7400"
 
+    @Option(name: .long, help: ArgumentHelp("""
+        The address others should use for this server, when it differs from --listen (say --listen \
+        0.0.0.0:7400): named in the leader lease, the logs, the port file and `status`. Default: the \
+        --listen address, with this machine's host name in place of a wildcard host (0.0.0.0 or ::).
+        """, valueName: "host:port"))
+    var advertise: String?
+
     @OptionGroup(title: "Security") var security: WireSecurityOptions
 
     @Option(name: .customLong("down-after"), help: ArgumentHelp("Seconds without a heartbeat before a storage node is down.", valueName: "seconds"))
@@ -86,6 +93,11 @@ struct MetaServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard security.isGiven else { throw ValidationError("give --tls-dir and --identity (mutual TLS), or --insecure --key-file") }
         guard WireAddress(listen) != nil else { throw ValidationError("--listen must be host:port, got \"\(listen)\"") }
+        if let advertise {
+            guard let address = WireAddress(advertise), address.port != 0, !WireAddress.isWildcard(host: address.host) else {
+                throw ValidationError("--advertise must be a reachable host:port (not port 0, not 0.0.0.0 or ::), got \"\(advertise)\"")
+            }
+        }
         if PostgresDatabaseURL.isPostgres(db), PostgresDatabaseURL(db) == nil { throw ValidationError("--db is not a valid postgres:// URL: \(db)") }
         if let leaseDb, PostgresDatabaseURL(leaseDb) == nil { throw ValidationError("--lease-db must be a postgres:// URL, got \(leaseDb)") }
         if let leaseDb, let store = PostgresDatabaseURL(db), PostgresDatabaseURL(leaseDb) != store {
@@ -121,11 +133,12 @@ struct MetaServeCommand: AsyncParsableCommand {
         let credentials = try security.credentials()
         let registry = metrics.bootstrap()
 
+        let advertisedAddress = AdvertisedAddress()
         let factory = MetaTermFactory(
             database: db, durability: SQLiteEngine.Durability(rawValue: durability) ?? .full, credentials: credentials,
             liveness: LivenessSettings(downAfter: downAfter, lostAfter: lostAfter),
             sessionLease: .milliseconds(Int64(sessionLease * 1000)), databasePatience: .milliseconds(Int64(dbWait * 1000)),
-            healing: healing.settings, logger: logger)
+            healing: healing.settings, advertisedAddress: advertisedAddress, logger: logger)
         if !PostgresDatabaseURL.isPostgres(db) {
             // The database names every file: private, also when an older version left it 0644.
             let directory = (db as NSString).deletingLastPathComponent
@@ -154,12 +167,15 @@ struct MetaServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot listen on \(listen): \(error)")
         }
+        // Who this server is to everyone else: never 0.0.0.0, which no peer can reach.
+        let advertised = advertise.flatMap(WireAddress.init) ?? server.localAddress.advertised(hostName: ProcessInfo.processInfo.hostName)
+        advertisedAddress.set(advertised.description)
         let leadership = electionDatabase.map {
-            MetaLeadership(url: $0, holder: "\(server.localAddress) pid \(getpid())",
+            MetaLeadership(url: $0, holder: "\(advertised) pid \(getpid())",
                            settings: LeadershipSettings(lease: .milliseconds(Int64(lease * 1000))), logger: logger)
         }
         logger.notice("metadata service listening", metadata: [
-            "address": "\(server.localAddress)", "db": "\(PostgresDatabaseURL(db)?.description ?? db)",
+            "address": "\(advertised)", "listen": "\(server.localAddress)", "db": "\(PostgresDatabaseURL(db)?.description ?? db)",
             "durability": "\(PostgresDatabaseURL.isPostgres(db) ? "postgresql" : durability)",
             "election": "\(leadership.map { "\($0.url), lease \(lease) s" } ?? "none (one server)")",
         ])
@@ -170,8 +186,8 @@ struct MetaServeCommand: AsyncParsableCommand {
         let ownMeta = MetaClient(transport: InProcessMetaTransport { request in await role.handle(request) })
         let exporter = ClusterMetricsExporter(meta: ownMeta, logger: logger)
         services += try await metrics.services(registry: registry, logger: logger, beforeScrape: { await exporter.refresh() })
-        services += try console.services(meta: ownMeta, logger: logger)
-        if let portFile { services.append(PortFileService(path: portFile, address: server.localAddress.description)) }
+        services += try console.services(meta: ownMeta, linkHost: advertised.host, logger: logger)
+        if let portFile { services.append(PortFileService(path: portFile, address: advertised.description)) }
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

@@ -20,6 +20,8 @@ struct MetaTermFactory: Sendable {
     /// How long the start of a term keeps retrying a PostgreSQL server that is not reachable.
     var databasePatience: Duration
     var healing: HealingSettings
+    /// What `status` answers name as this server.
+    var advertisedAddress: AdvertisedAddress
     var logger: Logger
 
     /// Opens a term; `epoch` is the leadership epoch the store must fence its writes with.
@@ -50,7 +52,8 @@ struct MetaTermFactory: Sendable {
         let deletions = PendingDeletionSweeper(store: store, pool: pool, logger: logger)
         let service = MetaService(store: store, logger: logger, liveness: liveness,
                                   onTransition: { await healer.nodeChanged($0) },
-                                  sessionLease: sessionLease, deletions: deletions, restarted: restarted)
+                                  sessionLease: sessionLease, deletions: deletions, restarted: restarted,
+                                  advertisedAddress: advertisedAddress)
         return ActiveTerm(
             epoch: epoch,
             handle: { request in

@@ -24,6 +24,7 @@ extension RadonFSCommand {
         BenchCommand.self,
         MountCommand.self,
         UmountCommand.self,
+        ShareCommand.self,
         RebuildCommand.self, ScrubCommand.self, FsckCommand.self, NodeCommand.self,
     ]
 }

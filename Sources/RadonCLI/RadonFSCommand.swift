@@ -9,6 +9,11 @@ public struct RadonFSCommand: AsyncParsableCommand {
         discussion: """
             Start a local cluster with `radonfs up --dir DIR`, then use the mount it prints, or the \
             file verbs (put, get, ls, stat, rm, mkdir). Every daemon is a subcommand too.
+
+            Every subcommand also takes --config FILE: a TOML file of its options, keyed by the \
+            long option names without -- (listen = "0.0.0.0:7400", insecure = true, \
+            meta = ["10.0.0.1:7400", "10.0.0.2:7400"]). An option given on the command line \
+            replaces the file's value of it.
             """,
         subcommands: RadonFSCommand.allSubcommands
     )

@@ -22,12 +22,16 @@ public struct ConsoleServer: Service {
     let application: Application<RouterResponder<BasicRequestContext>>
     let watcher: ConsoleWatcher
 
-    /// - Parameter onListening: called with `host:port` once the socket is bound (for a port file
-    ///   and the log; with port 0 the real port).
+    /// - Parameters:
+    ///   - linkHost: the host name to give out in links when `host` is a wildcard (0.0.0.0, ::),
+    ///     which no browser can open: the metadata server's advertised host.
+    ///   - onListening: called with `host:port` once the socket is bound (for a port file and the
+    ///     log; with port 0 the real port; `linkHost` in place of a wildcard host).
     public init(
-        host: String, port: Int, meta: MetaClient, adminToken: ConsoleAdminToken?, tls: TLSConfiguration? = nil,
+        host: String, port: Int, linkHost: String? = nil, meta: MetaClient, adminToken: ConsoleAdminToken?, tls: TLSConfiguration? = nil,
         interval: Duration = .seconds(1), logger: Logger, onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) throws {
+        let shownHost = WireAddress.isWildcard(host: host) ? linkHost ?? host : host
         let watcher = ConsoleWatcher(meta: meta, interval: interval, logger: logger)
         let routes = ConsoleRoutes(meta: meta, watcher: watcher, adminToken: adminToken)
         let scheme = tls == nil ? "http" : "https"
@@ -36,7 +40,7 @@ public struct ConsoleServer: Service {
             server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "radonfs-console"),
             onServerRunning: { channel in
-                let bound = channel.localAddress.map { "\(host):\($0.port ?? port)" } ?? "\(host):\(port)"
+                let bound = WireAddress(host: shownHost, port: channel.localAddress?.port ?? port).description
                 logger.notice("console at \(scheme)://\(bound)/\(adminToken == nil ? " (read-only)" : "")")
                 await onListening(bound)
             },

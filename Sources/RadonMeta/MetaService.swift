@@ -32,14 +32,17 @@ public final class MetaService: Sendable {
     let exportTable: ExportTable
     /// The inodes known to lie within each exported subtree.
     let subtreeMembership = SubtreeMembership()
+    /// Where others reach this server, named in `status` answers.
+    let advertisedAddress: AdvertisedAddress
 
     public init(
         store: any MetadataStore, logger: Logger, liveness: LivenessSettings = LivenessSettings(),
         clock: @escaping @Sendable () -> Timestamp = SQLMetadataStore.systemClock,
         onTransition: @escaping @Sendable (NodeStateTransition) async -> Void = { _ in },
         sessionLease: Duration = .seconds(20), deletions: PendingDeletionSweeper? = nil,
-        restarted: Bool = false
+        restarted: Bool = false, advertisedAddress: AdvertisedAddress = AdvertisedAddress()
     ) {
+        self.advertisedAddress = advertisedAddress
         self.store = store
         self.logger = logger
         self.liveness = liveness
@@ -189,7 +192,12 @@ public final class MetaService: Sendable {
                 return acknowledgement
             }
         case .nodes: return await answer(request) { (_: WireEmpty) in NodeListReply(try await store.nodes()) }
-        case .status: return await answer(request) { (_: WireEmpty) in try await store.status() }
+        case .status:
+            return await answer(request) { (_: WireEmpty) in
+                var status = try await store.status()
+                status.metaServer = advertisedAddress.current
+                return status
+            }
         case .createVolume:
             return await answer(request) { (r: VolumeSpecification) in
                 let volume = try await store.createVolume(r)

@@ -59,4 +59,19 @@ public enum LocalProcess {
         }
         throw TestFailure("no port in \(path) after 120 s")
     }
+
+    /// Runs `executable` with `arguments` to its end; its exit status and its output (stdout
+    /// and stderr together, through a pipe: for tools that start nothing that outlives them).
+    public static func output(_ executable: String, _ arguments: [String]) throws -> (status: Int32, text: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
 }

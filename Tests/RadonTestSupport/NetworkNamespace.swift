@@ -61,17 +61,9 @@ public final class NetworkNamespace: Sendable {
 
     @discardableResult
     public static func ip(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("ip \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        let (status, output) = try LocalProcess.output("/usr/sbin/ip", arguments)
+        guard status == 0 else {
+            throw TestFailure("ip \(arguments.joined(separator: " ")) exited \(status): \(output)")
         }
         return output
     }

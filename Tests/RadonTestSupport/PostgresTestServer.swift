@@ -111,7 +111,7 @@ public enum PostgresTestServer {
             guard let user = getpwnam("postgres") else { throw TestFailure("running as root, but there is no postgres user to run PostgreSQL as") }
             chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
         }
-        let port = try freePort()
+        let port = try TCPPort.free()
         let data = directory + "/data"
         let fsync = ProcessInfo.processInfo.environment["RADONFS_TEST_PG_FSYNC"] == "on" ? "on" : "off"
         try await run(asRoot, in: directory, [binaries + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
@@ -159,21 +159,5 @@ public enum PostgresTestServer {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("\(arguments.joined(separator: " ")) did not finish in 120 s")
-    }
-
-    /// A port nothing listens on now (bound, read, released).
-    private static func freePort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
-        }
-        guard bound else { throw TestFailure("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

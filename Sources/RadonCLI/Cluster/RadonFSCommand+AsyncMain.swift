@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 extension RadonFSCommand {
     /// Parses the command line and runs the chosen subcommand, awaiting async ones.
@@ -7,9 +8,26 @@ extension RadonFSCommand {
     /// `ParsableCommand.main()` on this toolchain (even with an async `main` declared on the type
     /// itself), and that one refuses every async subcommand with "needs availability
     /// annotation". A name of its own avoids the overload.
+    ///
+    /// Any subcommand takes `--config FILE` (see `ConfigFile`): its options are put in front of
+    /// the command line's before parsing, and a parse or validation error about one of them
+    /// names the file and the key.
     public static func runAsync() async {
+        let commandLine = Array(CommandLine.arguments.dropFirst())
+        let arguments: [String]
+        let config: ConfigFile?
         do {
-            var command = try parseAsRoot()
+            (arguments, config) = try ConfigFile.expand(commandLine, root: Self.self)
+        } catch {
+            exit(withError: error)
+        }
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: config.map { blame(error, on: $0) } ?? error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -18,5 +36,14 @@ extension RadonFSCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// `error` with the config file and key it is about, when it is a failure about one of the
+    /// file's options; `error` itself otherwise (help requests, command-line mistakes).
+    static func blame(_ error: any Error, on config: ConfigFile) -> any Error {
+        guard exitCode(for: error) != .success else { return error }
+        let text = message(for: error)
+        guard let key = config.key(blamedBy: text) else { return error }
+        return ValidationError("\(config.path): key \"\(key)\": \(text)")
     }
 }

@@ -91,6 +91,8 @@ struct StatusReport: Codable {
         var isDefault: Bool
     }
 
+    /// The metadata server that answered, as it advertises itself (nil from one that does not say).
+    var metaServer: String?
     var mapEpoch: UInt64
     var inodes: UInt64
     var nodes: [Node]
@@ -110,6 +112,7 @@ struct StatusReport: Codable {
     init(_ status: ClusterStatus, healing: HealingStatus?) {
         protection = ClusterProtection(status: status, healing: healing)
         self.healing = healing?.summaryLine
+        metaServer = status.metaServer.isEmpty ? nil : status.metaServer
         mapEpoch = status.mapEpoch
         inodes = status.inodeCount
         nodes = status.nodes.map { node in
@@ -149,6 +152,7 @@ struct StatusReport: Codable {
         }
         if groups.count > 16 { lines.append("  ... \(groups.count - 16) more (--json lists all)") }
         lines.append("Inodes: \(inodes)")
+        if let metaServer { lines.append("Answered by the metadata server at \(metaServer)") }
         return lines.joined(separator: "\n")
     }
 }

@@ -180,7 +180,11 @@ extension ClusterStatus: WireMessage {
         buffer.writeInteger(mapEpoch)
         buffer.writeInteger(inodeCount)
         now.encode(into: &buffer)
-        buffer.writeTrailingExtraAddresses(nodes.map(\.extraAddresses))
+        // Two trailing fields: the metadata server's name (written, even empty, when the
+        // node paths follow), then the nodes' extra addresses.
+        let extraAddresses = nodes.map(\.extraAddresses)
+        if !metaServer.isEmpty || extraAddresses.contains(where: { !$0.isEmpty }) { buffer.writeWireString(metaServer) }
+        buffer.writeTrailingExtraAddresses(extraAddresses)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -192,6 +196,7 @@ extension ClusterStatus: WireMessage {
             inodeCount: try buffer.readWireInteger(),
             now: try Timestamp(from: &buffer)
         )
+        metaServer = buffer.readableBytes > 0 ? try buffer.readWireString(maximumLength: 1024) : ""
         for (index, extra) in try buffer.readTrailingExtraAddresses(count: nodes.count).enumerated() {
             nodes[index].extraAddresses = extra
         }

@@ -216,11 +216,16 @@ public struct ClusterStatus: Sendable, Hashable {
     public var inodeCount: UInt64
     /// The service's clock when it answered, so `since` can be shown as an age.
     public var now: Timestamp
+    /// The address of the metadata server that answered, as it advertises itself (`--advertise`);
+    /// empty from a server that does not say. A trailing field on the wire, written only when
+    /// not empty, so older servers' and clients' answers read unchanged.
+    public var metaServer: String
 
     public init(
         nodes: [NodeInfo], groups: [PlacementGroup], volumes: [VolumeSettings], mapEpoch: UInt64,
-        inodeCount: UInt64, now: Timestamp
+        inodeCount: UInt64, now: Timestamp, metaServer: String = ""
     ) {
+        self.metaServer = metaServer
         self.nodes = nodes
         self.groups = groups
         self.volumes = volumes
