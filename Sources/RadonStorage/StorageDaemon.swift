@@ -20,7 +20,8 @@ public final class StorageDaemon: Sendable {
         public var metaAddresses: [WireAddress]
         /// The failure domain: no two fragments of a block go to nodes with one host id.
         public var hostID: String
-        /// The address to register; defaults to the bound address (with the real port).
+        /// The host to register for the first listen address (the bound host by default, with the
+        /// real port); `advertised` names every path instead.
         public var advertisedHost: String?
         /// More addresses to listen on, each a network path of its own (the paper's one storio
         /// per port); one service answers on all of them.

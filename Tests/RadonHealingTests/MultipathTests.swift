@@ -35,6 +35,10 @@ import Glibc
         #expect(try GroupMap(decoding: map.encoded()) == map)
         let status = try await store.status()
         #expect(try ClusterStatus(decoding: status.encoded()).nodes.first { $0.id == ids[0] }?.extraAddresses == extra)
+        // After the other trailing field of the status, the serving metadata server's name.
+        var named = status
+        named.metaServer = "meta-1"
+        #expect(try ClusterStatus(decoding: named.encoded()) == named)
 
         // A new set of paths moves the map epoch (clients re-read the map for paths); the same one does not.
         let again = RegisterNodeRequest(
