@@ -14,7 +14,7 @@ struct StorageFragmentTransport: FragmentTransport {
     /// another live one too (a link that went down answers nothing, it refuses nothing).
     var readSilentAfter: Duration = .milliseconds(400)
     /// The same for a fragment write, which includes the node's fsync.
-    var writeSilentAfter: Duration = .seconds(1)
+    var writeSilentAfter: Duration = .milliseconds(600)
 
     init(pool: WireConnectionPool, router: MultipathRouter? = nil) {
         self.pool = pool
