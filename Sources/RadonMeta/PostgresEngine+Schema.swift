@@ -114,6 +114,8 @@ extension PostgresEngine {
         // The trash (`SQLMetadataStore+Trash`): removed files kept for the retention.
         Migration(version: 5, name: "trash", statements: SQLMetadataStore.trashSchema(nameType: "BYTEA")),
         Migration(version: 6, name: "quota", statements: [SQLMetadataStore.quotaSchema]),
+        // A storage node's extra network paths (`RegisterNodeRequest.extraAddresses`).
+        Migration(version: 7, name: "node-paths", statements: [SQLMetadataStore.nodePathsSchema]),
     ]
 
     /// Brings the schema up to date, once, however many servers start at the same time: the

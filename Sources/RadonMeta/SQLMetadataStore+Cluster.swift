@@ -6,30 +6,37 @@ extension SQLMetadataStore {
         guard (1...65535).contains(request.address.port), !request.address.host.isEmpty else {
             throw WireError(.invalidArgument, "node address \(request.address) cannot be reached")
         }
+        for extra in request.extraAddresses where !(1...65535).contains(extra.port) || extra.host.isEmpty {
+            throw WireError(.invalidArgument, "node address \(extra) cannot be reached")
+        }
+        let extraAddresses = Self.extraAddressesText(request.extraAddresses)
         let now = nowNanoseconds()
         return try await committer.write { db in
-            if let row = try db.row("SELECT id, state FROM node WHERE uuid = ?", [request.uuid]) {
+            if let row = try db.row("SELECT id, state, extra_addresses FROM node WHERE uuid = ?", [request.uuid]) {
                 let id: UInt32 = row[0]
                 let previous = NodeState(rawValue: row[1]) ?? .lost
                 try db.execute(
                     """
                     UPDATE node SET host = ?, port = ?, host_id = ?, data_dir = ?, pid = ?, capacity = ?, free = ?, last_seen = ?,
-                        file_system = ?
+                        file_system = ?, extra_addresses = ?
                     WHERE id = ?
                     """,
                     [request.address.host, request.address.port, request.hostID, request.dataDirectory, request.pid,
-                     request.capacity, request.free, now, request.fileSystemID, id]
+                     request.capacity, request.free, now, request.fileSystemID, extraAddresses, id]
                 )
+                // Clients learn paths from the group map, which they re-read when the epoch moves.
+                if (row[2] as String) != extraAddresses { _ = try db.bumpMapEpoch() }
                 if previous != .up { try db.setNodeState(id, to: .up, since: now) }
                 return NodeAcknowledgement(nodeID: id, previousState: previous, mapEpoch: try db.mapEpoch())
             }
             let inserted = try db.row(
                 """
-                INSERT INTO node (uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen, file_system)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id
+                INSERT INTO node (uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen, file_system,
+                    extra_addresses)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) RETURNING id
                 """,
                 [request.uuid, request.address.host, request.address.port, request.hostID, request.dataDirectory,
-                 request.pid, request.capacity, request.free, NodeState.up.rawValue, now, now, request.fileSystemID]
+                 request.pid, request.capacity, request.free, NodeState.up.rawValue, now, now, request.fileSystemID, extraAddresses]
             )
             guard let inserted else { throw WireError(.internalError, "INSERT RETURNING gave no row") }
             return NodeAcknowledgement(nodeID: inserted[0], previousState: .up, mapEpoch: try db.mapEpoch())

@@ -105,7 +105,7 @@ extension SQLTransaction {
         return try mapEpoch()
     }
 
-    static var nodeColumns: String { "id, uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen" }
+    static var nodeColumns: String { "id, uuid, host, port, host_id, data_dir, pid, capacity, free, fragments, state, state_since, last_seen, extra_addresses" }
 
     static func node(from row: SQLRow) throws -> NodeInfo {
         let rawState: UInt8 = row[10]
@@ -113,7 +113,8 @@ extension SQLTransaction {
         return NodeInfo(
             id: row[0], uuid: row[1], address: WireAddress(host: row[2], port: row[3]), hostID: row[4],
             dataDirectory: row[5], pid: row[6], capacity: row[7], free: row[8], fragmentCount: row[9],
-            state: state, since: Timestamp(nanoseconds: row[11]), lastSeen: Timestamp(nanoseconds: row[12])
+            state: state, since: Timestamp(nanoseconds: row[11]), lastSeen: Timestamp(nanoseconds: row[12]),
+            extraAddresses: try SQLMetadataStore.extraAddresses(from: row[13])
         )
     }
 
@@ -130,7 +131,10 @@ extension SQLTransaction {
         for row in try self.rows(StoreQuery.nodeEndpoints) {
             let state = NodeState(rawValue: row[3]) ?? .lost
             let id: UInt32 = row[0]
-            endpoints[id] = NodeEndpoint(id: id, address: WireAddress(host: row[1], port: row[2]), state: state)
+            endpoints[id] = NodeEndpoint(
+                id: id, address: WireAddress(host: row[1], port: row[2]), state: state,
+                extraAddresses: try SQLMetadataStore.extraAddresses(from: row[4])
+            )
         }
         return endpoints
     }

@@ -44,7 +44,7 @@ enum StoreQuery {
         """
     /// The volume of a stored inode. Arguments: inode.
     static let volumeOfInode = "SELECT \(volumeColumns) FROM volume WHERE id = (SELECT volume_id FROM inode WHERE id = ?)"
-    static let nodeEndpoints = "SELECT id, host, port, state FROM node"
+    static let nodeEndpoints = "SELECT id, host, port, state, extra_addresses FROM node"
     static let mapEpoch = "SELECT value FROM counter WHERE name = 'map_epoch'"
 }
 

@@ -145,6 +145,10 @@ extension SQLiteEngine {
         migrator.registerMigration("v9-quota") { db in
             try db.execute(sql: SQLMetadataStore.quotaSchema)
         }
+        // A storage node's extra network paths (`RegisterNodeRequest.extraAddresses`).
+        migrator.registerMigration("v10-node-paths") { db in
+            try db.execute(sql: SQLMetadataStore.nodePathsSchema)
+        }
         return migrator
     }
 

@@ -20,13 +20,22 @@ public final class StorageDaemon: Sendable {
         public var metaAddresses: [WireAddress]
         /// The failure domain: no two fragments of a block go to nodes with one host id.
         public var hostID: String
-        /// The address to register; defaults to the bound address (with the real port).
+        /// The host to register for the first listen address (the bound host by default, with the
+        /// real port); `advertised` names every path instead.
         public var advertisedHost: String?
+        /// More addresses to listen on, each a network path of its own (the paper's one storio
+        /// per port); one service answers on all of them.
+        public var extraListen: [WireAddress]
+        /// What to register for each listen address, in order (`listen` first); an entry with
+        /// port 0 takes the bound port. Empty: the bound addresses (with `advertisedHost` for
+        /// the first). Longer than the listen list is a configuration error.
+        public var advertised: [WireAddress]
         public var heartbeatInterval: Duration
 
         public init(
             directory: String, listen: WireAddress, credentials: WireCredentials, metaAddress: WireAddress? = nil, metaAddresses: [WireAddress] = [],
-            hostID: String? = nil, advertisedHost: String? = nil, heartbeatInterval: Duration = .seconds(2)
+            hostID: String? = nil, advertisedHost: String? = nil, extraListen: [WireAddress] = [], advertised: [WireAddress] = [],
+            heartbeatInterval: Duration = .seconds(2)
         ) {
             self.directory = directory
             self.listen = listen
@@ -34,6 +43,8 @@ public final class StorageDaemon: Sendable {
             self.metaAddresses = metaAddresses + (metaAddress.map { [$0] } ?? [])
             self.hostID = hostID ?? ProcessInfo.processInfo.hostName
             self.advertisedHost = advertisedHost
+            self.extraListen = extraListen
+            self.advertised = advertised
             self.heartbeatInterval = heartbeatInterval
         }
     }
@@ -41,19 +52,23 @@ public final class StorageDaemon: Sendable {
     public let configuration: Configuration
     public let store: FragmentStore
     public let service: StorageService
-    private let server: WireServer
+    /// One per listen address, `listen` first.
+    private let servers: [WireServer]
     private let registration: Task<Void, Never>?
     /// This node's identity, kept in `<dir>/node.uuid` across restarts.
     public let uuid: String
 
     /// The address the daemon listens on (the real port when 0 was asked for).
-    public var address: WireAddress { server.localAddress }
+    public var address: WireAddress { servers[0].localAddress }
 
-    private init(configuration: Configuration, store: FragmentStore, service: StorageService, server: WireServer, registration: Task<Void, Never>?, uuid: String) {
+    /// Every address the daemon listens on, `address` first.
+    public var addresses: [WireAddress] { servers.map(\.localAddress) }
+
+    private init(configuration: Configuration, store: FragmentStore, service: StorageService, servers: [WireServer], registration: Task<Void, Never>?, uuid: String) {
         self.configuration = configuration
         self.store = store
         self.service = service
-        self.server = server
+        self.servers = servers
         self.registration = registration
         self.uuid = uuid
     }
@@ -69,27 +84,34 @@ public final class StorageDaemon: Sendable {
         let store = try FragmentStore(directory: configuration.directory)
         let service = StorageService(store: store, logger: logger)
         let readOnlyClients = ReadOnlyClients()
-        let server: WireServer
-        do {
-            server = try await WireServer.start(
-                host: configuration.listen.host, port: configuration.listen.port, credentials: configuration.credentials,
-                access: StorageOpcode.access(ownName: configuration.credentials.identityName, readOnlyClients: readOnlyClients), logger: logger,
-                limits: StorageDaemon.connectionLimits
-            ) { request in
-                await service.handle(request)
-            }
-        } catch {
+        let listen = [configuration.listen] + configuration.extraListen
+        guard configuration.advertised.count <= listen.count else {
             await store.shutdown()
-            throw WireError(.unavailable, "cannot listen on \(configuration.listen): \(error)")
+            throw WireError(.invalidArgument, "\(configuration.advertised.count) advertised addresses for \(listen.count) listen addresses")
+        }
+        var servers: [WireServer] = []
+        for address in listen {
+            do {
+                servers.append(try await WireServer.start(
+                    host: address.host, port: address.port, credentials: configuration.credentials,
+                    access: StorageOpcode.access(ownName: configuration.credentials.identityName, readOnlyClients: readOnlyClients), logger: logger,
+                    limits: StorageDaemon.connectionLimits
+                ) { request in
+                    await service.handle(request)
+                })
+            } catch {
+                for server in servers { try? await server.close() }
+                await store.shutdown()
+                throw WireError(.unavailable, "cannot listen on \(address): \(error)")
+            }
         }
         let uuid = try nodeUUID(in: configuration.directory)
         var registration: Task<Void, Never>?
         if !configuration.metaAddresses.isEmpty {
-            let bound = server.localAddress
-            let host = configuration.advertisedHost ?? (["0.0.0.0", "::"].contains(bound.host) ? ProcessInfo.processInfo.hostName : bound.host)
+            let paths = advertisedPaths(configuration, bound: servers.map(\.localAddress))
             let identity = RegisterNodeRequest(
-                uuid: uuid, address: WireAddress(host: host, port: bound.port), hostID: configuration.hostID,
-                dataDirectory: configuration.directory, pid: getpid(), capacity: 0, free: 0
+                uuid: uuid, address: paths[0], hostID: configuration.hostID,
+                dataDirectory: configuration.directory, pid: getpid(), capacity: 0, free: 0, extraAddresses: Array(paths.dropFirst())
             )
             let loop = NodeRegistration(
                 metaAddresses: configuration.metaAddresses, credentials: configuration.credentials, identity: identity, interval: configuration.heartbeatInterval,
@@ -98,17 +120,31 @@ public final class StorageDaemon: Sendable {
             registration = Task { await loop.runWithRebuildWorker() }
         }
         logger.notice("storage daemon listening", metadata: [
-            "address": "\(server.localAddress)", "dir": "\(configuration.directory)", "uuid": "\(uuid)",
+            "addresses": "\(servers.map(\.localAddress.description).joined(separator: ","))", "dir": "\(configuration.directory)", "uuid": "\(uuid)",
             "fragment_files": "\(store.fragmentFileCount)",
         ])
-        return StorageDaemon(configuration: configuration, store: store, service: service, server: server, registration: registration, uuid: uuid)
+        return StorageDaemon(configuration: configuration, store: store, service: service, servers: servers, registration: registration, uuid: uuid)
+    }
+
+    /// The addresses to register, one per bound listener: the advertised one given for it (its
+    /// port 0 replaced by the bound port), else the bound one, with a wildcard host replaced by
+    /// `advertisedHost` or the host name.
+    static func advertisedPaths(_ configuration: Configuration, bound: [WireAddress]) -> [WireAddress] {
+        bound.enumerated().map { index, address in
+            if index < configuration.advertised.count {
+                let given = configuration.advertised[index]
+                return WireAddress(host: given.host, port: given.port == 0 ? address.port : given.port)
+            }
+            let fallback = ["0.0.0.0", "::"].contains(address.host) ? ProcessInfo.processInfo.hostName : address.host
+            return WireAddress(host: index == 0 ? configuration.advertisedHost ?? fallback : fallback, port: address.port)
+        }
     }
 
     /// Stops heartbeats, closes the server and its connections, then lets the disk I/O in
     /// flight finish (every acknowledged write was already fsync'd).
     public func stop() async {
         registration?.cancel()
-        try? await server.close()
+        for server in servers { try? await server.close() }
         await store.shutdown()
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 @testable import RadonCLI
+import RadonClient
 import Testing
 
 /// `--config FILE`: the TOML file's keys become the real commands' options, checked against what
@@ -46,7 +47,7 @@ struct ConfigFileTests {
         let (command, _) = try Self.parse(["storage"], config: Self.storage + "\nheartbeat = 3\nhost-id = \"rack1-a\"\n")
         let storage = try #require(command as? StorageCommand)
         #expect(storage.dir == "/var/lib/radonfs/storage")
-        #expect(storage.listen == "0.0.0.0:7500")
+        #expect(storage.listen == ["0.0.0.0:7500"])
         #expect(storage.security.insecure)
         #expect(storage.security.keyFile == "/etc/radonfs/cluster.key")
         #expect(storage.heartbeat == 3)
@@ -56,9 +57,22 @@ struct ConfigFileTests {
     @Test func aFlagOnTheCommandLineOverridesTheFile() throws {
         let (command, _) = try Self.parse(["storage", "--listen", "127.0.0.1:7600", "--heartbeat=5"], config: Self.storage + "\nheartbeat = 3\n")
         let storage = try #require(command as? StorageCommand)
-        #expect(storage.listen == "127.0.0.1:7600")
+        #expect(storage.listen == ["127.0.0.1:7600"])
         #expect(storage.heartbeat == 5)
         #expect(storage.dir == "/var/lib/radonfs/storage")
+    }
+
+    @Test func aStorageNodeWithTwoPortsListsTwoListenAndAdvertiseAddresses() throws {
+        let (command, _) = try Self.parse(["storage"], config: """
+            dir = "/var/lib/radonfs/storage"
+            listen = ["10.0.1.11:7500", "10.0.2.11:7500"]
+            advertise = ["node1-a.example:7500", "node1-b.example:7500"]
+            insecure = true
+            key-file = "/etc/radonfs/cluster.key"
+            """)
+        let storage = try #require(command as? StorageCommand)
+        #expect(StorageCommand.addresses(storage.listen) == [WireAddress(host: "10.0.1.11", port: 7500), WireAddress(host: "10.0.2.11", port: 7500)])
+        #expect(StorageCommand.addresses(storage.advertise)?.map(\.host) == ["node1-a.example", "node1-b.example"])
     }
 
     @Test func theDefaultSubcommandReadsTheFileToo() throws {

@@ -71,4 +71,26 @@ import RadonWire
         #expect(process.terminationStatus != 0)
         #expect(output.contains("--listen must be host:port"))
     }
+
+    @Test(
+        "more --advertise addresses than --listen ones, or --advertise with --advertise-host, get a clear message",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: StorageCommandTests.binary), "needs the radonfs binary of this build"))
+    func badPathArgumentsGetAClearMessage() throws {
+        func run(_ extra: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = ["storage", "--dir", "/tmp/x", "--insecure", "--key-file", "/nonexistent"] + extra
+            let pipe = Pipe()
+            process.standardError = pipe
+            try process.run()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        let (status, output) = try run(["--listen", "127.0.0.1:0", "--advertise", "10.0.0.1:7500,10.0.1.1:7500"])
+        #expect(status != 0)
+        #expect(output.contains("2 --advertise addresses for 1 --listen addresses"))
+        let (both, bothOutput) = try run(["--listen", "127.0.0.1:0", "--advertise", "10.0.0.1:0", "--advertise-host", "x"])
+        #expect(both != 0)
+        #expect(bothOutput.contains("give --advertise or --advertise-host, not both"))
+    }
 }

@@ -16,16 +16,17 @@ public final class NetworkNamespace: Sendable {
     /// The namespace side's address (host clients reach the process there).
     public let namespaceAddress: String
 
-    /// Makes the namespace and its link; throws with `ip`'s exact error when this machine
+    /// Makes the namespace and its link, on a /24 under `addressPrefix` (tests that run beside
+    /// each other use prefixes of their own); throws with `ip`'s exact error when this machine
     /// cannot (no root, no netns support).
-    public init() throws {
+    public init(addressPrefix: String = "10.213") throws {
         let tag = String(format: "%05d%03d", getpid() % 100_000, Int.random(in: 0..<1000))
         let subnet = Int.random(in: 1...250)
         name = "radonfs-test-\(tag)"
         hostInterface = "rfh\(tag)"
         namespaceInterface = "rfn\(tag)"
-        hostAddress = "10.213.\(subnet).1"
-        namespaceAddress = "10.213.\(subnet).2"
+        hostAddress = "\(addressPrefix).\(subnet).1"
+        namespaceAddress = "\(addressPrefix).\(subnet).2"
         do {
             try Self.ip(["netns", "add", name])
             try Self.ip(["link", "add", hostInterface, "type", "veth", "peer", "name", namespaceInterface])

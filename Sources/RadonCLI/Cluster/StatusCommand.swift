@@ -68,6 +68,8 @@ struct StatusReport: Codable {
         var fragmentFiles: UInt64
         var host: String
         var dataDirectory: String
+        /// The node's other network paths (`--listen` after the first); empty for one path.
+        var extraAddresses: [String] = []
     }
 
     struct Group: Codable {
@@ -116,7 +118,8 @@ struct StatusReport: Codable {
         nodes = status.nodes.map { node in
             Node(id: node.id, address: node.address.description, pid: node.pid, state: node.state.description,
                  stateSinceSeconds: max(0, status.now.seconds - node.since.seconds), capacityBytes: node.capacity,
-                 freeBytes: node.free, fragmentFiles: node.fragmentCount, host: node.hostID, dataDirectory: node.dataDirectory)
+                 freeBytes: node.free, fragmentFiles: node.fragmentCount, host: node.hostID, dataDirectory: node.dataDirectory,
+                 extraAddresses: node.extraAddresses.map(\.description))
         }
         groups = status.groups.map { Group(id: $0.id, volume: $0.volumeID, index: $0.index, epoch: $0.epoch, members: $0.members) }
         volumes = status.volumes.map { volume in
@@ -134,6 +137,9 @@ struct StatusReport: Codable {
             lines.append("  " + pad("\(node.id)", 5) + pad(node.address, 22) + pad("\(node.pid)", 9)
                 + pad("\(node.state) \(node.stateSinceSeconds)s", 16) + pad("\(gib(node.freeBytes)) / \(gib(node.capacityBytes))", 24)
                 + "\(node.fragmentFiles)")
+            if !node.extraAddresses.isEmpty {
+                lines.append("  " + pad("", 5) + "also on " + node.extraAddresses.joined(separator: ", "))
+            }
         }
         lines.append("Volumes:")
         for volume in volumes {

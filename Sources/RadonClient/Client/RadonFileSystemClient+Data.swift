@@ -156,6 +156,8 @@ extension RadonFileSystemClient {
 
     /// A new `OpenFile` on `layout` holding its inline bytes, not yet shared with any handle.
     func makeOpenFile(layout: FileLayout, inlineBytes known: [UInt8]? = nil) async throws -> OpenFile {
+        // Inline files too: a file created inline moves to blocks once it grows past the threshold.
+        await learnPaths(for: layout)
         var inline = known
         if layout.isInline, inline == nil { inline = try await service { try await metaService.readInline(layout.inode) } }
         return OpenFile(layout: layout, inlineBytes: inline, store: store, cache: cache, writeBudget: writeBudget, metadata: fileMetadata, logger: logger)

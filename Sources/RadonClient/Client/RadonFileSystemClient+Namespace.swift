@@ -144,8 +144,32 @@ extension RadonFileSystemClient {
         }
         if let map = state.withLock({ $0.groupMaps[volumeID] }), let members = resolve(map) { return members }
         let map = try await meta().groupMap(volumeID: volumeID)
-        state.withLock { $0.groupMaps[volumeID] = map }
+        remember(map, volume: volumeID)
         guard let members = resolve(map) else { throw FileSystemError.io("group \(groupID) is not in the map of volume \(volumeID)") }
         return members
+    }
+
+    /// Keeps `map` for `members(ofGroup:volume:)` and gives its node paths to the router.
+    func remember(_ map: GroupMap, volume volumeID: UInt32) {
+        state.withLock { state in
+            state.groupMaps[volumeID] = map
+            state.groupMaps[map.volume.id] = map
+            state.pathEpochs[map.volume.id] = max(state.pathEpochs[map.volume.id] ?? map.epoch, map.epoch)
+        }
+        router.learn(map.nodes)
+    }
+
+    /// Makes sure the router knows the paths of `layout`'s nodes: layouts carry one address
+    /// per node (they sit inside other messages, where no trailing field fits), the group map
+    /// carries them all. Read once per volume and map epoch (a node that registers other paths
+    /// moves the epoch); a service that cannot answer leaves the nodes single-path.
+    func learnPaths(for layout: FileLayout) async {
+        let volumeID = layout.volume.id
+        guard state.withLock({ $0.pathEpochs[volumeID].map { $0 < layout.mapEpoch } ?? true }) else { return }
+        do {
+            remember(try await meta().groupMap(volumeID: volumeID), volume: volumeID)
+        } catch {
+            logger.debug("no group map for the node paths", metadata: ["volume": "\(volumeID)", "error": "\(error)"])
+        }
     }
 }

@@ -11,6 +11,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
     let metaService: PooledMetaService
     let pool: WireConnectionPool
     let store: BlockStore
+    /// The network paths of multi-path storage nodes, learnt from the group maps.
+    let router: MultipathRouter
     let cache: BlockCache
     /// Memory all open files may hold in written, unsent blocks (see `WriteBufferBudget`).
     let writeBudget: WriteBufferBudget
@@ -42,6 +44,8 @@ public final class RadonFileSystemClient: FileSystemOperations {
         var handles: [UInt64: Handle] = [:]
         var nextHandle: UInt64 = 1
         var groupMaps: [UInt32: GroupMap] = [:]
+        /// The map epoch whose node paths the router has, per volume (see `learnPaths`).
+        var pathEpochs: [UInt32: UInt64] = [:]
         /// Renews the session in the background (started on first use of the session).
         var sessionKeeper: Task<Void, Never>?
     }
@@ -64,10 +68,16 @@ public final class RadonFileSystemClient: FileSystemOperations {
         self.writeBudget = WriteBufferBudget(capacity: writeBufferCapacity, writeBackDelay: writeBackDelay)
         self.attributeLifetime = attributeLifetime
         self.session = ClientSession(meta: metaService, clientName: Self.clientName)
-        self.store = BlockStore(transport: transport ?? StorageFragmentTransport(pool: pool), clock: VersionClock(),
+        let router = MultipathRouter(pool: pool, logger: logger)
+        self.router = router
+        self.store = BlockStore(transport: transport ?? StorageFragmentTransport(pool: pool, router: router), clock: VersionClock(),
                                 repairs: repairs ?? MetaRepairReporter(meta: metaService, logger: logger), logger: logger,
                                 hedgeDelay: hedgeDelay)
-        store.membership.setSource { [metaService] inode in try await metaService.fileLayout(of: inode) }
+        store.membership.setSource { [metaService, weak self] inode in
+            let layout = try await metaService.fileLayout(of: inode)
+            await self?.learnPaths(for: layout)
+            return layout
+        }
     }
 
     /// Connects to the metadata service at `meta` with `credentials` and checks that it

@@ -1,12 +1,25 @@
 import NIOCore
 
-/// `FragmentTransport` over `StorageClient`s on pooled, multiplexed connections.
+/// `FragmentTransport` over `StorageClient`s on pooled, multiplexed connections; reads and
+/// fragment writes to a node with several network paths go through `router`.
 struct StorageFragmentTransport: FragmentTransport {
     let pool: WireConnectionPool
+    /// Spreads requests over a node's paths; a node it does not know is reached as before.
+    let router: MultipathRouter
     /// How long one read may take before the node counts as failed (the reader falls back).
     var readTimeout: Duration = .seconds(10)
     /// How long one write (including the node's fsync) may take.
     var writeTimeout: Duration = .seconds(30)
+    /// On a node with several paths, how long a read waits on one path before it is sent on
+    /// another live one too (a link that went down answers nothing, it refuses nothing).
+    var readSilentAfter: Duration = .milliseconds(400)
+    /// The same for a fragment write, which includes the node's fsync.
+    var writeSilentAfter: Duration = .milliseconds(600)
+
+    init(pool: WireConnectionPool, router: MultipathRouter? = nil) {
+        self.pool = pool
+        self.router = router ?? MultipathRouter(pool: pool)
+    }
 
     func client(_ address: WireAddress, timeout: Duration) async throws -> StorageClient {
         StorageClient(connection: try await pool.connection(to: address), timeout: timeout)
@@ -16,35 +29,39 @@ struct StorageFragmentTransport: FragmentTransport {
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
         blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool {
-        let storage = try await client(address, timeout: writeTimeout)
         // A slot that already holds a newer version keeps it: a later write won, which is what
-        // a reader will see anyway, so it is no failure of this one.
-        let reply = try await storage.writeFragment(
-            group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
-            slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes,
-                                    checksum: checksum),
-            keepPrevious: keepPrevious)
+        // a reader will see anyway, so it is no failure of this one. Sent again on another path,
+        // the same version overwrites the slot with the same bytes.
+        let reply = try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
+            try await client(path, timeout: writeTimeout).writeFragment(
+                group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
+                slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes,
+                                        checksum: checksum),
+                keepPrevious: keepPrevious)
+        }
         return reply.blocksWithPrevious.contains(blockIndex)
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
-        await answer(from: address, blockIndex: blockIndex) { storage in
+        await answer(from: address, blockIndex: blockIndex) { @Sendable storage in
             try await storage.readFragments(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndices: [blockIndex])
         }
     }
 
     func readPrevious(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
-        await answer(from: address, blockIndex: blockIndex) { storage in
+        await answer(from: address, blockIndex: blockIndex) { @Sendable storage in
             try await storage.readPreviousFragments(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndices: [blockIndex])
         }
     }
 
     /// The one result `read` gets from the node at `address`, as a `FragmentAnswer`.
     private func answer(
-        from address: WireAddress, blockIndex: UInt64, _ read: (StorageClient) async throws -> [FragmentReadResult]
+        from address: WireAddress, blockIndex: UInt64, _ read: @escaping @Sendable (StorageClient) async throws -> [FragmentReadResult]
     ) async -> FragmentAnswer {
         do {
-            let results = try await read(try await client(address, timeout: readTimeout))
+            let results = try await router.perform(on: address, silentAfter: readSilentAfter) { [self] path in
+                try await read(try await client(path, timeout: readTimeout))
+            }
             guard let result = results.first, result.blockIndex == blockIndex else {
                 return .failed("node \(address) answered for another block")
             }

@@ -20,10 +20,16 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
     /// On the wire it is a trailing field, written only when not empty, so a registry reads
     /// older daemons' requests unchanged.
     public var fileSystemID: String
+    /// The node's other network paths (one per `--listen`/`--advertise` after the first), which
+    /// a client uses as a load-balancing group with `address` (see `NodePathSet`).
+    ///
+    /// A trailing field after `fileSystemID` (written, even empty, when there are extra
+    /// addresses), so older registries read the request and see a single-path node.
+    public var extraAddresses: [WireAddress]
 
     public init(
         uuid: String, address: WireAddress, hostID: String, dataDirectory: String, pid: Int32, capacity: UInt64, free: UInt64,
-        fileSystemID: String = ""
+        fileSystemID: String = "", extraAddresses: [WireAddress] = []
     ) {
         self.uuid = uuid
         self.address = address
@@ -33,6 +39,7 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
         self.capacity = capacity
         self.free = free
         self.fileSystemID = fileSystemID
+        self.extraAddresses = extraAddresses
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -43,7 +50,8 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
         buffer.writeInteger(pid)
         buffer.writeInteger(capacity)
         buffer.writeInteger(free)
-        if !fileSystemID.isEmpty { buffer.writeWireString(fileSystemID) }
+        if !fileSystemID.isEmpty || !extraAddresses.isEmpty { buffer.writeWireString(fileSystemID) }
+        if !extraAddresses.isEmpty { buffer.writeWireArray(extraAddresses) { $0.writeMetaAddress($1) } }
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -55,6 +63,8 @@ public struct RegisterNodeRequest: WireMessage, Hashable {
         capacity = try buffer.readWireInteger()
         free = try buffer.readWireInteger()
         fileSystemID = buffer.readableBytes > 0 ? try buffer.readWireString(maximumLength: 1024) : ""
+        extraAddresses = buffer.readableBytes > 0
+            ? try buffer.readWireArray(maximumCount: NodePaths.maximumExtraAddresses) { try $0.readMetaAddress() } : []
     }
 }
 
@@ -124,8 +134,16 @@ public struct HeartbeatRequest: WireMessage, Hashable {
 public struct NodeListReply: WireMessage, Hashable {
     public var nodes: [NodeInfo]
     public init(_ nodes: [NodeInfo]) { self.nodes = nodes }
-    public func encode(into buffer: inout ByteBuffer) { buffer.writeWireArray(nodes) { $1.encode(into: &$0) } }
-    public init(from buffer: inout ByteBuffer) throws { nodes = try buffer.readWireArray { try NodeInfo(from: &$0) } }
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeWireArray(nodes) { $1.encode(into: &$0) }
+        buffer.writeTrailingExtraAddresses(nodes.map(\.extraAddresses))
+    }
+    public init(from buffer: inout ByteBuffer) throws {
+        nodes = try buffer.readWireArray { try NodeInfo(from: &$0) }
+        for (index, extra) in try buffer.readTrailingExtraAddresses(count: nodes.count).enumerated() {
+            nodes[index].extraAddresses = extra
+        }
+    }
 }
 
 public struct VolumeListReply: WireMessage, Hashable {

@@ -132,6 +132,7 @@ extension GroupMap: WireMessage {
         volume.encode(into: &buffer)
         buffer.writeWireArray(groups) { $1.encode(into: &$0) }
         buffer.writeWireArray(nodes) { $1.encode(into: &$0) }
+        buffer.writeTrailingExtraAddresses(nodes.map(\.extraAddresses))
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -141,6 +142,9 @@ extension GroupMap: WireMessage {
             groups: try buffer.readWireArray { try PlacementGroup(from: &$0) },
             nodes: try buffer.readWireArray { try NodeEndpoint(from: &$0) }
         )
+        for (index, extra) in try buffer.readTrailingExtraAddresses(count: nodes.count).enumerated() {
+            nodes[index].extraAddresses = extra
+        }
     }
 }
 
@@ -176,7 +180,11 @@ extension ClusterStatus: WireMessage {
         buffer.writeInteger(mapEpoch)
         buffer.writeInteger(inodeCount)
         now.encode(into: &buffer)
-        if !metaServer.isEmpty { buffer.writeWireString(metaServer) }
+        // Two trailing fields: the metadata server's name (written, even empty, when the
+        // node paths follow), then the nodes' extra addresses.
+        let extraAddresses = nodes.map(\.extraAddresses)
+        if !metaServer.isEmpty || extraAddresses.contains(where: { !$0.isEmpty }) { buffer.writeWireString(metaServer) }
+        buffer.writeTrailingExtraAddresses(extraAddresses)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -189,6 +197,9 @@ extension ClusterStatus: WireMessage {
             now: try Timestamp(from: &buffer)
         )
         metaServer = buffer.readableBytes > 0 ? try buffer.readWireString(maximumLength: 1024) : ""
+        for (index, extra) in try buffer.readTrailingExtraAddresses(count: nodes.count).enumerated() {
+            nodes[index].extraAddresses = extra
+        }
     }
 }
 

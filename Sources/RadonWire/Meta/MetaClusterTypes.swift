@@ -98,11 +98,14 @@ public struct NodeInfo: Sendable, Hashable {
     /// When the node entered `state`.
     public var since: Timestamp
     public var lastSeen: Timestamp
+    /// The node's other network paths, after `address` (see `RegisterNodeRequest.extraAddresses`).
+    /// On the wire they trail the whole `ClusterStatus` (`NodePaths`), so old readers skip them.
+    public var extraAddresses: [WireAddress]
 
     public init(
         id: UInt32, uuid: String, address: WireAddress, hostID: String, dataDirectory: String,
         pid: Int32, capacity: UInt64, free: UInt64, fragmentCount: UInt64, state: NodeState,
-        since: Timestamp, lastSeen: Timestamp
+        since: Timestamp, lastSeen: Timestamp, extraAddresses: [WireAddress] = []
     ) {
         self.id = id
         self.uuid = uuid
@@ -116,19 +119,27 @@ public struct NodeInfo: Sendable, Hashable {
         self.state = state
         self.since = since
         self.lastSeen = lastSeen
+        self.extraAddresses = extraAddresses
     }
 }
 
 /// A node as a client needs it to reach a group member.
+///
+/// `address` is the node's identity for the client (hung-node bookkeeping, logs) and its first
+/// path; `extraAddresses` are its other paths. A `GroupMap` carries them as a trailing field
+/// (`NodePaths`); a `FileLayout` does not (it sits inside other messages, where no trailing
+/// field fits), so the client learns paths from the group map.
 public struct NodeEndpoint: Sendable, Hashable {
     public var id: UInt32
     public var address: WireAddress
     public var state: NodeState
+    public var extraAddresses: [WireAddress]
 
-    public init(id: UInt32, address: WireAddress, state: NodeState) {
+    public init(id: UInt32, address: WireAddress, state: NodeState, extraAddresses: [WireAddress] = []) {
         self.id = id
         self.address = address
         self.state = state
+        self.extraAddresses = extraAddresses
     }
 }
 
