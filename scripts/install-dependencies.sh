@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages RadonFS needs to build, run and test: ISA-L and libfuse3 to build
 # and mount; fio, rsync, sqlite3, git, attr, postgresql (a server the metadata tests start on
-# their own port), prometheus (for promtool), curl, chromium and openssl (the web console tests) for the test suite. Runs apt-get update once, and
+# their own port), prometheus (for promtool), curl, chromium and openssl (the web console tests) for the test suite;
+# with --bench, GlusterFS and perf for `bench fs`, iperf3 and gnuplot-nox for `bench paper`'s link bound and plots. Runs apt-get update once, and
 # only when something is missing, so a second run costs nothing.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(fio rsync sqlite3 git attr iproute2 procps postgresql prometheus curl chromium openssl)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql)
+    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql iproute2 iperf3 gnuplot-nox)
 fi
 
 missing=()
