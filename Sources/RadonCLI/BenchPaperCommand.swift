@@ -14,10 +14,10 @@ struct BenchPaperCommand: AsyncParsableCommand {
             in --dir if one is up (it must have enough client hosts), else brings one up (6 storage hosts, \
             one metadata host, as many client hosts as the largest --clients) and takes it down at the end \
             unless --keep. Each layout gets a directory of its own (radonfs layout set). Every thread works on \
-            its own file; MB/s are 10^6 bytes per second, each thread's own bytes over its own time, and the \
+            its own file; a client reads the files the next client wrote (through its own mount); MB/s are 10^6 bytes per second, each thread's own bytes over its own time, and the \
             accumulated figure is their sum, as the paper's. --cut-link then writes and reads once more with \
             the first layout and the most clients, takes storage0's link down half-way through the reads, and \
-            reports the slowest thread. --quick: 32 MiB files, 5 s random runs, layout 2+1, 1 client.
+            reports the slowest thread. --quick: 64 MiB files, 5 s random runs, layout 2+1, 1 client.
             """)
 
     @OptionGroup var bed: TestbedDirectoryOption
@@ -34,7 +34,7 @@ struct BenchPaperCommand: AsyncParsableCommand {
     @Option(help: "Threads per client, each on its own file.")
     var threads = 5
 
-    @Option(name: .customLong("file-size"), help: ArgumentHelp("Each thread's file (default 256MiB: 15 threads' files fit in RAM many times over, and are 20 times a mount's 64 MiB block cache; --quick: 32MiB).", valueName: "size"))
+    @Option(name: .customLong("file-size"), help: ArgumentHelp("Each thread's file (default 256MiB: 15 threads' files fit in RAM many times over, and are 20 times a mount's 64 MiB block cache; --quick: 64MiB).", valueName: "size"))
     var fileSize: String?
 
     @Option(name: .customLong("random-block-size"), help: ArgumentHelp("Request size of the random jobs.", valueName: "size"))
@@ -60,7 +60,7 @@ struct BenchPaperCommand: AsyncParsableCommand {
 
     var chosenLayouts: [String] { (layouts ?? (quick ? "2+1" : "2+1,4+2")).split(separator: ",").map(String.init) }
     var chosenClients: [Int] { (clients ?? (quick ? "1" : "1,2,3")).split(separator: ",").compactMap { Int($0) } }
-    var chosenFileSize: Int { ByteCount.parse(fileSize ?? (quick ? "32MiB" : "256MiB")) ?? 0 }
+    var chosenFileSize: Int { ByteCount.parse(fileSize ?? (quick ? "64MiB" : "256MiB")) ?? 0 }
     var chosenRandomRuntime: Int { randomRuntime ?? (quick ? 5 : 20) }
 
     func validate() throws {
@@ -140,9 +140,8 @@ struct BenchPaperCommand: AsyncParsableCommand {
         for layout in chosenLayouts {
             let directory = try await setLayout(layout, under: mounts[0])
             for clients in chosenClients {
-                let directories = (0..<clients).map { "\(mounts[$0])/\(directory)/\(clients)-clients/client\($0)" }
                 for test in BenchPaperTest.allCases {
-                    let rates = try await jobs.run(test, in: directories)
+                    let rates = try await jobs.run(test, in: Self.directories(mounts, under: "\(directory)/\(clients)-clients", clients: clients, after: test))
                     let result = BenchPaperResult(layout: layout, clients: clients, test: test, threadMBps: rates)
                     report.results.append(result)
                     print("  \(layout), \(clients) clients, \(test.label): min \(BenchPaperReport.format(result.minimum)), median \(BenchPaperReport.format(result.median)), accumulated \(BenchPaperReport.format(result.accumulated)) MB/s")
@@ -160,6 +159,17 @@ struct BenchPaperCommand: AsyncParsableCommand {
         return report
     }
 
+    /// Where each client's threads work: client i writes its own files, then reads (and
+    /// rewrites at random) those client i+1 wrote, through its own mount, so a read never comes
+    /// from the writer's block cache (with one client it does, for what of its files fits the
+    /// mount's 64 MiB cache: hence files of 64 MiB and more).
+    static func directories(_ mounts: [String], under path: String, clients: Int, after test: BenchPaperTest) -> [String] {
+        (0..<clients).map { client in
+            let writer = test == .sequentialWrite ? client : (client + 1) % clients
+            return "\(mounts[client])/\(path)/client\(writer)"
+        }
+    }
+
     /// Makes /paper-LAYOUT on the file system and sends its new files to a volume with that
     /// layout (made if there is none); returns its name.
     private func setLayout(_ layout: String, under mountPoint: String) async throws -> String {
@@ -175,8 +185,8 @@ struct BenchPaperCommand: AsyncParsableCommand {
         let layout = chosenLayouts[0]
         let clients = chosenClients.max() ?? 1
         let host = state.plan.hosts(.storage)[0]
-        let directories = (0..<clients).map { "\(mounts[$0])/paper-\(layout)/cut-link/client\($0)" }
-        _ = try await jobs.run(.sequentialWrite, in: directories)
+        _ = try await jobs.run(.sequentialWrite, in: Self.directories(mounts, under: "paper-\(layout)/cut-link", clients: clients, after: .sequentialWrite))
+        let directories = Self.directories(mounts, under: "paper-\(layout)/cut-link", clients: clients, after: .sequentialRead)
         // Half of what the same reads took without a cut (from the slowest thread's rate).
         let before = report.results.first { $0.layout == layout && $0.clients == clients && $0.test == .sequentialRead }
         let seconds = before.map { Double(chosenFileSize) / 1e6 / max($0.minimum, 1) / 2 } ?? 2

@@ -57,4 +57,11 @@ struct BenchPaperReportTests {
         let script = BenchPaperPlots.script(data: "d.dat", image: "i.png", title: "t", tests: [.sequentialWrite], threadsPerClient: 5, maximumClients: 3)
         #expect(script.contains("125.0 * x"), "the goal line is 25 MB/s for each of 5 threads per client")
     }
+
+    @Test func eachClientReadsWhatTheNextClientWrote() {
+        let mounts = ["/m0", "/m1", "/m2"]
+        #expect(BenchPaperCommand.directories(mounts, under: "p/3", clients: 3, after: .sequentialWrite) == ["/m0/p/3/client0", "/m1/p/3/client1", "/m2/p/3/client2"])
+        #expect(BenchPaperCommand.directories(mounts, under: "p/3", clients: 3, after: .sequentialRead) == ["/m0/p/3/client1", "/m1/p/3/client2", "/m2/p/3/client0"])
+        #expect(BenchPaperCommand.directories(mounts, under: "p/1", clients: 1, after: .randomRead) == ["/m0/p/1/client0"])
+    }
 }
