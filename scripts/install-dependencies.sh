@@ -3,8 +3,9 @@
 # and mount; fio, rsync, sqlite3, git, attr, postgresql (a server the metadata tests start on
 # their own port), prometheus (for promtool), curl, chromium and openssl (the web console tests),
 # samba, smbclient, nfs-ganesha, nfs-ganesha-vfs, rpcbind and libnfs-utils (the SMB and NFS
-# re-export tests), systemd (systemd-analyze verify of deploy/systemd) for the test suite. Runs
-# apt-get update once, and
+# re-export tests), systemd (systemd-analyze verify of deploy/systemd) for the test suite; with
+# --bench, GlusterFS and perf for `bench fs`, iperf3 and gnuplot-nox for `bench paper`'s link
+# bound and plots. Runs apt-get update once, and
 # only when something is missing, so a second run costs nothing.
 set -euo pipefail
 
@@ -13,7 +14,7 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(fio rsync sqlite3 git attr iproute2 procps postgresql prometheus curl chromium openssl samba smbclient nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils systemd)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql)
+    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql iproute2 iperf3 gnuplot-nox)
 fi
 
 missing=()

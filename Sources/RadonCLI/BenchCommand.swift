@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure RadonFS against its references (ISA-L, GlusterFS, the raw disk).",
-        subcommands: [BenchCodecCommand.self, BenchFSCommand.self, BenchRebuildCommand.self]
+        subcommands: [BenchCodecCommand.self, BenchFSCommand.self, BenchRebuildCommand.self, BenchPaperCommand.self]
     )
 }

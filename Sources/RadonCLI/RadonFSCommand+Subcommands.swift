@@ -22,6 +22,7 @@ extension RadonFSCommand {
         RmCommand.self,
         MkdirCommand.self,
         BenchCommand.self,
+        TestbedCommand.self,
         MountCommand.self,
         UmountCommand.self,
         ShareCommand.self,

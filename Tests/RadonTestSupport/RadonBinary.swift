@@ -14,11 +14,12 @@ public enum RadonBinary {
 
     /// Runs the binary with `arguments` and waits; its output (stdout and stderr together), or
     /// a failure carrying it unless `allowFailure`. The output goes through the file
-    /// `outputPath` (removed after), not a pipe: daemons a command starts (`up`) outlive it and
-    /// must not hold our pipe open.
+    /// `outputPath` (a fresh one in the temporary directory by default; removed after), not a
+    /// pipe: daemons a command starts (`up`) outlive it and must not hold our pipe open.
     @discardableResult
-    public static func run(_ arguments: [String], environment: [String: String] = [:], outputPath: String,
+    public static func run(_ arguments: [String], environment: [String: String] = [:], outputPath: String? = nil,
                            allowFailure: Bool = false) throws -> String {
+        let outputPath = outputPath ?? "\(NSTemporaryDirectory())/radonfs-run-\(UUID().uuidString.prefix(8)).out"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
