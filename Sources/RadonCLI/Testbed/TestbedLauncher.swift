@@ -10,8 +10,8 @@ import Glibc
 /// daemons and a mount per client host, each process in its host's network namespace, listening
 /// on and advertising that host's address only (no metrics endpoint or console on a loopback).
 ///
-/// Each storage host runs one storage daemon per path (`--paths`), all with the host's name as
-/// their failure domain (`--host-id`), so no two fragments of a block land on one host.
+/// Each storage host runs one storage daemon listening on all of its paths (`--paths`), as the
+/// paper's storios per port; the host's name is its failure domain (`--host-id`).
 struct TestbedLauncher {
     var directory: String
     var executable: String
@@ -38,7 +38,7 @@ struct TestbedLauncher {
     /// key, TLS directory, readiness wait and `cluster.json` with `radonfs up`.
     var cluster: LocalClusterLauncher {
         LocalClusterLauncher(
-            directory: directory, executable: executable, requestedNodes: plan.storageHosts * plan.paths, layout: layout,
+            directory: directory, executable: executable, requestedNodes: plan.storageHosts, layout: layout,
             codec: codec, blockSize: blockSize, mountPoint: nil, timeout: timeout)
     }
 
@@ -66,7 +66,7 @@ struct TestbedLauncher {
 
         let cluster = self.cluster
         try ClusterKey.generate().write(to: cluster.keyFile)
-        let tlsDirectory = try cluster.prepareTLS(previous: nil, nodeCount: plan.storageHosts * plan.paths)
+        let tlsDirectory = try cluster.prepareTLS(previous: nil, nodeCount: plan.storageHosts)
         let security = { (identity: String) in
             WireSecurityOptions.arguments(tlsDirectory: tlsDirectory, identity: identity, keyFile: cluster.keyFile)
         }
@@ -74,22 +74,23 @@ struct TestbedLauncher {
         let metaHost = plan.hosts(.meta)[0]
         let database = "\(directory)/meta/meta.db"
         let meta = try await startDaemon(
-            on: metaHost, kind: "meta", name: "meta", address: "\(metaHost.addresses[0]):\(Self.metaPort)", state: &state,
+            on: metaHost, kind: "meta", name: "meta", addresses: ["\(metaHost.addresses[0]):\(Self.metaPort)"], state: &state,
             arguments: ["meta", "--db", database, "--no-console"] + security("meta"))
         log("meta     \(metaHost.name)  \(meta.address)")
 
         var storage: [LocalClusterState.Daemon] = []
         for host in plan.hosts(.storage) {
-            for (path, address) in host.addresses.enumerated() {
-                let number = storage.count
-                let dataPath = "\(directory)/storage/\(host.name)-path\(path)"
-                try PrivateState.makeDirectory(dataPath)
-                storage.append(try await startDaemon(
-                    on: host, kind: "storage", name: "storage-\(number)", address: "\(address):\(Self.storagePort)", state: &state,
-                    arguments: ["storage", "--dir", dataPath, "--meta", meta.address, "--host-id", host.name] + security("storage-\(number)"),
-                    dataPath: dataPath))
-            }
-            log("storage  \(host.name)  \(host.addresses.map { "\($0):\(Self.storagePort)" }.joined(separator: " "))")
+            // One daemon per host, listening on every path of it: the client spreads its
+            // fragment requests over them and rides through the loss of one.
+            let number = storage.count
+            let dataPath = "\(directory)/storage/\(host.name)"
+            try PrivateState.makeDirectory(dataPath)
+            let addresses = host.addresses.map { "\($0):\(Self.storagePort)" }
+            storage.append(try await startDaemon(
+                on: host, kind: "storage", name: "storage-\(number)", addresses: addresses, state: &state,
+                arguments: ["storage", "--dir", dataPath, "--meta", meta.address, "--host-id", host.name] + security("storage-\(number)"),
+                dataPath: dataPath))
+            log("storage  \(host.name)  \(addresses.joined(separator: " "))")
         }
 
         let clusterState = LocalClusterState(
@@ -106,17 +107,18 @@ struct TestbedLauncher {
         return state
     }
 
-    /// Starts one daemon in `host`'s namespace on `address` and waits for its port file.
+    /// Starts one daemon in `host`'s namespace listening on `addresses` and waits for its port
+    /// file (which names the first).
     private func startDaemon(
-        on host: TestbedPlan.Host, kind: String, name: String, address: String, state: inout TestbedState,
+        on host: TestbedPlan.Host, kind: String, name: String, addresses: [String], state: inout TestbedState,
         arguments: [String], dataPath: String? = nil
     ) async throws -> LocalClusterState.Daemon {
         let portFile = "\(directory)/\(name).port"
         let logPath = "\(logDirectory)/\(name).log"
         unlink(portFile)
-        let command = TestbedNetwork.command(in: host, [executable] + arguments + ["--listen", address, "--port-file", portFile, "--no-metrics"])
+        let command = TestbedNetwork.command(in: host, [executable] + arguments + addresses.flatMap { ["--listen", $0] } + ["--port-file", portFile, "--no-metrics"])
         let pid = try BackgroundProcess.spawn(command[0], Array(command.dropFirst()), logPath: logPath)
-        state.processes.append(TestbedState.Process(kind: kind, host: host.name, pid: pid, address: address, logPath: logPath))
+        state.processes.append(TestbedState.Process(kind: kind, host: host.name, pid: pid, address: addresses[0], logPath: logPath))
         try state.save()
         let written = try await BackgroundProcess.waitForFile(portFile, writtenBy: pid, timeout: timeout, logPath: logPath)
         return LocalClusterState.Daemon(

@@ -10,8 +10,8 @@ struct TestbedUpCommand: AsyncParsableCommand {
         discussion: """
             Hosts: meta0 (10.214.1.2), storage0.. (10.214.10.2.., a further path p of a storage host at \
             10.214.(10+p).x), client0.. (10.214.100.2..), each mounting the file system at DIR/mnt/clientN \
-            (visible from the whole machine). Each storage host runs one storage daemon per path, all with \
-            the host's name as failure domain. Daemons listen on their host's address only. On failure \
+            (visible from the whole machine). Each storage host runs one storage daemon listening on all \
+            its paths, with the host's name as failure domain. Daemons listen on their host's address only. On failure \
             everything made is removed again.
             """)
 
