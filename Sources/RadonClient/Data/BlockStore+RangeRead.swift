@@ -16,9 +16,11 @@ extension StorageFragmentTransport: FragmentRangeTransport {
     func readRange(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int,
                    blockIndex: UInt64, offset: Int, length: Int, timeout: Duration) async -> FragmentAnswer {
         do {
-            let result = try await client(address, timeout: timeout).readFragmentRange(
-                group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndex: blockIndex,
-                offset: UInt32(offset), length: UInt32(length))
+            let result = try await router.perform(on: address, silentAfter: readSilentAfter) { [self] path in
+                try await client(path, timeout: timeout).readFragmentRange(
+                    group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), blockIndex: blockIndex,
+                    offset: UInt32(offset), length: UInt32(length))
+            }
             return FragmentAnswer(result.fragment)
         } catch {
             return .failed("\(address): \(error)")

@@ -40,9 +40,13 @@ extension BlockStore {
             return lhsUp != rhsUp ? lhsUp : lhs < rhs
         }
         var vote = BlockVote(fragmentCount: n, requiredCount: k)
+        // The nodes still silent when the hedge fired and the block was decided without them.
+        var silentPastHedge: [Int] = []
         var verdict = await withTaskGroup(of: (Int, FragmentAnswer)?.self) { group -> BlockVote.Verdict in
             var asked = 0
             var outstanding = 0
+            var answered = Set<Int>()
+            var hedged = false
             func ask(upTo count: Int) {
                 while asked < min(count, n) {
                     let fragmentIndex = order[asked]
@@ -65,22 +69,31 @@ extension BlockStore {
             while let result = await group.next() {
                 guard let (fragmentIndex, answer) = result else {
                     // The first nodes are slow: ask everyone left.
+                    hedged = true
                     ask(upTo: n)
                     continue
                 }
                 outstanding -= 1
+                answered.insert(fragmentIndex)
+                if case .failed = answer {} else { hungNodes.markAnswered(layout.members[fragmentIndex].address) }
                 vote.record(answer, forFragment: fragmentIndex)
                 switch vote.verdict() {
                 case .needMoreAnswers:
                     if case .present = answer, outstanding > 0 { continue }
                     ask(upTo: n)
                 case let decided:
+                    if hedged { silentPastHedge = order.prefix(asked).filter { !answered.contains($0) } }
                     group.cancelAll()
                     return decided
                 }
             }
             return vote.verdict()
         }
+        // A node that let a whole hedge delay pass while others answered is remembered as hung:
+        // the next blocks ask it last (and writes skip it) instead of each waiting the hedge
+        // delay again, so a storage host whose link died costs a reader one hedge, not one per
+        // block. It is asked again once it answers or `HungNodes.memory` has passed.
+        for fragmentIndex in silentPastHedge { hungNodes.markHung(layout.members[fragmentIndex].address) }
         switch verdict {
         case .decode, .hole: break
         case .needMoreAnswers, .unreadable: verdict = await withPreviousVersions(&vote, layout: layout, index: index)

@@ -13,9 +13,10 @@ import Synchronization
 /// `silentAfter` (a link that went down drops packets; nothing is refused) is sent again on
 /// another live path while the first keeps waiting; the first answer wins. A path that failed,
 /// or stayed silent while another answered, leaves the rotation and is probed (a connection
-/// ping) in the background until it answers. Only idempotent requests come through here: reads,
-/// and fragment writes, which the node applies by slot version (the same version again
-/// overwrites the slot with the same bytes; an older one is refused as stale).
+/// ping) in the background until it answers. Only idempotent requests come through here: reads
+/// (whole slots and ranges); fragment writes, which the node applies by slot version (the same
+/// version again overwrites the slot with the same bytes; an older one is refused as stale);
+/// and the drop of a previous copy, a truncate and a delete, which change nothing when repeated.
 final class MultipathRouter: Sendable {
     /// Known nodes by first address; guarded by the mutex, never held across an await.
     private let nodes = Mutex<[WireAddress: NodePathSet]>([:])

@@ -71,17 +71,27 @@ struct StorageFragmentTransport: FragmentTransport {
         }
     }
 
+    // dropPrevious, truncate and delete are idempotent (dropping what is gone, cutting a file
+    // already cut, deleting a deleted file change nothing), so they too may be sent again on
+    // another path when one falls silent.
+
     func dropPrevious(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64, version: UInt64) async throws {
-        try await client(address, timeout: readTimeout).dropPrevious(
-            group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), slots: [(blockIndex, version)])
+        try await router.perform(on: address, silentAfter: readSilentAfter) { [self] path in
+            try await client(path, timeout: readTimeout).dropPrevious(
+                group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), slots: [(blockIndex, version)])
+        }
     }
 
     func truncate(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockCount: UInt64) async throws {
-        try await client(address, timeout: writeTimeout).truncate(group: group, inode: inode, blockCount: blockCount)
+        try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
+            try await client(path, timeout: writeTimeout).truncate(group: group, inode: inode, blockCount: blockCount)
+        }
     }
 
     func delete(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws {
-        try await client(address, timeout: writeTimeout).deleteFile(group: group, inode: inode)
+        try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
+            try await client(path, timeout: writeTimeout).deleteFile(group: group, inode: inode)
+        }
     }
 }
 
