@@ -70,4 +70,26 @@ import Testing
         set.finish(0)
         #expect(set.paths[0].outstanding == 0)
     }
+
+    @Test("the silent delay is the base for a fast node, four times a slow node's usual answer time, never past the ceiling")
+    func silentDelayFollowsTheNode() {
+        var set = NodePathSet(addresses)
+        #expect(set.silentDelay(base: .milliseconds(400)) == .milliseconds(400))
+        for _ in 0..<20 { set.recordAnswer(after: .milliseconds(2)) }
+        #expect(set.silentDelay(base: .milliseconds(400)) == .milliseconds(400))
+        // A loaded node answering in 150 ms is waited for 600 ms before a duplicate goes out.
+        for _ in 0..<60 { set.recordAnswer(after: .milliseconds(150)) }
+        let delay = set.silentDelay(base: .milliseconds(400))
+        #expect(delay > .milliseconds(590) && delay <= .milliseconds(600), "\(delay)")
+        // However slow, a dead link is still left within the ceiling.
+        for _ in 0..<60 { set.recordAnswer(after: .seconds(5)) }
+        #expect(set.silentDelay(base: .milliseconds(400)) == .seconds(1))
+        #expect(set.silentDelay(base: .milliseconds(1500)) == .milliseconds(1500), "a base above the ceiling stays")
+        // One slow answer moves the average by an eighth only.
+        var steady = NodePathSet(addresses)
+        for _ in 0..<20 { steady.recordAnswer(after: .milliseconds(10)) }
+        steady.recordAnswer(after: .seconds(2))
+        #expect(steady.silentDelay(base: .milliseconds(400)) == .seconds(1))
+        #expect((steady.smoothedLatency ?? .zero) < .milliseconds(300))
+    }
 }

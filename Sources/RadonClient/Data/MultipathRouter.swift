@@ -11,7 +11,9 @@ import Synchronization
 /// With several paths, a request that fails on a path for a reason of the path (refused, reset,
 /// closed, timed out) is sent again on another one at once, and one with no answer after
 /// `silentAfter` (a link that went down drops packets; nothing is refused) is sent again on
-/// another live path while the first keeps waiting; the first answer wins. A path that failed,
+/// another live path while the first keeps waiting; the first answer wins. `silentAfter` grows
+/// to four times the node's usual answer time when that is longer, up to a second
+/// (`NodePathSet.silentDelay`): a node slow on every path is not a dead link. A path that failed,
 /// or stayed silent while another answered, leaves the rotation and is probed (a connection
 /// ping) in the background until it answers. Only idempotent requests come through here: reads
 /// (whole slots and ranges); fragment writes, which the node applies by slot version (the same
@@ -59,7 +61,9 @@ final class MultipathRouter: Sendable {
     func perform<Value: Sendable>(
         on address: WireAddress, silentAfter: Duration, _ operation: @escaping @Sendable (WireAddress) async throws -> Value
     ) async throws -> Value {
-        guard nodes.withLock({ $0[address] != nil }) else { return try await operation(address) }
+        guard let silentAfter = nodes.withLock({ $0[address]?.silentDelay(base: silentAfter) }) else {
+            return try await operation(address)
+        }
         let (events, sink) = AsyncStream<Event<Value>>.makeStream()
         var tried: Set<Int> = []
         var pending: Set<Int> = []
@@ -76,9 +80,14 @@ final class MultipathRouter: Sendable {
             tried.insert(index)
             pending.insert(index)
             Task {
+                let started = ContinuousClock.now
                 let result: Result<Value, any Error>
                 do { result = .success(try await operation(path)) } catch { result = .failure(error) }
-                self.nodes.withLock { $0[address]?.finish(index) }
+                let latency = ContinuousClock.now - started
+                self.nodes.withLock { nodes in
+                    nodes[address]?.finish(index)
+                    if case .success = result { nodes[address]?.recordAnswer(after: latency) }
+                }
                 sink.yield(.finished(index, result))
             }
             timers.append(Task {

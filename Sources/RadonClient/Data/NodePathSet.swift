@@ -20,6 +20,9 @@ struct NodePathSet: Sendable, Hashable {
     private(set) var paths: [Path]
     /// Where the round robin among equally loaded paths starts next.
     private var next = 0
+    /// How long the node's answered requests took, smoothed (an exponential moving average
+    /// weighting the newest 1/8, as TCP's SRTT); nil before the first answer.
+    private(set) var smoothedLatency: Duration?
 
     init(_ addresses: [WireAddress]) {
         precondition(!addresses.isEmpty, "a node has at least one path")
@@ -61,6 +64,21 @@ struct NodePathSet: Sendable, Hashable {
 
     mutating func markUp(_ index: Int) {
         paths[index].isLive = true
+    }
+
+    /// A request answered after `latency`: the node's usual pace, which `silentDelay` follows.
+    mutating func recordAnswer(after latency: Duration) {
+        smoothedLatency = smoothedLatency.map { $0 * 7 / 8 + latency / 8 } ?? latency
+    }
+
+    /// How long a request waits on one path before it counts as silent and is sent on another
+    /// too: `base`, or four times the node's usual answer time when that is longer, so a node
+    /// that is slow on every path (a busy disk, a loaded machine) is not sent duplicates of
+    /// each request and its paths are not taken out of the rotation in turn. Never past
+    /// `ceiling` (at least `base`): a link that died must still be left within a second.
+    func silentDelay(base: Duration, ceiling: Duration = .seconds(1)) -> Duration {
+        let usual = (smoothedLatency ?? .zero) * 4
+        return min(max(base, usual), max(base, ceiling))
     }
 
     /// Whether another path than `index`, not in `excluded`, is live: only then is a silent
