@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// `FragmentTransport` over `StorageClient`s on pooled, multiplexed connections; reads and
 /// fragment writes to a node with several network paths go through `router`.
@@ -32,13 +33,19 @@ struct StorageFragmentTransport: FragmentTransport {
         // A slot that already holds a newer version keeps it: a later write won, which is what
         // a reader will see anyway, so it is no failure of this one. Sent again on another path,
         // the same version overwrites the slot with the same bytes.
+        let sends = Mutex(0)
         let reply = try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
-            try await client(path, timeout: writeTimeout).writeFragment(
+            sends.withLock { $0 += 1 }
+            return try await client(path, timeout: writeTimeout).writeFragment(
                 group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
                 slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes,
                                         checksum: checksum),
                 keepPrevious: keepPrevious)
         }
+        // Sent on two paths, the copy that landed first may have kept the previous version while
+        // the one that answered found the slot already written and kept nothing: say a copy is
+        // kept, so the client drops it once the write is durable (dropping nothing is harmless).
+        if keepPrevious, sends.withLock({ $0 }) > 1 { return true }
         return reply.blocksWithPrevious.contains(blockIndex)
     }
 
