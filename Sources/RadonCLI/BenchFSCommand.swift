@@ -11,19 +11,20 @@ import Glibc
 struct BenchFSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fs",
-        abstract: "Benchmark the RadonFS mount against GlusterFS (disperse) and the local disk.",
+        abstract: "Benchmark the RadonFS mount against GlusterFS (disperse), JuiceFS and the local disk.",
         discussion: """
             Each target is set up, measured and torn down in turn, all on this machine and on the \
             file system that holds --work-dir: RadonFS with `radonfs up --nodes n --layout k+m --mount`, \
             GlusterFS with glusterd, a disperse n redundancy m volume of n bricks and `mount -t glusterfs`, \
-            and a plain directory. Jobs: sequential write then read of one file with 1 MiB requests, \
+            JuiceFS (with --targets juicefs) formatted with SQLite metadata and a local directory as its \
+            object store, and a plain directory. Jobs: sequential write then read of one file with 1 MiB requests, \
             random 4 KiB reads then writes on it (fio, psync, direct=0, end_fsync=1 on writes, caches \
             dropped before reads), then creating, stat-ing and deleting many small files. Needs root \
-            (drop_caches, mount), fio, and for GlusterFS `scripts/install-dependencies.sh --bench`.
+            (drop_caches, mount), fio, and for GlusterFS and JuiceFS `scripts/install-dependencies.sh --bench`.
             """
     )
 
-    @Option(help: "Comma-separated targets to measure, from radonfs, radonfs-pg (PostgreSQL with a standby and two metadata servers), radonfs-insecure (plaintext instead of mutual TLS), glusterfs, local.")
+    @Option(help: "Comma-separated targets to measure, from radonfs, radonfs-pg (PostgreSQL with a standby and two metadata servers), radonfs-insecure (plaintext instead of mutual TLS), glusterfs, juicefs (SQLite metadata, a local directory as object store, one copy), local.")
     var targets = "radonfs,glusterfs,local"
 
     @Option(help: "Size of the file for the sequential and random jobs (e.g. 1GiB, 256MiB).")
@@ -197,6 +198,8 @@ struct BenchFSCommand: AsyncParsableCommand {
                     engine: BenchFSRadonFSTarget.Variant(rawValue: key)!, extraArguments: upArguments)
             case "glusterfs":
                 BenchFSGlusterFSTarget(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments)
+            case "juicefs":
+                BenchFSJuiceFSTarget(workDirectory: workDirectory)
             default:
                 BenchFSLocalTarget(workDirectory: workDirectory)
             }
@@ -205,7 +208,7 @@ struct BenchFSCommand: AsyncParsableCommand {
 
     private func selectedTargetKeys() throws -> [String] {
         let keys = targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let known = BenchFSRadonFSTarget.Variant.allCases.map(\.rawValue) + ["glusterfs", "local"]
+        let known = BenchFSRadonFSTarget.Variant.allCases.map(\.rawValue) + ["glusterfs", "juicefs", "local"]
         guard !keys.isEmpty else { throw ValidationError("--targets lists no target") }
         for key in keys where !known.contains(key) {
             throw ValidationError("--targets: unknown target \(key) (known: \(known.joined(separator: ", ")))")

@@ -33,7 +33,12 @@ struct BenchFSReport: Codable, Sendable {
         var goalOverGlusterFS: Double
         var meetsGoal: Bool?
         var radonFSOverLocal: Double?
+        /// Against JuiceFS when it was measured; the goal is to match it (1.0x) on every row.
+        var radonFSOverJuiceFS: Double? = nil
     }
+
+    /// The factor over JuiceFS that issue 15 asks of RadonFS on every row.
+    static let goalOverJuiceFS = 1.0
 
     var date: String
     var machine: Machine
@@ -67,7 +72,8 @@ struct BenchFSReport: Codable, Sendable {
                 radonFSOverGlusterFS: overGlusterFS,
                 goalOverGlusterFS: metric.goalOverGlusterFS,
                 meetsGoal: overGlusterFS.map { $0 >= metric.goalOverGlusterFS },
-                radonFSOverLocal: ratio(radonFS, local)
+                radonFSOverLocal: ratio(radonFS, local),
+                radonFSOverJuiceFS: ratio(radonFS, median("juicefs", metric))
             )
         }
         let expansion = Double(fragments) / Double(dataFragments)
@@ -87,7 +93,7 @@ struct BenchFSReport: Codable, Sendable {
     }
 }
 
-/// The side-by-side table of the three targets with RadonFS's ratios and the issue's goals.
+/// The side-by-side table of the targets with RadonFS's ratios and the issues' goals.
 enum BenchFSTable {
     static func render(_ report: BenchFSReport) -> String {
         let settings = report.settings
@@ -106,6 +112,8 @@ enum BenchFSTable {
         var header = [pad("metric", 20, left: true), pad("unit", 8, left: true)]
         header += targets.map { pad($0.title, 15) }
         header += [pad("RadonFS/GlusterFS", 18), pad("goal", 11), pad("RadonFS/local", 14)]
+        let hasJuiceFS = targets.contains { $0.key == "juicefs" }
+        if hasJuiceFS { header += [pad("RadonFS/JuiceFS", 16), pad("goal", 11)] }
         lines.append(header.joined(separator: " "))
         lines.append(String(repeating: "-", count: header.joined(separator: " ").count))
 
@@ -116,6 +124,12 @@ enum BenchFSTable {
             row.append(pad(ratioText(comparison.radonFSOverGlusterFS), 18))
             row.append(pad(String(format: ">=%.1fx", comparison.goalOverGlusterFS) + verdict, 11))
             row.append(pad(ratioText(comparison.radonFSOverLocal), 14))
+            if hasJuiceFS {
+                let overJuiceFS = comparison.radonFSOverJuiceFS
+                row.append(pad(ratioText(overJuiceFS), 16))
+                row.append(pad(String(format: ">=%.1fx", BenchFSReport.goalOverJuiceFS)
+                    + (overJuiceFS.map { $0 >= BenchFSReport.goalOverJuiceFS ? " ok" : " MISS" } ?? ""), 11))
+            }
             lines.append(row.joined(separator: " "))
         }
         lines.append(contentsOf: cpuRows(report))
@@ -153,6 +167,11 @@ enum BenchFSTable {
             row.append(pad(ratioText(ratio), 18))
             row.append(pad("<1.0x" + (ratio.map { $0 < 1 ? " ok" : " MISS" } ?? ""), 11))
             row.append(pad("-", 14))
+            if report.targets.contains(where: { $0.key == "juicefs" }) {
+                let juiceFS = report.targets.first { $0.key == "juicefs" }?.cpuMedians[metric.rawValue]
+                row.append(pad(ratioText(radonFS.flatMap { value in juiceFS.flatMap { $0 > 0 ? value / $0 : nil } }), 16))
+                row.append(pad("-", 11))
+            }
             return row.joined(separator: " ")
         }
     }
