@@ -44,18 +44,6 @@ struct ExternalTool: Sendable {
     /// Runs the tool with `input` on its standard input and waits; returns its exit status and
     /// what it printed (both streams).
     func run(_ arguments: [String], input: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try locate())
-        process.arguments = arguments
-        let stdin = Pipe(), output = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try? stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ForegroundCommand.run(try locate(), arguments, input: input)
     }
 }
