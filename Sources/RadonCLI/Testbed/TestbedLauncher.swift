@@ -51,6 +51,10 @@ struct TestbedLauncher {
         if !leftovers.isEmpty {
             throw AlreadyUp(description: "another test bed is up on this machine (\(leftovers.joined(separator: ", "))): `radonfs testbed down --dir ITS-DIR` first (any DIR cleans leftovers)")
         }
+        if plan.hosts(.meta).count > 1 {
+            // Before any namespace is made: without the server binaries there is no pair to run.
+            _ = try LocalPostgres.findBinDirectory()
+        }
         try PrivateState.makeDirectories(directory, mode: 0o711)
         // A new bed is a new cluster: what an earlier bed left in DIR goes.
         for stale in ["storage", "meta", "postgres", "tls", "cluster.json", "cluster.key"] {
