@@ -12,7 +12,7 @@ struct BenchPaperCommand: AsyncParsableCommand {
         discussion: """
             Needs root, fio, iperf3 and gnuplot (scripts/install-dependencies.sh --bench). Uses the test bed \
             in --dir if one is up (it must have enough client hosts), else brings one up (6 storage hosts, \
-            one metadata host, as many client hosts as the largest --clients) and takes it down at the end \
+            --metas metadata hosts, as many client hosts as the largest --clients) and takes it down at the end \
             unless --keep. Each layout gets a directory of its own (radonfs layout set). Every thread works on \
             its own file; a client reads the files the next client wrote (through its own mount); MB/s are 10^6 bytes per second, each thread's own bytes over its own time, and the \
             accumulated figure is their sum, as the paper's. --cut-link then writes and reads once more with \
@@ -55,6 +55,9 @@ struct BenchPaperCommand: AsyncParsableCommand {
     @Flag(help: "A run of a few minutes to check that everything works: small files, one layout, one client count.")
     var quick = false
 
+    @Option(help: "Metadata hosts of a bed this run brings up: 1 (SQLite, the default: the numbers are the data path's, and every earlier table was made so) or 2 (the paper's active and standby, over PostgreSQL).")
+    var metas = 1
+
     @Flag(help: "Leave a test bed this run brought up running.")
     var keep = false
 
@@ -78,6 +81,7 @@ struct BenchPaperCommand: AsyncParsableCommand {
         guard chosenRandomRuntime >= 1 else { throw ValidationError("--random-runtime must be at least 1 second") }
         guard CodecKind(rawValue: codec) != nil else { throw ValidationError("--codec must be one of \(CodecKind.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard iperfSeconds >= 0 else { throw ValidationError("--iperf-seconds must be 0 or more") }
+        guard TestbedPlan.metaRange.contains(metas) else { throw ValidationError("--metas must be 1 or 2") }
     }
 
     func run() async throws {
@@ -103,12 +107,15 @@ struct BenchPaperCommand: AsyncParsableCommand {
             guard state.plan.clients >= clients else {
                 throw CLIError("the test bed in \(bed.path) has \(state.plan.clients) client hosts; --clients asks for \(clients) (take it down, or ask for fewer)")
             }
+            if state.plan.metas != metas {
+                print("note: the test bed in \(bed.path) has \(state.plan.metas) metadata hosts; --metas \(metas) applies to a bed this run brings up.")
+            }
             print("Using the test bed in \(bed.path).")
             return (state, false)
         }
         let first = try CodecLayout(parsing: chosenLayouts[0])
         let launcher = try TestbedLauncher(
-            directory: bed.path, executable: BackgroundProcess.currentExecutable(), plan: TestbedPlan(clients: clients),
+            directory: bed.path, executable: BackgroundProcess.currentExecutable(), plan: TestbedPlan(metas: metas, clients: clients),
             rate: TestbedPlan.defaultRate, codec: codec, layout: first, blockSize: 1 << 20, timeout: .seconds(90))
         do {
             return (try await launcher.start(), true)

@@ -18,7 +18,10 @@ struct MetaPromoteCommand: AsyncParsableCommand {
             runs), then `pg_ctl -D DIR/postgres/standby promote` (as the postgres user when root), \
             then `ALTER SYSTEM SET synchronous_standby_names = ''` and `SELECT pg_reload_conf()` on \
             it (commits no longer wait for a standby that is not there). \
-            Run `radonfs up --dir DIR` afterwards to make the old primary a standby again.
+            Run `radonfs up --dir DIR` afterwards to make the old primary a standby again. \
+            On a test bed with two metadata hosts (`radonfs testbed up --metas 2`) give the bed's \
+            directory: the primary on meta0 is stopped and the standby on meta1 promoted, each in its \
+            host's network namespace (so it works with meta0's link cut too).
             """
     )
 
@@ -46,7 +49,12 @@ struct MetaPromoteCommand: AsyncParsableCommand {
         postgres.standby = retired
         state.postgres = postgres
         try state.save(in: directory)
-        print("PostgreSQL primary is now 127.0.0.1:\(standby.port) (\(standby.dataDirectory)), promoted in \(started.duration(to: .now)).")
-        print("The old primary 127.0.0.1:\(retired.port) is stopped; `radonfs up --dir \(directory)` makes it a standby again.")
+        print("PostgreSQL primary is now \(standby.address):\(standby.port) (\(standby.dataDirectory)), promoted in \(started.duration(to: .now)).")
+        if retired.networkNamespace == nil {
+            print("The old primary \(retired.address):\(retired.port) is stopped; `radonfs up --dir \(directory)` makes it a standby again.")
+        } else {
+            // A test bed has no second `up`: it runs on without a standby until it is made anew.
+            print("The old primary \(retired.address):\(retired.port) is stopped and stays so: the test bed runs on without a PostgreSQL standby (`radonfs testbed down`, then `up`, makes a new pair).")
+        }
     }
 }

@@ -34,10 +34,18 @@ struct TestbedPlanTests {
         #expect(host.links.map(\.namespaceInterface) == ["rbs3p0n", "rbs3p1n"])
     }
 
+    @Test func twoMetadataHostsAreMeta0AndMeta1OnTheirOwnAddresses() throws {
+        let plan = try TestbedPlan(storageHosts: 3, metas: 2, clients: 1)
+        #expect(plan.hosts(.meta).map(\.name) == ["meta0", "meta1"])
+        #expect(plan.hosts(.meta).map(\.addresses) == [["10.214.1.2"], ["10.214.1.3"]])
+        #expect(plan.hosts(.meta).map(\.namespace) == ["radonbed-meta0", "radonbed-meta1"])
+    }
+
     @Test func countsOutOfRangeAreRefused() {
         #expect(throws: CLIError.self) { try TestbedPlan(storageHosts: 0) }
         #expect(throws: CLIError.self) { try TestbedPlan(clients: 4) }
-        #expect(throws: CLIError.self) { try TestbedPlan(metas: 2) }
+        #expect(throws: CLIError.self) { try TestbedPlan(metas: 3) }
+        #expect(throws: CLIError.self) { try TestbedPlan(metas: 0) }
         #expect(throws: CLIError.self) { try TestbedPlan(paths: 9) }
         #expect(throws: CLIError.self) { try TestbedPlan().host(named: "storage9") }
     }

@@ -46,7 +46,7 @@ struct LocalClusterState: Codable, Sendable {
 
     /// The PostgreSQL that `up --meta-engine postgres` runs under DIR/postgres.
     struct Postgres: Codable, Sendable {
-        /// One PostgreSQL server (postmaster): its data directory, loopback port and log.
+        /// One PostgreSQL server (postmaster): its data directory, address, port and log.
         struct Instance: Codable, Sendable {
             var dataDirectory: String
             var port: Int
@@ -54,6 +54,13 @@ struct LocalClusterState: Codable, Sendable {
             /// A former primary that a promotion left behind: `up` clones it anew from the
             /// primary before it runs again (started as it is, it would be a second primary).
             var needsRebuild: Bool?
+            /// The address it listens on; nil: 127.0.0.1 (`radonfs up`). A test-bed host's address.
+            var host: String?
+            /// The network namespace it runs in (`/run/netns/NAME`), which its tools enter too;
+            /// nil: the machine's own (`radonfs up`).
+            var networkNamespace: String?
+
+            var address: String { host ?? "127.0.0.1" }
         }
 
         var user: String
@@ -67,7 +74,7 @@ struct LocalClusterState: Codable, Sendable {
         /// Every server, the primary first, as libpq names a replicated database: the metadata
         /// servers try each and use the one that is not in recovery, so they follow a promotion.
         var url: String {
-            let hosts = ([primary] + (standby.map { [$0] } ?? [])).map { "127.0.0.1:\($0.port)" }
+            let hosts = ([primary] + (standby.map { [$0] } ?? [])).map { "\($0.address):\($0.port)" }
             return "postgres://\(user)@\(hosts.joined(separator: ","))/\(database)"
         }
     }

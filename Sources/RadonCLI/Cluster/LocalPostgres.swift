@@ -7,21 +7,45 @@ import Glibc
 
 /// The PostgreSQL of a local cluster under DIR/postgres: a primary and a streaming-replication
 /// standby made with Debian's server binaries (initdb, pg_ctl, pg_basebackup), each on a
-/// loopback port of its own.
+/// loopback port of its own (`radonfs up`), or each on an emulated host's address in that host's
+/// network namespace (`radonfs testbed up --metas 2`, given as a `Placement`).
 ///
 /// PostgreSQL refuses to run as root, so as root every tool runs as the `postgres` OS user
 /// (`runuser`) over a directory chowned to it; otherwise as the current user. Authentication is
-/// `trust` on 127.0.0.1 only: the databases serve this machine's metadata servers alone.
+/// `trust` on 127.0.0.1 (and on the placement's `trustedNetwork`) only: the databases serve this
+/// machine's metadata servers alone.
 struct LocalPostgres {
+    /// Where a new primary and standby listen, when not on loopback: each server runs in its
+    /// host's network namespace (entered with `nsenter --net`, which keeps the mount namespace,
+    /// so the data under DIR stays visible), listens on that host's address, and trusts every
+    /// address of `trustedNetwork` (the other host replicates from it, the metadata servers
+    /// connect from any host). Distinct ports: both servers' unix sockets share DIR/postgres.
+    struct Placement {
+        struct Site {
+            var address: String
+            var port: Int
+            /// The network namespace to enter, e.g. /run/netns/radonbed-meta0.
+            var networkNamespace: String
+        }
+
+        var primary: Site
+        var standby: Site
+        /// CIDR, e.g. 10.214.0.0/16.
+        var trustedNetwork: String
+    }
+
     /// DIR/postgres.
     var directory: String
     var binDirectory: String
     var user = "radonfs"
     var database = "radonfs"
+    /// nil: both servers on 127.0.0.1, on free ports (`radonfs up`).
+    var placement: Placement?
 
-    init(clusterDirectory: String) throws {
+    init(clusterDirectory: String, placement: Placement? = nil) throws {
         directory = "\(clusterDirectory)/postgres"
         binDirectory = try Self.findBinDirectory()
+        self.placement = placement
     }
 
     /// The servers cluster.json records, with the binaries they were made with.
@@ -55,19 +79,25 @@ struct LocalPostgres {
         } else {
             state = LocalClusterState.Postgres(
                 user: user, database: database, binDirectory: binDirectory,
-                primary: instance(named: "primary", port: try LoopbackPort.free()),
-                standby: instance(named: "standby", port: try LoopbackPort.free()))
+                primary: try placement.map { instance(named: "primary", at: $0.primary) } ?? instance(named: "primary", port: LoopbackPort.free()),
+                standby: try placement.map { instance(named: "standby", at: $0.standby) } ?? instance(named: "standby", port: LoopbackPort.free()))
         }
         state.binDirectory = binDirectory
         let fresh = !FileManager.default.fileExists(atPath: "\(state.primary.dataDirectory)/PG_VERSION")
         if fresh {
             try run("initdb", ["-D", state.primary.dataDirectory, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"],
-                    log: state.primary.logPath)
+                    log: state.primary.logPath, in: state.primary)
             try configure(state.primary, extra: ["wal_level = replica", "max_wal_senders = 10", "wal_keep_size = '512MB'"])
+            if let network = placement?.trustedNetwork {
+                // The standby's base backup copies these, so both servers trust the network.
+                try append(["host all all \(network) trust", "host replication all \(network) trust"],
+                           to: "\(state.primary.dataDirectory)/pg_hba.conf")
+            }
         }
         try start(state.primary)
         if fresh {
-            try run("createdb", ["-h", "127.0.0.1", "-p", "\(state.primary.port)", "-U", user, database], log: state.primary.logPath)
+            try run("createdb", ["-h", state.primary.address, "-p", "\(state.primary.port)", "-U", user, database],
+                    log: state.primary.logPath, in: state.primary)
         }
         if var standby = state.standby {
             if standby.needsRebuild == true || !FileManager.default.fileExists(atPath: "\(standby.dataDirectory)/PG_VERSION") {
@@ -86,33 +116,45 @@ struct LocalPostgres {
     /// acknowledged; off on a primary without one, whose commits would otherwise wait forever.
     func requireSynchronousStandby(_ required: Bool, on primary: LocalClusterState.Postgres.Instance) throws {
         let value = required ? "*" : ""
-        try run("psql", ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1",
+        try run("psql", ["-h", primary.address, "-p", "\(primary.port)", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1",
                          "-c", "ALTER SYSTEM SET synchronous_standby_names = '\(value)'", "-c", "SELECT pg_reload_conf()"],
-                log: primary.logPath)
+                log: primary.logPath, in: primary)
     }
 
     func instance(named name: String, port: Int) -> LocalClusterState.Postgres.Instance {
         .init(dataDirectory: "\(directory)/\(name)", port: port, logPath: "\(directory)/\(name).log")
     }
 
+    func instance(named name: String, at site: Placement.Site) -> LocalClusterState.Postgres.Instance {
+        var instance = instance(named: name, port: site.port)
+        instance.host = site.address
+        instance.networkNamespace = site.networkNamespace
+        return instance
+    }
+
     /// Our settings, appended after initdb's (the last setting of a name wins).
     func configure(_ instance: LocalClusterState.Postgres.Instance, extra: [String] = []) throws {
-        let lines = ["", "# radonfs up", "port = \(instance.port)", "listen_addresses = '127.0.0.1'",
+        let lines = ["", "# radonfs up", "port = \(instance.port)", "listen_addresses = '\(instance.address)'",
                      "unix_socket_directories = '\(directory)'"] + extra
-        let path = "\(instance.dataDirectory)/postgresql.conf"
+        try append(lines, to: "\(instance.dataDirectory)/postgresql.conf")
+    }
+
+    /// Appends `lines` to a configuration file of a data directory.
+    func append(_ lines: [String], to path: String) throws {
         guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
         defer { try? handle.close() }
         handle.seekToEndOfFile()
-        handle.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        handle.write(Data((([""] + lines).joined(separator: "\n") + "\n").utf8))
     }
 
     /// A new streaming standby of `primary`: a base backup with `-R` (standby.signal and
-    /// primary_conninfo), on the standby's own port.
+    /// primary_conninfo), on the standby's own port; taken from the standby's namespace, so on a
+    /// test bed it (and the replication after it) crosses the bed's link.
     func clone(_ standby: LocalClusterState.Postgres.Instance, from primary: LocalClusterState.Postgres.Instance) throws {
         if isRunning(standby) { try stop(standby, mode: "immediate") }
         try? FileManager.default.removeItem(atPath: standby.dataDirectory)
-        try run("pg_basebackup", ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", user, "-D", standby.dataDirectory,
-                                  "-R", "-X", "stream", "-c", "fast"], log: standby.logPath)
+        try run("pg_basebackup", ["-h", primary.address, "-p", "\(primary.port)", "-U", user, "-D", standby.dataDirectory,
+                                  "-R", "-X", "stream", "-c", "fast"], log: standby.logPath, in: standby)
         try configure(standby)
     }
 
@@ -120,7 +162,7 @@ struct LocalPostgres {
     func start(_ instance: LocalClusterState.Postgres.Instance) throws {
         if isRunning(instance) { return }
         waitForDeadPostmaster(port: instance.port)
-        try run("pg_ctl", ["-D", instance.dataDirectory, "-l", instance.logPath, "-w", "-t", "60", "start"], log: instance.logPath)
+        try run("pg_ctl", ["-D", instance.dataDirectory, "-l", instance.logPath, "-w", "-t", "60", "start"], log: instance.logPath, in: instance)
     }
 
     /// Waits (up to 10 s) until the postmaster named by the socket lock file of `port` is gone
@@ -139,12 +181,12 @@ struct LocalPostgres {
     /// `pg_ctl stop`: `fast` (clients disconnected, a clean shutdown) or `immediate` (as a crash).
     func stop(_ instance: LocalClusterState.Postgres.Instance, mode: String = "fast") throws {
         guard isRunning(instance) else { return }
-        try run("pg_ctl", ["-D", instance.dataDirectory, "-m", mode, "-w", "-t", "60", "stop"], log: instance.logPath)
+        try run("pg_ctl", ["-D", instance.dataDirectory, "-m", mode, "-w", "-t", "60", "stop"], log: instance.logPath, in: instance)
     }
 
     /// `pg_ctl promote`: the standby stops replaying and becomes a primary (read-write).
     func promote(_ instance: LocalClusterState.Postgres.Instance) throws {
-        try run("pg_ctl", ["-D", instance.dataDirectory, "-w", "-t", "60", "promote"], log: instance.logPath)
+        try run("pg_ctl", ["-D", instance.dataDirectory, "-w", "-t", "60", "promote"], log: instance.logPath, in: instance)
     }
 
     /// The postmaster's pid, from the first line of postmaster.pid, when it runs.
@@ -157,18 +199,25 @@ struct LocalPostgres {
 
     func isRunning(_ instance: LocalClusterState.Postgres.Instance) -> Bool { pid(of: instance) != nil }
 
-    /// Runs one PostgreSQL tool to completion (as `postgres` when we are root), its output
+    /// Whether `instance` is (or, stopped, would start as) a standby: a promotion removes the file.
+    static func isStandby(_ instance: LocalClusterState.Postgres.Instance) -> Bool {
+        FileManager.default.fileExists(atPath: "\(instance.dataDirectory)/standby.signal")
+    }
+
+    /// Runs one PostgreSQL tool to completion (as `postgres` when we are root), in the network
+    /// namespace of `instance` when it has one (a server started so listens there), its output
     /// appended to `log`; throws with the log's tail when it fails.
-    func run(_ tool: String, _ arguments: [String], log: String) throws {
-        let command = ["\(binDirectory)/\(tool)"] + arguments
+    func run(_ tool: String, _ arguments: [String], log: String, in instance: LocalClusterState.Postgres.Instance) throws {
         let asRoot = getuid() == 0
         if asRoot, !FileManager.default.fileExists(atPath: log) {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             try handOver(log)
         }
-        let pid = asRoot
-            ? try BackgroundProcess.spawn("/usr/sbin/runuser", ["-u", "postgres", "--"] + command, logPath: log)
-            : try BackgroundProcess.spawn(command[0], Array(command.dropFirst()), logPath: log)
+        // nsenter first (it needs root), then the change of user.
+        let namespace = instance.networkNamespace.map { ["/usr/bin/nsenter", "--net=\($0)"] } ?? []
+        let user = asRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+        let command = namespace + user + ["\(binDirectory)/\(tool)"] + arguments
+        let pid = try BackgroundProcess.spawn(command[0], Array(command.dropFirst()), logPath: log)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         guard status == 0 else {

@@ -6,9 +6,10 @@ import RadonWire
 import Glibc
 #endif
 
-/// Brings a test bed up: its network (`TestbedNetwork`), then a metadata server, the storage
-/// daemons and a mount per client host, each process in its host's network namespace, listening
-/// on and advertising that host's address only (no metrics endpoint or console on a loopback).
+/// Brings a test bed up: its network (`TestbedNetwork`), then the metadata servers (one over
+/// SQLite, or two over a replicated PostgreSQL: `startMetas`), the storage daemons and a mount per
+/// client host, each process in its host's network namespace, listening on and advertising that
+/// host's address only (no metrics endpoint or console on a loopback).
 ///
 /// Each storage host runs one storage daemon listening on all of its paths (`--paths`), as the
 /// paper's storios per port; the host's name is its failure domain (`--host-id`).
@@ -50,9 +51,13 @@ struct TestbedLauncher {
         if !leftovers.isEmpty {
             throw AlreadyUp(description: "another test bed is up on this machine (\(leftovers.joined(separator: ", "))): `radonfs testbed down --dir ITS-DIR` first (any DIR cleans leftovers)")
         }
+        if plan.hosts(.meta).count > 1 {
+            // Before any namespace is made: without the server binaries there is no pair to run.
+            _ = try LocalPostgres.findBinDirectory()
+        }
         try PrivateState.makeDirectories(directory, mode: 0o711)
         // A new bed is a new cluster: what an earlier bed left in DIR goes.
-        for stale in ["storage", "meta", "tls", "cluster.json", "cluster.key"] {
+        for stale in ["storage", "meta", "postgres", "tls", "cluster.json", "cluster.key"] {
             try? FileManager.default.removeItem(atPath: "\(directory)/\(stale)")
         }
         for path in [logDirectory, "\(directory)/meta", "\(directory)/storage"] {
@@ -71,12 +76,9 @@ struct TestbedLauncher {
             WireSecurityOptions.arguments(tlsDirectory: tlsDirectory, identity: identity, keyFile: cluster.keyFile)
         }
 
-        let metaHost = plan.hosts(.meta)[0]
-        let database = "\(directory)/meta/meta.db"
-        let meta = try await startDaemon(
-            on: metaHost, kind: "meta", name: "meta", addresses: ["\(metaHost.addresses[0]):\(Self.metaPort)"], state: &state,
-            arguments: ["meta", "--db", database, "--no-console"] + security("meta"))
-        log("meta     \(metaHost.name)  \(meta.address)")
+        let (metas, postgres) = try await startMetas(state: &state, security: security)
+        // Every server's address: clients and storage daemons follow a takeover to the standby.
+        let metaOption = LocalClusterLauncher.metaOption(metas)
 
         var storage: [LocalClusterState.Daemon] = []
         for host in plan.hosts(.storage) {
@@ -88,20 +90,20 @@ struct TestbedLauncher {
             let addresses = host.addresses.map { "\($0):\(Self.storagePort)" }
             storage.append(try await startDaemon(
                 on: host, kind: "storage", name: "storage-\(number)", addresses: addresses, state: &state,
-                arguments: ["storage", "--dir", dataPath, "--meta", meta.address, "--host-id", host.name] + security("storage-\(number)"),
+                arguments: ["storage", "--dir", dataPath, "--meta", metaOption, "--host-id", host.name] + security("storage-\(number)"),
                 dataPath: dataPath))
             log("storage  \(host.name)  \(addresses.joined(separator: " "))")
         }
 
         let clusterState = LocalClusterState(
             codec: codec, dataFragments: layout.dataCount, fragments: layout.fragmentCount, blockSize: blockSize,
-            keyFile: cluster.keyFile, tlsDirectory: tlsDirectory, meta: meta, additionalMetas: nil, storage: storage,
-            mount: nil, metaEngine: "sqlite", postgres: nil)
+            keyFile: cluster.keyFile, tlsDirectory: tlsDirectory, meta: metas[0], additionalMetas: Array(metas.dropFirst()),
+            storage: storage, mount: nil, metaEngine: postgres == nil ? "sqlite" : "postgres", postgres: postgres)
         try clusterState.save(in: directory)
         try await cluster.waitUntilReady(state: clusterState)
 
         for host in plan.hosts(.client) {
-            let mount = try await startMount(on: host, metaAddress: meta.address, state: &state, arguments: security(LocalClusterState.clientIdentity))
+            let mount = try await startMount(on: host, metaAddress: metaOption, state: &state, arguments: security(LocalClusterState.clientIdentity))
             log("client   \(host.name)  \(host.addresses[0])  mount \(mount.mountPoint ?? "")")
         }
         return state
@@ -109,7 +111,7 @@ struct TestbedLauncher {
 
     /// Starts one daemon in `host`'s namespace listening on `addresses` and waits for its port
     /// file (which names the first).
-    private func startDaemon(
+    func startDaemon(
         on host: TestbedPlan.Host, kind: String, name: String, addresses: [String], state: inout TestbedState,
         arguments: [String], dataPath: String? = nil
     ) async throws -> LocalClusterState.Daemon {
@@ -122,7 +124,7 @@ struct TestbedLauncher {
         try state.save()
         let written = try await BackgroundProcess.waitForFile(portFile, writtenBy: pid, timeout: timeout, logPath: logPath)
         return LocalClusterState.Daemon(
-            pid: pid, address: LocalClusterLauncher.address(fromPortFile: written), dataPath: dataPath ?? "\(directory)/meta/meta.db",
+            pid: pid, address: LocalClusterLauncher.address(fromPortFile: written), dataPath: dataPath ?? "",
             logPath: logPath, portFile: portFile)
     }
 

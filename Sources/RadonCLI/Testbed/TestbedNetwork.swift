@@ -48,7 +48,7 @@ enum TestbedNetwork {
     private static func routeEachPathFromItsOwnAddress(_ host: TestbedPlan.Host) throws {
         for (path, link) in host.links.enumerated() {
             let table = "\(100 + path)"
-            try ip(["-n", host.namespace, "route", "add", "10.214.0.0/\(TestbedPlan.prefixLength)", "dev", link.namespaceInterface,
+            try ip(["-n", host.namespace, "route", "add", TestbedPlan.network, "dev", link.namespaceInterface,
                     "src", link.address, "table", table])
             try ip(["-n", host.namespace, "rule", "add", "from", link.address, "table", table])
         }
@@ -109,7 +109,12 @@ enum TestbedNetwork {
     /// exec`, which also makes a mount namespace of its own, so a FUSE mount made under it
     /// would be invisible to the rest of the machine.
     static func command(in host: TestbedPlan.Host, _ arguments: [String]) -> [String] {
-        ["/usr/bin/nsenter", "--net=/run/netns/\(host.namespace)"] + arguments
+        ["/usr/bin/nsenter", "--net=\(namespacePath(of: host))"] + arguments
+    }
+
+    /// The file `ip netns` binds `host`'s namespace to, as `nsenter --net=` takes it.
+    static func namespacePath(of host: TestbedPlan.Host) -> String {
+        "/run/netns/\(host.namespace)"
     }
 
     @discardableResult

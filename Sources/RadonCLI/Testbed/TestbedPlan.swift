@@ -57,6 +57,8 @@ struct TestbedPlan: Codable, Equatable, Sendable {
     static let bridge = "radonbed0"
     static let bridgeAddress = "10.214.0.1"
     static let prefixLength = 16
+    /// Every address of the bed, as CIDR.
+    static let network = "10.214.0.0/16"
     static let namespacePrefix = "radonbed-"
     /// Interface names start so, then a role letter, host index, `p`, path and `h` or `n`.
     static let interfacePrefix = "rb"
@@ -65,7 +67,9 @@ struct TestbedPlan: Codable, Equatable, Sendable {
 
     static let storageHostRange = 1...60
     static let pathRange = 1...8
-    static let metaRange = 1...1
+    /// One metadata host (SQLite), or two: an active/standby pair over a replicated PostgreSQL,
+    /// the primary on meta0 and its streaming standby on meta1.
+    static let metaRange = 1...2
     static let clientRange = 1...3
 
     var storageHosts: Int
@@ -80,7 +84,7 @@ struct TestbedPlan: Codable, Equatable, Sendable {
         }
         guard Self.pathRange.contains(paths) else { throw CLIError("--paths must be in \(Self.pathRange), got \(paths)") }
         guard Self.metaRange.contains(metas) else {
-            throw CLIError("--metas must be 1: an active/standby pair needs a PostgreSQL the namespaces can reach, which the test bed does not run yet (got \(metas))")
+            throw CLIError("--metas must be 1 (SQLite) or 2 (an active/standby pair over PostgreSQL), got \(metas)")
         }
         guard Self.clientRange.contains(clients) else { throw CLIError("--clients must be in \(Self.clientRange), got \(clients)") }
         self.storageHosts = storageHosts

@@ -30,6 +30,11 @@ struct TestbedState: Codable, Sendable {
     var codec: String
     var layout: String
     var processes: [Process] = []
+    /// The PostgreSQL servers of a bed with two metadata hosts (the primary in meta0's
+    /// namespace, the standby in meta1's), recorded as soon as they run so `down` stops them;
+    /// nil with one metadata host (SQLite). Which one is the primary now is on disk
+    /// (`LocalPostgres.isStandby`): `radonfs meta promote --dir DIR` swaps them in cluster.json.
+    var postgres: LocalClusterState.Postgres?
 
     var mounts: [Process] { processes.filter { $0.kind == "mount" } }
 

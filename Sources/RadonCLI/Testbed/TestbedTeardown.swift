@@ -4,8 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Takes a test bed down: unmounts every mount, stops every process it started (and anything
-/// else still running in its namespaces), then removes the namespaces, veths and bridge.
+/// Takes a test bed down: unmounts every mount, stops every process it started, then its
+/// PostgreSQL servers (`pg_ctl stop`, a clean shutdown), then anything else still running in its
+/// namespaces, and removes the namespaces, veths and bridge.
 ///
 /// Works from whatever is left: the state file if there is one, else the names every bed uses,
 /// so it cleans up after a crash too, and running it twice does nothing the second time.
@@ -34,11 +35,13 @@ enum TestbedTeardown {
         // whatever else runs in the namespaces (`testbed run` servers, a process of a crashed up).
         let recorded = (state?.processes ?? []).sorted { order($0.kind) < order($1.kind) }
             .map(\.pid).filter { isOurs($0, directory: directory) }
-        for group in [recorded, TestbedNetwork.existingNamespaces().flatMap(TestbedNetwork.processes(in:))] {
-            let running = group.filter(BackgroundProcess.isRunning)
-            outcome.stopped += running.count
-            outcome.killed += await BackgroundProcess.stop(running, grace: grace)
+        await stop(recorded, outcome: &outcome, grace: grace)
+        // PostgreSQL after the metadata servers that use it; a server `pg_ctl` cannot stop (or
+        // one of an `up` that crashed before recording it) goes with the namespaces' processes.
+        if let postgres = state?.postgres {
+            outcome.stopped += stopPostgres(postgres, directory: directory)
         }
+        await stop(TestbedNetwork.existingNamespaces().flatMap(TestbedNetwork.processes(in:)), outcome: &outcome, grace: grace)
 
         outcome.namespacesRemoved = TestbedNetwork.existingNamespaces()
         TestbedNetwork.remove(state?.plan)
@@ -46,6 +49,19 @@ enum TestbedTeardown {
             unlink(file)
         }
         return outcome
+    }
+
+    private static func stop(_ pids: [pid_t], outcome: inout Outcome, grace: Duration) async {
+        let running = pids.filter(BackgroundProcess.isRunning)
+        outcome.stopped += running.count
+        outcome.killed += await BackgroundProcess.stop(running, grace: grace)
+    }
+
+    /// `pg_ctl stop -m fast` on each server of the pair that runs; returns how many it stopped.
+    private static func stopPostgres(_ postgres: LocalClusterState.Postgres, directory: String) -> Int {
+        let local = LocalPostgres(state: postgres, clusterDirectory: directory)
+        let running = ([postgres.primary] + (postgres.standby.map { [$0] } ?? [])).filter(local.isRunning)
+        return running.filter { (try? local.stop($0, mode: "fast")) != nil }.count
     }
 
     private static func order(_ kind: String) -> Int {

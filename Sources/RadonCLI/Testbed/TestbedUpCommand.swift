@@ -8,7 +8,7 @@ struct TestbedUpCommand: AsyncParsableCommand {
         commandName: "up",
         abstract: "Build the test bed's hosts and start a cluster over them, a mount per client host.",
         discussion: """
-            Hosts: meta0 (10.214.1.2), storage0.. (10.214.10.2.., a further path p of a storage host at \
+            Hosts: meta0 (10.214.1.2) and with --metas 2 meta1 (10.214.1.3), storage0.. (10.214.10.2.., a further path p of a storage host at \
             10.214.(10+p).x), client0.. (10.214.100.2..), each mounting the file system at DIR/mnt/clientN \
             (visible from the whole machine). Each storage host runs one storage daemon listening on all \
             its paths, with the host's name as failure domain. Daemons listen on their host's address only. On failure \
@@ -23,7 +23,7 @@ struct TestbedUpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Links (and addresses, and storage daemons) per storage host.")
     var paths = 1
 
-    @Option(name: .long, help: "Metadata hosts (1: an active/standby pair is not supported on the test bed yet).")
+    @Option(name: .long, help: "Metadata hosts: 1 (meta0, SQLite) or 2 (meta0 active, meta1 standby, over a PostgreSQL primary on meta0 streaming to a standby on meta1).")
     var metas = 1
 
     @Option(name: .long, help: "Client hosts, each with its own mount (1 to 3).")
