@@ -82,8 +82,13 @@ public final class WireConnection: Sendable {
     /// Sends one request and waits for its reply payload.
     /// Throws the server's `WireError` on a non-ok status, `.timedOut` when no reply comes within
     /// `timeout`, `.unavailable` when the connection is or becomes closed.
-    public func call(opcode: UInt8, payload: ByteBuffer, timeout: Duration = .seconds(30)) async throws -> ByteBuffer {
-        let frame = try await callFrame(opcode: opcode, payload: payload, timeout: timeout)
+    ///
+    /// With `abandonedOnCancel` (requests without side effects: reads) the call throws
+    /// `CancellationError` as soon as the calling task is cancelled, instead of waiting for the
+    /// reply or the timeout. Other calls wait whatever happens to their caller: a mutation sent
+    /// must not look failed while it may have been applied.
+    public func call(opcode: UInt8, payload: ByteBuffer, timeout: Duration = .seconds(30), abandonedOnCancel: Bool = false) async throws -> ByteBuffer {
+        let frame = try await callFrame(opcode: opcode, payload: payload, timeout: timeout, abandonedOnCancel: abandonedOnCancel)
         guard frame.status == WireStatus.ok.rawValue else {
             guard let status = WireStatus(rawValue: frame.status) else {
                 throw WireError(.internalError, "unknown reply status \(frame.status)")
@@ -95,11 +100,11 @@ public final class WireConnection: Sendable {
 
     /// Sends a typed request and decodes the typed reply.
     public func call<Request: WireMessage, Response: WireMessage>(
-        _ opcode: UInt8, _ request: Request, timeout: Duration = .seconds(30)
+        _ opcode: UInt8, _ request: Request, timeout: Duration = .seconds(30), abandonedOnCancel: Bool = false
     ) async throws -> Response {
         var payload = channel.allocator.buffer(capacity: 64)
         request.encode(into: &payload)
-        return try Response(decoding: try await call(opcode: opcode, payload: payload, timeout: timeout))
+        return try Response(decoding: try await call(opcode: opcode, payload: payload, timeout: timeout, abandonedOnCancel: abandonedOnCancel))
     }
 
     /// Round trip of the connection layer's own ping (answered without reaching the service).
@@ -109,7 +114,7 @@ public final class WireConnection: Sendable {
 
     /// Sends a frame as it is and returns the reply frame whatever its status; for tests and tools
     /// that need to see raw statuses.
-    public func callFrame(opcode: UInt8, payload: ByteBuffer, timeout: Duration) async throws -> Frame {
+    public func callFrame(opcode: UInt8, payload: ByteBuffer, timeout: Duration, abandonedOnCancel: Bool = false) async throws -> Frame {
         let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
         let reply = channel.eventLoop.makePromise(of: Frame.self)
         let call = PendingCall(
@@ -118,7 +123,17 @@ public final class WireConnection: Sendable {
         channel.writeAndFlush(call).whenFailure { error in
             reply.fail(WireError(.unavailable, "cannot send to \(self.address): \(error)"))
         }
-        return try await reply.futureResult.get()
+        guard abandonedOnCancel else { return try await reply.futureResult.get() }
+        // A reader that stops waiting (a block decided without this node: its task group waits
+        // for every child it cancelled) must not be held until the reply's timeout: the call
+        // ends with a CancellationError at once. A reply arriving later completes nothing (a
+        // promise keeps its first result), and the handler drops the call at its reply or its
+        // timeout.
+        return try await withTaskCancellationHandler {
+            try await reply.futureResult.get()
+        } onCancel: {
+            reply.fail(CancellationError())
+        }
     }
 
     /// Closes the connection; calls in flight fail with `.unavailable`.

@@ -101,6 +101,46 @@ import Testing
         #expect(refused?.status == .unavailable)
     }
 
+    /// A read decided without a silent node cancels its call there: the caller must be let go at
+    /// once, not held to the call's timeout (a task group waits for every child it cancelled).
+    /// Calls not marked so (mutations) still wait for their reply.
+    @Test func aCancelledCallEndsAtOnceAndTheConnectionKeepsServing() async throws {
+        let key = ClusterKey.generate()
+        let server = try await startTestServer(key: key)
+        defer { Task { try? await server.close() } }
+        let connection = try await WireConnection.connect(to: server.localAddress, credentials: .sharedKey(key))
+        let started = ContinuousClock.now
+        let outcome = await withTaskGroup(of: (any Error)?.self) { group in
+            group.addTask {
+                do {
+                    _ = try await connection.call(opcode: 0x14, payload: ByteBuffer(), timeout: .seconds(20), abandonedOnCancel: true)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+            group.cancelAll()
+            return await group.next() ?? nil
+        }
+        let waited = ContinuousClock.now - started
+        #expect(outcome is CancellationError, "\(String(describing: outcome))")
+        // The server answers after 3 s; the caller was let go long before (a bound of the
+        // feature, not a speed).
+        #expect(waited < .seconds(2), "the cancelled call held its caller for \(waited)")
+        // A call that is not abandoned on cancel (a mutation) waits for its reply anyway.
+        let kept = Task {
+            try await connection.call(opcode: 0x15, payload: ByteBuffer(bytes: [9]), timeout: .seconds(20))
+        }
+        kept.cancel()
+        #expect(try await kept.value == ByteBuffer(bytes: [9]))
+        // The late reply of the abandoned one is dropped; the connection still serves calls.
+        try await Task.sleep(for: .seconds(3))
+        #expect(connection.isActive)
+        let echoed = try await connection.call(opcode: 0x10, payload: ByteBuffer(bytes: [1, 2, 3]))
+        #expect(echoed == ByteBuffer(bytes: [1, 2, 3]))
+    }
+
     @Test func wrongKeyOrNoKeyIsRefusedAndTheServerKeepsServing() async throws {
         let key = ClusterKey.generate()
         let server = try await startTestServer(key: key)

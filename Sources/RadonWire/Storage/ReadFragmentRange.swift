@@ -71,7 +71,7 @@ extension StorageClient {
     ) async throws -> FragmentReadResult {
         let request = ReadFragmentRangeRequest(file: FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex),
                                                blockIndex: blockIndex, offset: offset, length: length)
-        let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readFragmentRange.rawValue, request, timeout: timeout)
+        let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readFragmentRange.rawValue, request, timeout: timeout, abandonedOnCancel: true)
         guard let result = reply.results.first, reply.results.count == 1, result.blockIndex == blockIndex else {
             throw WireError(.badRequest, "range reply for another block")
         }

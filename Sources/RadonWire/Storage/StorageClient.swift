@@ -76,7 +76,7 @@ public struct StorageClient: Sendable {
     /// block asked for, `.missing` where none is kept; checksums as for `readFragments`.
     public func readPreviousFragments(group: UInt32, inode: UInt64, fragmentIndex: UInt8, blockIndices: [UInt64]) async throws -> [FragmentReadResult] {
         let request = ReadFragmentsRequest(file: FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex), blocks: .indices(blockIndices))
-        let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readPreviousFragments.rawValue, request, timeout: timeout)
+        let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readPreviousFragments.rawValue, request, timeout: timeout, abandonedOnCancel: true)
         return reply.results
     }
 
@@ -106,7 +106,7 @@ public struct StorageClient: Sendable {
         var remaining = blocks
         while remaining.count > 0 {
             let request = ReadFragmentsRequest(file: file, blocks: remaining, includeBytes: includeBytes)
-            let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readFragments.rawValue, request, timeout: timeout)
+            let reply: ReadFragmentsReply = try await connection.call(StorageOpcode.readFragments.rawValue, request, timeout: timeout, abandonedOnCancel: true)
             guard !reply.results.isEmpty, reply.results.count <= remaining.count else {
                 throw WireError(.internalError, "the daemon answered \(reply.results.count) of \(remaining.count) blocks")
             }
