@@ -17,7 +17,9 @@ struct BenchPaperCommand: AsyncParsableCommand {
             its own file; a client reads the files the next client wrote (through its own mount); MB/s are 10^6 bytes per second, each thread's own bytes over its own time, and the \
             accumulated figure is their sum, as the paper's. --cut-link then writes and reads once more with \
             the first layout and the most clients, takes storage0's link down half-way through the reads, and \
-            reports the slowest thread. --quick: 64 MiB files, 5 s random runs, layout 2+1, 1 client.
+            reports the slowest thread. --quick: 64 MiB files, 5 s random runs, layout 2+1, 1 client. \
+            --paths and --client-paths give the bed it brings up several links per storage and client host \
+            (testbed up's options of the same names); the iperf3 bound then covers every link.
             """)
 
     @OptionGroup var bed: TestbedDirectoryOption
@@ -30,6 +32,12 @@ struct BenchPaperCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Comma-separated numbers of client hosts, 1 to 3 (default 1,2,3; --quick: 1).", valueName: "n,..."))
     var clients: String?
+
+    @Option(help: "Links per storage host of a bed this run brings up (default 1); a running bed must have as many.")
+    var paths: Int?
+
+    @Option(name: .customLong("client-paths"), help: "Links per client host of a bed this run brings up (default 1, at most --paths); a running bed must have as many.")
+    var clientPaths: Int?
 
     @Option(help: "Threads per client, each on its own file.")
     var threads = 5
@@ -82,6 +90,7 @@ struct BenchPaperCommand: AsyncParsableCommand {
         guard CodecKind(rawValue: codec) != nil else { throw ValidationError("--codec must be one of \(CodecKind.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard iperfSeconds >= 0 else { throw ValidationError("--iperf-seconds must be 0 or more") }
         guard TestbedPlan.metaRange.contains(metas) else { throw ValidationError("--metas must be 1 or 2") }
+        do { _ = try TestbedPlan(paths: paths ?? 1, clientPaths: clientPaths ?? 1) } catch { throw ValidationError("\(error)") }
     }
 
     func run() async throws {
@@ -110,12 +119,18 @@ struct BenchPaperCommand: AsyncParsableCommand {
             if state.plan.metas != metas {
                 print("note: the test bed in \(bed.path) has \(state.plan.metas) metadata hosts; --metas \(metas) applies to a bed this run brings up.")
             }
+            for (option, asked, has) in [("--paths", paths, state.plan.paths), ("--client-paths", clientPaths, state.plan.clientPaths)] {
+                if let asked, asked != has {
+                    throw CLIError("the test bed in \(bed.path) has \(has) links per host where \(option) asks for \(asked) (take it down, or leave \(option) out)")
+                }
+            }
             print("Using the test bed in \(bed.path).")
             return (state, false)
         }
         let first = try CodecLayout(parsing: chosenLayouts[0])
         let launcher = try TestbedLauncher(
-            directory: bed.path, executable: BackgroundProcess.currentExecutable(), plan: TestbedPlan(metas: metas, clients: clients),
+            directory: bed.path, executable: BackgroundProcess.currentExecutable(),
+            plan: TestbedPlan(paths: paths ?? 1, metas: metas, clients: clients, clientPaths: clientPaths ?? 1),
             rate: TestbedPlan.defaultRate, codec: codec, layout: first, blockSize: 1 << 20, timeout: .seconds(90))
         do {
             return (try await launcher.start(), true)
@@ -138,7 +153,8 @@ struct BenchPaperCommand: AsyncParsableCommand {
             date: ISO8601DateFormatter().string(from: Date()), command: CommandLine.arguments.joined(separator: " "),
             cores: ProcessInfo.processInfo.activeProcessorCount, memoryGiB: Int(ProcessInfo.processInfo.physicalMemory >> 30),
             codec: codec, threadsPerClient: threads, fileSize: chosenFileSize, randomRequestSize: jobs.randomRequestSize,
-            randomRuntime: chosenRandomRuntime, linkRate: state.rate)
+            randomRuntime: chosenRandomRuntime, linkRate: state.rate, storagePaths: state.plan.paths,
+            clientPaths: state.plan.clientPaths, clientLinks: Array(state.plan.clientLinkPlan.prefix(maximumClients * state.plan.clientPaths)))
         print(report.header)
         let mounts = try state.plan.hosts(.client).prefix(maximumClients).map { host -> String in
             guard let mountPoint = state.mount(of: host)?.mountPoint else { throw CLIError("\(host.name) has no mount in the test bed") }

@@ -7,6 +7,10 @@ import Glibc
 /// What the test bed's links carry, measured with iperf3 between its hosts' namespaces, so the
 /// file system's figures can be set beside what the links (and the machine's cores, which also
 /// move these bytes) allow. Data flows from storage hosts to client hosts (`-R`), as in a read.
+///
+/// With several paths per storage host, "from every storage host" means from every path of each,
+/// each stream between the addresses the file system's own traffic uses (storage path p to the
+/// client link the bed pairs with it), so the bound of one client is all of its links.
 struct BenchPaperLinkBound {
     var state: TestbedState
     var seconds: Int
@@ -26,8 +30,10 @@ struct BenchPaperLinkBound {
         do {
             for host in storage {
                 for client in clientHosts.indices {
-                    let command = TestbedNetwork.command(in: host, ["iperf3", "-s", "-B", host.addresses[0], "-p", "\(Self.basePort + client)"])
-                    servers.append(try BenchFSSystem.start(command[0], Array(command.dropFirst()), logPath: "/dev/null"))
+                    for address in host.addresses {
+                        let command = TestbedNetwork.command(in: host, ["iperf3", "-s", "-B", address, "-p", "\(Self.basePort + client)"])
+                        servers.append(try BenchFSSystem.start(command[0], Array(command.dropFirst()), logPath: "/dev/null"))
+                    }
                 }
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -45,26 +51,41 @@ struct BenchPaperLinkBound {
 
     private func measure(clientHosts: [TestbedPlan.Host], storage: [TestbedPlan.Host]) async throws -> [BenchPaperReport.LinkBound] {
         var bounds: [BenchPaperReport.LinkBound] = []
-        let single = try await streams([(clientHosts[0], 0, storage[0])])
-        bounds.append(.init(description: "\(clientHosts[0].name) from \(storage[0].name)", streams: 1, megabytesPerSecond: single))
-        let fromAll = try await streams(storage.map { (clientHosts[0], 0, $0) })
-        bounds.append(.init(description: "\(clientHosts[0].name) from every storage host", streams: storage.count, megabytesPerSecond: fromAll))
+        let single = try await streams([Stream(client: clientHosts[0], port: 0, storage: storage[0], path: 0)])
+        bounds.append(.init(description: "\(clientHosts[0].name) from \(storage[0].name) (one link)", streams: 1, megabytesPerSecond: single))
+        let everyPath = 0..<state.plan.paths
+        let paths = everyPath.count > 1 ? ", every path" : ""
+        let fromAll = try await streams(storage.flatMap { host in everyPath.map { Stream(client: clientHosts[0], port: 0, storage: host, path: $0) } })
+        bounds.append(.init(
+            description: "\(clientHosts[0].name) from every storage host\(paths)", streams: storage.count * everyPath.count, megabytesPerSecond: fromAll))
         if clientHosts.count > 1 {
-            let pairs = clientHosts.indices.flatMap { client in storage.map { (clientHosts[client], client, $0) } }
+            let pairs = clientHosts.indices.flatMap { client in
+                storage.flatMap { host in everyPath.map { Stream(client: clientHosts[client], port: client, storage: host, path: $0) } }
+            }
             let everyone = try await streams(pairs)
-            bounds.append(.init(description: "\(clientHosts.count) clients from every storage host", streams: pairs.count, megabytesPerSecond: everyone))
+            bounds.append(.init(description: "\(clientHosts.count) clients from every storage host\(paths)", streams: pairs.count, megabytesPerSecond: everyone))
         }
         return bounds
     }
 
+    /// One iperf3 stream: from storage path `path` of `storage` to the link of `client` paired with it.
+    private struct Stream {
+        var client: TestbedPlan.Host
+        var port: Int
+        var storage: TestbedPlan.Host
+        var path: Int
+
+        var clientAddress: String { client.links[path % client.links.count].address }
+    }
+
     /// Runs the streams at once; returns the MB/s they carried together.
-    private func streams(_ pairs: [(client: TestbedPlan.Host, port: Int, storage: TestbedPlan.Host)]) async throws -> Double {
+    private func streams(_ pairs: [Stream]) async throws -> Double {
         var running: [(pid: pid_t, output: String)] = []
         for (index, pair) in pairs.enumerated() {
             let output = "\(NSTemporaryDirectory())/radonfs-paper-iperf-\(getpid())-\(index).json"
             unlink(output)
             let command = TestbedNetwork.command(in: pair.client, [
-                "iperf3", "-c", pair.storage.addresses[0], "-p", "\(Self.basePort + pair.port)", "-B", pair.client.addresses[0],
+                "iperf3", "-c", pair.storage.addresses[pair.path], "-p", "\(Self.basePort + pair.port)", "-B", pair.clientAddress,
                 "-R", "-t", "\(seconds)", "-J", "--logfile", output,
             ])
             running.append((try BenchFSSystem.start(command[0], Array(command.dropFirst()), logPath: "/dev/null"), output))

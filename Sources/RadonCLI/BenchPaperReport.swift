@@ -95,6 +95,11 @@ struct BenchPaperReport: Codable, Sendable {
     var randomRequestSize: Int
     var randomRuntime: Int
     var linkRate: String
+    /// Links per storage and per client host; nil in a report of a run before hosts had several.
+    var storagePaths: Int?
+    var clientPaths: Int?
+    /// Each client link used and the storage paths it carries (`TestbedPlan.clientLinkPlan`).
+    var clientLinks: [String]?
     var results: [BenchPaperResult] = []
     var linkBounds: [LinkBound] = []
     var cutLink: CutLink?
@@ -136,7 +141,17 @@ struct BenchPaperReport: Codable, Sendable {
         RadonFS, the RozoFS paper's experiment on an emulated test bed: \(cores) cores, \(memoryGiB) GiB, links tbf \(linkRate) each way.
         Codec \(codec); \(threadsPerClient) threads per client, each on its own file of \(ByteCount.describe(fileSize)) \
         (the paper: 1 GB); sequential requests 1 MiB, random \(ByteCount.describe(randomRequestSize)) for \(randomRuntime) s.
-        """
+        """ + linkPlan
+    }
+
+    /// The links per host, and over which client link each storage path goes, when hosts have several.
+    var linkPlan: String {
+        let storage = storagePaths ?? 1
+        let client = clientPaths ?? 1
+        guard storage > 1 || client > 1 else { return "" }
+        let links = { (count: Int) in count == 1 ? "1 link" : "\(count) links" }
+        let lines = (clientLinks ?? []).map { "\n  \($0)" }.joined()
+        return "\nLinks: \(links(storage)) per storage host, \(links(client)) per client host (storage path p over client link p mod \(client)):" + lines
     }
 
     static func format(_ value: Double) -> String {

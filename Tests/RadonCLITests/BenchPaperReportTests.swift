@@ -29,6 +29,23 @@ struct BenchPaperReportTests {
         #expect(report.header.contains("256 MiB"))
     }
 
+    @Test func theHeaderListsTheClientLinksOnlyWhenHostsHaveSeveral() throws {
+        let plan = try TestbedPlan(paths: 2, clients: 1, clientPaths: 2)
+        var report = BenchPaperReport(
+            date: "d", command: "c", cores: 2, memoryGiB: 24, codec: "mojette-systematic", threadsPerClient: 5, fileSize: 128 << 20,
+            randomRequestSize: 128 << 10, randomRuntime: 10, linkRate: "1gbit", storagePaths: plan.paths, clientPaths: plan.clientPaths,
+            clientLinks: plan.clientLinkPlan)
+        #expect(report.header.contains("Links: 2 links per storage host, 2 links per client host (storage path p over client link p mod 2):"))
+        #expect(report.header.contains("client0 link 1 10.214.101.2 (rbc0p1n): storage 10.214.11.x"))
+        // A report of one link per host (or of a run before the field) reads as before.
+        report.storagePaths = 1
+        report.clientPaths = 1
+        #expect(!report.header.contains("Links:"))
+        report.storagePaths = nil
+        report.clientPaths = nil
+        #expect(!report.header.contains("Links:"))
+    }
+
     @Test func fioReportsGiveOneRatePerThread() throws {
         let path = NSTemporaryDirectory() + "/paper-fio-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -9,7 +9,11 @@ import Glibc
 /// `radonfs testbed` for real: 6 storage hosts, a metadata host and 2 client hosts, each a
 /// network namespace on a bridge with tbf-capped links. A file written through one client
 /// host's mount reads back byte for byte through the other's; every daemon listens on its own
-/// host's address only; `testbed down` leaves no namespace, bridge, link or mount behind.
+/// host's addresses only; `testbed down` leaves no namespace, bridge, link or mount behind.
+///
+/// The bed has two paths per storage host and two links per client host (`--paths 2
+/// --client-paths 2`): the write and the read must each move bytes over both of the client's
+/// links, so the routes that pair client link p with storage path p are in force.
 @Suite(.serialized)
 struct TestbedTests {
     static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: RadonBinary.path)
@@ -36,6 +40,22 @@ struct TestbedTests {
         return points.filter { $0.hasPrefix(directory) }
     }
 
+    /// What the host's end of a link has counted (`tx_bytes` there is what the namespace's end
+    /// received), read from the machine's own namespace, where that end lives.
+    static func counter(_ interface: String, _ name: String) throws -> Int {
+        let text = try String(contentsOfFile: "/sys/class/net/\(interface)/statistics/\(name)", encoding: .utf8)
+        return try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), "\(interface) \(name): \(text)")
+    }
+
+    /// Bytes each of `client`'s two links carried toward the client (`received`) or from it, during `work`.
+    static func bytesOnLinks(of client: Int, received: Bool, during work: () throws -> Void) throws -> [Int] {
+        let interfaces = (0..<2).map { "rbc\(client)p\($0)h" }
+        let name = received ? "tx_bytes" : "rx_bytes"
+        let before = try interfaces.map { try counter($0, name) }
+        try work()
+        return try zip(interfaces, before).map { try counter($0, name) - $1 }
+    }
+
     @Test(.enabled(if: canRun, "needs root, nsenter and the radonfs binary of this build"), .timeLimit(.minutes(3)))
     func clientsShareFilesAndDaemonsListenOnlyOnTheirHostAddress() async throws {
         try #require(Self.leftovers().isEmpty, "a test bed is already up on this machine: \(Self.leftovers())")
@@ -44,27 +64,43 @@ struct TestbedTests {
             _ = try? Self.radonfs(["testbed", "down", "--dir", directory, "--grace", "3"])
             try? FileManager.default.removeItem(atPath: directory)
         }
-        try Self.radonfs(["testbed", "up", "--dir", directory, "--storage-hosts", "6", "--clients", "2", "--layout", "4+2", "--block-size", "64KiB"])
+        try Self.radonfs([
+            "testbed", "up", "--dir", directory, "--storage-hosts", "6", "--clients", "2", "--layout", "4+2", "--block-size", "64KiB",
+            "--paths", "2", "--client-paths", "2",
+        ])
 
         // Written on client0's mount, read back on client1's (close-to-open: client1 opens after client0 closed).
         let bytes = patternBytes(count: 3 << 20 + 12_345, seed: 13)
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/mnt/client0/shared.bin"))
-        let read = try #require(FileManager.default.contents(atPath: "\(directory)/mnt/client1/shared.bin"))
+        let sent = try Self.bytesOnLinks(of: 0, received: false) {
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/mnt/client0/shared.bin"))
+        }
+        var read = Data()
+        let received = try Self.bytesOnLinks(of: 1, received: true) {
+            read = try #require(FileManager.default.contents(atPath: "\(directory)/mnt/client1/shared.bin"))
+        }
         #expect(sha256(Array(read)) == sha256(bytes), "client1 read other bytes than client0 wrote")
+        // Each link carries about half of the fragments (4+2: 1.5 times the file written, at
+        // least the file read); an eighth of the file on each is far from "nothing on one".
+        for (link, count) in sent.enumerated() {
+            #expect(count > bytes.count / 8, "client0's link \(link) sent \(count) bytes of a \(bytes.count)-byte write (both links: \(sent))")
+        }
+        for (link, count) in received.enumerated() {
+            #expect(count > bytes.count / 8, "client1's link \(link) received \(count) bytes of a \(bytes.count)-byte read (both links: \(received))")
+        }
         // And the other way round.
         let reversed = Array(bytes.reversed())
         try Data(reversed).write(to: URL(fileURLWithPath: "\(directory)/mnt/client1/back.bin"))
         let back = try #require(FileManager.default.contents(atPath: "\(directory)/mnt/client0/back.bin"))
         #expect(sha256(Array(back)) == sha256(reversed), "client0 read other bytes than client1 wrote")
 
-        // Each host's listening sockets are on its own address, none on a wildcard or loopback.
-        let expected = [("meta0", "10.214.1.2")] + (0..<6).map { ("storage\($0)", "10.214.10.\($0 + 2)") }
-        for (host, address) in expected {
+        // Each host's listening sockets are on its own addresses, none on a wildcard or loopback.
+        let expected = [("meta0", ["10.214.1.2"])] + (0..<6).map { ("storage\($0)", ["10.214.10.\($0 + 2)", "10.214.11.\($0 + 2)"]) }
+        for (host, addresses) in expected {
             let listening = try Self.radonfs(["testbed", "run", host, "--dir", directory, "--", "ss", "-ltnH"])
             let locals = listening.split(separator: "\n").compactMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first }
             #expect(!locals.isEmpty, "nothing listens on \(host)")
             for local in locals {
-                #expect(local.hasPrefix("\(address):"), "\(host) listens on \(local), not only on \(address)")
+                #expect(addresses.contains { local.hasPrefix("\($0):") }, "\(host) listens on \(local), not only on \(addresses)")
             }
         }
         // And the machine's own loopback reaches none of them.

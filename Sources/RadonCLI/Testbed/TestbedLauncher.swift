@@ -104,7 +104,7 @@ struct TestbedLauncher {
 
         for host in plan.hosts(.client) {
             let mount = try await startMount(on: host, metaAddress: metaOption, state: &state, arguments: security(LocalClusterState.clientIdentity))
-            log("client   \(host.name)  \(host.addresses[0])  mount \(mount.mountPoint ?? "")")
+            log("client   \(host.name)  \(host.addresses.joined(separator: " "))  mount \(mount.mountPoint ?? "")")
         }
         return state
     }

@@ -21,19 +21,28 @@ enum TestbedNetwork {
             for host in plan.hosts {
                 try ip(["netns", "add", host.namespace])
                 try ip(["-n", host.namespace, "link", "set", "lo", "up"])
-                for link in host.links {
+                for (index, link) in host.links.enumerated() {
                     try ip(["link", "add", link.hostInterface, "type", "veth", "peer", "name", link.namespaceInterface])
                     try ip(["link", "set", link.namespaceInterface, "netns", host.namespace])
                     try ip(["link", "set", link.hostInterface, "master", TestbedPlan.bridge])
                     try ip(["link", "set", link.hostInterface, "up"])
-                    try ip(["-n", host.namespace, "addr", "add", "\(link.address)/\(TestbedPlan.prefixLength)", "dev", link.namespaceInterface])
+                    // A client's further links get no /16 route: they carry only what its routes pair with them.
+                    let prefixRoute = host.role == .client && index > 0 ? ["noprefixroute"] : []
+                    try ip(["-n", host.namespace, "addr", "add", "\(link.address)/\(TestbedPlan.prefixLength)", "dev", link.namespaceInterface] + prefixRoute)
                     try ip(["-n", host.namespace, "link", "set", link.namespaceInterface, "up"])
                     // Host side: traffic toward the namespace; namespace side: traffic from it.
                     try limit(link.hostInterface, namespace: nil, rate: rate)
                     try limit(link.namespaceInterface, namespace: host.namespace, rate: rate)
                 }
                 if host.links.count > 1 {
-                    try routeEachPathFromItsOwnAddress(host)
+                    if host.role == .client {
+                        for route in plan.routes(of: host) {
+                            try ip(["-n", host.namespace] + route.arguments)
+                        }
+                    } else {
+                        try routeEachPathFromItsOwnAddress(host)
+                    }
+                    try answerARPOnlyOnTheAddressesInterface(host)
                 }
             }
         } catch {
@@ -52,7 +61,12 @@ enum TestbedNetwork {
                     "src", link.address, "table", table])
             try ip(["-n", host.namespace, "rule", "add", "from", link.address, "table", table])
         }
-        // Answer ARP for an address only on the interface that holds it.
+    }
+
+    /// With several links on one bridge, Linux would answer ARP for any of a host's addresses on
+    /// every link, so a peer could send a path's packets to another link. Answer only on the
+    /// interface that holds the address, and ask from the address of the link that asks.
+    private static func answerARPOnlyOnTheAddressesInterface(_ host: TestbedPlan.Host) throws {
         for setting in ["arp_ignore=1", "arp_announce=2"] {
             try run("/usr/sbin/ip", ["netns", "exec", host.namespace, "sysctl", "-q", "-w", "net.ipv4.conf.all.\(setting)"])
         }

@@ -48,7 +48,8 @@ struct TestbedPlan: Codable, Equatable, Sendable {
         var name: String
         /// The network namespace (`ip netns`), under /run/netns.
         var namespace: String
-        /// Its links, the first one first; storage hosts may have several (`--paths`).
+        /// Its links, the first one first; storage hosts may have several (`--paths`), client
+        /// hosts too (`--client-paths`).
         var links: [Link]
 
         var addresses: [String] { links.map(\.address) }
@@ -78,7 +79,10 @@ struct TestbedPlan: Codable, Equatable, Sendable {
     var clients: Int
     var hosts: [Host]
 
-    init(storageHosts: Int = 6, paths: Int = 1, metas: Int = 1, clients: Int = 1) throws {
+    /// Links per client host (`--client-paths`), read off the hosts so a saved plan needs no new field.
+    var clientPaths: Int { hosts(.client).first?.links.count ?? 1 }
+
+    init(storageHosts: Int = 6, paths: Int = 1, metas: Int = 1, clients: Int = 1, clientPaths: Int = 1) throws {
         guard Self.storageHostRange.contains(storageHosts) else {
             throw CLIError("--storage-hosts must be in \(Self.storageHostRange), got \(storageHosts)")
         }
@@ -87,13 +91,14 @@ struct TestbedPlan: Codable, Equatable, Sendable {
             throw CLIError("--metas must be 1 (SQLite) or 2 (an active/standby pair over PostgreSQL), got \(metas)")
         }
         guard Self.clientRange.contains(clients) else { throw CLIError("--clients must be in \(Self.clientRange), got \(clients)") }
+        try Self.checkClientPaths(clientPaths, storagePaths: paths)
         self.storageHosts = storageHosts
         self.paths = paths
         self.metas = metas
         self.clients = clients
         hosts = (0..<metas).map { Self.host(.meta, $0, paths: 1) }
             + (0..<storageHosts).map { Self.host(.storage, $0, paths: paths) }
-            + (0..<clients).map { Self.host(.client, $0, paths: 1) }
+            + (0..<clients).map { Self.host(.client, $0, paths: clientPaths) }
     }
 
     /// Host `index` of `role` with `paths` links: path p of it is 10.214.(subnet + p).(index + 2),

@@ -11,8 +11,10 @@ struct TestbedUpCommand: AsyncParsableCommand {
             Hosts: meta0 (10.214.1.2) and with --metas 2 meta1 (10.214.1.3), storage0.. (10.214.10.2.., a further path p of a storage host at \
             10.214.(10+p).x), client0.. (10.214.100.2..), each mounting the file system at DIR/mnt/clientN \
             (visible from the whole machine). Each storage host runs one storage daemon listening on all \
-            its paths, with the host's name as failure domain. Daemons listen on their host's address only. On failure \
-            everything made is removed again.
+            its paths, with the host's name as failure domain. Daemons listen on their host's address only. \
+            With --client-paths C each client host gets C links too, at 10.214.(100+q).x, and routes pair them: \
+            storage path p is reached over client link p mod C, and answers over its own link p; metadata \
+            stays on the first link. On failure everything made is removed again.
             """)
 
     @OptionGroup var directory: TestbedDirectoryOption
@@ -22,6 +24,9 @@ struct TestbedUpCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Links (and addresses, and storage daemons) per storage host.")
     var paths = 1
+
+    @Option(name: .customLong("client-paths"), help: "Links per client host (at most --paths), each carrying its share of the storage paths.")
+    var clientPaths = 1
 
     @Option(name: .long, help: "Metadata hosts: 1 (meta0, SQLite) or 2 (meta0 active, meta1 standby, over a PostgreSQL primary on meta0 streaming to a standby on meta1).")
     var metas = 1
@@ -54,13 +59,13 @@ struct TestbedUpCommand: AsyncParsableCommand {
         guard rate.range(of: #"^[0-9]+(\.[0-9]+)?[kmg]?(bit|bps)$"#, options: .regularExpression) != nil else {
             throw ValidationError("--rate must be a tc rate such as 1gbit or 500mbit, got \"\(rate)\"")
         }
-        do { _ = try TestbedPlan(storageHosts: storageHosts, paths: paths, metas: metas, clients: clients) } catch { throw ValidationError("\(error)") }
+        do { _ = try TestbedPlan(storageHosts: storageHosts, paths: paths, metas: metas, clients: clients, clientPaths: clientPaths) } catch { throw ValidationError("\(error)") }
     }
 
     func run() async throws {
         let launcher = try TestbedLauncher(
             directory: directory.path, executable: BackgroundProcess.currentExecutable(),
-            plan: TestbedPlan(storageHosts: storageHosts, paths: paths, metas: metas, clients: clients), rate: rate,
+            plan: TestbedPlan(storageHosts: storageHosts, paths: paths, metas: metas, clients: clients, clientPaths: clientPaths), rate: rate,
             codec: codec, layout: CodecLayout(parsing: layout), blockSize: ByteCount.parse(blockSize) ?? (1 << 20), timeout: .seconds(timeout))
         do {
             _ = try await launcher.start()
