@@ -58,7 +58,7 @@ extension BlockStore {
         let lineSize = code.fragmentSize(at: 0)
         let lines = Array((range.lowerBound / lineSize)...((range.upperBound - 1) / lineSize))
         guard let lastLine = lines.last, lastLine < k else { return nil }
-        let usable = (0..<n).filter { layout.members[$0].state == .up && !hungNodes.isHung(layout.members[$0].address) }
+        let usable = (0..<n).filter { layout.members[$0].state == .up && !isSuspectForReads(layout.members[$0].address) }
         guard lines.allSatisfy(usable.contains) else { return nil }
         let needed = knownVersion == nil ? n - durableCount(layout) + 1 : lines.count
         let witnesses = usable.filter { !lines.contains($0) }.prefix(max(0, needed - lines.count))

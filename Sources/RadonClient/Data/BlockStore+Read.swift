@@ -34,7 +34,7 @@ extension BlockStore {
         }
         // Data fragments first (systematic codes need no decoding then), nodes known down or
         // hung last.
-        let isUp = (0..<n).map { layout.members[$0].state == .up && !hungNodes.isHung(layout.members[$0].address) }
+        let isUp = (0..<n).map { layout.members[$0].state == .up && !isSuspectForReads(layout.members[$0].address) }
         let order = (0..<n).sorted { lhs, rhs in
             let (lhsUp, rhsUp) = (isUp[lhs], isUp[rhs])
             return lhsUp != rhsUp ? lhsUp : lhs < rhs
@@ -75,7 +75,7 @@ extension BlockStore {
                 }
                 outstanding -= 1
                 answered.insert(fragmentIndex)
-                if case .failed = answer {} else { hungNodes.markAnswered(layout.members[fragmentIndex].address) }
+                if case .failed = answer {} else { silentReadNodes.markAnswered(layout.members[fragmentIndex].address) }
                 vote.record(answer, forFragment: fragmentIndex)
                 switch vote.verdict() {
                 case .needMoreAnswers:
@@ -89,11 +89,12 @@ extension BlockStore {
             }
             return vote.verdict()
         }
-        // A node that let a whole hedge delay pass while others answered is remembered as hung:
-        // the next blocks ask it last (and writes skip it) instead of each waiting the hedge
-        // delay again, so a storage host whose link died costs a reader one hedge, not one per
-        // block. It is asked again once it answers or `HungNodes.memory` has passed.
-        for fragmentIndex in silentPastHedge { hungNodes.markHung(layout.members[fragmentIndex].address) }
+        // A node that let a whole hedge delay pass while others answered is remembered: the
+        // next blocks ask it last instead of each waiting the hedge delay again, so a storage
+        // host whose link died costs a reader one hedge, not one per block. It is asked first
+        // again once it answers a read or `HungNodes.memory` has passed. Writes do not skip it
+        // on this account (see `silentReadNodes`).
+        for fragmentIndex in silentPastHedge { silentReadNodes.markHung(layout.members[fragmentIndex].address) }
         switch verdict {
         case .decode, .hole: break
         case .needMoreAnswers, .unreadable: verdict = await withPreviousVersions(&vote, layout: layout, index: index)

@@ -18,8 +18,19 @@ public final class BlockStore: Sendable {
     let hedgeDelay: Duration
     /// The newest members of each group (issue 5: open files follow map changes).
     let membership = GroupMembership()
-    /// Nodes recently given up on by a write (see `writeFragments`).
+    /// Nodes recently given up on by a write (see `writeFragments`): writes skip them, reads ask
+    /// them last.
     let hungNodes = HungNodes()
+    /// Nodes a read recently hedged around (silent past `hedgeDelay` while others answered):
+    /// reads ask them last, writes still try them. Apart from `hungNodes` because a write
+    /// skipping nodes on a read's word could fall below the nodes it needs (a node slow to
+    /// read, or several read at once, is not one that cannot take a write).
+    let silentReadNodes = HungNodes()
+
+    /// Whether reads should ask the node at `address` last.
+    func isSuspectForReads(_ address: WireAddress) -> Bool {
+        hungNodes.isHung(address) || silentReadNodes.isHung(address)
+    }
     /// The transport's partial reads, if it has them (looked up once, not on every read).
     let rangeTransport: (any FragmentRangeTransport)?
 

@@ -69,12 +69,13 @@ final class FragmentWriteRound: Sendable {
     }
 }
 
-/// Nodes that recently let a write go unanswered past its grace, or a read past the hedge delay
-/// while other nodes answered (hung or cut off, not dead: the map still shows them up). Writes
-/// skip them (their fragments are reported for repair, as for a down node) and reads ask them
-/// last, so a hung node costs one grace period or hedge, not a transport timeout or a hedge
-/// per block, and writes waiting on it do not pile up. A node leaves the set when it answers,
-/// or after `memory`, when it is tried again.
+/// Nodes that recently let a request go unanswered while other nodes answered (hung or cut
+/// off, not dead: the map still shows them up). `BlockStore` keeps two sets: nodes a write gave
+/// up on after its grace, which writes skip (their fragments reported for repair, as for a down
+/// node) and reads ask last; and nodes a read hedged around, which reads ask last. So a hung
+/// node costs one grace period or hedge, not a transport timeout or a hedge per block, and
+/// writes waiting on it do not pile up. A node leaves a set when it answers, or after `memory`,
+/// when it is tried again.
 final class HungNodes: Sendable {
     /// When each node was last given up on; guarded by the mutex.
     private let since = Mutex<[WireAddress: ContinuousClock.Instant]>([:])
