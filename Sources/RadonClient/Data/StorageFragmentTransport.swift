@@ -1,8 +1,8 @@
 import NIOCore
 import Synchronization
 
-/// `FragmentTransport` over `StorageClient`s on pooled, multiplexed connections; reads and
-/// fragment writes to a node with several network paths go through `router`.
+/// `FragmentTransport` over `StorageClient`s on pooled, multiplexed connections; every request
+/// to a node with several network paths goes through `router`.
 struct StorageFragmentTransport: FragmentTransport {
     let pool: WireConnectionPool
     /// Spreads requests over a node's paths; a node it does not know is reached as before.
