@@ -96,7 +96,7 @@ struct StorageFragmentTransport: FragmentTransport {
     }
 
     func delete(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws {
-        try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
+        _ = try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
             try await client(path, timeout: writeTimeout).deleteFile(group: group, inode: inode)
         }
     }
