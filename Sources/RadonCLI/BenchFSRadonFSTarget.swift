@@ -98,7 +98,7 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
         guard let state = try? LocalClusterState.load(from: directory) else { return [] }
         var pids = state.allPids
         if let postgres = state.postgres {
-            let masters = ([postgres.primary] + (postgres.standby.map { [$0] } ?? [])).compactMap { instance -> pid_t? in
+            let masters = postgres.servers.compactMap { instance -> pid_t? in
                 // postmaster.pid: the postmaster's pid on its first line.
                 guard let text = try? String(contentsOfFile: instance.dataDirectory + "/postmaster.pid", encoding: .utf8) else { return nil }
                 return text.split(separator: "\n").first.flatMap { pid_t($0) }

@@ -39,7 +39,7 @@ struct DownCommand: AsyncParsableCommand {
         // PostgreSQL last: the metadata servers give their lease up through it as they stop.
         if let postgres = state.postgres {
             let local = LocalPostgres(state: postgres, clusterDirectory: directory)
-            for instance in [postgres.primary] + (postgres.standby.map { [$0] } ?? []) {
+            for instance in postgres.servers {
                 do {
                     try local.stop(instance)
                 } catch {

@@ -71,10 +71,13 @@ struct LocalClusterState: Codable, Sendable {
         /// Its streaming-replication standby, promoted by `radonfs meta promote`.
         var standby: Instance?
 
+        /// The primary, then the standby if there is one.
+        var servers: [Instance] { [primary] + (standby.map { [$0] } ?? []) }
+
         /// Every server, the primary first, as libpq names a replicated database: the metadata
         /// servers try each and use the one that is not in recovery, so they follow a promotion.
         var url: String {
-            let hosts = ([primary] + (standby.map { [$0] } ?? [])).map { "\($0.address):\($0.port)" }
+            let hosts = servers.map { "\($0.address):\($0.port)" }
             return "postgres://\(user)@\(hosts.joined(separator: ","))/\(database)"
         }
     }

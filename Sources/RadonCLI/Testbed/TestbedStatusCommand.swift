@@ -38,7 +38,8 @@ struct TestbedStatusCommand: AsyncParsableCommand {
     /// Each metadata server's role by its address, when the bed has more than one: `active`
     /// when it answers the cluster's status, `standby` when it answers notActive, else why not.
     /// Each is asked on its own (not through the failover client, which would find the active one
-    /// whichever it asked), within 3 seconds (a cut link drops packets; nothing refuses them).
+    /// whichever it asked), with a 2 s connect and a 3 s call timeout (a cut link drops packets;
+    /// nothing refuses them).
     static func metaRoles(_ state: TestbedState) async -> [String: String] {
         let metas = state.processes.filter { $0.kind == "meta" }
         guard metas.count > 1, let cluster = try? LocalClusterState.load(from: state.directory),
@@ -48,24 +49,13 @@ struct TestbedStatusCommand: AsyncParsableCommand {
             guard let text = meta.address, let address = WireAddress(text) else { continue }
             guard BackgroundProcess.isRunning(meta.pid) else { roles[text] = "down"; continue }
             let pool = WireConnectionPool(credentials: credentials, connectTimeout: .seconds(2))
-            roles[text] = await withTaskGroup(of: String.self) { group in
-                group.addTask {
-                    do {
-                        _ = try await MetaClient(connection: try await pool.connection(to: address)).status()
-                        return "active"
-                    } catch let error as WireError where error.status == .notActive {
-                        return "standby"
-                    } catch {
-                        return "no answer: \(error)"
-                    }
-                }
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(3))
-                    return "no answer within 3 s"
-                }
-                let first = await group.next() ?? "no answer"
-                group.cancelAll()
-                return first
+            do {
+                _ = try await MetaClient(connection: try await pool.connection(to: address), timeout: .seconds(3)).status()
+                roles[text] = "active"
+            } catch let error as WireError where error.status == .notActive {
+                roles[text] = "standby"
+            } catch {
+                roles[text] = "no answer: \(error)"
             }
             await pool.closeAll()
         }
@@ -79,7 +69,7 @@ struct TestbedStatusCommand: AsyncParsableCommand {
         let local = LocalPostgres(state: postgres, clusterDirectory: state.directory)
         let retired = (try? LocalClusterState.load(from: state.directory))?.postgres?.standby
             .flatMap { $0.needsRebuild == true ? $0.dataDirectory : nil }
-        let here = ([postgres.primary] + (postgres.standby.map { [$0] } ?? []))
+        let here = postgres.servers
             .filter { $0.networkNamespace == TestbedNetwork.namespacePath(of: host) }
         return here.map { instance in
             let running = local.pid(of: instance).map { "pid \($0) running" } ?? "NOT RUNNING"

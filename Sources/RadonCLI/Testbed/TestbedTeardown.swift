@@ -60,7 +60,7 @@ enum TestbedTeardown {
     /// `pg_ctl stop -m fast` on each server of the pair that runs; returns how many it stopped.
     private static func stopPostgres(_ postgres: LocalClusterState.Postgres, directory: String) -> Int {
         let local = LocalPostgres(state: postgres, clusterDirectory: directory)
-        let running = ([postgres.primary] + (postgres.standby.map { [$0] } ?? [])).filter(local.isRunning)
+        let running = postgres.servers.filter(local.isRunning)
         return running.filter { (try? local.stop($0, mode: "fast")) != nil }.count
     }
 
