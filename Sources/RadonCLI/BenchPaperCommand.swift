@@ -89,8 +89,7 @@ struct BenchPaperCommand: AsyncParsableCommand {
         guard chosenRandomRuntime >= 1 else { throw ValidationError("--random-runtime must be at least 1 second") }
         guard CodecKind(rawValue: codec) != nil else { throw ValidationError("--codec must be one of \(CodecKind.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard iperfSeconds >= 0 else { throw ValidationError("--iperf-seconds must be 0 or more") }
-        guard TestbedPlan.metaRange.contains(metas) else { throw ValidationError("--metas must be 1 or 2") }
-        do { _ = try TestbedPlan(paths: paths ?? 1, clientPaths: clientPaths ?? 1) } catch { throw ValidationError("\(error)") }
+        do { _ = try TestbedPlan(paths: paths ?? 1, metas: metas, clientPaths: clientPaths ?? 1) } catch { throw ValidationError("\(error)") }
     }
 
     func run() async throws {

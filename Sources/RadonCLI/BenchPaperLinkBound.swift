@@ -75,7 +75,6 @@ struct BenchPaperLinkBound {
         var storage: TestbedPlan.Host
         var path: Int
 
-        var clientAddress: String { client.links[path % client.links.count].address }
     }
 
     /// Runs the streams at once; returns the MB/s they carried together.
@@ -85,7 +84,8 @@ struct BenchPaperLinkBound {
             let output = "\(NSTemporaryDirectory())/radonfs-paper-iperf-\(getpid())-\(index).json"
             unlink(output)
             let command = TestbedNetwork.command(in: pair.client, [
-                "iperf3", "-c", pair.storage.addresses[pair.path], "-p", "\(Self.basePort + pair.port)", "-B", pair.clientAddress,
+                "iperf3", "-c", pair.storage.addresses[pair.path], "-p", "\(Self.basePort + pair.port)",
+                "-B", state.plan.link(of: pair.client, carrying: pair.path).address,
                 "-R", "-t", "\(seconds)", "-J", "--logfile", output,
             ])
             running.append((try BenchFSSystem.start(command[0], Array(command.dropFirst()), logPath: "/dev/null"), output))

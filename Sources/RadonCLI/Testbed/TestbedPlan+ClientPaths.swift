@@ -40,12 +40,17 @@ extension TestbedPlan {
         (0..<paths).filter { $0 % clientPaths == link }
     }
 
+    /// The link of client `host` that storage path `path` is reached over.
+    func link(of host: Host, carrying path: Int) -> Link {
+        host.links[path % host.links.count]
+    }
+
     /// The routes that pair `host`'s links with the storage paths: none for a host of one link
     /// (everything leaves by it anyway) or of another role.
     func routes(of host: Host) -> [Route] {
         guard host.role == .client, host.links.count > 1 else { return [] }
         return (0..<paths).map { path in
-            let link = host.links[path % host.links.count]
+            let link = link(of: host, carrying: path)
             return Route(
                 destination: "10.214.\(Role.storage.subnet + path).0/24", interface: link.namespaceInterface, source: link.address)
         }

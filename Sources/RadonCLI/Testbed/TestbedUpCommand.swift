@@ -22,7 +22,7 @@ struct TestbedUpCommand: AsyncParsableCommand {
     @Option(name: .customLong("storage-hosts"), help: "Storage hosts.")
     var storageHosts = 6
 
-    @Option(name: .long, help: "Links (and addresses, and storage daemons) per storage host.")
+    @Option(name: .long, help: "Links (and addresses) per storage host; its one storage daemon listens on all.")
     var paths = 1
 
     @Option(name: .customLong("client-paths"), help: "Links per client host (at most --paths), each carrying its share of the storage paths.")
