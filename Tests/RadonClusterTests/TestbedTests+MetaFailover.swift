@@ -37,54 +37,49 @@ extension TestbedTests {
     @Test(.enabled(if: canRunPair, "needs root, nsenter, PostgreSQL's server binaries and the radonfs binary of this build"),
           .timeLimit(.minutes(3)))
     func theStandbyMetaHostTakesOverWhenTheActiveOneIsKilled() async throws {
-        try #require(Self.leftovers().isEmpty, "a test bed is already up on this machine: \(Self.leftovers())")
-        let directory = "/tmp/radonfs-testbed-ha-\(UUID().uuidString.prefix(8))"
-        defer {
-            _ = try? Self.radonfs(["testbed", "down", "--dir", directory, "--grace", "3"])
-            try? FileManager.default.removeItem(atPath: directory)
+        try await Self.withBed("radonfs-testbed-ha", [
+            "--metas", "2", "--storage-hosts", "3", "--clients", "1", "--layout", "2+1", "--block-size", "64KiB",
+        ]) { directory in
+            var status = try Self.radonfs(["testbed", "status", "--dir", directory])
+            let active = try #require(Self.meta("active", in: status), "no active metadata server in:\n\(status)")
+            #expect(Self.meta("standby", in: status) != nil, "no standby metadata server in:\n\(status)")
+            #expect(status.contains("10.214.1.2:5432 (primary)") && status.contains("10.214.1.3:5433 (standby)"),
+                    "PostgreSQL is not primary on meta0 and standby on meta1:\n\(status)")
+            // The standby replicates over the bed's link, from meta1's address.
+            let replication = try Self.radonfs(["testbed", "run", "meta0", "--dir", directory, "--", "ss", "-tnH", "state", "established"])
+            #expect(replication.contains("10.214.1.2:5432") && replication.contains("10.214.1.3:"),
+                    "no connection from meta1 to meta0's PostgreSQL:\n\(replication)")
+
+            let mount = "\(directory)/mnt/client0"
+            let before = patternBytes(count: 1 << 20 + 4_321, seed: 21)
+            try Data(before).write(to: URL(fileURLWithPath: "\(mount)/before.bin"))
+
+            #expect(kill(active.pid, SIGKILL) == 0)
+            // Through the same mount, after the takeover (the standby waits out the dead one's lease).
+            let after = patternBytes(count: 700_001, seed: 22)
+            try Data(after).write(to: URL(fileURLWithPath: "\(mount)/after.bin"))
+            let readAfter = try #require(FileManager.default.contents(atPath: "\(mount)/after.bin"))
+            #expect(sha256(Array(readAfter)) == sha256(after), "the mount read other bytes than it wrote after the takeover")
+            try FileManager.default.createDirectory(atPath: "\(mount)/made-after", withIntermediateDirectories: false)
+            let listed = try FileManager.default.contentsOfDirectory(atPath: mount)
+            #expect(Set(listed).isSuperset(of: ["before.bin", "after.bin", "made-after"]), "the mount lists \(listed)")
+
+            // Both files read back from the cluster itself (not the mount's cache), through the new active server.
+            for (name, bytes) in [("before.bin", before), ("after.bin", after)] {
+                let copy = "\(directory)/\(name).copy"
+                try Self.radonfs(["get", "--dir", directory, "/\(name)", copy])
+                let read = try #require(FileManager.default.contents(atPath: copy))
+                #expect(sha256(Array(read)) == sha256(bytes), "\(name) reads back other bytes after the takeover")
+            }
+            status = try Self.radonfs(["testbed", "status", "--dir", directory])
+            let successor = try #require(Self.meta("active", in: status), "no active metadata server after the kill:\n\(status)")
+            #expect(successor.address != active.address, "the killed server still answers as active:\n\(status)")
+
+            try Self.radonfs(["testbed", "down", "--dir", directory, "--grace", "5"])
+            #expect(Self.leftovers().isEmpty, "left behind: \(Self.leftovers())")
+            #expect(Self.mounts(under: directory).isEmpty, "still mounted: \(Self.mounts(under: directory))")
+            #expect(Self.processes(naming: directory).isEmpty, "still running: \(Self.processes(naming: directory))")
+            try Self.radonfs(["testbed", "down", "--dir", directory])
         }
-        try Self.radonfs(["testbed", "up", "--dir", directory, "--metas", "2", "--storage-hosts", "3", "--clients", "1",
-                          "--layout", "2+1", "--block-size", "64KiB"])
-
-        var status = try Self.radonfs(["testbed", "status", "--dir", directory])
-        let active = try #require(Self.meta("active", in: status), "no active metadata server in:\n\(status)")
-        #expect(Self.meta("standby", in: status) != nil, "no standby metadata server in:\n\(status)")
-        #expect(status.contains("10.214.1.2:5432 (primary)") && status.contains("10.214.1.3:5433 (standby)"),
-                "PostgreSQL is not primary on meta0 and standby on meta1:\n\(status)")
-        // The standby replicates over the bed's link, from meta1's address.
-        let replication = try Self.radonfs(["testbed", "run", "meta0", "--dir", directory, "--", "ss", "-tnH", "state", "established"])
-        #expect(replication.contains("10.214.1.2:5432") && replication.contains("10.214.1.3:"),
-                "no connection from meta1 to meta0's PostgreSQL:\n\(replication)")
-
-        let mount = "\(directory)/mnt/client0"
-        let before = patternBytes(count: 1 << 20 + 4_321, seed: 21)
-        try Data(before).write(to: URL(fileURLWithPath: "\(mount)/before.bin"))
-
-        #expect(kill(active.pid, SIGKILL) == 0)
-        // Through the same mount, after the takeover (the standby waits out the dead one's lease).
-        let after = patternBytes(count: 700_001, seed: 22)
-        try Data(after).write(to: URL(fileURLWithPath: "\(mount)/after.bin"))
-        let readAfter = try #require(FileManager.default.contents(atPath: "\(mount)/after.bin"))
-        #expect(sha256(Array(readAfter)) == sha256(after), "the mount read other bytes than it wrote after the takeover")
-        try FileManager.default.createDirectory(atPath: "\(mount)/made-after", withIntermediateDirectories: false)
-        let listed = try FileManager.default.contentsOfDirectory(atPath: mount)
-        #expect(Set(listed).isSuperset(of: ["before.bin", "after.bin", "made-after"]), "the mount lists \(listed)")
-
-        // Both files read back from the cluster itself (not the mount's cache), through the new active server.
-        for (name, bytes) in [("before.bin", before), ("after.bin", after)] {
-            let copy = "\(directory)/\(name).copy"
-            try Self.radonfs(["get", "--dir", directory, "/\(name)", copy])
-            let read = try #require(FileManager.default.contents(atPath: copy))
-            #expect(sha256(Array(read)) == sha256(bytes), "\(name) reads back other bytes after the takeover")
-        }
-        status = try Self.radonfs(["testbed", "status", "--dir", directory])
-        let successor = try #require(Self.meta("active", in: status), "no active metadata server after the kill:\n\(status)")
-        #expect(successor.address != active.address, "the killed server still answers as active:\n\(status)")
-
-        try Self.radonfs(["testbed", "down", "--dir", directory, "--grace", "5"])
-        #expect(Self.leftovers().isEmpty, "left behind: \(Self.leftovers())")
-        #expect(Self.mounts(under: directory).isEmpty, "still mounted: \(Self.mounts(under: directory))")
-        #expect(Self.processes(naming: directory).isEmpty, "still running: \(Self.processes(naming: directory))")
-        try Self.radonfs(["testbed", "down", "--dir", directory])
     }
 }
