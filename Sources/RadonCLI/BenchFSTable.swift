@@ -60,6 +60,10 @@ struct BenchFSReport: Codable, Sendable {
         targets.first { $0.key == key }?.medians[metric.rawValue]
     }
 
+    func cpuMedian(_ key: String, _ metric: BenchFSMetric) -> Double? {
+        targets.first { $0.key == key }?.cpuMedians[metric.rawValue]
+    }
+
     /// Fills in the ratios from the medians.
     mutating func compare() {
         comparisons = BenchFSMetric.allCases.map { metric in
@@ -161,14 +165,14 @@ enum BenchFSTable {
         return cpuMetrics.map { metric in
             var row = [pad(metric.label.replacingOccurrences(of: " 1 MiB", with: " CPU"), 20, left: true), pad("s/GiB", 8, left: true)]
             row += report.targets.map { pad(format($0.cpuMedians[metric.rawValue]), 15) }
-            let radonFS = report.targets.first { $0.key == "radonfs" }?.cpuMedians[metric.rawValue]
-            let glusterFS = report.targets.first { $0.key == "glusterfs" }?.cpuMedians[metric.rawValue]
+            let radonFS = report.cpuMedian("radonfs", metric)
+            let glusterFS = report.cpuMedian("glusterfs", metric)
             let ratio = radonFS.flatMap { value in glusterFS.flatMap { $0 > 0 ? value / $0 : nil } }
             row.append(pad(ratioText(ratio), 18))
             row.append(pad("<1.0x" + (ratio.map { $0 < 1 ? " ok" : " MISS" } ?? ""), 11))
             row.append(pad("-", 14))
             if report.targets.contains(where: { $0.key == "juicefs" }) {
-                let juiceFS = report.targets.first { $0.key == "juicefs" }?.cpuMedians[metric.rawValue]
+                let juiceFS = report.cpuMedian("juicefs", metric)
                 row.append(pad(ratioText(radonFS.flatMap { value in juiceFS.flatMap { $0 > 0 ? value / $0 : nil } }), 16))
                 row.append(pad("-", 11))
             }
