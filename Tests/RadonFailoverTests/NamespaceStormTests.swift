@@ -50,6 +50,7 @@ struct NamespaceStormTests {
                 print("mount \(index): \(outcome.operations) operations, longest \(outcome.longest), \(outcome.failures.count) failed")
                 #expect(outcome.failures.isEmpty, "mount \(index): \(outcome.failures.prefix(5))")
             }
+            if outcomes.contains(where: { !$0.failures.isEmpty }) { print(cluster.logTails()) }
             #expect(outcomes.allSatisfy { $0.operations >= 30 }, "the storm barely ran")
             var model = NamespaceModel()
             for outcome in outcomes {

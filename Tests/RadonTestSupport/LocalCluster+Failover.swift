@@ -101,8 +101,27 @@ extension LocalCluster {
         /// The server active before and after.
         public var before: Int
         public var after: Int
+        /// How long the failover's own steps took (the crash, the promotion), before the wait
+        /// for an active server: a slow takeover says whether PostgreSQL or RadonFS was slow.
+        public var steps: [(name: String, took: Duration)] = []
 
-        public var description: String { "metadata server \(before) -> \(after) in \(takeover)" }
+        public var description: String {
+            let parts = steps.map { "\($0.name) \($0.took.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))))" }
+            return "metadata server \(before) -> \(after) in \(takeover)" + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
+        }
+    }
+
+    /// The last `lines` lines of every metadata server's log and every PostgreSQL server's, for
+    /// a test to print when a failover went wrong (the cluster directory is removed afterwards).
+    public func logTails(lines: Int = 25) -> String {
+        guard let state = try? state() else { return "(no cluster.json)" }
+        let logs = state.metas.enumerated().map { ("metadata server \($0.offset)", $0.element.logPath) }
+            + [state.postgres?.primary, state.postgres?.standby].compactMap { $0 }.map { ("PostgreSQL \($0.dataDirectory)", $0.logPath) }
+        return logs.map { name, path in
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log at \(path))"
+            let tail = text.split(separator: "\n").filter { !$0.contains(" trace ") }.suffix(lines)
+            return "--- \(name): \(path)\n" + tail.joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     /// Takes the active side down as `kind` says, waits until a metadata server serves again,
@@ -112,16 +131,23 @@ extension LocalCluster {
     public func failOver(_ kind: Failover, timeout: Duration = .seconds(60)) async throws -> FailoverReport {
         let before = try await activeMeta()
         let started = ContinuousClock.now
+        var steps: [(String, Duration)] = []
+        func step(_ name: String, _ body: () throws -> Void) rethrows {
+            let stepStarted = ContinuousClock.now
+            try body()
+            steps.append((name, stepStarted.duration(to: .now)))
+        }
         switch kind {
         case .killActiveMeta:
             LocalProcess.killAndWait(try state().metas[before].pid, polls: killPolls)
         case .promotePostgres:
             guard let primary = try state().postgres?.primary else { throw TestFailure("not a postgres cluster") }
-            PostgresTools.crash(dataDirectory: primary.dataDirectory)
-            try run(["meta", "promote", "--dir", directory])
+            step("crash") { PostgresTools.crash(dataDirectory: primary.dataDirectory) }
+            try step("meta promote") { try run(["meta", "promote", "--dir", directory]) }
         }
         let after = try await activeMeta(timeout: timeout)
-        let report = FailoverReport(takeover: started.duration(to: .now), before: before, after: after)
+        let report = FailoverReport(takeover: started.duration(to: .now), before: before, after: after, steps: steps)
+        if report.takeover > .seconds(20) { print("a slow failover (\(report)); the logs:\n\(logTails())") }
         try run(["up", "--dir", directory] + (try state().mount == nil ? ["--no-mount"] : []))
         return report
     }

@@ -17,6 +17,7 @@ public final class LocalCluster: Sendable {
             public var pid: Int32
             public var address: String
             public var dataPath: String
+            public var logPath: String
             /// Its Prometheus endpoint (`host:port`).
             public var metricsAddress: String?
             /// A metadata server's web console (`host:port`).
@@ -26,6 +27,7 @@ public final class LocalCluster: Sendable {
         public struct PostgresInstance: Decodable, Sendable {
             public var dataDirectory: String
             public var port: Int
+            public var logPath: String
         }
 
         public struct Postgres: Decodable, Sendable {

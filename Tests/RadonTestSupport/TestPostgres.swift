@@ -46,9 +46,18 @@ public enum PostgresTools {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// `pg_ctl stop -m immediate` (as a crash: no checkpoint, clients cut off); nothing if it is not running.
+    /// `pg_ctl stop -m immediate` (as a crash: no checkpoint, clients cut off); nothing if it is
+    /// not running. Waits 10 s at most (pg_ctl's default is 60 s, as long as a mount's patience):
+    /// a postmaster still there then is SIGKILLed with its children, which is a crash too.
     public static func crash(dataDirectory: String) {
-        _ = try? run("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"], allowFailure: true)
+        let output = (try? run("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "-t", "10", "stop"], allowFailure: true)) ?? ""
+        guard let text = try? String(contentsOfFile: "\(dataDirectory)/postmaster.pid", encoding: .utf8),
+              let first = text.split(separator: "\n").first, let postmaster = pid_t(first.trimmingCharacters(in: .whitespaces)),
+              kill(postmaster, 0) == 0 else { return }
+        print("PostgreSQL in \(dataDirectory) did not stop within 10 s of an immediate shutdown; SIGKILL. pg_ctl said: \(output)")
+        _ = try? spawnAndWait(["/usr/bin/pkill", "-KILL", "-P", "\(postmaster)"], outputPath: "/dev/null")
+        kill(postmaster, SIGKILL)
+        for _ in 0..<500 where kill(postmaster, 0) == 0 { usleep(10_000) }
     }
 
     static func chownToPostgres(_ path: String) {
