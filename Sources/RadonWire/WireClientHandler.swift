@@ -5,12 +5,21 @@ struct PendingCall {
     var frame: Frame
     var reply: EventLoopPromise<Frame>
     var timeout: TimeAmount
+    /// Whether, and how, this call pings a server it hears nothing from (nil: it waits its
+    /// timeout whatever happens).
+    var silenceWatch: SilenceWatch?
 }
 
 /// The client end of a connection: checks the server's certificate after the TLS handshake (or
 /// answers its shared-key challenge), waits for its verdict, then matches replies to requests
 /// by id (they may come back in any order) and fails requests that time out or that were in
 /// flight when the connection closed. Runs on the connection's event loop only.
+///
+/// While calls with a `SilenceWatch` are pending, it keeps track of when it last heard any byte;
+/// after the watch's silence it pings, and it closes the connection when nothing answers that
+/// either. Invariants: at most one ping of its own in flight; the watch's timer runs only while
+/// a watched call is pending; the ping's request ids (top bit set) never meet the connection's
+/// own, which count up from 1.
 ///
 /// A TLS server must hold a server role (`WireRoles.servers`): a client's or an operator's
 /// certificate at the other end fails the connection before anything is sent.
@@ -30,7 +39,21 @@ final class WireClientHandler: ChannelDuplexHandler {
     private let credentials: WireCredentials
     private let authenticated: EventLoopPromise<WirePeer>
     private var state: State
-    private var pending: [UInt64: (reply: EventLoopPromise<Frame>, timer: Scheduled<Void>)] = [:]
+    private var pending: [UInt64: (reply: EventLoopPromise<Frame>, timer: Scheduled<Void>, watch: Watched?)] = [:]
+
+    /// What a watched pending call needs for the watch: its settings and when it was sent.
+    private struct Watched {
+        var settings: SilenceWatch
+        var sentAt: NIODeadline
+    }
+    /// Pending calls with a silence watch.
+    private var watchedCalls = 0
+    /// When a byte last arrived (a frame, or a read burst that completed none yet).
+    private var lastHeard = NIODeadline.now()
+    /// The ping sent for the watch and not answered yet: when it went out.
+    private var probeSentAt: NIODeadline?
+    private var nextProbeID: UInt64 = 1 << 63
+    private var watchTimer: Scheduled<Void>?
 
     init(credentials: WireCredentials, authenticated: EventLoopPromise<WirePeer>) {
         self.credentials = credentials
@@ -58,6 +81,7 @@ final class WireClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        lastHeard = .now()
         switch state {
         case .awaitingHandshake:
             fail(context: context, WireError(.badRequest, "a frame before the TLS handshake finished"))
@@ -79,8 +103,10 @@ final class WireClientHandler: ChannelDuplexHandler {
             state = .ready
             authenticated.succeed(peer)
         case .ready:
-            guard let call = pending.removeValue(forKey: frame.requestID) else { return }  // timed out already
+            // Timed out already, or the watch's own ping.
+            guard let call = pending.removeValue(forKey: frame.requestID) else { return }
             call.timer.cancel()
+            if call.watch != nil { watchedCalls -= 1 }
             call.reply.succeed(frame)
         case .closed:
             break
@@ -96,10 +122,64 @@ final class WireClientHandler: ChannelDuplexHandler {
         }
         let requestID = call.frame.requestID
         let timer = context.eventLoop.assumeIsolated().scheduleTask(in: call.timeout) { [self] () -> Void in
-            pending.removeValue(forKey: requestID)?.reply.fail(WireError(.timedOut, "no reply within \(call.timeout)"))
+            guard let expired = pending.removeValue(forKey: requestID) else { return }
+            if expired.watch != nil { watchedCalls -= 1 }
+            expired.reply.fail(WireError(.timedOut, "no reply within \(call.timeout)"))
         }
-        pending[requestID] = (call.reply, timer)
+        let watch = call.silenceWatch.map { Watched(settings: $0, sentAt: .now()) }
+        pending[requestID] = (call.reply, timer, watch)
+        if let watch {
+            watchedCalls += 1
+            if watchTimer == nil { scheduleWatch(context: context, after: watch.settings.checkInterval) }
+        }
         context.write(wrapOutboundOut(call.frame), promise: promise)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // A read burst arrived, whether or not it completed a frame: the server is there.
+        lastHeard = .now()
+        context.fireChannelReadComplete()
+    }
+
+    private func scheduleWatch(context: ChannelHandlerContext, after interval: TimeAmount) {
+        watchTimer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) { [self] () -> Void in
+            watchTimer = nil
+            checkSilence(context: context)
+        }
+    }
+
+    /// One look at the watched calls: ping after `probeAfter` of silence, close after
+    /// `answerWithin` more of it.
+    private func checkSilence(context: ChannelHandlerContext) {
+        guard case .ready = state, watchedCalls > 0 else {
+            probeSentAt = nil
+            return
+        }
+        let watched = pending.values.compactMap(\.watch)
+        guard let settings = watched.first?.settings, let oldest = watched.map(\.sentAt).min() else { return }
+        let now = NIODeadline.now()
+        // Silence counts from the last byte heard, or from the oldest watched call if it was
+        // sent after that (an idle connection has heard nothing for a while, rightly).
+        let quietSince = max(lastHeard, oldest)
+        if let sent = probeSentAt, lastHeard >= sent {
+            probeSentAt = nil
+        }
+        if let sent = probeSentAt {
+            if now - sent >= TimeAmount(settings.answerWithin) {
+                fail(context: context, WireError(
+                    .unavailable,
+                    "the server went silent: nothing heard for \(Duration.nanoseconds((now - quietSince).nanoseconds)), "
+                        + "and no answer to a ping within \(settings.answerWithin)"))
+                return
+            }
+        } else if now - quietSince >= TimeAmount(settings.probeAfter) {
+            probeSentAt = now
+            let probe = nextProbeID
+            nextProbeID &+= 1
+            let ping = Frame(opcode: ConnectionOpcode.ping, requestID: probe, payload: context.channel.allocator.buffer(capacity: 0))
+            context.writeAndFlush(wrapOutboundOut(ping), promise: nil)
+        }
+        scheduleWatch(context: context, after: settings.checkInterval)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -128,6 +208,9 @@ final class WireClientHandler: ChannelDuplexHandler {
     private func failPending(_ error: WireError) {
         let calls = pending
         pending.removeAll()
+        watchedCalls = 0
+        watchTimer?.cancel()
+        watchTimer = nil
         for call in calls.values {
             call.timer.cancel()
             call.reply.fail(error)

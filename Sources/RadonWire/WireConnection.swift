@@ -114,11 +114,18 @@ public final class WireConnection: Sendable {
 
     /// Sends a frame as it is and returns the reply frame whatever its status; for tests and tools
     /// that need to see raw statuses.
-    public func callFrame(opcode: UInt8, payload: ByteBuffer, timeout: Duration, abandonedOnCancel: Bool = false) async throws -> Frame {
+    ///
+    /// With a `silenceWatch`, a server that stops sending anything (frozen, or cut off without
+    /// a reset) is pinged, and the connection closed with `.unavailable` when the ping goes
+    /// unanswered too, long before `timeout`.
+    public func callFrame(
+        opcode: UInt8, payload: ByteBuffer, timeout: Duration, abandonedOnCancel: Bool = false, silenceWatch: SilenceWatch? = nil
+    ) async throws -> Frame {
         let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
         let reply = channel.eventLoop.makePromise(of: Frame.self)
         let call = PendingCall(
-            frame: Frame(opcode: opcode, requestID: requestID, payload: payload), reply: reply, timeout: TimeAmount(timeout)
+            frame: Frame(opcode: opcode, requestID: requestID, payload: payload), reply: reply, timeout: TimeAmount(timeout),
+            silenceWatch: silenceWatch
         )
         channel.writeAndFlush(call).whenFailure { error in
             reply.fail(WireError(.unavailable, "cannot send to \(self.address): \(error)"))

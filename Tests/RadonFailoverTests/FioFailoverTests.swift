@@ -17,7 +17,20 @@ struct FioFailoverTests {
         try await fioAcross(.promotePostgres)
     }
 
-    func fioAcross(_ failover: LocalCluster.Failover) async throws {
+    /// A frozen server's connections neither answer nor close: the mount's calls on them must
+    /// move to the new active once their ping goes unanswered (`SilenceWatch.metadata`, about
+    /// 7 s), not after their 30 s timeout. It stays frozen for 35 s, past that timeout, since
+    /// once woken it would answer them itself (`notActive`).
+    @Test("fio verifies after the active metadata server is frozen under it for 35 s, with no 30 s stall")
+    func fioRidesThroughAFrozenActive() async throws {
+        let stall = try await fioAcross(.freezeActiveMeta(frozenFor: .seconds(35)))
+        #expect(stall < .seconds(25), "a call waited for its timeout instead of leaving the frozen server")
+    }
+
+    /// Runs fio across `failover`; returns the longest stall the mount's probe saw.
+    @discardableResult
+    func fioAcross(_ failover: LocalCluster.Failover) async throws -> Duration {
+        var longest = Duration.zero
         try await LocalCluster.with(
             directoryPrefix: "radonfs-fio", nodes: 3, layout: "2+1", environment: MetaFencingTests.environment,
             upArguments: LocalCluster.activeStandbyArguments(), mount: true
@@ -56,7 +69,9 @@ struct FioFailoverTests {
             #expect(fio.terminationStatus == 0, "fio failed:\n\(result.suffix(2000))")
             #expect(result.contains("\"error\" : 0"))
             #expect(stalls.failures == 0)
+            longest = max(stalls.longest, fioStall ?? .zero)
         }
+        return longest
     }
 
     /// The longest completion latency of fio's writes, from its JSON output.

@@ -92,6 +92,10 @@ extension LocalCluster {
         /// The PostgreSQL primary crashes (`pg_ctl stop -m immediate`) and `radonfs meta promote`
         /// promotes its standby; `up` makes the old primary a standby again afterwards.
         case promotePostgres
+        /// SIGSTOP of the active metadata server: its connections fall silent without closing,
+        /// as behind a cut link. SIGCONT once another one serves and `frozenFor` has passed
+        /// since the SIGSTOP; it wakes deposed (and answers what it held with `notActive`).
+        case freezeActiveMeta(frozenFor: Duration)
     }
 
     /// What one failover took.
@@ -140,6 +144,14 @@ extension LocalCluster {
         switch kind {
         case .killActiveMeta:
             LocalProcess.killAndWait(try state().metas[before].pid, polls: killPolls)
+        case .freezeActiveMeta(let frozenFor):
+            let pid = try state().metas[before].pid
+            kill(pid, SIGSTOP)
+            defer { kill(pid, SIGCONT) }
+            let after = try await activeMeta(timeout: timeout)
+            let report = FailoverReport(takeover: started.duration(to: .now), before: before, after: after)
+            try await Task.sleep(until: started + frozenFor)
+            return report
         case .promotePostgres:
             guard let primary = try state().postgres?.primary else { throw TestFailure("not a postgres cluster") }
             step("crash") { PostgresTools.crash(dataDirectory: primary.dataDirectory) }

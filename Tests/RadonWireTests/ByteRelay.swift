@@ -4,12 +4,13 @@ import Synchronization
 
 /// A TCP relay between a client and a server that knows no key: it forwards bytes both ways,
 /// records what it saw, and, once armed, flips one bit of the next chunk in a chosen direction.
-/// What an attacker on the path can do to a connection without breaking TLS.
+/// What an attacker on the path can do to a connection without breaking TLS. Once cut, it drops
+/// every byte both ways and closes nothing, as a pulled cable or a frozen peer looks to TCP.
 final class ByteRelay: Sendable {
     enum Direction: Sendable { case toServer, toClient }
 
     private let serverChannel: any Channel
-    private let state = Mutex<(seen: [UInt8], flip: Direction?)>(([], nil))
+    private let state = Mutex<(seen: [UInt8], flip: Direction?, isCut: Bool)>(([], nil, false))
     var address: (host: String, port: Int) { ("127.0.0.1", serverChannel.localAddress?.port ?? 0) }
 
     private init(serverChannel: any Channel) {
@@ -46,6 +47,11 @@ final class ByteRelay: Sendable {
         state.withLock { $0.flip = direction }
     }
 
+    /// From now on nothing passes either way, and no connection is closed.
+    func cut() {
+        state.withLock { $0.isCut = true }
+    }
+
     /// Every byte relayed so far, both directions.
     var seenBytes: [UInt8] { state.withLock { $0.seen } }
 
@@ -53,14 +59,17 @@ final class ByteRelay: Sendable {
         try? await serverChannel.close()
     }
 
-    fileprivate func pass(_ buffer: inout ByteBuffer, _ direction: Direction) {
+    /// Whether `buffer` goes on (false once cut), flipping a bit of it when armed to.
+    fileprivate func pass(_ buffer: inout ByteBuffer, _ direction: Direction) -> Bool {
         state.withLock { state in
+            guard !state.isCut else { return false }
             state.seen += buffer.readableBytesView
             if state.flip == direction, buffer.readableBytes > 0 {
                 let index = buffer.readerIndex + buffer.readableBytes / 2
                 buffer.setInteger(buffer.getInteger(at: index, as: UInt8.self)! ^ 0x01, at: index)
                 state.flip = nil
             }
+            return true
         }
     }
 }
@@ -79,7 +88,7 @@ private final class RelayHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        relay.pass(&buffer, direction)
+        guard relay.pass(&buffer, direction) else { return }
         peer.writeAndFlush(buffer, promise: nil)
     }
 

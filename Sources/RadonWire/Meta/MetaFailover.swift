@@ -6,8 +6,9 @@ import Synchronization
 /// The metadata transport clients ride through outages with: every metadata address, and
 /// retries until `rideThrough` has passed since a call's first failure.
 ///
-/// A call that meets a transport failure (refused, closed, `.unavailable`), a `.notActive`
-/// reply (a standby, or an active deposed by a takeover) or a timeout moves to the next address
+/// A call that meets a transport failure (refused, closed, `.unavailable`, a server gone silent
+/// under `silenceWatch`), a `.notActive` reply (a standby, or an active deposed by a takeover)
+/// or a timeout moves to the next address
 /// and tries again after a short backoff (50 ms doubling to 1 s), like an NFS hard mount with a
 /// limit: only when `rideThrough` (`--meta-timeout`) has passed does it fail, with the last
 /// error. Any other reply, errors included, is the answer.
@@ -25,6 +26,9 @@ public final class MetaFailover: MetaTransport {
     public let addresses: [WireAddress]
     /// How long calls keep retrying after their first failure.
     public let rideThrough: Duration
+    /// How a call notices a server that went silent under it (frozen, or its link cut), to try
+    /// the next address well before the call's timeout.
+    public let silenceWatch: SilenceWatch
     /// This process's random client id, the first half of every request id.
     public let clientID: UInt64
     private let pool: WireConnectionPool
@@ -46,11 +50,15 @@ public final class MetaFailover: MetaTransport {
     /// - Parameters:
     ///   - addresses: every metadata server; must not be empty.
     ///   - rideThrough: how long a call retries after its first failure before it fails.
-    public init(addresses: [WireAddress], pool: WireConnectionPool, rideThrough: Duration = .seconds(60), logger: Logger) {
+    public init(
+        addresses: [WireAddress], pool: WireConnectionPool, rideThrough: Duration = .seconds(60),
+        silenceWatch: SilenceWatch = .metadata, logger: Logger
+    ) {
         precondition(!addresses.isEmpty, "a metadata transport needs at least one address")
         self.addresses = addresses
         self.pool = pool
         self.rideThrough = rideThrough
+        self.silenceWatch = silenceWatch
         self.logger = logger
         self.clientID = UInt64.random(in: 1...UInt64.max)
     }
@@ -87,7 +95,8 @@ public final class MetaFailover: MetaTransport {
                 // What `callFrame` throws is the transport's (closed, refused, timed out); a
                 // reply's status is the server's answer, retried only when it says `notActive`
                 // (`.unavailable` in a reply is an answer too: EAGAIN, "no volume yet").
-                let frame = try await connection.callFrame(opcode: wireOpcode, payload: wirePayload, timeout: timeout)
+                let frame = try await connection.callFrame(
+                    opcode: wireOpcode, payload: wirePayload, timeout: timeout, silenceWatch: silenceWatch)
                 if frame.status == WireStatus.notActive.rawValue {
                     throw WireError(status: .notActive, errorPayload: frame.payload)
                 }
