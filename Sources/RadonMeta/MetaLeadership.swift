@@ -49,6 +49,10 @@ public protocol LeadershipFollower: Sendable {
 /// - a server acts as leader only until `LeadershipSettings.validUntil` of its last successful
 ///   renewal, by its own monotonic clock, which ends before PostgreSQL lets anyone take over;
 /// - a renewal that finds another epoch, or that cannot complete before that instant, deposes;
+/// - past that instant (frozen, starved, or a term that took long to open) requests are refused
+///   already; one renewal asked at once may still resume the term, since it succeeds only if
+///   the epoch is still ours, that is if nobody took over meanwhile; failing that, or without an
+///   answer within half a `renewInterval`, the server is deposed;
 /// - writes of the store check the epoch inside their transaction, under `LeaderFence`'s lock,
 ///   so even a leader that was frozen past its lease (SIGSTOP) and wakes up with a write in
 ///   flight is refused by PostgreSQL itself: the takeover waits for that write to end, and
@@ -62,6 +66,8 @@ public final class MetaLeadership: Sendable {
     public let holder: String
     public let settings: LeadershipSettings
     let logger: Logger
+    /// The position of the last primary found in `url.hosts`, asked first on a reconnection.
+    private let primaryHost = Atomic<Int>(0)
 
     public init(url: PostgresDatabaseURL, holder: String, settings: LeadershipSettings = LeadershipSettings(), logger: Logger) {
         self.url = url
@@ -88,13 +94,11 @@ public final class MetaLeadership: Sendable {
             let asked = ContinuousClock.now
             var retrySoon = false
             var failed = false
-            if let current = term, asked >= current.validUntil {
-                // Frozen or starved past the lease: whatever PostgreSQL says now, we stopped leading.
-                term = nil
-                await follower.deposed(reason: "the lease ran out before it could be renewed")
-            }
+            // Past the lease by our own clock: requests are refused already (`MetaServerRole`'s
+            // gate), and one quick renewal decides whether the term goes on.
+            let late = term.map { asked >= $0.validUntil } ?? false
             do {
-                let deadline = term?.validUntil ?? asked + settings.lease
+                let deadline = late ? asked + settings.renewInterval / 2 : (term?.validUntil ?? asked + settings.lease)
                 let live = try await connected(connection, before: deadline)
                 connection = live
                 if let current = term {
@@ -103,7 +107,7 @@ public final class MetaLeadership: Sendable {
                         follower.renewed(validUntil: settings.validUntil(askedAt: asked))
                     } else {
                         term = nil
-                        logger.warning("deposed: another metadata server took over", metadata: ["epoch": "\(current.epoch)"])
+                        logger.warning("deposed: another metadata server took over", metadata: ["epoch": "\(current.epoch)", "late": "\(late)"])
                         await follower.deposed(reason: "another metadata server took over")
                     }
                 } else if let epoch = try await within(deadline, onTimeout: { try? await live.close() }, { try await self.acquire(on: live) }) {
@@ -118,6 +122,10 @@ public final class MetaLeadership: Sendable {
             } catch {
                 if let live = connection { try? await live.close() }
                 connection = nil
+                if late, term != nil {
+                    term = nil
+                    await follower.deposed(reason: "the lease ran out before it could be renewed")
+                }
                 retrySoon = term != nil
                 let failures = (unreachable?.failures ?? 0) + 1
                 if let last = unreachable, last.warnedAt.duration(to: .now) < .seconds(30) {
@@ -153,9 +161,11 @@ public final class MetaLeadership: Sendable {
         if let connection, !connection.isClosed { return connection }
         let timeout = max(ContinuousClock.now.duration(to: deadline), .milliseconds(100))
         let (url, logger) = (self.url, self.logger)
-        let fresh = try await within(deadline) {
-            try await PostgresPrimaryConnector.connect(to: url, connectTimeout: min(timeout, .seconds(2)), logger: logger)
+        let preferred = primaryHost.load(ordering: .relaxed)
+        let (fresh, host) = try await within(deadline) {
+            try await PostgresPrimaryConnector.connect(to: url, connectTimeout: min(timeout, .seconds(2)), preferring: preferred, logger: logger)
         }
+        primaryHost.store(host, ordering: .relaxed)
         do {
             _ = try await within(deadline, onTimeout: { try? await fresh.close() }) {
                 try await fresh.query(Self.createTable, logger: logger)

@@ -72,6 +72,17 @@ public struct PostgresDatabaseURL: Sendable, Hashable, CustomStringConvertible {
         "postgres://\(user)@\(hosts.map { "\($0.name):\($0.port)" }.joined(separator: ","))/\(database)"
     }
 
+    /// The hosts with their positions, `first` (the last primary found, modulo the count)
+    /// first and the rest in their order: after a promotion, new connections go to the new
+    /// primary at once instead of waiting out a connect timeout at a host that vanished.
+    public func hosts(startingAt first: Int) -> [(index: Int, host: Host)] {
+        let start = ((first % hosts.count) + hosts.count) % hosts.count
+        return (0..<hosts.count).map { offset in
+            let index = (start + offset) % hosts.count
+            return (index, hosts[index])
+        }
+    }
+
     /// How to connect to one of the hosts; no TLS (the database is on the cluster's own network).
     public func configuration(for host: Host, connectTimeout: Duration) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(

@@ -30,6 +30,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Reader connections not in use.
     private let idleReaders = Mutex<[PostgresSession]>([])
     private let connectionCount = Atomic<Int>(0)
+    /// The position in `location.hosts` of the last primary found, tried first.
+    private let primaryHost = Atomic<Int>(0)
     private let fencingEpoch = Mutex<Int64?>(nil)
 
     /// The threads transactions block on, shared by every engine of the process (a daemon has
@@ -237,14 +239,16 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// A new connection to the primary, from a thread of the pool: the first host of the URL
     /// that accepts one and is not in recovery, so after a promotion every new connection (and
     /// every reconnection) goes to the new primary on its own (see `PostgresPrimaryConnector`).
+    /// The last primary found is asked first, and a host gets 2 s to accept: a host cut off (no
+    /// reset) costs the first connection after a promotion 2 s, and the next ones nothing.
     private func openSession() throws -> PostgresSession {
         var problems: [String] = []
-        for host in location.hosts {
+        for (index, host) in location.hosts(startingAt: primaryHost.load(ordering: .relaxed)) {
             let id = connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
             let connection: PostgresConnection
             do {
                 connection = try PostgresConnection.connect(
-                    on: eventLoops.next(), configuration: location.configuration(for: host, connectTimeout: .seconds(5)),
+                    on: eventLoops.next(), configuration: location.configuration(for: host, connectTimeout: .seconds(2)),
                     id: id, logger: logger
                 ).wait()
             } catch {
@@ -258,6 +262,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
                 let result = try session.answer(of: connection.query(PostgresQuery(unsafeSQL: "SELECT pg_is_in_recovery()"), logger: logger))
                 if let row = result.rows.first, try !row.decode(Bool.self) {
                     _ = try session.answer(of: connection.query(PostgresQuery(unsafeSQL: Self.idleTransactionLimit), logger: logger))
+                    primaryHost.store(index, ordering: .relaxed)
                     return session
                 }
                 problems.append("\(host.name):\(host.port) is a standby (in recovery)")

@@ -9,17 +9,18 @@ import PostgresNIO
 /// second is the operator's to prevent (`radonfs meta promote` stops the old primary first);
 /// the first is prevented here, so a promotion moves every metadata server on its own.
 public enum PostgresPrimaryConnector {
-    /// A connection to the primary, or an error naming what each host answered.
+    /// A connection to the primary and the host's position in `url.hosts`, or an error naming
+    /// what each host answered. Hosts are tried from `preferred` on (the caller's last primary).
     public static func connect(
-        to url: PostgresDatabaseURL, connectTimeout: Duration = .seconds(2), logger: Logger
-    ) async throws -> PostgresConnection {
+        to url: PostgresDatabaseURL, connectTimeout: Duration = .seconds(2), preferring preferred: Int = 0, logger: Logger
+    ) async throws -> (connection: PostgresConnection, host: Int) {
         var problems: [String] = []
-        for (index, host) in url.hosts.enumerated() {
+        for (index, host) in url.hosts(startingAt: preferred) {
             do {
                 let connection = try await PostgresConnection.connect(
                     configuration: url.configuration(for: host, connectTimeout: connectTimeout), id: index, logger: logger)
                 do {
-                    if try await !isInRecovery(connection, logger: logger) { return connection }
+                    if try await !isInRecovery(connection, logger: logger) { return (connection, index) }
                     problems.append("\(host.name):\(host.port) is a standby (in recovery)")
                 } catch {
                     problems.append("\(host.name):\(host.port): \(String(reflecting: error))")

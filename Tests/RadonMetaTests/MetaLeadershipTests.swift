@@ -14,6 +14,8 @@ final class RecordingFollower: LeadershipFollower {
     }
 
     let events = Mutex<[Event]>([])
+    /// Each renewal: when it was reported, and until when it let the term act.
+    let renewals = Mutex<[(at: ContinuousClock.Instant, validUntil: ContinuousClock.Instant)]>([])
 
     /// The epoch it leads with now, if any.
     var epoch: Int64? {
@@ -28,7 +30,9 @@ final class RecordingFollower: LeadershipFollower {
         return true
     }
 
-    func renewed(validUntil: ContinuousClock.Instant) {}
+    func renewed(validUntil: ContinuousClock.Instant) {
+        renewals.withLock { $0.append((.now, validUntil)) }
+    }
 
     func deposed(reason: String) async {
         events.withLock { $0.append(.deposed) }
@@ -44,6 +48,14 @@ struct PostgresDatabaseURLTests {
         #expect(url.hosts == [.init(name: "10.0.0.1", port: 5433), .init(name: "db2", port: 5434)])
         #expect(url.database == "meta")
         #expect(url.description == "postgres://radonfs@10.0.0.1:5433,db2:5434/meta")
+    }
+
+    @Test("Hosts are tried from the last primary found on, then the rest in order")
+    func hostsFromTheLastPrimary() throws {
+        let url = try #require(PostgresDatabaseURL("postgres://radonfs@a:1,b:2,c:3/meta"))
+        #expect(url.hosts(startingAt: 0).map(\.index) == [0, 1, 2])
+        #expect(url.hosts(startingAt: 1).map(\.host.name) == ["b", "c", "a"])
+        #expect(url.hosts(startingAt: 5).map(\.index) == [2, 0, 1])
     }
 
     @Test("Defaults: port 5432, user postgres, the database named as the user; a password is kept but not shown")
@@ -170,8 +182,11 @@ struct MetaLeadershipTests {
         }
     }
 
-    @Test("A leader whose renewal hangs (its PostgreSQL backend stopped) steps down within its lease, then campaigns again")
-    func leaderWithAHungRenewalStepsDown() async throws {
+    /// Its requests gate (`validUntil`) shuts at the end of the last renewal's lease; the late
+    /// renewal over a new connection (a new backend) finds its epoch still there, so the same
+    /// term goes on without an election.
+    @Test("A leader whose renewal hangs (its PostgreSQL backend stopped) stops acting at its lease's end, then renews late with the same epoch")
+    func leaderWithAHungRenewalStopsActingThenRenewsLate() async throws {
         try await TestPostgres.with { server in
             let url = try #require(PostgresDatabaseURL(server.url))
             let follower = RecordingFollower()
@@ -180,21 +195,73 @@ struct MetaLeadershipTests {
             defer { leading.cancel() }
             try await poll("the server to lead", timeout: .seconds(20), interval: .milliseconds(50)) { follower.epoch != nil }
             let epoch = try #require(follower.epoch)
+            try await poll("a first renewal", timeout: .seconds(10), interval: .milliseconds(20)) { !follower.renewals.withLock { $0 }.isEmpty }
             // The backend process that serves the leader's connection (the only client but us).
             let backend = try #require(Int32(try server.query(
                 "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY pid LIMIT 1")))
             kill(backend, SIGSTOP)
             defer { kill(backend, SIGCONT) }
             let stopped = ContinuousClock.now
-            try await poll("the leader to step down", timeout: .seconds(10), interval: .milliseconds(20)) {
-                follower.events.withLock { $0.last == .deposed }
+            let before = follower.renewals.withLock { $0.count }
+            // The first renewal that came after a shut gate: the late one.
+            func late() -> (at: ContinuousClock.Instant, validUntil: ContinuousClock.Instant, previous: ContinuousClock.Instant)? {
+                follower.renewals.withLock { renewals in
+                    guard renewals.count > before else { return nil }
+                    for index in before..<renewals.count where renewals[index].at >= renewals[index - 1].validUntil {
+                        return (renewals[index].at, renewals[index].validUntil, renewals[index - 1].validUntil)
+                    }
+                    return nil
+                }
             }
-            let steppedDown = stopped.duration(to: .now)
-            print("leader stepped down \(steppedDown) after its renewal hung (lease \(lease))")
-            #expect(steppedDown <= lease + .milliseconds(500))
-            // On a new connection it takes the lease again once PostgreSQL lets it expire.
-            try await poll("the server to lead again", timeout: .seconds(10), interval: .milliseconds(20)) { follower.epoch != nil }
-            #expect(follower.epoch == epoch + 1)
+            try await poll("a late renewal", timeout: .seconds(10), interval: .milliseconds(20)) { late() != nil }
+            let renewal = try #require(late())
+            print("gate shut \(stopped.duration(to: renewal.previous)) after the backend stopped, renewed late \(renewal.previous.duration(to: renewal.at)) after that (lease \(lease))")
+            #expect(stopped.duration(to: renewal.previous) <= lease, "the gate stayed open past the lease")
+            #expect(!follower.events.withLock { $0 }.contains(.deposed))
+            #expect(follower.epoch == epoch)
+            #expect(try Self.fencedWrite(server, epoch: epoch))
         }
+    }
+
+    @Test("A term slower to open than the lease is kept when nobody took over: one late renewal, not an election loop")
+    func aSlowTermOpeningKeepsItsEpoch() async throws {
+        try await TestPostgres.with { server in
+            let url = try #require(PostgresDatabaseURL(server.url))
+            // Each term takes 1.5 s to open (a store connecting past a host cut off), the lease is 1 s.
+            let follower = SlowOpeningFollower(opening: .milliseconds(1500))
+            let leading = Task { await MetaLeadership(url: url, holder: "slow", settings: LeadershipSettings(lease: .seconds(1)), logger: Self.logger).run(follower) }
+            defer { leading.cancel() }
+            try await poll("the server to be elected", timeout: .seconds(20), interval: .milliseconds(50)) { follower.recorded.epoch != nil }
+            let epoch = try #require(follower.recorded.epoch)
+            try await Task.sleep(for: .seconds(4))
+            // Before: deposed as the term opened, elected again with the next epoch, and so on.
+            #expect(follower.recorded.events.withLock { $0 } == [.elected(epoch)])
+            #expect(follower.renewals.withLock { $0 } >= 3)
+            #expect(try Self.fencedWrite(server, epoch: epoch), "the epoch that kept leading cannot write")
+        }
+    }
+}
+
+/// A follower whose terms take `opening` to open, as a store's first connection may.
+final class SlowOpeningFollower: LeadershipFollower {
+    let recorded = RecordingFollower()
+    let opening: Duration
+    let renewals = Mutex(0)
+
+    init(opening: Duration) {
+        self.opening = opening
+    }
+
+    func elected(epoch: Int64, validUntil: ContinuousClock.Instant) async -> Bool {
+        try? await Task.sleep(for: opening)
+        return await recorded.elected(epoch: epoch, validUntil: validUntil)
+    }
+
+    func renewed(validUntil: ContinuousClock.Instant) {
+        renewals.withLock { $0 += 1 }
+    }
+
+    func deposed(reason: String) async {
+        await recorded.deposed(reason: reason)
     }
 }
