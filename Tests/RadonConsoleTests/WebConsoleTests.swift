@@ -28,7 +28,12 @@ import Testing
                 _ = try await client.writeFile(parent: 1, name: FileName("file-\(index)"), bytes: patternBytes(count: 96 << 10, seed: UInt64(index)))
             }
 
-            // What the page polls, and what the browser draws of it.
+            // What the page polls, and what the browser draws of it. The console looks once a
+            // second, so its snapshot may predate the volume's groups for a moment (on a loaded
+            // machine, a few).
+            try await poll("the console to see the volume's groups", timeout: .seconds(20), interval: .milliseconds(200)) {
+                (try? await Self.state(address))?.groups.isEmpty == false
+            }
             let state = try await Self.state(address)
             #expect(state.nodes.count == 6 && state.nodes.allSatisfy { $0.state == "up" })
             #expect(state.groups.count > 0 && state.groups.allSatisfy { $0.health == .healthy })
