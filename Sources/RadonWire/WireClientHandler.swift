@@ -46,9 +46,7 @@ final class WireClientHandler: ChannelDuplexHandler {
         var settings: SilenceWatch
         var sentAt: NIODeadline
     }
-    /// Pending calls with a silence watch.
-    private var watchedCalls = 0
-    /// When a byte last arrived (a frame, or a read burst that completed none yet).
+    /// When a read burst last arrived (whether or not it completed a frame).
     private var lastHeard = NIODeadline.now()
     /// The ping sent for the watch and not answered yet: when it went out.
     private var probeSentAt: NIODeadline?
@@ -81,7 +79,6 @@ final class WireClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        lastHeard = .now()
         switch state {
         case .awaitingHandshake:
             fail(context: context, WireError(.badRequest, "a frame before the TLS handshake finished"))
@@ -106,7 +103,6 @@ final class WireClientHandler: ChannelDuplexHandler {
             // Timed out already, or the watch's own ping.
             guard let call = pending.removeValue(forKey: frame.requestID) else { return }
             call.timer.cancel()
-            if call.watch != nil { watchedCalls -= 1 }
             call.reply.succeed(frame)
         case .closed:
             break
@@ -122,21 +118,17 @@ final class WireClientHandler: ChannelDuplexHandler {
         }
         let requestID = call.frame.requestID
         let timer = context.eventLoop.assumeIsolated().scheduleTask(in: call.timeout) { [self] () -> Void in
-            guard let expired = pending.removeValue(forKey: requestID) else { return }
-            if expired.watch != nil { watchedCalls -= 1 }
-            expired.reply.fail(WireError(.timedOut, "no reply within \(call.timeout)"))
+            pending.removeValue(forKey: requestID)?.reply.fail(WireError(.timedOut, "no reply within \(call.timeout)"))
         }
         let watch = call.silenceWatch.map { Watched(settings: $0, sentAt: .now()) }
         pending[requestID] = (call.reply, timer, watch)
-        if let watch {
-            watchedCalls += 1
-            if watchTimer == nil { scheduleWatch(context: context, after: watch.settings.checkInterval) }
-        }
+        if let watch, watchTimer == nil { scheduleWatch(context: context, after: watch.settings.checkInterval) }
         context.write(wrapOutboundOut(call.frame), promise: promise)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        // A read burst arrived, whether or not it completed a frame: the server is there.
+        // A read burst arrived, whether or not it completed a frame: the server is there. (Every
+        // frame's channelRead is followed by this, so frames need no clock reading of their own.)
         lastHeard = .now()
         context.fireChannelReadComplete()
     }
@@ -151,12 +143,11 @@ final class WireClientHandler: ChannelDuplexHandler {
     /// One look at the watched calls: ping after `probeAfter` of silence, close after
     /// `answerWithin` more of it.
     private func checkSilence(context: ChannelHandlerContext) {
-        guard case .ready = state, watchedCalls > 0 else {
+        let watched = pending.values.compactMap(\.watch)
+        guard case .ready = state, let settings = watched.first?.settings, let oldest = watched.map(\.sentAt).min() else {
             probeSentAt = nil
             return
         }
-        let watched = pending.values.compactMap(\.watch)
-        guard let settings = watched.first?.settings, let oldest = watched.map(\.sentAt).min() else { return }
         let now = NIODeadline.now()
         // Silence counts from the last byte heard, or from the oldest watched call if it was
         // sent after that (an idle connection has heard nothing for a while, rightly).
@@ -208,7 +199,6 @@ final class WireClientHandler: ChannelDuplexHandler {
     private func failPending(_ error: WireError) {
         let calls = pending
         pending.removeAll()
-        watchedCalls = 0
         watchTimer?.cancel()
         watchTimer = nil
         for call in calls.values {
