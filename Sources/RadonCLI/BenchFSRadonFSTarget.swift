@@ -98,11 +98,8 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
         guard let state = try? LocalClusterState.load(from: directory) else { return [] }
         var pids = state.allPids
         if let postgres = state.postgres {
-            let masters = postgres.servers.compactMap { instance -> pid_t? in
-                // postmaster.pid: the postmaster's pid on its first line.
-                guard let text = try? String(contentsOfFile: instance.dataDirectory + "/postmaster.pid", encoding: .utf8) else { return nil }
-                return text.split(separator: "\n").first.flatMap { pid_t($0) }
-            }
+            let local = LocalPostgres(state: postgres, clusterDirectory: directory)
+            let masters = postgres.servers.compactMap { local.pid(of: $0) }
             pids += masters
             pids += BenchFSProcessCPU.processes { _, parent in masters.contains(parent) }
         }
