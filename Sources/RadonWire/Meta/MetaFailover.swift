@@ -19,6 +19,12 @@ import Synchronization
 /// reply it had then. Requests on the service's memory (sessions, tokens, locks) need no id:
 /// a restart forgets them, and the client then opens a new session.
 ///
+/// An address whose connection attempt failed slowly (`slowConnect` or more: a cut link, a
+/// host gone, whose packets vanish instead of being refused) is passed over for
+/// `unreachableHold` while another address is not: otherwise every retry round spent the whole
+/// connect timeout there, and a standby promoted meanwhile was reached up to that much later.
+/// A refused connection fails at once and costs nothing, so it is not passed over.
+///
 /// Invariants: `state.current` indexes `addresses` (never empty); at most one "unreachable" and
 /// one "back" log line per outage, whatever number of calls wait through it.
 public final class MetaFailover: MetaTransport {
@@ -44,6 +50,21 @@ public final class MetaFailover: MetaTransport {
         var loggedGiveUp = false
         /// Outages begun so far.
         var outages: UInt64 = 0
+        /// Addresses (by index) passed over until then, after a slow failure to connect.
+        var unreachableUntil: [Int: ContinuousClock.Instant] = [:]
+
+        /// The address the next try goes to: `current`, or the first one after it that is not
+        /// passed over (which becomes `current`); `current` when every address is.
+        mutating func nextAddress(of count: Int, at now: ContinuousClock.Instant) -> Int {
+            for step in 0..<count {
+                let index = (current + step) % count
+                guard let until = unreachableUntil[index], until > now else {
+                    current = index
+                    return index
+                }
+            }
+            return current
+        }
     }
     private let state = Mutex(State())
 
@@ -63,6 +84,11 @@ public final class MetaFailover: MetaTransport {
         self.clientID = UInt64.random(in: 1...UInt64.max)
     }
 
+    /// A failure to connect at least this slow means packets vanish on the way.
+    static let slowConnect = Duration.seconds(1)
+    /// How long an address that failed to connect slowly is passed over.
+    static let unreachableHold = Duration.seconds(15)
+
     /// How many outages calls met so far (a failure after a success begins one). A client
     /// that saw this move cannot tell whether the service restarted meanwhile and forgot what
     /// it held (its session, data tokens), until it asked again.
@@ -81,12 +107,13 @@ public final class MetaFailover: MetaTransport {
         var firstFailure: ContinuousClock.Instant?
         var backoff = Duration.milliseconds(50)
         while true {
-            let index = state.withLock { $0.current }
+            let count = addresses.count
+            let index = state.withLock { $0.nextAddress(of: count, at: .now) }
             let address = addresses[index]
             let (wireOpcode, wirePayload) = envelope(opcode, payload, identity: identity, isRetry: isRetry)
             isRetry = true
             do {
-                let connection = try await pool.connection(to: address)
+                let connection = try await connection(to: index)
                 // A storage daemon's certificate could answer on a metadata address: only a
                 // metadata server's may tell anyone what the namespace or the map is.
                 guard connection.peer.roles.contains(.meta) else {
@@ -101,7 +128,7 @@ public final class MetaFailover: MetaTransport {
                     throw WireError(status: .notActive, errorPayload: frame.payload)
                 }
                 // Any success ends an outage, also one whose failing calls gave up already.
-                recovered(at: address)
+                recovered(at: index)
                 guard frame.status == WireStatus.ok.rawValue else {
                     guard let status = WireStatus(rawValue: frame.status) else {
                         throw FailoverAnswer(error: WireError(.internalError, "unknown reply status \(frame.status)"))
@@ -125,6 +152,21 @@ public final class MetaFailover: MetaTransport {
                 try await Task.sleep(for: min(backoff, rideThrough - (now - started)))
                 backoff = min(backoff * 2, .seconds(1))
             }
+        }
+    }
+
+    /// The pooled connection to `addresses[index]`; an attempt that fails after `slowConnect`
+    /// or more has the address passed over for `unreachableHold`.
+    private func connection(to index: Int) async throws -> WireConnection {
+        let started = ContinuousClock.now
+        do {
+            return try await pool.connection(to: addresses[index])
+        } catch {
+            let now = ContinuousClock.now
+            if now - started >= Self.slowConnect {
+                state.withLock { $0.unreachableUntil[index] = now + Self.unreachableHold }
+            }
+            throw error
         }
     }
 
@@ -166,11 +208,13 @@ public final class MetaFailover: MetaTransport {
         }
     }
 
-    /// A call succeeded at `address`: the end of an outage under way is logged once,
+    /// A call succeeded at `addresses[index]`: the end of an outage under way is logged once,
     /// saying whether calls failed over to another server.
-    private func recovered(at address: WireAddress) {
+    private func recovered(at index: Int) {
+        let address = addresses[index]
         let outage = state.withLock { state -> (Duration, WireAddress)? in
             defer { state.outageStarted = nil }
+            state.unreachableUntil[index] = nil
             return state.outageStarted.map { (ContinuousClock.now - $0, addresses[state.outageAddress]) }
         }
         guard let (duration, failed) = outage else { return }
