@@ -23,7 +23,10 @@ import Synchronization
 /// host gone, whose packets vanish instead of being refused) is passed over for
 /// `unreachableHold` while another address is not: otherwise every retry round spent the whole
 /// connect timeout there, and a standby promoted meanwhile was reached up to that much later.
-/// A refused connection fails at once and costs nothing, so it is not passed over.
+/// A refused connection fails at once and costs nothing, so it is not passed over. The price:
+/// an active server so overloaded that one attempt timed out is passed over too, and while the
+/// other address is a standby, calls wait up to `unreachableHold` longer for it (they do not
+/// fail: the ride-through covers it).
 ///
 /// Invariants: `state.current` indexes `addresses` (never empty); at most one "unreachable" and
 /// one "back" log line per outage, whatever number of calls wait through it.
@@ -87,7 +90,7 @@ public final class MetaFailover: MetaTransport {
     /// A failure to connect at least this slow means packets vanish on the way.
     static let slowConnect = Duration.seconds(1)
     /// How long an address that failed to connect slowly is passed over.
-    static let unreachableHold = Duration.seconds(15)
+    static let unreachableHold = Duration.seconds(10)
 
     /// How many outages calls met so far (a failure after a success begins one). A client
     /// that saw this move cannot tell whether the service restarted meanwhile and forgot what
