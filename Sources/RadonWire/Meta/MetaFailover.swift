@@ -19,14 +19,17 @@ import Synchronization
 /// reply it had then. Requests on the service's memory (sessions, tokens, locks) need no id:
 /// a restart forgets them, and the client then opens a new session.
 ///
-/// An address whose connection attempt failed slowly (`slowConnect` or more: a cut link, a
-/// host gone, whose packets vanish instead of being refused) is passed over for
-/// `unreachableHold` while another address is not: otherwise every retry round spent the whole
-/// connect timeout there, and a standby promoted meanwhile was reached up to that much later.
-/// A refused connection fails at once and costs nothing, so it is not passed over. The price:
-/// an active server so overloaded that one attempt timed out is passed over too, and while the
-/// other address is a standby, calls wait up to `unreachableHold` longer for it (they do not
-/// fail: the ride-through covers it).
+/// An address where a try failed slowly (`slowFailure` or more) while connecting, or with its
+/// connection lost mid-call (`.unavailable`: closed, or left by its silence watch), is passed
+/// over for `unreachableHold` while another address is not. That is a cut link or a vanished
+/// host, whose packets vanish instead of being refused: otherwise every retry round spent the
+/// whole connect timeout there, and a standby promoted meanwhile was reached up to that much
+/// later. A refused connection fails at once and costs nothing, so it is not passed over; nor
+/// is a `notActive` answer, nor a call that timed out on a connection that lives (a slow
+/// server: storage daemons' heartbeats must not leave an overloaded active for its standby).
+/// The price: an active so overloaded that a connection attempt timed out is passed over too,
+/// and while the other address is a standby, calls wait up to `unreachableHold` longer for it
+/// (they do not fail: the ride-through covers it).
 ///
 /// Invariants: `state.current` indexes `addresses` (never empty); at most one "unreachable" and
 /// one "back" log line per outage, whatever number of calls wait through it.
@@ -53,7 +56,7 @@ public final class MetaFailover: MetaTransport {
         var loggedGiveUp = false
         /// Outages begun so far.
         var outages: UInt64 = 0
-        /// Addresses (by index) passed over until then, after a slow failure to connect.
+        /// Addresses (by index) passed over until then, after a slow transport failure.
         var unreachableUntil: [Int: ContinuousClock.Instant] = [:]
 
         /// The address the next try goes to: `current`, or the first one after it that is not
@@ -87,9 +90,9 @@ public final class MetaFailover: MetaTransport {
         self.clientID = UInt64.random(in: 1...UInt64.max)
     }
 
-    /// A failure to connect at least this slow means packets vanish on the way.
-    static let slowConnect = Duration.seconds(1)
-    /// How long an address that failed to connect slowly is passed over.
+    /// A transport failure at least this slow means packets vanish on the way.
+    static let slowFailure = Duration.seconds(1)
+    /// How long an address where a try failed slowly is passed over.
     static let unreachableHold = Duration.seconds(10)
 
     /// How many outages calls met so far (a failure after a success begins one). A client
@@ -113,10 +116,13 @@ public final class MetaFailover: MetaTransport {
             let count = addresses.count
             let index = state.withLock { $0.nextAddress(of: count, at: .now) }
             let address = addresses[index]
+            let tried = ContinuousClock.now
+            var connected = false
             let (wireOpcode, wirePayload) = envelope(opcode, payload, identity: identity, isRetry: isRetry)
             isRetry = true
             do {
-                let connection = try await connection(to: index)
+                let connection = try await pool.connection(to: address)
+                connected = true
                 // A storage daemon's certificate could answer on a metadata address: only a
                 // metadata server's may tell anyone what the namespace or the map is.
                 guard connection.peer.roles.contains(.meta) else {
@@ -145,7 +151,12 @@ public final class MetaFailover: MetaTransport {
                 let now = ContinuousClock.now
                 let started = firstFailure ?? now
                 firstFailure = started
-                if error.status != .notActive { await pool.discard(address) }
+                if error.status != .notActive {
+                    await pool.discard(address)
+                    if now - tried >= Self.slowFailure, !connected || error.status == .unavailable {
+                        state.withLock { $0.unreachableUntil[index] = now + Self.unreachableHold }
+                    }
+                }
                 failed(at: index, error: error)
                 retries.increment()
                 guard now - started < rideThrough else {
@@ -155,21 +166,6 @@ public final class MetaFailover: MetaTransport {
                 try await Task.sleep(for: min(backoff, rideThrough - (now - started)))
                 backoff = min(backoff * 2, .seconds(1))
             }
-        }
-    }
-
-    /// The pooled connection to `addresses[index]`; an attempt that fails after `slowConnect`
-    /// or more has the address passed over for `unreachableHold`.
-    private func connection(to index: Int) async throws -> WireConnection {
-        let started = ContinuousClock.now
-        do {
-            return try await pool.connection(to: addresses[index])
-        } catch {
-            let now = ContinuousClock.now
-            if now - started >= Self.slowConnect {
-                state.withLock { $0.unreachableUntil[index] = now + Self.unreachableHold }
-            }
-            throw error
         }
     }
 
