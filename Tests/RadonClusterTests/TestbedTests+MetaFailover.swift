@@ -12,6 +12,8 @@ import Glibc
 /// PostgreSQL, namespace or mount. Lean (3 storage hosts, 2+1, one client) for CI's budget.
 extension TestbedTests {
     static let canRunPair = canRun && PostgresTools.available
+    /// A lean bed with both metadata hosts, for CI's budget.
+    static let pairBedArguments = ["--metas", "2", "--storage-hosts", "3", "--clients", "1", "--layout", "2+1", "--block-size", "64KiB"]
 
     /// The pid and address of the metadata server `testbed status` calls `role`.
     static func meta(_ role: String, in status: String) -> (pid: pid_t, address: String)? {
@@ -37,9 +39,7 @@ extension TestbedTests {
     @Test(.enabled(if: canRunPair, "needs root, nsenter, PostgreSQL's server binaries and the radonfs binary of this build"),
           .timeLimit(.minutes(3)))
     func theStandbyMetaHostTakesOverWhenTheActiveOneIsKilled() async throws {
-        try await Self.withBed("radonfs-testbed-ha", [
-            "--metas", "2", "--storage-hosts", "3", "--clients", "1", "--layout", "2+1", "--block-size", "64KiB",
-        ]) { directory in
+        try await Self.withBed("radonfs-testbed-ha", Self.pairBedArguments) { directory in
             var status = try Self.radonfs(["testbed", "status", "--dir", directory])
             let active = try #require(Self.meta("active", in: status), "no active metadata server in:\n\(status)")
             #expect(Self.meta("standby", in: status) != nil, "no standby metadata server in:\n\(status)")
