@@ -83,6 +83,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The client core: striping, encoding, fan-out, caching. Knows nothing of FUSE.
         .target(name: "RadonClient", dependencies: [

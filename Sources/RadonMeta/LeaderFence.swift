@@ -18,8 +18,10 @@ public enum LeaderFence {
     /// in the same database.
     public static let lockKey: Int64 = 0x5261_646F_6E46_534C
 
-    /// First statement of every write transaction, with the server's epoch as argument (NULL
-    /// when it has none: a server without a standby fences nobody).
+    /// Run in every write transaction before its first write, savepoint or COMMIT (only reads
+    /// may come first; it then runs as the first statement of the writes' call:
+    /// `PostgresTransaction.sendGuard`), with the server's epoch as argument (NULL when it has
+    /// none: a server without a standby fences nobody).
     ///
     /// It limits how long the transaction may sit idle (see `PostgresEngine.idleTransactionLimit`;
     /// set locally, as the writer's chained transactions idle between batches without one,

@@ -33,6 +33,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// The position in `location.hosts` of the last primary found, tried first.
     private let primaryHost = Atomic<Int>(0)
     private let fencingEpoch = Mutex<Int64?>(nil)
+    /// The functions write runs go through (`PostgresWriteRun`), made as they are first needed.
+    private let fusedFunctions: PostgresFusedFunctions
 
     /// The threads transactions block on, shared by every engine of the process (a daemon has
     /// one; tests open many): at most this many transactions run at once, and so at most this
@@ -46,6 +48,28 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     private init(location: PostgresDatabaseURL, logger: Logger) {
         self.location = location
         self.logger = logger
+        fusedFunctions = PostgresFusedFunctions(logger: logger)
+        fusedFunctions.install { [weak self] definition in
+            await self?.installFunction(definition) ?? false
+        }
+    }
+
+    /// Runs `definition` (a `CREATE OR REPLACE FUNCTION`) on a connection of its own, in
+    /// autocommit, and says whether it committed.
+    private func installFunction(_ definition: String) async -> Bool {
+        do {
+            try await threadPool.runIfActive { [self] in
+                let session = try openSession()
+                defer { Self.close(session.connection) }
+                _ = try session.answer(of: session.connection.query(PostgresQuery(unsafeSQL: definition), logger: logger))
+            }
+            return true
+        } catch {
+            logger.warning("could not make a fused write function; its statements go one by one", metadata: [
+                "error": "\(Self.describe(error))",
+            ])
+            return false
+        }
     }
 
     /// Closes what `shutdown` did not (an engine dropped without it, as tests drop theirs).
@@ -151,7 +175,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         let session = try writer.withLock { $0 }.flatMap { $0.isClosed ? nil : $0 } ?? openSession()
         writer.withLock { $0 = session }
         let transaction = PostgresTransaction(
-            session: session, logger: logger, translations: translations, prepares: prepares, inodeNumbers: inodeNumbers)
+            session: session, logger: logger, translations: translations, prepares: prepares, inodeNumbers: inodeNumbers,
+            fusedFunctions: fusedFunctions)
         if !session.inChainedTransaction.exchange(false, ordering: .relaxed) {
             transaction.pipeline("SET idle_in_transaction_session_timeout = 0")
             transaction.pipeline("BEGIN")
@@ -191,13 +216,15 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// Starts a write transaction's guard (`LeaderFence.check`), sent without waiting: the batch's
     /// idle limit always, and the fencing check when an epoch is set. Its answer is read by
     /// `checkFencing` before COMMIT, so the check costs no wait of its own; without an epoch it
-    /// is checked with the pipeline, at the batch's first wait.
+    /// is checked with the pipeline, at the batch's first wait. It is held back until the
+    /// batch's first statement that is not a read (`PostgresTransaction.sendGuard`), and joins
+    /// the writes there: the lock is still taken before any write, savepoint or COMMIT.
     private func sendFencingCheck(in transaction: PostgresTransaction) throws -> (held: Int64, answer: PostgresAnswer<[PostgresRow]>)? {
         guard let epoch = fencingEpoch.withLock({ $0 }) else {
-            try transaction.execute(LeaderFence.check, [nil])
+            transaction.check(try transaction.sendGuard(LeaderFence.check, [nil]))
             return nil
         }
-        return (epoch, try transaction.send(prepared: LeaderFence.check, [epoch]))
+        return (epoch, try transaction.sendGuard(LeaderFence.check, [epoch]))
     }
 
     /// Refuses the batch unless the leader row held this server's epoch once its lock was
@@ -312,6 +339,17 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         !(error.message.contains("28P01") || error.message.contains("3D000") || error.message.contains("28000"))
     }
 
+    /// The SQLSTATE of a PostgreSQL server error, from either of postgres-nio's APIs (nil for
+    /// anything else).
+    static func sqlState(of error: any Error) -> String? {
+        switch error {
+        case let error as PSQLError: error.serverInfo?[.sqlState]
+        // The prepared-statement API's errors: a server error carries its SQLSTATE.
+        case PostgresError.server(let message): message.fields[.sqlState]
+        default: nil
+        }
+    }
+
     /// PSQLError hides its details from `description`; the log and the caller need them.
     static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
@@ -330,14 +368,8 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
     /// it reconnected to the primary, as after a promotion), and a mutation that did commit is
     /// answered from the operation log. Anything else is the server's answer.
     static func wireError(_ error: any Error) -> WireError {
-        let state: String?
-        switch error {
-        case let error as WireError: return error
-        case let error as PSQLError: state = error.serverInfo?[.sqlState]
-        // The prepared-statement API's errors: a server error carries its SQLSTATE.
-        case PostgresError.server(let message): state = message.fields[.sqlState]
-        default: state = nil  // the connection closed, or the channel failed
-        }
+        if let error = error as? WireError { return error }
+        let state = sqlState(of: error)  // nil: the connection closed, or the channel failed
         let connectionLost = state.map { $0.hasPrefix("08") || $0.hasPrefix("57P") || $0 == "25006" || $0 == LeaderFence.refusedState } ?? true
         return WireError(connectionLost ? .notActive : .internalError, "PostgreSQL: \(describe(error))")
     }

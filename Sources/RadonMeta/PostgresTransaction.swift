@@ -30,10 +30,13 @@ final class PostgresTransaction: SQLTransaction {
     let prepares: Bool
     /// Where a write transaction takes new inode numbers from (nil on reads and migrations).
     let inodeNumbers: InodeNumberReserve?
+    /// The functions consecutive writes run through (`PostgresWriteRun`); nil on reads and
+    /// migrations, whose writes go one by one.
+    let fusedFunctions: PostgresFusedFunctions?
 
     var connection: PostgresConnection { session.connection }
     /// Statements not yet handed to the event loop, in the order they were sent.
-    private var outbox: [@Sendable () -> Void] = []
+    private var outbox: [Outgoing] = []
     /// What this transaction's thread sleeps on while it waits for an answer.
     private let answered = DispatchSemaphore(value: 0)
     /// Waits for the pipelined statements not yet checked (each throws its statement's failure).
@@ -45,18 +48,43 @@ final class PostgresTransaction: SQLTransaction {
     /// would read now.
     private var prefetched: [Prefetched: PostgresAnswer<[PostgresRow]>] = [:]
 
+    /// The write transaction's fencing check (`sendGuard`) while it is held back, and where it
+    /// stands in `outbox`: the statements before that index were sent before it.
+    private var heldGuard: (check: PendingWrite, index: Int)?
+
+    /// A statement waiting in the outbox: one ready to start (a read or not), or a write that
+    /// may run with the writes next to it as one call (`handOver`).
+    private enum Outgoing {
+        case statement(@Sendable () -> Void, reads: Bool)
+        case write(PendingWrite)
+
+        var reads: Bool {
+            if case .statement(_, let reads) = self { return reads }
+            return false
+        }
+    }
+
+    private struct PendingWrite {
+        var write: PostgresWriteRun.Write
+        var statement: PreparedQuery
+        var answer: PostgresAnswer<[PostgresRow]>
+        /// Whether this is the fencing check, whose answer is its own even inside a call.
+        var isGuard = false
+    }
+
     private struct Prefetched: Hashable {
         var sql: String
         var arguments: SQLArguments
     }
 
     init(session: PostgresSession, logger: Logger, translations: PostgresSQLTranslations, prepares: Bool = true,
-         inodeNumbers: InodeNumberReserve? = nil) {
+         inodeNumbers: InodeNumberReserve? = nil, fusedFunctions: PostgresFusedFunctions? = nil) {
         self.session = session
         self.logger = logger
         self.translations = translations
         self.prepares = prepares
         self.inodeNumbers = inodeNumbers
+        self.fusedFunctions = fusedFunctions
     }
 
     /// A number from the server's reserve, refilled from the inode sequence (one round trip
@@ -79,7 +107,7 @@ final class PostgresTransaction: SQLTransaction {
 
     func prefetch(_ sql: String, _ arguments: SQLArguments) {
         guard prepares, let statement = try? prepared(sql) else { return }
-        let answer = execute(statement, arguments)
+        let answer = execute(statement, arguments, reads: true)
         prefetched[Prefetched(sql: sql, arguments: arguments)] = answer
         // Checked with the pipeline too, so a failing prefetch is the error the caller sees.
         check(answer)
@@ -87,7 +115,9 @@ final class PostgresTransaction: SQLTransaction {
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws {
         prefetched.removeAll()
-        if prepares {
+        if prepares, fusedFunctions != nil, PostgresWriteRun.canJoin(sql) {
+            check(enqueue(PostgresWriteRun.Write(sql: sql, arguments: arguments), as: try prepared(sql)))
+        } else if prepares {
             check(execute(try prepared(sql), arguments))
         } else {
             check(send(sql, arguments))
@@ -130,14 +160,14 @@ final class PostgresTransaction: SQLTransaction {
         let connection = connection
         let query = PostgresQuery(unsafeSQL: command)
         let logger = logger
-        outbox.append {
+        outbox.append(.statement({
             connection.query(query, logger: logger).whenFailure { _ in PostgresEngine.close(connection) }
-        }
+        }, reads: false))
         handOver()
     }
 
     /// Adds `answer` to the statements checked by the next `checkPipeline`.
-    private func check<Value: Sendable>(_ answer: PostgresAnswer<Value>) {
+    func check<Value: Sendable>(_ answer: PostgresAnswer<Value>) {
         unchecked.append { [unowned self] in _ = try wait(answer) }
     }
 
@@ -182,6 +212,25 @@ final class PostgresTransaction: SQLTransaction {
         execute(try prepared(sql), arguments)
     }
 
+    /// Sends a write transaction's fencing check (`LeaderFence.check`), held back until the
+    /// first statement that is not a read, or until its answer is waited for: there it joins
+    /// the writes that follow as the first statement of their call (`PostgresWriteRun`), which
+    /// saves it a round trip of its own. It still comes before every write, every savepoint
+    /// and the COMMIT, so its lock is taken outside any savepoint and held to the end, and
+    /// only reads, which change nothing, may run before it. Without write runs it is sent at
+    /// once.
+    func sendGuard(_ sql: String, _ arguments: SQLArguments) throws -> PostgresAnswer<[PostgresRow]> {
+        guard fusedFunctions != nil, heldGuard == nil else { return try send(prepared: sql, arguments) }
+        let statement = try prepared(sql)
+        guard !connection.isClosed else {
+            return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
+        }
+        let answer = PostgresAnswer<[PostgresRow]>()
+        let check = PendingWrite(write: .init(sql: sql, arguments: arguments), statement: statement, answer: answer, isGuard: true)
+        heldGuard = (check, outbox.count)
+        return answer
+    }
+
     /// The answer of a statement sent with `send(prepared:)`.
     func rows(of statement: PostgresAnswer<[PostgresRow]>) throws -> [SQLRow] {
         try wait(statement).map(Self.row)
@@ -195,8 +244,9 @@ final class PostgresTransaction: SQLTransaction {
             return try wait(answer)
         }
         // INSERT/UPDATE/DELETE ... RETURNING write: older prefetched answers may be stale.
-        if !Self.isQuery(sql) { prefetched.removeAll() }
-        return try answerAfterPipeline(execute(try prepared(sql), arguments))
+        let reads = Self.isQuery(sql)
+        if !reads { prefetched.removeAll() }
+        return try answerAfterPipeline(execute(try prepared(sql), arguments, reads: reads))
     }
 
     /// Whether `sql` only reads (a SELECT), so prefetched answers stay current across it.
@@ -239,35 +289,136 @@ final class PostgresTransaction: SQLTransaction {
         let connection = connection
         let query = PostgresQuery(unsafeSQL: translations.postgres(sql), binds: binds)
         let logger = logger
-        return enqueue { connection.query(query, logger: logger) }
+        return enqueue(reads: Self.isQuery(sql)) { connection.query(query, logger: logger) }
     }
 
-    /// Runs a prepared statement.
-    private func execute(_ statement: PreparedQuery, _ arguments: SQLArguments) -> PostgresAnswer<[PostgresRow]> {
+    /// Runs a prepared statement; `reads` says it only reads (a held fencing check may wait
+    /// behind it).
+    private func execute(_ statement: PreparedQuery, _ arguments: SQLArguments, reads: Bool = false) -> PostgresAnswer<[PostgresRow]> {
         let binds = Self.data(arguments)
-        return enqueue { statement.execute(binds) }
+        return enqueue(reads: reads) { statement.execute(binds) }
     }
 
     /// Puts a statement in the outbox; `start` runs on the event loop when the outbox is handed
     /// over. A statement sent on a connection that already closed may never be answered
     /// (postgres-nio does not always fail it), so none is: it fails at once, as a lost
     /// connection does.
-    private func enqueue<Value: Sendable>(_ start: @escaping @Sendable () -> EventLoopFuture<Value>) -> PostgresAnswer<Value> {
+    private func enqueue<Value: Sendable>(
+        reads: Bool, _ start: @escaping @Sendable () -> EventLoopFuture<Value>
+    ) -> PostgresAnswer<Value> {
         guard !connection.isClosed else {
             return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
         }
         let answer = PostgresAnswer<Value>()
-        outbox.append { start().whenComplete { answer.set($0) } }
+        outbox.append(.statement({ start().whenComplete { answer.set($0) } }, reads: reads))
+        return answer
+    }
+
+    /// Puts a write in the outbox, where `handOver` may join it with its neighbours.
+    private func enqueue(_ write: PostgresWriteRun.Write, as statement: PreparedQuery) -> PostgresAnswer<[PostgresRow]> {
+        guard !connection.isClosed else {
+            return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
+        }
+        let answer = PostgresAnswer<[PostgresRow]>()
+        outbox.append(.write(PendingWrite(write: write, statement: statement, answer: answer)))
         return answer
     }
 
     /// Hands the outbox to the event loop in one hop; its statements are written there in order.
-    private func handOver() {
+    /// Two or more writes in a row go as one call of their function when it is ready
+    /// (`PostgresWriteRun`), each write's answer being the call's.
+    private func handOver(sendingGuard: Bool = false) {
+        placeGuard(sendingGuard: sendingGuard)
         guard !outbox.isEmpty else { return }
-        let statements = outbox
+        var statements: [@Sendable () -> Void] = []
+        var run: [PendingWrite] = []
+        func endRun() {
+            if run.count >= 2, let call = fusedCall(of: run) {
+                statements.append(call)
+            } else {
+                for pending in run {
+                    let binds = Self.data(pending.write.arguments)
+                    let statement = pending.statement
+                    let answer = pending.answer
+                    statements.append { statement.execute(binds).whenComplete { answer.set($0) } }
+                }
+            }
+            run = []
+        }
+        for outgoing in outbox {
+            switch outgoing {
+            case .statement(let start, _):
+                endRun()
+                statements.append(start)
+            case .write(let pending):
+                run.append(pending)
+            }
+        }
+        endRun()
         outbox = []
+        heldGuard?.index = 0
         connection.eventLoop.execute {
             for start in statements { start() }
+        }
+    }
+
+    /// Puts the held fencing check in the outbox before the first statement after it that is
+    /// not a read, or at the end when `sendingGuard` (its answer is waited for).
+    private func placeGuard(sendingGuard: Bool) {
+        guard let (check, index) = heldGuard else { return }
+        let start = min(index, outbox.count)
+        if let position = outbox[start...].firstIndex(where: { !$0.reads }) {
+            outbox.insert(.write(check), at: position)
+        } else if sendingGuard {
+            outbox.append(.write(check))
+        } else {
+            return
+        }
+        heldGuard = nil
+    }
+
+    /// The start of `writes` as one call of their function, or nil when it is not ready.
+    ///
+    /// A call PostgreSQL cannot prepare (its function is gone: dropped by hand) has aborted the
+    /// transaction: the function is refused from then on, and the writes fail as a lost
+    /// connection does, so the client retries them, one by one this time.
+    private func fusedCall(of writes: [PendingWrite]) -> (@Sendable () -> Void)? {
+        guard let fusedFunctions else { return nil }
+        let run = PostgresWriteRun(writes: writes.map(\.write))
+        guard fusedFunctions.isReady(run) else { return nil }
+        let answers = writes.map { ($0.answer, $0.isGuard) }
+        let name = run.functionName
+        let call: PreparedQuery
+        do {
+            call = try session.statement(run.call)
+        } catch {
+            if PostgresEngine.sqlState(of: error)?.hasPrefix("42") == true {
+                fusedFunctions.refuse(name, because: PostgresEngine.describe(error))
+            }
+            let failure = WireError(.notActive, "PostgreSQL could not prepare \(name): \(PostgresEngine.describe(error)); retry")
+            return { for (answer, _) in answers { answer.set(.failure(failure)) } }
+        }
+        let binds = Self.data(run.callArguments)
+        return {
+            call.execute(binds).whenComplete { result in
+                var outcome = result.map { _ in [PostgresRow]() }
+                var guardOutcome = outcome
+                if case .failure(let error) = result {
+                    if let state = PostgresEngine.sqlState(of: error), state.hasPrefix("42") {
+                        // A function that does not fit its statements (or is gone): from now on
+                        // they go one by one, and this operation fails as a lost connection
+                        // does, so its client retries it that way (nothing was committed).
+                        fusedFunctions.refuse(name, because: PostgresEngine.describe(error))
+                        outcome = .failure(WireError(.notActive, "PostgreSQL refused \(name): \(PostgresEngine.describe(error)); retry"))
+                        guardOutcome = outcome
+                    } else if PostgresEngine.wireError(error).status != .notActive {
+                        // The check ran first: unless it is what failed (or the connection
+                        // did), it passed, and the failure is a write's.
+                        guardOutcome = .success([])
+                    }
+                }
+                for (answer, isGuard) in answers { answer.set(isGuard ? guardOutcome : outcome) }
+            }
         }
     }
 
@@ -276,7 +427,9 @@ final class PostgresTransaction: SQLTransaction {
     /// closes).
     private func wait<Value: Sendable>(_ answer: PostgresAnswer<Value>) throws -> Value {
         do {
-            if answer.outcome == nil { handOver() }
+            if answer.outcome == nil {
+                handOver(sendingGuard: heldGuard.map { ObjectIdentifier($0.check.answer) == ObjectIdentifier(answer) } ?? false)
+            }
             return try session.answer(of: answer, signalledBy: answered)
         } catch {
             throw PostgresEngine.wireError(error)
@@ -321,6 +474,12 @@ final class PostgresSQLTranslations: Sendable {
 
     /// `?` becomes `$1`, `$2`, ... in order; `?N` becomes `$N`; nothing inside quotes changes.
     static func translate(_ sql: String) -> String {
+        replacingPlaceholders(in: sql) { "$\($0)" }
+    }
+
+    /// `sql` with each placeholder replaced by `replacement(position)`: `?` is the next
+    /// position in order (from 1), `?N` is position N; nothing inside quotes changes.
+    static func replacingPlaceholders(in sql: String, with replacement: (Int) -> String) -> String {
         var result = ""
         result.reserveCapacity(sql.utf8.count + 8)
         var next = 1
@@ -336,10 +495,10 @@ final class PostgresSQLTranslations: Sendable {
             } else if character == "?" {
                 let digits = characters.prefix(while: \.isASCII).prefix(while: \.isNumber)
                 if digits.isEmpty {
-                    result += "$\(next)"
+                    result += replacement(next)
                     next += 1
                 } else {
-                    result += "$\(digits)"
+                    result += replacement(Int(digits)!)
                     characters = characters.dropFirst(digits.count)
                 }
             } else {

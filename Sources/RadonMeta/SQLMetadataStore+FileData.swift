@@ -120,7 +120,8 @@ extension SQLTransaction {
               let volume = try volume(id: group.volumeID) else {
             throw WireError(.corrupt, "inode \(record.id) names group \(record.groupID ?? 0), which does not exist")
         }
-        return try FileLayout(record: record, volume: volume, group: group, endpoints: try nodeEndpoints(), mapEpoch: try mapEpoch())
+        let placement = try nodeEndpointsAndMapEpoch()
+        return try FileLayout(record: record, volume: volume, group: group, endpoints: placement.endpoints, mapEpoch: placement.mapEpoch)
     }
 }
 

@@ -71,7 +71,8 @@ extension SQLMetadataStore {
             guard let group = try db.placementGroup(forNewFile: record.id, volumeID: volume.id) else {
                 throw WireError(.unavailable, "volume \(volume.name) has no placement groups")
             }
-            let target = try FileLayout(record: record, volume: volume, group: group, endpoints: try db.nodeEndpoints(), mapEpoch: try db.mapEpoch())
+            let placement = try db.nodeEndpointsAndMapEpoch()
+            let target = try FileLayout(record: record, volume: volume, group: group, endpoints: placement.endpoints, mapEpoch: placement.mapEpoch)
             return RelayoutBeginReply(source: try db.layout(of: record), target: target, changeTime: Timestamp(nanoseconds: record.changeTime))
         }
     }

@@ -114,14 +114,17 @@ extension SQLMetadataStore {
             var group: PlacementGroup? = nil
             var placement: (endpoints: [UInt32: NodeEndpoint], mapEpoch: UInt64)? = nil
             if request.kind == .regular {
-                volume = try db.volumeForNewFile(inDirectory: parent.id)
-                record.volumeID = volume?.id
-                if (volume?.inlineThreshold ?? Self.defaultInlineThreshold) > 0 { inlineData = [] }
-                if let number, volume != nil {
-                    group = try db.placementGroup(forNewFile: number, inDirectory: parent.id)
-                    record.groupID = group?.id
-                    if opening { placement = (try db.nodeEndpoints(), try db.mapEpoch()) }
+                if let number {
+                    let found = try db.placement(forNewFile: number, inDirectory: parent.id)
+                    volume = found?.volume
+                    group = found?.group
+                } else {
+                    volume = try db.volumeForNewFile(inDirectory: parent.id)
                 }
+                record.volumeID = volume?.id
+                record.groupID = group?.id
+                if (volume?.inlineThreshold ?? Self.defaultInlineThreshold) > 0 { inlineData = [] }
+                if number != nil, volume != nil, opening { placement = try db.nodeEndpointsAndMapEpoch() }
             }
             record = try db.insert(record, inlineData: inlineData, symlinkTarget: nil)
             if let volume, number == nil {
@@ -129,7 +132,7 @@ extension SQLMetadataStore {
                 if opening { db.prefetchNodesAndMapEpoch() }
                 group = try db.placementGroup(forNewFile: record.id, volumeID: volume.id)
                 record.groupID = group?.id
-                if opening { placement = (try db.nodeEndpoints(), try db.mapEpoch()) }
+                if opening { placement = try db.nodeEndpointsAndMapEpoch() }
                 try db.save(record)
             }
             var layout: FileLayout? = nil

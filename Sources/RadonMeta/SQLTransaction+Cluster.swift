@@ -30,10 +30,15 @@ extension SQLTransaction {
         try self.row(StoreQuery.volumeForNewFile, [directory]).map(Self.volume(from:))
     }
 
-    /// The group `placementGroup(forNewFile:volumeID:)` picks in the volume of
-    /// `volumeForNewFile(inDirectory:)`.
-    func placementGroup(forNewFile inode: UInt64, inDirectory directory: UInt64) throws -> PlacementGroup? {
-        try self.row(StoreQuery.placementGroupForNewFile, [directory, Int64(bitPattern: inode)]).map(Self.placementGroup(from:))
+    /// The volume of `volumeForNewFile(inDirectory:)` and the group
+    /// `placementGroup(forNewFile:volumeID:)` picks in it, read together: nil without a volume,
+    /// the group nil when the volume has none.
+    func placement(forNewFile inode: UInt64, inDirectory directory: UInt64) throws -> (volume: VolumeSettings, group: PlacementGroup?)? {
+        guard let row = try self.row(StoreQuery.placementForNewFile, [directory, Int64(bitPattern: inode)]) else { return nil }
+        let volume = Self.volume(from: row)
+        let groupColumns = SQLRow(Array(row.values[9...]))
+        if case .null = groupColumns.values[0] { return (volume, nil) }
+        return (volume, try Self.placementGroup(from: groupColumns))
     }
 
     /// The volume `inode` is stored in, as the inode row says.
@@ -129,14 +134,35 @@ extension SQLTransaction {
     func nodeEndpoints() throws -> [UInt32: NodeEndpoint] {
         var endpoints: [UInt32: NodeEndpoint] = [:]
         for row in try self.rows(StoreQuery.nodeEndpoints) {
-            let state = NodeState(rawValue: row[3]) ?? .lost
-            let id: UInt32 = row[0]
-            endpoints[id] = NodeEndpoint(
-                id: id, address: WireAddress(host: row[1], port: row[2]), state: state,
-                extraAddresses: try SQLMetadataStore.extraAddresses(from: row[4])
-            )
+            let endpoint = try Self.nodeEndpoint(from: row)
+            endpoints[endpoint.id] = endpoint
         }
         return endpoints
+    }
+
+    /// What every layout names: the nodes' addresses and the map epoch, in one statement.
+    func nodeEndpointsAndMapEpoch() throws -> (endpoints: [UInt32: NodeEndpoint], mapEpoch: UInt64) {
+        var endpoints: [UInt32: NodeEndpoint] = [:]
+        var mapEpoch: UInt64 = 0
+        for row in try self.rows(StoreQuery.nodeEndpointsAndMapEpoch) {
+            if case .null = row.values[0] {
+                mapEpoch = row[5]
+            } else {
+                let endpoint = try Self.nodeEndpoint(from: row)
+                endpoints[endpoint.id] = endpoint
+            }
+        }
+        return (endpoints, mapEpoch)
+    }
+
+    /// A row of `StoreQuery.nodeEndpoints`' columns.
+    private static func nodeEndpoint(from row: SQLRow) throws -> NodeEndpoint {
+        let state = NodeState(rawValue: row[3]) ?? .lost
+        let id: UInt32 = row[0]
+        return NodeEndpoint(
+            id: id, address: WireAddress(host: row[1], port: row[2]), state: state,
+            extraAddresses: try SQLMetadataStore.extraAddresses(from: row[4])
+        )
     }
 
     /// The space of each distinct file system the nodes not lost are on: nodes that reported

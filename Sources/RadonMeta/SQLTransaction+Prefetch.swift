@@ -1,3 +1,4 @@
+import Foundation
 import RadonWire
 
 /// The text of the reads that hot paths prefetch, shared by the reading helper and its
@@ -36,16 +37,30 @@ enum StoreQuery {
         """
     /// `volumeForNewFile(inDirectory:)`. Arguments: directory.
     static let volumeForNewFile = "SELECT \(volumeColumns) FROM volume WHERE id = \(volumeIDForNewFile)"
-    /// `placementGroup(forNewFile:volumeID:)` by the directory's number. Arguments: directory,
-    /// the new inode's number.
-    static let placementGroupForNewFile = """
-        SELECT g.id, g.volume_id, g.idx, g.epoch, g.members FROM placement_group g JOIN volume v ON v.id = g.volume_id
-        WHERE v.id = \(volumeIDForNewFile) AND g.idx = ?2 % v.group_count
-        """
     /// The volume of a stored inode. Arguments: inode.
     static let volumeOfInode = "SELECT \(volumeColumns) FROM volume WHERE id = (SELECT volume_id FROM inode WHERE id = ?)"
     static let nodeEndpoints = "SELECT id, host, port, state, extra_addresses FROM node"
     static let mapEpoch = "SELECT value FROM counter WHERE name = 'map_epoch'"
+    /// `nodeEndpoints` and `mapEpoch` in one statement, as every layout needs both: the map
+    /// epoch's row has NULL in the node columns and its value last; each node's row has NULL
+    /// last.
+    static let nodeEndpointsAndMapEpoch = """
+        SELECT NULL, NULL, NULL, NULL, NULL, value FROM counter WHERE name = 'map_epoch'
+        UNION ALL SELECT id, host, port, state, extra_addresses, NULL FROM node
+        """
+    /// `volumeForNewFile` and the group `placementGroup(forNewFile:volumeID:)` picks in it, in
+    /// one statement: the volume's columns, then the group's (NULL when the volume has none).
+    /// Arguments: directory, the new inode's number.
+    static let placementForNewFile = """
+        SELECT \(volumeColumns(of: "v")), g.id, g.volume_id, g.idx, g.epoch, g.members FROM volume v
+        LEFT JOIN placement_group g ON g.volume_id = v.id AND g.idx = ?2 % v.group_count
+        WHERE v.id = \(volumeIDForNewFile)
+        """
+
+    /// `volumeColumns`, each prefixed with `table`.
+    static func volumeColumns(of table: String) -> String {
+        volumeColumns.split(separator: ",").map { "\(table).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
+    }
 }
 
 /// Prefetches of the reads a hot path is about to make (see `SQLTransaction.prefetch`): on
@@ -60,10 +75,13 @@ extension SQLTransaction {
     func prefetchVolume(ofInode inode: UInt64) { prefetch(StoreQuery.volumeOfInode, [inode]) }
 
     /// What a create of a regular file in `directory` reads before its first write: the
-    /// volume and, when the new inode's number is known ahead, its placement group.
+    /// volume and, when the new inode's number is known ahead, its placement group with it.
     func prefetchPlacement(forNewFile inode: UInt64?, in directory: UInt64) {
-        prefetch(StoreQuery.volumeForNewFile, [directory])
-        if let inode { prefetch(StoreQuery.placementGroupForNewFile, [directory, Int64(bitPattern: inode)]) }
+        if let inode {
+            prefetch(StoreQuery.placementForNewFile, [directory, Int64(bitPattern: inode)])
+        } else {
+            prefetch(StoreQuery.volumeForNewFile, [directory])
+        }
     }
 
     /// Everything `layout(of:)` reads after the inode row, and its inline bytes.
@@ -76,7 +94,6 @@ extension SQLTransaction {
 
     /// The node addresses and map epoch a layout names (`nodeEndpoints`, `mapEpoch`).
     func prefetchNodesAndMapEpoch() {
-        prefetch(StoreQuery.nodeEndpoints, SQLArguments())
-        prefetch(StoreQuery.mapEpoch, SQLArguments())
+        prefetch(StoreQuery.nodeEndpointsAndMapEpoch, SQLArguments())
     }
 }

@@ -1,0 +1,79 @@
+import Logging
+import Synchronization
+
+/// The functions an engine runs its write runs through (`PostgresWriteRun`): which exist in the
+/// database, which are being made, which could not be.
+///
+/// A run whose function is not ready is sent statement by statement, as before, and its
+/// function is made meanwhile by `install` (on a connection of its own, in autocommit, so a
+/// definition PostgreSQL refuses never touches a client's transaction). Only the active server
+/// writes, so only it makes functions; `CREATE OR REPLACE` makes a second making harmless.
+///
+/// Invariant: a name is `ready` only after its definition committed; a call that PostgreSQL
+/// answers with a class-42 error (undefined function, wrong type: a definition that does not fit
+/// its statements) marks it `refused`, and its runs go statement by statement from then on. A
+/// run that cannot be written as a function (over `PostgresWriteRun.maximumParameters`
+/// arguments) is `refused` at once, without a word.
+final class PostgresFusedFunctions: Sendable {
+    enum State: Sendable, Equatable {
+        case making
+        case ready
+        case refused
+    }
+
+    typealias Installer = @Sendable (_ definition: String) async -> Bool
+
+    private let states = Mutex<[String: State]>([:])
+    /// Runs a definition and says whether it committed; set once by the engine that owns this.
+    private let installer = Mutex<Installer?>(nil)
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Sets how definitions are run (the engine, once it exists).
+    func install(with installer: @escaping Installer) {
+        self.installer.withLock { $0 = installer }
+    }
+
+    /// The state of `name`, nil when nobody asked for it yet.
+    func state(of name: String) -> State? {
+        states.withLock { $0[name] }
+    }
+
+    /// Whether `run` can be sent as its function's call now. When its function was never asked
+    /// for, starts making it and answers false: this run goes statement by statement.
+    func isReady(_ run: PostgresWriteRun) -> Bool {
+        let name = run.functionName
+        let (state, starts) = states.withLock { states -> (State?, Bool) in
+            if let state = states[name] { return (state, false) }
+            states[name] = .making
+            return (nil, true)
+        }
+        if starts {
+            guard let definition = run.definition, let install = installer.withLock({ $0 }) else {
+                states.withLock { $0[name] = .refused }
+                return false
+            }
+            Task {
+                let made = await install(definition)
+                self.states.withLock { $0[name] = made ? .ready : .refused }
+            }
+        }
+        return state == .ready
+    }
+
+    /// Stops sending runs through `name`: PostgreSQL refused a call of it.
+    func refuse(_ name: String, because problem: String) {
+        let first = states.withLock { states -> Bool in
+            defer { states[name] = .refused }
+            return states[name] != .refused
+        }
+        if first {
+            logger.warning("a fused write function was refused; its statements go one by one", metadata: [
+                "function": "\(name)", "error": "\(problem)",
+            ])
+        }
+    }
+}
