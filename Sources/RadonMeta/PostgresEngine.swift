@@ -50,25 +50,27 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         self.logger = logger
         fusedFunctions = PostgresFusedFunctions(logger: logger)
         fusedFunctions.install { [weak self] definition in
-            await self?.installFunction(definition) ?? false
+            await self?.installFunction(definition) ?? .failed
         }
     }
 
     /// Runs `definition` (a `CREATE OR REPLACE FUNCTION`) on a connection of its own, in
-    /// autocommit, and says whether it committed.
-    private func installFunction(_ definition: String) async -> Bool {
+    /// autocommit, and says what came of it: a refusal of class 42 (a definition PostgreSQL
+    /// rejects, or no right to create functions) is final, anything else is tried again later.
+    private func installFunction(_ definition: String) async -> PostgresFusedFunctions.Installation {
         do {
             try await threadPool.runIfActive { [self] in
                 let session = try openSession()
                 defer { Self.close(session.connection) }
                 _ = try session.answer(of: session.connection.query(PostgresQuery(unsafeSQL: definition), logger: logger))
             }
-            return true
+            return .made
         } catch {
+            let final = Self.sqlState(of: error)?.hasPrefix("42") == true
             logger.warning("could not make a fused write function; its statements go one by one", metadata: [
-                "error": "\(Self.describe(error))",
+                "error": "\(Self.describe(error))", "again": "\(!final)",
             ])
-            return false
+            return final ? .refused : .failed
         }
     }
 
@@ -176,7 +178,7 @@ public final class PostgresEngine: MetadataEngine, CustomStringConvertible {
         writer.withLock { $0 = session }
         let transaction = PostgresTransaction(
             session: session, logger: logger, translations: translations, prepares: prepares, inodeNumbers: inodeNumbers,
-            fusedFunctions: fusedFunctions)
+            fusedFunctions: prepares ? fusedFunctions : nil)
         if !session.inChainedTransaction.exchange(false, ordering: .relaxed) {
             transaction.pipeline("SET idle_in_transaction_session_timeout = 0")
             transaction.pipeline("BEGIN")

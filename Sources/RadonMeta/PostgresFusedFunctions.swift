@@ -5,9 +5,11 @@ import Synchronization
 /// database, which are being made, which could not be.
 ///
 /// A run whose function is not ready is sent statement by statement, as before, and its
-/// function is made meanwhile by `install` (on a connection of its own, in autocommit, so a
-/// definition PostgreSQL refuses never touches a client's transaction). Only the active server
-/// writes, so only it makes functions; `CREATE OR REPLACE` makes a second making harmless.
+/// function is made meanwhile by the installer (on a connection of its own, in autocommit, so
+/// a definition PostgreSQL refuses never touches a client's transaction). A making that failed
+/// for another reason than the definition (no primary during a failover) is forgotten, and
+/// tried again at the next need. Only the active server writes, so only it makes functions;
+/// `CREATE OR REPLACE` makes a second making harmless.
 ///
 /// Invariant: a name is `ready` only after its definition committed; a call that PostgreSQL
 /// answers with a class-42 error (undefined function, wrong type: a definition that does not fit
@@ -21,10 +23,21 @@ final class PostgresFusedFunctions: Sendable {
         case refused
     }
 
-    typealias Installer = @Sendable (_ definition: String) async -> Bool
+    /// What came of running a definition.
+    enum Installation: Sendable {
+        /// Committed: the function can be called.
+        case made
+        /// PostgreSQL refused the definition itself (or this role may not create functions):
+        /// asking again would get the same answer.
+        case refused
+        /// Anything else (no primary reachable, during a failover): asked again at next need.
+        case failed
+    }
+
+    typealias Installer = @Sendable (_ definition: String) async -> Installation
 
     private let states = Mutex<[String: State]>([:])
-    /// Runs a definition and says whether it committed; set once by the engine that owns this.
+    /// Runs a definition and says what came of it; set once by the engine that owns this.
     private let installer = Mutex<Installer?>(nil)
     private let logger: Logger
 
@@ -57,8 +70,14 @@ final class PostgresFusedFunctions: Sendable {
                 return false
             }
             Task {
-                let made = await install(definition)
-                self.states.withLock { $0[name] = made ? .ready : .refused }
+                let installation = await install(definition)
+                self.states.withLock { states in
+                    switch installation {
+                    case .made: states[name] = .ready
+                    case .refused: states[name] = .refused
+                    case .failed: states[name] = nil
+                    }
+                }
             }
         }
         return state == .ready
