@@ -50,11 +50,6 @@ final class PostgresFusedFunctions: Sendable {
         self.installer.withLock { $0 = installer }
     }
 
-    /// The state of `name`, nil when nobody asked for it yet.
-    func state(of name: String) -> State? {
-        states.withLock { $0[name] }
-    }
-
     /// Whether `run` can be sent as its function's call now. When its function was never asked
     /// for, starts making it and answers false: this run goes statement by statement.
     func isReady(_ run: PostgresWriteRun) -> Bool {
