@@ -222,9 +222,7 @@ final class PostgresTransaction: SQLTransaction {
     func sendGuard(_ sql: String, _ arguments: SQLArguments) throws -> PostgresAnswer<[PostgresRow]> {
         guard fusedFunctions != nil, heldGuard == nil else { return try send(prepared: sql, arguments) }
         let statement = try prepared(sql)
-        guard !connection.isClosed else {
-            return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
-        }
+        guard !connection.isClosed else { return Self.closedConnectionAnswer() }
         let answer = PostgresAnswer<[PostgresRow]>()
         let check = PendingWrite(write: .init(sql: sql, arguments: arguments), statement: statement, answer: answer, isGuard: true)
         heldGuard = (check, outbox.count)
@@ -306,19 +304,21 @@ final class PostgresTransaction: SQLTransaction {
     private func enqueue<Value: Sendable>(
         reads: Bool, _ start: @escaping @Sendable () -> EventLoopFuture<Value>
     ) -> PostgresAnswer<Value> {
-        guard !connection.isClosed else {
-            return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
-        }
+        guard !connection.isClosed else { return Self.closedConnectionAnswer() }
         let answer = PostgresAnswer<Value>()
         outbox.append(.statement({ start().whenComplete { answer.set($0) } }, reads: reads))
         return answer
     }
 
+    /// The answer of a statement never sent, its connection being closed: it fails as a lost
+    /// connection does.
+    private static func closedConnectionAnswer<Value: Sendable>() -> PostgresAnswer<Value> {
+        PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
+    }
+
     /// Puts a write in the outbox, where `handOver` may join it with its neighbours.
     private func enqueue(_ write: PostgresWriteRun.Write, as statement: PreparedQuery) -> PostgresAnswer<[PostgresRow]> {
-        guard !connection.isClosed else {
-            return PostgresAnswer(failure: WireError(.notActive, "the PostgreSQL connection closed"))
-        }
+        guard !connection.isClosed else { return Self.closedConnectionAnswer() }
         let answer = PostgresAnswer<[PostgresRow]>()
         outbox.append(.write(PendingWrite(write: write, statement: statement, answer: answer)))
         return answer

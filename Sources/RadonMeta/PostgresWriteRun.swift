@@ -24,14 +24,28 @@ import Crypto
 /// Semantics are the statements' own: they run in order, in the transaction (or savepoint)
 /// that is open, and the first failure aborts the call with that statement's SQLSTATE, as it
 /// would have aborted the transaction had it been sent alone.
-struct PostgresWriteRun: Equatable {
+struct PostgresWriteRun {
     /// One statement of the run, in the store's dialect (`?` and `?N`), and its arguments.
-    struct Write: Equatable {
+    struct Write {
         var sql: String
         var arguments: SQLArguments
     }
 
     let writes: [Write]
+    /// The function's name: `radonfs_writes_` and 32 hex digits of the shape's SHA-256.
+    let functionName: String
+    /// The arguments of the call: every argument that is not NULL, statement by statement.
+    let callArguments: SQLArguments
+
+    init(writes: [Write]) {
+        self.writes = writes
+        let digest = SHA256.hash(data: Array(Self.shapeText(of: writes).utf8))
+        functionName = "radonfs_writes_" + digest.prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+        callArguments = SQLArguments(writes.flatMap { $0.arguments.values.filter { Self.type(of: $0) != nil } })
+    }
 
     /// Whether `sql` can be part of a run: an INSERT, UPDATE or DELETE that returns no rows
     /// (PL/pgSQL refuses a statement whose rows go nowhere).
@@ -52,8 +66,8 @@ struct PostgresWriteRun: Equatable {
         }
     }
 
-    /// The shape's text: each statement, then its arguments' types (`-` for NULL).
-    private var shapeText: String {
+    /// A run's shape as text: each statement, then its arguments' types (`-` for NULL).
+    private static func shapeText(of writes: [Write]) -> String {
         var text = ""
         for write in writes {
             text += write.sql
@@ -62,24 +76,6 @@ struct PostgresWriteRun: Equatable {
             text += "\u{0}"
         }
         return text
-    }
-
-    /// The function's name: `radonfs_writes_` and 32 hex digits of the shape's SHA-256.
-    var functionName: String {
-        let digest = SHA256.hash(data: Array(shapeText.utf8))
-        return "radonfs_writes_" + digest.prefix(16).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
-
-    /// The arguments of the call: every argument that is not NULL, statement by statement.
-    var callArguments: SQLArguments {
-        var values: [SQLValue] = []
-        for write in writes {
-            values += write.arguments.values.filter { Self.type(of: $0) != nil }
-        }
-        return SQLArguments(values)
     }
 
     /// The call, in PostgreSQL's dialect: `SELECT name($1, ..., $n)`.

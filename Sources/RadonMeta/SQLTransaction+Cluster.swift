@@ -36,7 +36,7 @@ extension SQLTransaction {
     func placement(forNewFile inode: UInt64, inDirectory directory: UInt64) throws -> (volume: VolumeSettings, group: PlacementGroup?)? {
         guard let row = try self.row(StoreQuery.placementForNewFile, [directory, Int64(bitPattern: inode)]) else { return nil }
         let volume = Self.volume(from: row)
-        let groupColumns = SQLRow(Array(row.values[9...]))
+        let groupColumns = SQLRow(Array(row.values[StoreQuery.volumeColumnCount...]))
         if case .null = groupColumns.values[0] { return (volume, nil) }
         return (volume, try Self.placementGroup(from: groupColumns))
     }

@@ -1,4 +1,3 @@
-import Foundation
 import RadonWire
 
 /// The text of the reads that hot paths prefetch, shared by the reading helper and its
@@ -23,7 +22,16 @@ enum StoreQuery {
         """
     /// readlink in one statement. Arguments: inode.
     static let symbolicLinkTarget = "SELECT kind, symlink_target FROM inode WHERE id = ?"
-    static let volumeColumns = "id, name, codec, k, n, block_size, inline_threshold, group_count, is_default"
+    /// The volume columns `SQLTransaction.volume(from:)` reads, in its order.
+    private static let volumeColumnNames = ["id", "name", "codec", "k", "n", "block_size", "inline_threshold", "group_count", "is_default"]
+    static let volumeColumns = volumeColumnNames.joined(separator: ", ")
+    /// How many columns `volumeColumns` names.
+    static let volumeColumnCount = volumeColumnNames.count
+
+    /// `volumeColumns`, each prefixed with `table`.
+    static func volumeColumns(of table: String) -> String {
+        volumeColumnNames.map { "\(table).\($0)" }.joined(separator: ", ")
+    }
     static let volume = "SELECT \(volumeColumns) FROM volume WHERE id = ?"
     static let defaultVolume = "SELECT \(volumeColumns) FROM volume WHERE is_default = 1 LIMIT 1"
     /// The columns `placementGroup(from:)` reads, in its order.
@@ -56,11 +64,6 @@ enum StoreQuery {
         LEFT JOIN placement_group g ON g.volume_id = v.id AND g.idx = ?2 % v.group_count
         WHERE v.id = \(volumeIDForNewFile)
         """
-
-    /// `volumeColumns`, each prefixed with `table`.
-    static func volumeColumns(of table: String) -> String {
-        volumeColumns.split(separator: ",").map { "\(table).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
-    }
 }
 
 /// Prefetches of the reads a hot path is about to make (see `SQLTransaction.prefetch`): on
