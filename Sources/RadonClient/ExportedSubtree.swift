@@ -30,6 +30,12 @@ public struct ExportedSubtree: FileSystemOperations {
         outward(try await base.lookup(parent: inward(parent), name: name, context: context))
     }
 
+    public func lookupEntry(parent: UInt64, name: FileName, context: RequestContext) async throws -> LookedUpEntry {
+        var entry = try await base.lookupEntry(parent: inward(parent), name: name, context: context)
+        entry.attributes = outward(entry.attributes)
+        return entry
+    }
+
     public func attributes(of inode: UInt64) async throws -> InodeAttributes {
         outward(try await base.attributes(of: inward(inode)))
     }

@@ -59,6 +59,9 @@ public struct FileHandle: Sendable, Hashable {
 /// link targets (any bytes but NUL); extended attribute names are text.
 public protocol FileSystemOperations: Sendable {
     func lookup(parent: UInt64, name: FileName, context: RequestContext) async throws -> InodeAttributes
+    /// A lookup with how long its answer may still be trusted, when that is less than a
+    /// fresh answer's (one the client had been sent ahead, see `DirectoryLookahead`).
+    func lookupEntry(parent: UInt64, name: FileName, context: RequestContext) async throws -> LookedUpEntry
     func attributes(of inode: UInt64) async throws -> InodeAttributes
     func setAttributes(of inode: UInt64, _ changes: AttributeChanges, handle: FileHandle?, context: RequestContext) async throws -> InodeAttributes
 
@@ -137,4 +140,22 @@ public struct CreatedFile: Sendable {
 extension FileSystemOperations {
     /// A file system without directory quotas looks the same from every directory.
     public func statistics(of inode: UInt64) async throws -> FileSystemStatistics { try await statistics() }
+
+    /// A file system that answers every lookup afresh.
+    public func lookupEntry(parent: UInt64, name: FileName, context: RequestContext) async throws -> LookedUpEntry {
+        LookedUpEntry(attributes: try await lookup(parent: parent, name: name, context: context))
+    }
+}
+
+/// A lookup's answer, and how much longer it may be trusted when it was not fresh: a cache
+/// above (the kernel's) must not keep it longer than that.
+public struct LookedUpEntry: Sendable, Hashable {
+    public var attributes: InodeAttributes
+    /// nil: fresh from the service, trusted for the usual timeouts.
+    public var trustedFor: Duration?
+
+    public init(attributes: InodeAttributes, trustedFor: Duration? = nil) {
+        self.attributes = attributes
+        self.trustedFor = trustedFor
+    }
 }

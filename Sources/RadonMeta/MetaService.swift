@@ -104,6 +104,7 @@ public final class MetaService: Sendable {
         let store = self.store
         switch opcode {
         case .lookup: return await answer(request) { (r: NameRequest) in try await store.lookup(r) }
+        case .lookupAhead: return await answer(request) { (r: LookaheadRequest) in try await store.lookup(r) }
         case .getAttributes: return await answer(request) { (r: InodeRequest) in try await store.attributes(of: r.inode) }
         case .setAttributes: return await answer(request) { (r: SetAttributesRequest) in try await store.setAttributes(r) }
         case .create:

@@ -10,6 +10,9 @@ import RadonWire
 public protocol MetadataStore: Sendable {
     // MARK: Namespace
     func lookup(_ request: NameRequest) async throws -> InodeAttributes
+    /// A lookup, and the entries after the name in listing order for a caller who may list
+    /// the directory (see `LookaheadRequest`).
+    func lookup(_ request: LookaheadRequest) async throws -> LookaheadReply
     func attributes(of inode: UInt64) async throws -> InodeAttributes
     func setAttributes(_ request: SetAttributesRequest) async throws -> InodeAttributes
     func create(_ request: CreateRequest) async throws -> CreateReply

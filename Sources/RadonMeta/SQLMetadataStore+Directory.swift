@@ -21,21 +21,30 @@ extension SQLMetadataStore {
             let remaining = limit - entries.count
             guard remaining > 0 else { return entries }
             let after = request.cookie >= 2 ? Int64(clamping: request.cookie - 2) : 0
-            let rows = try db.rows(
-                """
-                SELECT dentry.id, dentry.name, \(InodeRecord.columns)
-                FROM dentry JOIN inode ON inode.id = dentry.inode
-                WHERE dentry.parent = ? AND dentry.id > ? ORDER BY dentry.id LIMIT ?
-                """,
-                [directory.id, after, remaining]
-            )
-            for row in rows {
-                let entryID: Int64 = row[0]
-                let name: FileName = row[1]
-                let record = try InodeRecord(row: row, at: 2)
-                entries.append(DirectoryEntry(name: name, attributes: record.attributes, cookie: UInt64(entryID) + 2))
-            }
+            let rows = try db.rows(StoreQuery.entriesAfter, [directory.id, after, remaining])
+            entries += try rows.map(DirectoryEntry.init(listedRow:))
             return entries
         }
+    }
+}
+
+extension StoreQuery {
+    /// A page of a directory's entries in listing order (row id), with their inodes' columns.
+    /// Arguments: directory, the row id to start after, the most rows to read.
+    static let entriesAfter = """
+        SELECT dentry.id, dentry.name, \(InodeRecord.columns)
+        FROM dentry JOIN inode ON inode.id = dentry.inode
+        WHERE dentry.parent = ? AND dentry.id > ? ORDER BY dentry.id LIMIT ?
+        """
+}
+
+extension DirectoryEntry {
+    /// An entry from a row of `StoreQuery.entriesAfter`; its cookie is its row id + 2 (see
+    /// `readDirectory`).
+    init(listedRow row: SQLRow) throws {
+        let entryID: Int64 = row[0]
+        let name: FileName = row[1]
+        let record = try InodeRecord(row: row, at: 2)
+        self.init(name: name, attributes: record.attributes, cookie: UInt64(entryID) + 2)
     }
 }

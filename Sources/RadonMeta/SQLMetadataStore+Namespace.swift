@@ -5,17 +5,23 @@ import Synchronization
 extension SQLMetadataStore {
     public func lookup(_ request: NameRequest) async throws -> InodeAttributes {
         guard request.name != ".", request.name != ".." else { return try await lookupDot(request) }
-        // One statement (PostgreSQL: one round trip, no transaction); the checks run in the
-        // order the transaction's steps had them: the directory, search permission, the name.
+        return try await lookedUp(request).entry.target.attributes
+    }
+
+    /// A lookup of a name that is not "." or "..": its directory and entry. One statement
+    /// (PostgreSQL: one round trip, no transaction); the checks run in the order the
+    /// transaction's steps had them: the directory, search permission, the name.
+    func lookedUp(_ request: NameRequest) async throws -> (directory: InodeRecord, entry: (id: Int64, target: InodeRecord)) {
         guard let row = try await engine.rows(StoreQuery.entryWithInodes, [request.name, request.parent]).first else {
             throw FileSystemError.notFound("no inode \(request.parent)")
         }
         let found = try DirectoryEntryLookup(row: row)
-        try request.caller.require(.execute, on: try found.directory.requireDirectory())
+        let directory = try found.directory.requireDirectory()
+        try request.caller.require(.execute, on: directory)
         if request.name.count > MetaLimits.maximumNameLength {
             throw FileSystemError.nameTooLong()
         }
-        return try found.requireEntry(named: request.name).target.attributes
+        return (directory, try found.requireEntry(named: request.name))
     }
 
     /// "." and "..": the directory itself or its parent.

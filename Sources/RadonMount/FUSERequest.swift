@@ -75,6 +75,14 @@ struct FUSERequest: Sendable {
 struct CacheTimeouts: Sendable {
     var attributes: Double
     var entries: Double
+
+    /// These timeouts, cut to `trust` where that is shorter: an answer that was not fresh is
+    /// not kept by the kernel past the time the client may trust it (nil: fresh).
+    func trusting(for trust: Duration?) -> CacheTimeouts {
+        guard let trust else { return self }
+        let seconds = max(Double(trust.components.seconds) + Double(trust.components.attoseconds) * 1e-18, 0)
+        return CacheTimeouts(attributes: min(attributes, seconds), entries: min(entries, seconds))
+    }
 }
 
 /// What the C callbacks copy out of a `fuse_file_info` before returning (the pointer dies then).

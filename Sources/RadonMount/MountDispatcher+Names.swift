@@ -7,9 +7,10 @@ extension MountDispatcher {
     func lookup(_ request: FUSERequest, parent: UInt64, name: FileName) {
         let context = request.context
         serve(request, "lookup") { [self] in
-            let attributes = try await fileSystem.lookup(parent: parent, name: name, context: context)
+            let entry = try await fileSystem.lookupEntry(parent: parent, name: name, context: context)
+            let attributes = entry.attributes
             logger.trace("lookup \(parent)/\(name): inode \(attributes.inode) size \(attributes.size)")
-            request.replyEntry(attributes, timeouts: timeouts)
+            request.replyEntry(attributes, timeouts: timeouts.trusting(for: entry.trustedFor))
         }
     }
 

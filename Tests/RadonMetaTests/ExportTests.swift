@@ -89,6 +89,12 @@ struct ExportTests {
             let listing = try await guest.readDirectory(tree.pub.inode)
             #expect(listing.first { $0.name == ".." }?.attributes.inode == tree.pub.inode)
             #expect(try await guest.lookup(parent: tree.inner.inode, name: "..", caller: Self.alice).inode == tree.pub.inode)
+            // So it is by a lookup with lookahead, and what that sends ahead is inside.
+            #expect(try await guest.lookup(parent: tree.pub.inode, name: "..", caller: Self.alice, following: 10).attributes.inode == tree.pub.inode)
+            let ahead = try await guest.lookup(parent: tree.pub.inode, name: "inner", caller: Self.alice, following: 10)
+            #expect(ahead.attributes.inode == tree.inner.inode)
+            #expect(ahead.following.map(\.name) == ["mine"])
+            for entry in ahead.following { _ = try await guest.attributes(of: entry.attributes.inode) }
 
             // Outside, by guessed inode numbers: refused, whatever the request.
             for outside in [1, tree.shared.inode, tree.secret.inode, tree.secretFile.inode] {
@@ -97,6 +103,12 @@ struct ExportTests {
             await Self.expect(.permissionDenied, "a listing of /") { _ = try await guest.readDirectory(1) }
             await Self.expect(.permissionDenied, "a lookup in /secret") {
                 _ = try await guest.lookup(parent: tree.secret.inode, name: "s", caller: Self.alice)
+            }
+            await Self.expect(.permissionDenied, "a lookahead in /secret") {
+                _ = try await guest.lookup(parent: tree.secret.inode, name: "s", caller: Self.alice, following: 10)
+            }
+            await Self.expect(.permissionDenied, "a lookahead in /") {
+                _ = try await guest.lookup(parent: 1, name: "shared", caller: Self.alice, following: 10)
             }
             await Self.expect(.permissionDenied, "inline data outside") { _ = try await guest.readInline(of: tree.secretFile.inode) }
             await Self.expect(.permissionDenied, "a layout outside") { _ = try await guest.fileLayout(of: tree.secretFile.inode) }

@@ -19,6 +19,7 @@ extension RadonFileSystemClient {
         } else {
             attributes = try await service { try await meta().setAttributes(of: inode, remaining, caller: context.caller) }
         }
+        state.withLock { $0.lookahead.forget(inode: inode) }
         return await withLocalSize(remember(attributes))
     }
 
@@ -93,6 +94,7 @@ extension RadonFileSystemClient {
                     caller: context.caller, openSession: session))
             }
         }
+        forgetName(name, in: parent)
         if let directory = reply.parent { remember(directory) } else { forgetAttributes(parent) }
         remember(reply.attributes)
         let truncate = !reply.created && flags.truncate

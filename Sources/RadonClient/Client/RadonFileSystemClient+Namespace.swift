@@ -11,8 +11,7 @@ extension RadonFileSystemClient {
     }
 
     public func lookup(parent: UInt64, name: FileName, context: RequestContext) async throws -> InodeAttributes {
-        let attributes = try await service { try await meta().lookup(parent: parent, name: name, caller: context.caller) }
-        return await withLocalSize(remember(attributes))
+        try await lookupEntry(parent: parent, name: name, context: context).attributes
     }
 
     public func attributes(of inode: UInt64) async throws -> InodeAttributes {
@@ -25,18 +24,21 @@ extension RadonFileSystemClient {
         let reply = try await service {
             try await meta().create(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: true, caller: context.caller)
         }
+        forgetName(name, in: parent)
         if let directory = reply.parent { remember(directory) } else { forgetAttributes(parent) }
         return remember(reply.attributes)
     }
 
     public func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().makeDirectory(parent: parent, name: name, permissions: permissions, caller: context.caller) }
+        forgetName(name, in: parent)
         forgetAttributes(parent)
         return remember(attributes)
     }
 
     public func makeSymbolicLink(parent: UInt64, name: FileName, target: [UInt8], context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().makeSymbolicLink(parent: parent, name: name, target: target, caller: context.caller) }
+        forgetName(name, in: parent)
         forgetAttributes(parent)
         return remember(attributes)
     }
@@ -49,14 +51,19 @@ extension RadonFileSystemClient {
         let reply = try await service { try await meta().removal(parent: parent, name: name, caller: context.caller) }
         // Some inode lost a link: its cached link count and ctime are stale; which one is not
         // known without a lookup, so forget them all (they are cheap to fetch again), but the
-        // directory's, which the reply carries.
-        state.withLock { $0.attributes.removeAll() }
+        // directory's, which the reply carries. A lookahead window that held the name knows the
+        // inode: then only its names go (an unlink scan keeps its window), else every window.
+        state.withLock { state in
+            state.attributes.removeAll()
+            state.lookahead.forgetRemoval(of: name, in: parent)
+        }
         if let directory = reply.parent { remember(directory) }
         if let removed = reply.removed { await deleteFragments(of: removed) }
     }
 
     public func removeDirectory(parent: UInt64, name: FileName, context: RequestContext) async throws {
         try await service { try await meta().removeDirectory(parent: parent, name: name, caller: context.caller) }
+        forgetName(name, in: parent)
         forgetAttributes(parent)
     }
 
@@ -69,13 +76,14 @@ extension RadonFileSystemClient {
         let removed = try await service {
             try await meta().rename(parent: parent, name: name, newParent: newParent, newName: newName, mode: metaMode, caller: context.caller)
         }
-        state.withLock { $0.attributes.removeAll() }
+        forgetAll()
         if let removed { await deleteFragments(of: removed) }
     }
 
     public func link(_ inode: UInt64, newParent: UInt64, newName: FileName, context: RequestContext) async throws -> InodeAttributes {
         let attributes = try await service { try await meta().link(inode, newParent: newParent, newName: newName, caller: context.caller) }
-        forgetAttributes(newParent)
+        forgetName(newName, in: newParent)
+        forgetAttributes(newParent, inode)
         return await withLocalSize(remember(attributes))
     }
 

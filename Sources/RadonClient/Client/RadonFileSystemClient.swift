@@ -48,10 +48,12 @@ public final class RadonFileSystemClient: FileSystemOperations {
         var pathEpochs: [UInt32: UInt64] = [:]
         /// Renews the session in the background (started on first use of the session).
         var sessionKeeper: Task<Void, Never>?
+        /// The directories this client is scanning name by name, and what it was sent ahead.
+        var lookahead: DirectoryLookahead
     }
 
     /// Caches, open files and handles; guarded by the mutex (never held across an await).
-    let state = Mutex(State())
+    let state: Mutex<State>
 
     /// - Parameters:
     ///   - transport: how fragments reach the nodes; nil for the wire (`StorageFragmentTransport`).
@@ -67,6 +69,7 @@ public final class RadonFileSystemClient: FileSystemOperations {
         self.cache = BlockCache(capacity: blockCacheCapacity)
         self.writeBudget = WriteBufferBudget(capacity: writeBufferCapacity, writeBackDelay: writeBackDelay)
         self.attributeLifetime = attributeLifetime
+        self.state = Mutex(State(lookahead: DirectoryLookahead(lifetime: attributeLifetime)))
         self.session = ClientSession(meta: metaService, clientName: Self.clientName)
         let router = MultipathRouter(pool: pool, logger: logger)
         self.router = router
@@ -136,9 +139,32 @@ public final class RadonFileSystemClient: FileSystemOperations {
         return attributes
     }
 
+    /// Forgets what this client knows of inodes it changed, lookahead windows included: every
+    /// change a client makes comes through here, `forgetName` or `forgetAll` (see
+    /// `DirectoryLookahead`).
     func forgetAttributes(_ inodes: UInt64...) {
         state.withLock { state in
-            for inode in inodes { state.attributes[inode] = nil }
+            for inode in inodes {
+                state.attributes[inode] = nil
+                state.lookahead.forget(inode: inode)
+            }
+        }
+    }
+
+    /// This client added, removed or replaced `name` in `parent`, which changed too.
+    func forgetName(_ name: FileName, in parent: UInt64) {
+        state.withLock { state in
+            state.lookahead.forget(name, in: parent)
+            state.lookahead.forget(inode: parent)
+        }
+    }
+
+    /// Some inode's links changed, which one is not known without a lookup: every cached
+    /// attribute and lookahead window goes (they are cheap to fetch again).
+    func forgetAll() {
+        state.withLock { state in
+            state.attributes.removeAll()
+            state.lookahead.forgetAll()
         }
     }
 

@@ -8,7 +8,8 @@ import RadonWire
 /// - every inode a request names lies within the export's subtree (else EACCES, or ENOENT
 ///   when the inode is gone), so no guessed inode number reaches outside;
 /// - the caller is squashed and held to the allowed uids before any permission check;
-/// - ".." of the export's root is the root itself, in lookups and listings alike.
+/// - ".." of the export's root is the root itself, in lookups (with lookahead or without)
+///   and listings alike.
 struct ExportPolicy: Sendable {
     let rule: ExportRule
     let membership: SubtreeMembership
@@ -33,6 +34,10 @@ struct ExportPolicy: Sendable {
             lookup.name = "."
             scoped = lookup
         }
+        if var lookahead = scoped as? LookaheadRequest, lookahead.parent == root, lookahead.name == ".." {
+            lookahead.name = "."
+            scoped = lookahead
+        }
         guard let admitted = scoped as? Request else { throw WireError(.internalError, "export admission changed \(Request.self)") }
         return admitted
     }
@@ -46,6 +51,9 @@ struct ExportPolicy: Sendable {
             membership.insert([attributes.inode], under: root)
         case let created as CreateReply:
             membership.insert([created.attributes.inode], under: root)
+        case let lookahead as LookaheadReply:
+            // The following entries are the looked-up directory's own: members as well.
+            membership.insert([lookahead.attributes.inode] + lookahead.following.map(\.attributes.inode), under: root)
         case var listing as DirectoryListing:
             membership.insert(listing.entries.lazy.filter { $0.name != ".." }.map(\.attributes.inode), under: root)
             let listed = request as? ReadDirectoryRequest

@@ -40,7 +40,7 @@ extension MetaOpcode {
              .confirmDeletions, .acquireDataToken, .createVolume, .replaceMember, .addExport, .removeExport,
              .registerNode, .heartbeat, .relayoutCommit, .trashRestore, .trashPurge, .trashSettings, .quotaSet:
             true
-        case .lookup, .getAttributes, .readSymbolicLink, .readDirectory, .statistics, .getExtendedAttribute,
+        case .lookup, .lookupAhead, .getAttributes, .readSymbolicLink, .readDirectory, .statistics, .getExtendedAttribute,
              .listExtendedAttributes, .exportRoot, .fileLayout, .readInline, .pendingDeletions, .openSession, .renewSession,
              .closeSession, .setLock, .testLock, .releaseLocks, .cancelLockWait, .releaseDataToken, .openFile, .closeFile,
              .nodes, .status, .volumes, .groupMap, .exports, .fileInventory, .identified, .relayoutBegin, .trashList, .quotaList, .quotaHeadroom:

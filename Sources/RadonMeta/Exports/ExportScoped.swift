@@ -42,6 +42,10 @@ extension NameRequest: ActsAsCaller {
     var namedInodes: [UInt64] { [parent] }
 }
 
+extension LookaheadRequest: ActsAsCaller {
+    var namedInodes: [UInt64] { [parent] }
+}
+
 extension SetAttributesRequest: ActsAsCaller {
     var namedInodes: [UInt64] { [inode] }
 }

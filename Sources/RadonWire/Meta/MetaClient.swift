@@ -37,6 +37,13 @@ public struct MetaClient: Sendable {
         try await call(.lookup, NameRequest(parent: parent, name: name, caller: caller))
     }
 
+    /// A lookup with up to `following` entries after the name in listing order (see
+    /// `LookaheadRequest`).
+    public func lookup(parent: UInt64, name: FileName, caller: MetaCaller, following: Int) async throws -> LookaheadReply {
+        let clamped = UInt32(clamping: min(max(following, 0), MetaLimits.maximumDirectoryBatch))
+        return try await call(.lookupAhead, LookaheadRequest(parent: parent, name: name, caller: caller, following: clamped))
+    }
+
     public func attributes(of inode: UInt64) async throws -> InodeAttributes {
         try await call(.getAttributes, InodeRequest(inode: inode))
     }

@@ -22,6 +22,8 @@ public enum MetaOpcode: UInt8, Sendable, CaseIterable {
     case removeExtendedAttribute = 0x50
     /// The directory a mount shows as its root, and whether it may write (see `ExportGrant`).
     case exportRoot = 0x51
+    /// A lookup with the entries that follow the name (`LookaheadRequest`).
+    case lookupAhead = 0x52
 
     // File data bookkeeping, 0x60-0x6F.
     case fileLayout = 0x60

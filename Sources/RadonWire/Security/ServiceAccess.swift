@@ -15,7 +15,7 @@ extension MetaOpcode {
     /// The roles allowed to make this request.
     public var allowedRoles: WireRoles {
         switch self {
-        case .lookup, .getAttributes, .setAttributes, .create, .makeDirectory, .makeSymbolicLink, .readSymbolicLink,
+        case .lookup, .lookupAhead, .getAttributes, .setAttributes, .create, .makeDirectory, .makeSymbolicLink, .readSymbolicLink,
              .remove, .removeDirectory, .rename, .link, .readDirectory, .statistics, .getExtendedAttribute,
              .setExtendedAttribute, .listExtendedAttributes, .removeExtendedAttribute,
              .fileLayout, .updateSizeAfterWrite, .readInline, .writeInline, .clearInline, .confirmDeletions,
