@@ -30,6 +30,11 @@ actor InMemoryFileSystem: FileSystemOperations {
     private var nextHandle: UInt64 = 1
     /// Bytes any file may hold, so a runaway test cannot eat the machine's memory.
     private let capacity: UInt64 = 4 << 30
+    /// How long lookups say their answers may be trusted (nil: fresh), and how many came.
+    private(set) var lookupTrust: Duration?
+    private(set) var lookups = 0
+
+    func trustLookups(for trust: Duration?) { lookupTrust = trust }
 
     init() {
         let now = Self.now()
@@ -117,6 +122,11 @@ actor InMemoryFileSystem: FileSystemOperations {
     }
 
     // MARK: FileSystemOperations
+
+    func lookupEntry(parent: UInt64, name: FileName, context: RequestContext) async throws -> LookedUpEntry {
+        lookups += 1
+        return LookedUpEntry(attributes: try await lookup(parent: parent, name: name, context: context), trustedFor: lookupTrust)
+    }
 
     func lookup(parent: UInt64, name: FileName, context: RequestContext) async throws -> InodeAttributes {
         let directory = try directory(parent)
