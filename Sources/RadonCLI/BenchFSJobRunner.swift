@@ -1,4 +1,5 @@
 import Foundation
+import RadonWire
 
 #if canImport(Glibc)
 import Glibc
@@ -247,8 +248,7 @@ struct BenchFSJobRunner {
     private func timed(_ work: () throws -> Void) throws -> Double {
         let start = ContinuousClock.now
         try work()
-        let elapsed = ContinuousClock.now - start
-        return max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
+        return max((ContinuousClock.now - start).seconds, 1e-9)
     }
 
     private func systemError(_ operation: String, _ path: String) -> CLIError {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RadonClient
 import RadonCodec
+import RadonWire
 
 #if canImport(Glibc)
 import Glibc
@@ -264,12 +265,5 @@ struct BenchRebuildRun {
             offset += count
         }
         try await client.release(handle)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

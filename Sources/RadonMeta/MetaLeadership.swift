@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import RadonWire
 import Synchronization
 
 /// How long a leader's lease lasts and how often it is renewed.
@@ -189,7 +190,7 @@ public final class MetaLeadership: Sendable {
         for try await count in try await connection.query(running, logger: logger).decode(Int64.self) where count > 0 {
             return nil
         }
-        let seconds = Double(settings.lease.components.seconds) + Double(settings.lease.components.attoseconds) / 1e18
+        let seconds = settings.lease.seconds
         let takeOver: PostgresQuery = """
             INSERT INTO meta_leader AS l (id, epoch, holder, expires_at) \
             VALUES (1, 1, \(holder), now() + make_interval(secs => \(seconds))) \
@@ -212,7 +213,7 @@ public final class MetaLeadership: Sendable {
 
     /// Extends our lease; false when the row holds another epoch (someone took over).
     func renew(epoch: Int64, on connection: PostgresConnection) async throws -> Bool {
-        let seconds = Double(settings.lease.components.seconds) + Double(settings.lease.components.attoseconds) / 1e18
+        let seconds = settings.lease.seconds
         let query: PostgresQuery = """
             UPDATE meta_leader SET expires_at = now() + make_interval(secs => \(seconds)) \
             WHERE id = 1 AND epoch = \(epoch) RETURNING epoch

@@ -1,6 +1,7 @@
 import CFUSE3
 import Glibc
 import RadonClient
+import RadonWire
 
 /// One kernel request, carried from the libfuse worker thread that received it to the task that
 /// answers it. libfuse lets a request be answered from any thread, exactly once; the pointer is
@@ -80,7 +81,7 @@ struct CacheTimeouts: Sendable {
     /// not kept by the kernel past the time the client may trust it (nil: fresh).
     func trusting(for trust: Duration?) -> CacheTimeouts {
         guard let trust else { return self }
-        let seconds = max(Double(trust.components.seconds) + Double(trust.components.attoseconds) * 1e-18, 0)
+        let seconds = max(trust.seconds, 0)
         return CacheTimeouts(attributes: min(attributes, seconds), entries: min(entries, seconds))
     }
 }

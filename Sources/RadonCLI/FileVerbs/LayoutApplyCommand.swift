@@ -167,8 +167,7 @@ final class ApplyProgress: Sendable {
 
     private func line(_ state: State) -> String {
         let fraction = bytes == 0 ? Double(state.filesDone) / Double(max(1, files)) : Double(state.current) / Double(bytes)
-        let elapsed = (ContinuousClock.now - started).components
-        let seconds = max(0.001, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        let seconds = max(0.001, (ContinuousClock.now - started).seconds)
         return "\(HealingTotals.bar(fraction))  \(state.filesDone)/\(files) files  "
             + "\(HealingTotals.megabytes(state.current))/\(HealingTotals.megabytes(bytes))  \(HealingTotals.megabytes(UInt64(Double(state.current) / seconds)))/s"
     }
