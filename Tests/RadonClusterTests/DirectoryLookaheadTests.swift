@@ -32,12 +32,13 @@ struct DirectoryLookaheadTests {
         #expect(plan(&lookahead, "file-1", at: 1) == .ask(following: 0, generation: 0))
         #expect(plan(&lookahead, "file-2", at: 2) == .ask(following: DirectoryLookahead.firstSize, generation: 0))
         lookahead.keep(entries(3..<67), in: directory, size: 64, caller: root, askedAt: start + .milliseconds(2), generation: 0)
-        guard case let .answered(attributes, trustedFor) = plan(&lookahead, "file-3", at: 102) else {
+        guard case let .answered(attributes, askedAt, trustedFor) = plan(&lookahead, "file-3", at: 102) else {
             Issue.record("file-3 should come from the window")
             return
         }
         #expect(attributes.inode == 103)
         #expect(trustedFor == .milliseconds(900), "what is left of the lifetime, not a fresh one")
+        #expect(askedAt == start + .milliseconds(2))
     }
 
     @Test func lookupsInOtherDirectoriesOrSpreadOutAreNoScan() {

@@ -39,8 +39,9 @@ struct DirectoryLookahead {
 
     /// What to do with a lookup.
     enum Plan: Equatable {
-        /// Answered from a window: its attributes, and how much longer they may be trusted.
-        case answered(InodeAttributes, trustedFor: Duration)
+        /// Answered from a window: its attributes, when the window was asked, and how much
+        /// longer they may be trusted.
+        case answered(InodeAttributes, askedAt: ContinuousClock.Instant, trustedFor: Duration)
         /// Ask the service, with `following` entries after the name (0: a plain lookup);
         /// pass `generation` back to `keep`.
         case ask(following: Int, generation: UInt64)
@@ -79,7 +80,7 @@ struct DirectoryLookahead {
             let age = now - window.askedAt
             if age < lifetime, window.caller == caller, let attributes = window.entries[name] {
                 windows[parent]?.hits += 1
-                return .answered(attributes, trustedFor: lifetime - age)
+                return .answered(attributes, askedAt: window.askedAt, trustedFor: lifetime - age)
             }
             previous = window
             dropWindow(of: parent)

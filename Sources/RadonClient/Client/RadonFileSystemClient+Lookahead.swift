@@ -9,9 +9,8 @@ extension RadonFileSystemClient {
         let now = ContinuousClock.now
         let plan = state.withLock { $0.lookahead.plan(parent: parent, name: name, caller: caller, now: now) }
         switch plan {
-        case let .answered(attributes, trustedFor):
-            return LookedUpEntry(attributes: await withLocalSize(fresher(attributes, askedAt: now - (attributeLifetime - trustedFor))),
-                                 trustedFor: trustedFor)
+        case let .answered(attributes, askedAt, trustedFor):
+            return LookedUpEntry(attributes: await withLocalSize(fresher(attributes, askedAt: askedAt)), trustedFor: trustedFor)
         case .ask(following: 0, _):
             return LookedUpEntry(attributes: try await lookupAfresh(parent: parent, name: name, caller: caller))
         case let .ask(following, generation):

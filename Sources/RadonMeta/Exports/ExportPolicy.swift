@@ -30,13 +30,9 @@ struct ExportPolicy: Sendable {
         if !isWholeTree {
             for inode in scoped.namedInodes { try await requireWithin(inode) }
         }
-        if var lookup = scoped as? NameRequest, lookup.parent == root, lookup.name == ".." {
+        if var lookup = scoped as? any NamesEntry, lookup.parent == root, lookup.name == ".." {
             lookup.name = "."
             scoped = lookup
-        }
-        if var lookahead = scoped as? LookaheadRequest, lookahead.parent == root, lookahead.name == ".." {
-            lookahead.name = "."
-            scoped = lookahead
         }
         guard let admitted = scoped as? Request else { throw WireError(.internalError, "export admission changed \(Request.self)") }
         return admitted

@@ -38,13 +38,20 @@ extension InodeRequest: ExportScoped {
     var namedInodes: [UInt64] { [inode] }
 }
 
-extension NameRequest: ActsAsCaller {
+/// A request about one name in a directory (lookups with lookahead or without, unlinks): the
+/// export turns ".." of its root into the root itself.
+protocol NamesEntry: ActsAsCaller {
+    var parent: UInt64 { get }
+    var name: FileName { get set }
+}
+
+extension NamesEntry {
     var namedInodes: [UInt64] { [parent] }
 }
 
-extension LookaheadRequest: ActsAsCaller {
-    var namedInodes: [UInt64] { [parent] }
-}
+extension NameRequest: NamesEntry {}
+
+extension LookaheadRequest: NamesEntry {}
 
 extension SetAttributesRequest: ActsAsCaller {
     var namedInodes: [UInt64] { [inode] }
