@@ -97,6 +97,47 @@ struct MetadataCallCountTests {
         }
     }
 
+    /// Two mounts of one service: one fills a directory it made, as `tar x` or `cp -r` would.
+    /// Each new name's lookup is answered "absent" from a listing of the directory (empty as
+    /// made, then read again each second), not by a call each; what the filling mount sees
+    /// stays exact: the other mount's names once 1 s has passed, and exclusive creates are the
+    /// service's to refuse.
+    @Test func aDirectoryBeingFilledIsListedNotLookedUpNameByName() async throws {
+        try await Self.withCountedService { calls, mountClient in
+            let filler = try await mountClient()
+            let other = try await mountClient()
+            calls.reset()
+            try FileManager.default.createDirectory(atPath: "\(filler.path)/fill", withIntermediateDirectories: false)
+            for index in 0..<300 { try write([1, 2, 3], to: "\(filler.path)/fill/" + String(format: "file-%03d", index)) }
+            let filled = calls.reset()
+            print("300 files made in a new directory: \(filled.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" })")
+            #expect(filled[.create] == 300)
+            #expect((filled[.lookup] ?? 0) + (filled[.lookupAhead] ?? 0) <= 20, "a listing a second, not a lookup per new name")
+
+            // The other mount's new names: an exclusive create of one is refused (the service
+            // decides), a plain one opens it, and a stat finds it once 1 s has passed.
+            try write(Array("theirs".utf8), to: "\(other.path)/fill/clash")
+            try write(Array("theirs".utf8), to: "\(other.path)/fill/shared")
+            #expect(throws: POSIXError(.EEXIST)) { try write([9], to: "\(filler.path)/fill/clash") }
+            let descriptor = open("\(filler.path)/fill/shared", O_CREAT | O_RDWR, 0o644)
+            #expect(descriptor >= 0)
+            var buffer = [UInt8](repeating: 0, count: 16)
+            #expect(read(descriptor, &buffer, buffer.count) == 6, "the other mount's file, opened, not made anew")
+            close(descriptor)
+            // A directory just made is listed empty: the other mount's name in it is seen once
+            // 1 s has passed.
+            try FileManager.default.createDirectory(atPath: "\(filler.path)/fresh", withIntermediateDirectories: false)
+            try write(Array("theirs".utf8), to: "\(other.path)/fresh/late")
+            try write([4], to: "\(filler.path)/fresh/mine")
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try status("\(filler.path)/fresh/late").st_size == 6)
+            // Its own removals are seen at once.
+            #expect(unlink("\(filler.path)/fill/file-010") == 0)
+            #expect(throws: POSIXError(.ENOENT)) { try status("\(filler.path)/fill/file-010") }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(other.path)/fill").count == 301)
+        }
+    }
+
     /// A metadata service on SQLite behind a loopback server that counts what arrives, and a
     /// way to mount it (in this process, through the kernel) from a new client each time.
     static func withCountedService(
