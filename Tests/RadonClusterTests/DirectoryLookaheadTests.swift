@@ -136,7 +136,7 @@ struct DirectoryLookaheadTests {
         #expect(lookahead.countedEntries == 0 && lookahead.windows.isEmpty)
     }
 
-    @Test func anUnlinkOfTheNameJustLookedUpKeepsTheWindowAndAnUnknownOneEndsTheScan() {
+    @Test func anUnlinkOfTheNameJustLookedUpKeepsTheWindowAndAnUnknownOneEndsOtherScans() {
         var lookahead = DirectoryLookahead(lifetime: .seconds(1))
         let lookedUp = entries(0..<1)[0]
         lookahead.keep(entries(1..<64), after: lookedUp, in: directory, size: 64, caller: root, askedAt: start, generation: 0)
@@ -146,11 +146,20 @@ struct DirectoryLookaheadTests {
             Issue.record("the unlink of the looked-up name dropped the window")
             return
         }
-        // A name no window holds: every window goes, and the scan starts again (plain lookups).
-        lookahead.forgetRemoval(of: "elsewhere", in: directory)
+        // A name no window holds, in another directory: every window goes, and the scan starts
+        // again (plain lookups).
+        lookahead.forgetRemoval(of: "elsewhere", in: 8)
         #expect(lookahead.windows.isEmpty)
         #expect(plan(&lookahead, "file-2", at: 2) == .ask(following: 0, generation: lookahead.generation))
         #expect(plan(&lookahead, "file-3", at: 3) == .ask(following: 0, generation: lookahead.generation))
+        // Unlinking names no window holds one by one in a directory is a scan of it: the third
+        // lookup asks ahead.
+        var unlinking = DirectoryLookahead(lifetime: .seconds(1))
+        for index in 0..<2 {
+            #expect(plan(&unlinking, "file-\(index)", at: index) == .ask(following: 0, generation: unlinking.generation))
+            unlinking.forgetRemoval(of: FileName("file-\(index)"), in: directory)
+        }
+        #expect(plan(&unlinking, "file-2", at: 2) == .ask(following: DirectoryLookahead.firstSize, generation: unlinking.generation))
     }
 
     @Test func dotNamesAndAnOlderServerAreNeverAskedAhead() {

@@ -101,7 +101,8 @@ struct MetadataCallCountTests {
     /// Each new name's lookup is answered "absent" from a listing of the directory (empty as
     /// made, then read again each second), not by a call each; what the filling mount sees
     /// stays exact: the other mount's names once 1 s has passed, and exclusive creates are the
-    /// service's to refuse.
+    /// service's to refuse. The other mount then unlinks names it never looked at, one by one:
+    /// a scan too, answered ahead.
     @Test func aDirectoryBeingFilledIsListedNotLookedUpNameByName() async throws {
         try await Self.withCountedService { calls, mountClient in
             let filler = try await mountClient()
@@ -134,7 +135,15 @@ struct MetadataCallCountTests {
             // Its own removals are seen at once.
             #expect(unlink("\(filler.path)/fill/file-010") == 0)
             #expect(throws: POSIXError(.ENOENT)) { try status("\(filler.path)/fill/file-010") }
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(other.path)/fill").count == 301)
+            // The other mount, which never looked at these names, unlinks 200 of them one by one:
+            // an unlink scan, asked ahead from its third lookup.
+            calls.reset()
+            for index in 100..<300 { #expect(unlink("\(other.path)/fill/" + String(format: "file-%03d", index)) == 0) }
+            let unlinked = calls.reset()
+            print("200 files unlinked by a mount that never looked them up: \(unlinked.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" })")
+            #expect(unlinked[.remove] == 200)
+            #expect((unlinked[.lookup] ?? 0) + (unlinked[.lookupAhead] ?? 0) <= 20, "a lookup per window, not per unlink")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(other.path)/fill").count == 101)
         }
     }
 

@@ -162,10 +162,18 @@ struct DirectoryLookahead {
     }
 
     /// This client removed `name` from `parent`: its inode lost a link, so every name of it
-    /// goes, when a window held the name; else every window (which inode is not known).
+    /// goes, when a window held the name; else every window (which inode is not known), but
+    /// the scan of `parent` goes on: unlinking names one by one (`rm` of each, the kernel's
+    /// dentries gone) is a scan of that directory, and its first window holds each name it
+    /// answers, so the unlinks after it are the targeted kind.
     mutating func forgetRemoval(of name: FileName, in parent: UInt64) {
         listings[parent]?.names.remove(name)
-        guard let inode = inode(named: name, in: parent) else { return forgetAll() }
+        guard let inode = inode(named: name, in: parent) else {
+            let scan = scans[parent]
+            forgetAll()
+            scans[parent] = scan
+            return
+        }
         forget(name, in: parent)
         forget(inode: inode)
         forget(inode: parent)
