@@ -2,7 +2,7 @@
 import RadonWire
 import Testing
 
-/// The client's scan detection, lookahead windows and listings (`+Listing`) alone, on a clock the test moves.
+/// The client's scan detection and lookahead windows alone, on a clock the test moves.
 @Suite("Directory lookahead")
 struct DirectoryLookaheadTests {
     let directory: UInt64 = 7

@@ -10,16 +10,16 @@ import RadonWire
 /// - A window answers only lookups of the caller the service checked it for, and only
 ///   within `lifetime` of when it was asked: no older than an attribute the kernel caches
 ///   (the mount gives the kernel what is left of that lifetime, not a fresh one).
-/// - It never answers that a name is absent: a name not in a window goes to the service.
+/// - It never answers that a name is absent: a name not in a window goes to the service, so
+///   a file another client made and closed opens here at once (close-to-open for new names).
 /// - Every change this client makes forgets what it touched (`forget(inode:)`,
-///   `forget(_:in:)`, or `forgetAll` when it cannot tell, which ends every scan too: a
-///   loop of such changes costs plain lookups, not windows), and a window asked before any
+///   `forget(_:in:)`, or `forgetAll` when it cannot tell, which ends every scan too, but an
+///   unlink's own directory's: a loop of renames no window can name costs plain lookups, not
+///   windows, while unlinking name by name is a scan), and a window asked before any
 ///   change is not kept (`generation`): whatever this client changes, it never reads back the
 ///   state from before its own change.
 /// - A window that served nothing silences lookahead in its directory for `quietPeriod`, so
 ///   lookups in random order cost no more than plain ones for long.
-/// - Names a directory does not hold are answered from a whole listing of it
-///   (`DirectoryLookahead+Listing.swift`), under the same lifetime and caller rules.
 struct DirectoryLookahead {
     /// One directory's following entries, as the service sent them.
     struct Window {
@@ -47,11 +47,6 @@ struct DirectoryLookahead {
         /// Ask the service, with `following` entries after the name (0: a plain lookup);
         /// pass `generation` back to `keep`.
         case ask(following: Int, generation: UInt64)
-        /// The name is not in the directory: a fresh listing of it, for this caller, lacks it.
-        case absent
-        /// List the directory whole (it is being filled, name by name), keep the listing with
-        /// `keepListing`, and answer from it.
-        case list(generation: UInt64)
     }
 
     static let firstSize = 64
@@ -66,16 +61,12 @@ struct DirectoryLookahead {
     let lifetime: Duration
     private(set) var windows: [UInt64: Window] = [:]
     private var scans: [UInt64: Scan] = [:]
-    /// Moved by every change this client makes (and nothing else).
-    var generation: UInt64 = 0
+    private(set) var generation: UInt64 = 0
     /// How many window entries name each inode (hard links may sit in several), so a change
     /// to an inode no window holds (most writes) costs one dictionary lookup.
     private var windowedInodes: [UInt64: Int] = [:]
     /// Set when the service does not know `lookupAhead` (an older server): plain lookups only.
     var isUnsupported = false
-    /// Whole listings of directories being filled, and the absent names that start them.
-    var listings: [UInt64: Listing] = [:]
-    var absences: [UInt64: Absences] = [:]
 
     init(lifetime: Duration) {
         self.lifetime = lifetime
@@ -85,11 +76,7 @@ struct DirectoryLookahead {
     /// it goes to the service.
     mutating func plan(parent: UInt64, name: FileName, caller: MetaCaller, now: ContinuousClock.Instant) -> Plan {
         let plain = Plan.ask(following: 0, generation: generation)
-        guard name != .dot, name != .dotDot else { return plain }
-        if windows[parent]?.entries[name] == nil, let listed = listingPlan(parent: parent, name: name, caller: caller, now: now) {
-            return listed
-        }
-        guard !isUnsupported else { return plain }
+        guard !isUnsupported, name != .dot, name != .dotDot else { return plain }
         var previous: Window?
         if let window = windows[parent] {
             let age = now - window.askedAt
@@ -167,7 +154,6 @@ struct DirectoryLookahead {
     /// dentries gone) is a scan of that directory, and its first window holds each name it
     /// answers, so the unlinks after it are the targeted kind.
     mutating func forgetRemoval(of name: FileName, in parent: UInt64) {
-        listings[parent]?.names.remove(name)
         guard let inode = inode(named: name, in: parent) else {
             let scan = scans[parent]
             forgetAll()
@@ -183,7 +169,6 @@ struct DirectoryLookahead {
     /// file no window held; an unlink of a name no window held): no window may answer.
     /// Scans start again too: a loop that changes what it scans in ways no window can name
     /// (renames of names no window held) must not pay for a large window at every step.
-    /// Listings stay: they hold names only, and every caller of this says which it changed.
     mutating func forgetAll() {
         generation &+= 1
         if !windows.isEmpty { windows.removeAll() }

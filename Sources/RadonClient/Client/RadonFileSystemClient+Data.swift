@@ -87,16 +87,14 @@ extension RadonFileSystemClient {
     /// session in the create's own transaction, and answers with the directory's new attributes
     /// too, so the kernel's look at the directory that follows is answered from the cache.
     public func create(parent: UInt64, name: FileName, permissions: UInt32, flags: OpenFlags, exclusive: Bool, context: RequestContext) async throws -> CreatedFile {
-        let (holdSession, reply) = try await changingNames(in: parent) {
-            try await service {
-                try await withSession { session in
-                    (session, try await meta().create(
-                        parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive,
-                        caller: context.caller, openSession: session))
-                }
+        let (holdSession, reply) = try await service {
+            try await withSession { session in
+                (session, try await meta().create(
+                    parent: parent, name: name, kind: .regular, permissions: permissions, rdev: 0, exclusive: exclusive,
+                    caller: context.caller, openSession: session))
             }
         }
-        changedName(name, in: parent, exists: true)
+        forgetName(name, in: parent)
         if let directory = reply.parent { remember(directory) } else { forgetAttributes(parent) }
         remember(reply.attributes)
         let truncate = !reply.created && flags.truncate

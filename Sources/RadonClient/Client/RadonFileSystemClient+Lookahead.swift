@@ -1,34 +1,14 @@
 import Glibc
 import RadonWire
 
-/// Lookups, answered from a lookahead window when the directory is being scanned, or from a
-/// listing when it is being filled (see `DirectoryLookahead`), else by the metadata service.
+/// Lookups, answered from a lookahead window when the directory is being scanned (see
+/// `DirectoryLookahead`), else by the metadata service.
 extension RadonFileSystemClient {
     public func lookupEntry(parent: UInt64, name: FileName, context: RequestContext) async throws -> LookedUpEntry {
         let caller = context.caller
         let now = ContinuousClock.now
-        do {
-            return try await lookupEntry(parent: parent, name: name, caller: caller, now: now)
-        } catch let error as FileSystemError where error.errno == ENOENT {
-            state.withLock { $0.lookahead.noteAbsent(in: parent, caller: caller, now: now) }
-            throw error
-        }
-    }
-
-    private func lookupEntry(parent: UInt64, name: FileName, caller: MetaCaller, now: ContinuousClock.Instant) async throws -> LookedUpEntry {
         let plan = state.withLock { $0.lookahead.plan(parent: parent, name: name, caller: caller, now: now) }
         switch plan {
-        case .absent:
-            throw FileSystemError.notFound("\(name) is not in a fresh listing of directory \(parent)")
-        case let .list(generation):
-            let names = await listedNames(of: parent)
-            state.withLock {
-                $0.lookahead.keepListing(names, of: parent, caller: caller, askedAt: now, generation: generation, now: .now)
-            }
-            if let names, !names.contains(name) {
-                throw FileSystemError.notFound("\(name) is not in directory \(parent)")
-            }
-            return LookedUpEntry(attributes: try await lookupAfresh(parent: parent, name: name, caller: caller))
         case let .answered(attributes, askedAt, trustedFor):
             return LookedUpEntry(attributes: await withLocalSize(fresher(attributes, askedAt: askedAt)), trustedFor: trustedFor)
         case .ask(following: 0, _):
@@ -51,26 +31,6 @@ extension RadonFileSystemClient {
                                   in: parent, size: following, caller: caller, askedAt: now, generation: generation)
             }
             return LookedUpEntry(attributes: await withLocalSize(remember(reply.attributes)))
-        }
-    }
-
-    /// Every name in `parent`, read in pages; nil when it holds more than a listing keeps, or
-    /// cannot be read (the lookup then goes to the service, which says why).
-    private func listedNames(of parent: UInt64) async -> Set<FileName>? {
-        let page = MetaLimits.maximumDirectoryBatch
-        var names = Set<FileName>()
-        var cookie: UInt64 = 0
-        do {
-            while true {
-                let entries = try await meta().readDirectory(parent, after: cookie, limit: page)
-                for entry in entries where entry.name != .dot && entry.name != .dotDot { names.insert(entry.name) }
-                guard names.count <= DirectoryLookahead.listingLimit else { return nil }
-                guard entries.count == page, let last = entries.last else { return names }
-                cookie = last.cookie
-            }
-        } catch {
-            logger.debug("no listing of a directory being filled", metadata: ["directory": "\(parent)", "error": "\(error)"])
-            return nil
         }
     }
 

@@ -21,36 +21,24 @@ extension RadonFileSystemClient {
     }
 
     public func makeNode(parent: UInt64, name: FileName, kind: InodeKind, permissions: UInt32, rdev: UInt64, context: RequestContext) async throws -> InodeAttributes {
-        let reply = try await changingNames(in: parent) {
-            try await service {
-                try await meta().create(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: true, caller: context.caller)
-            }
+        let reply = try await service {
+            try await meta().create(parent: parent, name: name, kind: kind, permissions: permissions, rdev: rdev, exclusive: true, caller: context.caller)
         }
-        changedName(name, in: parent, exists: true)
+        forgetName(name, in: parent)
         if let directory = reply.parent { remember(directory) } else { forgetAttributes(parent) }
         return remember(reply.attributes)
     }
 
     public func makeDirectory(parent: UInt64, name: FileName, permissions: UInt32, context: RequestContext) async throws -> InodeAttributes {
-        let askedAt = ContinuousClock.now
-        let attributes = try await changingNames(in: parent) {
-            try await service { try await meta().makeDirectory(parent: parent, name: name, permissions: permissions, caller: context.caller) }
-        }
-        changedName(name, in: parent, exists: true)
+        let attributes = try await service { try await meta().makeDirectory(parent: parent, name: name, permissions: permissions, caller: context.caller) }
+        forgetName(name, in: parent)
         forgetAttributes(parent)
-        // Empty as made: the files made in it next need not be looked up at the service, if
-        // its maker may search it (else the kernel refuses those lookups anyway).
-        if attributes.uid == context.caller.uid, attributes.permissions & 0o100 != 0 {
-            state.withLock { $0.lookahead.keepEmptyListing(of: attributes.inode, caller: context.caller, askedAt: askedAt) }
-        }
         return remember(attributes)
     }
 
     public func makeSymbolicLink(parent: UInt64, name: FileName, target: [UInt8], context: RequestContext) async throws -> InodeAttributes {
-        let attributes = try await changingNames(in: parent) {
-            try await service { try await meta().makeSymbolicLink(parent: parent, name: name, target: target, caller: context.caller) }
-        }
-        changedName(name, in: parent, exists: true)
+        let attributes = try await service { try await meta().makeSymbolicLink(parent: parent, name: name, target: target, caller: context.caller) }
+        forgetName(name, in: parent)
         forgetAttributes(parent)
         return remember(attributes)
     }
@@ -60,9 +48,7 @@ extension RadonFileSystemClient {
     }
 
     public func removeFile(parent: UInt64, name: FileName, context: RequestContext) async throws {
-        let reply = try await changingNames(in: parent) {
-            try await service { try await meta().removal(parent: parent, name: name, caller: context.caller) }
-        }
+        let reply = try await service { try await meta().removal(parent: parent, name: name, caller: context.caller) }
         // Some inode lost a link: its cached link count and ctime are stale; which one is not
         // known without a lookup, so forget them all (they are cheap to fetch again), but the
         // directory's, which the reply carries. A lookahead window that held the name knows the
@@ -76,10 +62,8 @@ extension RadonFileSystemClient {
     }
 
     public func removeDirectory(parent: UInt64, name: FileName, context: RequestContext) async throws {
-        try await changingNames(in: parent) {
-            try await service { try await meta().removeDirectory(parent: parent, name: name, caller: context.caller) }
-        }
-        changedName(name, in: parent, exists: false)
+        try await service { try await meta().removeDirectory(parent: parent, name: name, caller: context.caller) }
+        forgetName(name, in: parent)
         forgetAttributes(parent)
     }
 
@@ -89,20 +73,16 @@ extension RadonFileSystemClient {
         case .noReplace: .noReplace
         case .exchange: .exchange
         }
-        let removed = try await changingNames(in: parent, newParent) {
-            try await service {
-                try await meta().rename(parent: parent, name: name, newParent: newParent, newName: newName, mode: metaMode, caller: context.caller)
-            }
+        let removed = try await service {
+            try await meta().rename(parent: parent, name: name, newParent: newParent, newName: newName, mode: metaMode, caller: context.caller)
         }
-        renamedName(name, in: parent, to: newName, in: newParent, exchange: mode == .exchange)
+        forgetAll()
         if let removed { await deleteFragments(of: removed) }
     }
 
     public func link(_ inode: UInt64, newParent: UInt64, newName: FileName, context: RequestContext) async throws -> InodeAttributes {
-        let attributes = try await changingNames(in: newParent) {
-            try await service { try await meta().link(inode, newParent: newParent, newName: newName, caller: context.caller) }
-        }
-        changedName(newName, in: newParent, exists: true)
+        let attributes = try await service { try await meta().link(inode, newParent: newParent, newName: newName, caller: context.caller) }
+        forgetName(newName, in: newParent)
         forgetAttributes(newParent, inode)
         return await withLocalSize(remember(attributes))
     }

@@ -140,7 +140,7 @@ public final class RadonFileSystemClient: FileSystemOperations {
     }
 
     /// Forgets what this client knows of inodes it changed, lookahead windows included: every
-    /// change a client makes comes through here, `changedName` or `renamedName` (see
+    /// change a client makes comes through here, `forgetName` or `forgetAll` (see
     /// `DirectoryLookahead`).
     func forgetAttributes(_ inodes: UInt64...) {
         state.withLock { state in
@@ -151,31 +151,20 @@ public final class RadonFileSystemClient: FileSystemOperations {
         }
     }
 
-    /// This client made `name` in `parent` (`exists`) or removed it; `parent` changed too.
-    func changedName(_ name: FileName, in parent: UInt64, exists: Bool) {
-        state.withLock { $0.lookahead.changed(name, in: parent, exists: exists) }
-    }
-
-    /// Runs a change to the names of `directories`. When it fails, whether it happened is not
-    /// known (a lost connection), so no listing of them answers "absent" any more.
-    func changingNames<T>(in directories: UInt64..., body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            state.withLock { state in
-                for directory in directories { state.lookahead.dropListing(of: directory) }
-            }
-            throw error
+    /// This client added, removed or replaced `name` in `parent`, which changed too.
+    func forgetName(_ name: FileName, in parent: UInt64) {
+        state.withLock { state in
+            state.lookahead.forget(name, in: parent)
+            state.lookahead.forget(inode: parent)
         }
     }
 
-    /// This client renamed a name: some inode's links may have changed (a replaced file), which
-    /// one is not known without a lookup, so every cached attribute and lookahead window goes
-    /// (they are cheap to fetch again); listings learn the names.
-    func renamedName(_ name: FileName, in parent: UInt64, to newName: FileName, in newParent: UInt64, exchange: Bool) {
+    /// Some inode's links changed, which one is not known without a lookup: every cached
+    /// attribute and lookahead window goes (they are cheap to fetch again).
+    func forgetAll() {
         state.withLock { state in
             state.attributes.removeAll()
-            state.lookahead.renamed(name, in: parent, to: newName, in: newParent, exchange: exchange)
+            state.lookahead.forgetAll()
         }
     }
 
