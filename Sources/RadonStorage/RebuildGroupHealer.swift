@@ -96,8 +96,7 @@ struct GroupHealer: Sendable {
                 if rate > 0 {
                     // Throttle: never ahead of `rate` bytes per second since the start.
                     let due = Double(job.bytesRead - readAtStart) / Double(rate)
-                    let elapsed = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-                        + Double((ContinuousClock.now - started).components.seconds)
+                    let elapsed = (ContinuousClock.now - started).seconds
                     if due > elapsed { try await Task.sleep(for: .milliseconds(Int((due - elapsed) * 1000))) }
                 }
             }

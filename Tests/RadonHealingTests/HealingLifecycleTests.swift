@@ -97,7 +97,7 @@ import Glibc
             for job in jobs { bytesByWorker[job.workerNodeID, default: 0] += job.bytesRead }
             let busiest = try #require(bytesByWorker.values.max())
             let floor = Double(busiest) / (rate * 1e6)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             print(String(format: "rate test: busiest worker read %.2f MB in a %.1f s rebuild (%.3f MB/s, limit %.2f); unthrottled floor %.1f s",
                          Double(busiest) / 1e6, seconds, Double(busiest) / 1e6 / seconds, rate, floor))
             #expect(floor >= 4, "too little to read (\(busiest) bytes) for the throttle to show")

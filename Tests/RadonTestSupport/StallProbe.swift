@@ -1,4 +1,5 @@
 import Foundation
+import RadonWire
 import Synchronization
 
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ public final class StallProbe: Sendable {
                     record.rounds += 1
                     if !ok { record.failures += 1 }
                 }
-                Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+                Thread.sleep(forTimeInterval: interval.seconds)
             }
             self.record.withLock { $0.finished = true }
         }

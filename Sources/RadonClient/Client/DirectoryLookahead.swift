@@ -154,12 +154,7 @@ struct DirectoryLookahead {
     /// dentries gone) is a scan of that directory, and its first window holds each name it
     /// answers, so the unlinks after it are the targeted kind.
     mutating func forgetRemoval(of name: FileName, in parent: UInt64) {
-        guard let inode = inode(named: name, in: parent) else {
-            let scan = scans[parent]
-            forgetAll()
-            scans[parent] = scan
-            return
-        }
+        guard let inode = inode(named: name, in: parent) else { return forgetAll(keepingScanOf: parent) }
         forget(name, in: parent)
         forget(inode: inode)
         forget(inode: parent)
@@ -169,11 +164,12 @@ struct DirectoryLookahead {
     /// file no window held; an unlink of a name no window held): no window may answer.
     /// Scans start again too: a loop that changes what it scans in ways no window can name
     /// (renames of names no window held) must not pay for a large window at every step.
-    mutating func forgetAll() {
+    /// `keepingScanOf` a directory keeps that one scan (an unlink in it: see `forgetRemoval`).
+    mutating func forgetAll(keepingScanOf kept: UInt64? = nil) {
         generation &+= 1
         if !windows.isEmpty { windows.removeAll() }
         if !windowedInodes.isEmpty { windowedInodes.removeAll() }
-        if !scans.isEmpty { scans.removeAll() }
+        if !scans.isEmpty { scans = scans.filter { $0.key == kept } }
     }
 
     private mutating func dropWindow(of parent: UInt64) {
