@@ -18,8 +18,13 @@ final class GroupCommitter: Sendable {
         let run: @Sendable (any SQLTransaction, _ alone: Bool) -> Bool
         /// Called once the batch committed (nil) or failed to (the error).
         let finish: @Sendable ((any Error)?) -> Void
+        /// Where its writer waits for the batch, or for its turn to commit the next one.
+        let ticket: CommitTicket
     }
 
+    /// Invariant: `draining` is true from the moment a writer takes the turn to commit until
+    /// the last batch is committed and the queue found empty; while it is true exactly one
+    /// writer commits, and every operation in `pending` has a writer waiting on its ticket.
     private struct Queue {
         var pending: [Pending] = []
         var draining = false
@@ -34,6 +39,13 @@ final class GroupCommitter: Sendable {
 
     /// Runs `body` atomically in a durable transaction shared with concurrent writes.
     ///
+    /// The batches are committed by the writers themselves, not by a task of the committer's
+    /// own: a writer that finds nobody committing commits the queue (its own operation first),
+    /// and one that finds a commit under way waits; when a batch is done its committer hands
+    /// the turn to the writer of the next queued operation, which it wakes anyway to answer.
+    /// So a lone write costs no thread hand-off at all, and a busy queue none beyond the
+    /// wake-ups of the writers it answers.
+    ///
     /// Under a request id (`OperationLog.request`, an identified mutation) the operation log is
     /// asked first when the request is a retry, in the same savepoint: a request that committed
     /// before gets its stored result and `body` does not run; otherwise `body`'s result is
@@ -42,81 +54,133 @@ final class GroupCommitter: Sendable {
         let outcome = Outcome<Value>()
         let logged = OperationLog.request.flatMap { request in OperationLogCoding<Value>().map { (request, $0) } }
         let now = WallClock.nanosecondsSinceEpoch()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let pending = Pending(
-                run: { db, alone in
-                    do {
-                        var value: Value?
-                        let step = {
-                            guard let (request, coding) = logged else {
-                                value = try body(db)
-                                return
-                            }
-                            if request.isRetry, let stored = try OperationLog.storedReply(for: request.identity, in: db) {
-                                value = try coding.decode(stored)
-                            } else {
-                                let result = try body(db)
-                                try OperationLog.store(coding.encode(result), for: request.identity, now: now, in: db)
-                                value = result
-                            }
+        let ticket = CommitTicket()
+        let pending = Pending(
+            run: { db, alone in
+                do {
+                    var value: Value?
+                    let step = {
+                        guard let (request, coding) = logged else {
+                            value = try body(db)
+                            return
                         }
-                        if alone {
-                            try step()
+                        if request.isRetry, let stored = try OperationLog.storedReply(for: request.identity, in: db) {
+                            value = try coding.decode(stored)
                         } else {
-                            try db.inSavepoint(step)
+                            let result = try body(db)
+                            try OperationLog.store(coding.encode(result), for: request.identity, now: now, in: db)
+                            value = result
                         }
-                        outcome.set(.success(value!))
-                        return true
-                    } catch {
-                        outcome.set(.failure(error))
-                        return false
                     }
-                },
-                finish: { error in
-                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                    if alone {
+                        try step()
+                    } else {
+                        try db.inSavepoint(step)
+                    }
+                    outcome.set(.success(value!))
+                    return true
+                } catch {
+                    outcome.set(.failure(error))
+                    return false
                 }
-            )
-            let startsDraining = queue.withLock { queue in
-                queue.pending.append(pending)
-                guard !queue.draining else { return false }
-                queue.draining = true
-                return true
-            }
-            if startsDraining { Task { await self.drain() } }
+            },
+            finish: { error in
+                if let error { outcome.set(.failure(error)) }
+                ticket.signal(.committed)
+            },
+            ticket: ticket
+        )
+        let commitsNow = queue.withLock { queue in
+            queue.pending.append(pending)
+            guard !queue.draining else { return false }
+            queue.draining = true
+            return true
+        }
+        if commitsNow {
+            await commitQueuedBatch()
+        } else if await ticket.wait() == .commitNext {
+            await commitQueuedBatch()
         }
         return try outcome.get()
     }
 
-    /// Commits batches until the queue is empty.
-    private func drain() async {
-        while true {
-            let batch = queue.withLock { queue in
-                let batch = queue.pending
-                queue.pending = []
-                if batch.isEmpty { queue.draining = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                try await engine.writeBatch { db in
-                    let alone = batch.count == 1
-                    for pending in batch where !pending.run(db, alone) && alone {
-                        // Roll back what the failed operation did; its caller gets its own error.
-                        throw LoneOperationFailed()
-                    }
-                }
-                for pending in batch { pending.finish(nil) }
-            } catch is LoneOperationFailed {
-                for pending in batch { pending.finish(nil) }
-            } catch {
-                for pending in batch { pending.finish(error) }
-            }
+    /// Commits every queued operation in one batch (the caller's own among them), answers
+    /// their writers, then hands the turn to the writer of the first operation queued since,
+    /// or ends the draining when none is.
+    private func commitQueuedBatch() async {
+        let batch = queue.withLock { queue in
+            let batch = queue.pending
+            queue.pending = []
+            return batch
         }
+        do {
+            try await engine.writeBatch { db in
+                let alone = batch.count == 1
+                for pending in batch where !pending.run(db, alone) && alone {
+                    // Roll back what the failed operation did; its caller gets its own error.
+                    throw LoneOperationFailed()
+                }
+            }
+            for pending in batch { pending.finish(nil) }
+        } catch is LoneOperationFailed {
+            for pending in batch { pending.finish(nil) }
+        } catch {
+            for pending in batch { pending.finish(error) }
+        }
+        let next = queue.withLock { queue -> CommitTicket? in
+            guard let first = queue.pending.first else {
+                queue.draining = false
+                return nil
+            }
+            return first.ticket
+        }
+        next?.signal(.commitNext)
     }
 }
 
 /// Thrown out of a batch of one whose operation failed, so the engine rolls it back.
 private struct LoneOperationFailed: Error {}
+
+/// Where one writer waits: for its batch to be committed, or for its turn to commit the next
+/// batch. A ticket is signalled at most twice, `commitNext` (only while its operation is
+/// still queued) and then `committed`, and waited on at most once; a signal that comes before
+/// the wait is kept for it.
+private final class CommitTicket: Sendable {
+    enum Turn: Sendable {
+        /// The writer's batch was committed (or failed): its outcome is set.
+        case committed
+        /// The writer commits the queue next.
+        case commitNext
+    }
+
+    private enum State {
+        case open
+        case waiting(CheckedContinuation<Turn, Never>)
+        case signalled(Turn)
+    }
+
+    private let state = Mutex(State.open)
+
+    func wait() async -> Turn {
+        await withCheckedContinuation { continuation in
+            let early = state.withLock { state -> Turn? in
+                if case .signalled(let turn) = state { return turn }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let early { continuation.resume(returning: early) }
+        }
+    }
+
+    func signal(_ turn: Turn) {
+        let waiting = state.withLock { state -> CheckedContinuation<Turn, Never>? in
+            defer { state = .signalled(turn) }
+            guard case .waiting(let continuation) = state else { return nil }
+            return continuation
+        }
+        waiting?.resume(returning: turn)
+    }
+}
 
 /// One operation's result, handed from the batch to the waiting caller.
 private final class Outcome<Value: Sendable>: Sendable {

@@ -7,6 +7,14 @@ import GRDB
 /// transaction has its WAL frames fsync'd before `writeBatch` returns, and a SIGKILL at any
 /// instant loses nothing acknowledged. Writes are serialized by GRDB's writer; reads run
 /// concurrently on the pool's reader connections, which see every committed write.
+///
+/// Both run on the calling thread (GRDB's synchronous `read` and `write`, whose serial queues
+/// run a block in place when they are free), not through GRDB's asynchronous calls, which hop
+/// to a dispatch thread and back. A read is tens of microseconds of CPU, less than the two
+/// thread wake-ups the hop costs; a write batch holds its thread through its fsync, and at most
+/// one does (`GroupCommitter` runs one batch at a time), so the other threads keep serving. In
+/// `radonfs meta` those threads are NIO's event loops (`RadonFSCommand.runsTasksOnEventLoops`):
+/// while one loop waits for a commit, the requests read on the others queue for the next batch.
 public final class SQLiteEngine: MetadataEngine {
     let database: DatabasePool
 
@@ -37,11 +45,20 @@ public final class SQLiteEngine: MetadataEngine {
     }
 
     public func read<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> Value) async throws -> Value {
-        try await database.read { db in try body(SQLiteTransaction(db: db)) }
+        try readOnCallingThread(body)
     }
 
     public func writeBatch(_ body: @escaping @Sendable (any SQLTransaction) throws -> Void) async throws {
-        try await database.write { db in try body(SQLiteTransaction(db: db)) }
+        try writeOnCallingThread(body)
+    }
+
+    /// Synchronous, so the call above picks GRDB's blocking `read`, not its `async` overload.
+    private func readOnCallingThread<Value>(_ body: (any SQLTransaction) throws -> Value) throws -> Value {
+        try database.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    private func writeOnCallingThread(_ body: (any SQLTransaction) throws -> Void) throws {
+        try database.write { db in try body(SQLiteTransaction(db: db)) }
     }
 
     /// One process owns a SQLite file: there is no other server to fence off.
