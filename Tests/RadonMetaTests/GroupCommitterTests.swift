@@ -8,7 +8,8 @@ import Testing
 /// concurrent writers share batches.
 @Suite(.timeLimit(.minutes(1))) struct GroupCommitterTests {
     /// A SQLite engine that counts its batches, can hold the first one back (so writers queue
-    /// behind it) and can fail the commit of a chosen batch.
+    /// behind it) and can fail a chosen batch as a failed commit does: it throws after the
+    /// operations ran, and nothing of it is committed.
     final class ObservedEngine: MetadataEngine {
         let base: SQLiteEngine
         let batches = Atomic<Int>(0)
