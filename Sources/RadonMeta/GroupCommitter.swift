@@ -19,7 +19,7 @@ final class GroupCommitter: Sendable {
         /// Called once the batch committed (nil) or failed to (the error).
         let finish: @Sendable ((any Error)?) -> Void
         /// Where its writer waits for the batch, or for its turn to commit the next one.
-        let ticket: CommitTicket
+        let ticket: FirstOutcome<CommitTurn>
     }
 
     /// Invariant: `draining` is true from the moment a writer takes the turn to commit until
@@ -54,7 +54,7 @@ final class GroupCommitter: Sendable {
         let outcome = Outcome<Value>()
         let logged = OperationLog.request.flatMap { request in OperationLogCoding<Value>().map { (request, $0) } }
         let now = WallClock.nanosecondsSinceEpoch()
-        let ticket = CommitTicket()
+        let ticket = FirstOutcome<CommitTurn>()
         let pending = Pending(
             run: { db, alone in
                 do {
@@ -86,7 +86,7 @@ final class GroupCommitter: Sendable {
             },
             finish: { error in
                 if let error { outcome.set(.failure(error)) }
-                ticket.signal(.committed)
+                ticket.settle(.success(.committed))
             },
             ticket: ticket
         )
@@ -98,7 +98,7 @@ final class GroupCommitter: Sendable {
         }
         if commitsNow {
             await commitQueuedBatch()
-        } else if await ticket.wait() == .commitNext {
+        } else if try await ticket.value() == .commitNext {
             await commitQueuedBatch()
         }
         return try outcome.get()
@@ -127,59 +127,28 @@ final class GroupCommitter: Sendable {
         } catch {
             for pending in batch { pending.finish(error) }
         }
-        let next = queue.withLock { queue -> CommitTicket? in
+        let next = queue.withLock { queue -> FirstOutcome<CommitTurn>? in
             guard let first = queue.pending.first else {
                 queue.draining = false
                 return nil
             }
             return first.ticket
         }
-        next?.signal(.commitNext)
+        next?.settle(.success(.commitNext))
     }
 }
 
 /// Thrown out of a batch of one whose operation failed, so the engine rolls it back.
 private struct LoneOperationFailed: Error {}
 
-/// Where one writer waits: for its batch to be committed, or for its turn to commit the next
-/// batch. A ticket is signalled at most twice, `commitNext` (only while its operation is
-/// still queued) and then `committed`, and waited on at most once; a signal that comes before
-/// the wait is kept for it.
-private final class CommitTicket: Sendable {
-    enum Turn: Sendable {
-        /// The writer's batch was committed (or failed): its outcome is set.
-        case committed
-        /// The writer commits the queue next.
-        case commitNext
-    }
-
-    private enum State {
-        case open
-        case waiting(CheckedContinuation<Turn, Never>)
-        case signalled(Turn)
-    }
-
-    private let state = Mutex(State.open)
-
-    func wait() async -> Turn {
-        await withCheckedContinuation { continuation in
-            let early = state.withLock { state -> Turn? in
-                if case .signalled(let turn) = state { return turn }
-                state = .waiting(continuation)
-                return nil
-            }
-            if let early { continuation.resume(returning: early) }
-        }
-    }
-
-    func signal(_ turn: Turn) {
-        let waiting = state.withLock { state -> CheckedContinuation<Turn, Never>? in
-            defer { state = .signalled(turn) }
-            guard case .waiting(let continuation) = state else { return nil }
-            return continuation
-        }
-        waiting?.resume(returning: turn)
-    }
+/// What a waiting writer hears first (`FirstOutcome`: a later word is dropped): its batch was
+/// committed, or it commits the next one. `commitNext` is only said while its operation is
+/// still queued, so nothing commits it before that writer does.
+private enum CommitTurn: Sendable {
+    /// The writer's batch was committed (or failed): its outcome is set.
+    case committed
+    /// The writer commits the queue next.
+    case commitNext
 }
 
 /// One operation's result, handed from the batch to the waiting caller.

@@ -52,7 +52,8 @@ public final class SQLiteEngine: MetadataEngine {
         try writeOnCallingThread(body)
     }
 
-    /// Synchronous, so the call above picks GRDB's blocking `read`, not its `async` overload.
+    /// These two are synchronous, so they call GRDB's blocking `read` and `write`, not the
+    /// `async` overloads an async caller would get.
     private func readOnCallingThread<Value>(_ body: (any SQLTransaction) throws -> Value) throws -> Value {
         try database.read { db in try body(SQLiteTransaction(db: db)) }
     }
