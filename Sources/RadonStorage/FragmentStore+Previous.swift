@@ -24,11 +24,12 @@ extension FragmentStore {
     /// goes, and the older one stays). True when a previous version is kept. Runs under the
     /// slot's lock.
     func keepAsPrevious(
-        from handle: POSIXFile, in previousFile: () throws -> POSIXFile, blockIndex: UInt64, version: UInt64,
-        layout: FragmentFileHeader, scratch: inout [UInt8]
+        from handle: POSIXFile, in previousFile: () throws -> (handle: POSIXFile, layout: FragmentFileHeader), blockIndex: UInt64,
+        version: UInt64, layout: FragmentFileHeader, scratch: inout [UInt8]
     ) throws -> Bool {
-        guard let offset = layout.offset(ofBlock: blockIndex), let previousOffset = layout.previousOffset(ofBlock: blockIndex) else { return false }
-        let previous = try previousFile()
+        guard let offset = layout.offset(ofBlock: blockIndex) else { return false }
+        let (previous, previousLayout) = try previousFile()
+        guard let previousOffset = previousLayout.previousOffset(ofBlock: blockIndex) else { return false }
         if let kept = try storedVersion(in: previous, at: previousOffset, scratch: &scratch), kept < version { return true }
         return try scratch.withUnsafeMutableBytes { buffer in
             let count = try handle.read(into: buffer, at: offset)

@@ -77,7 +77,7 @@ extension FragmentStore {
         throw WireError(.internalError, "\(path) vanished while being opened")
     }
 
-    private func writeSynchronously(_ file: FragmentFileKey, layout: FragmentFileHeader, slots: [FragmentSlotWrite], keepPrevious: Bool) throws -> WriteOutcome {
+    private func writeSynchronously(_ file: FragmentFileKey, layout requested: FragmentFileHeader, slots: [FragmentSlotWrite], keepPrevious: Bool) throws -> WriteOutcome {
         let groupPath = groupDirectory(file.group)
         if mkdir(groupPath, PrivateState.directoryMode) == 0 {
             try POSIXFile.synchronizeDirectory(directory)
@@ -85,15 +85,16 @@ extension FragmentStore {
             throw POSIXFile.error("mkdir", groupPath)
         }
         let (handle, created) = try openForWriting(path(of: file), counted: true)
-        try ensureHeader(layout, in: handle)
-        // The previous copies, opened on the first overwrite that needs them.
-        var previous: (handle: POSIXFile, created: Bool)?
-        func previousFile() throws -> POSIXFile {
-            if let previous { return previous.handle }
+        // The file's own layout: an existing file keeps the format it was made with.
+        let layout = try ensureHeader(requested, in: handle)
+        // The previous copies, opened on the first overwrite that needs them, with their layout.
+        var previous: (handle: POSIXFile, created: Bool, layout: FragmentFileHeader)?
+        func previousFile() throws -> (handle: POSIXFile, layout: FragmentFileHeader) {
+            if let previous { return (previous.handle, previous.layout) }
             let opened = try openForWriting(previousPath(of: file), counted: false)
-            try ensureHeader(layout, in: opened.handle)
-            previous = opened
-            return opened.handle
+            let previousLayout = try ensureHeader(layout, in: opened.handle)
+            previous = (opened.handle, opened.created, previousLayout)
+            return (opened.handle, previousLayout)
         }
 
         var scratch = [UInt8](repeating: 0, count: layout.slotSize)
@@ -123,6 +124,13 @@ extension FragmentStore {
                         header.write(to: buffer)
                     }
                     try handle.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(SlotHeader.length + count)]), at: offset)
+                    if layout.hasChunkTables {
+                        // From the bytes just checked against the sender's CRC; see SlotChunkTable.
+                        let fragment = UnsafeRawBufferPointer(rebasing: buffer[SlotHeader.length..<(SlotHeader.length + count)])
+                        try SlotChunkTable(version: slot.version, fragment: fragment).bytes.withUnsafeBytes {
+                            try handle.write($0, at: offset + layout.chunkTableOffsetInSlot)
+                        }
+                    }
                 }
                 return nil
             }
@@ -139,8 +147,10 @@ extension FragmentStore {
 
     /// Checks the file's header against the layout of this write, writing it when the file is
     /// new or its header is unreadable (a crash before the first write, or rot: the slots keep
-    /// their own CRCs, so a wrongly laid-out old slot reads as corrupt, never as data).
-    func ensureHeader(_ layout: FragmentFileHeader, in handle: POSIXFile) throws {
+    /// their own CRCs, so a wrongly laid-out old slot reads as corrupt, never as data). Returns
+    /// the layout the file's slots follow: an existing file's, whose format may be older than
+    /// `layout`'s.
+    func ensureHeader(_ layout: FragmentFileHeader, in handle: POSIXFile) throws -> FragmentFileHeader {
         var bytes = [UInt8](repeating: 0, count: FragmentFileHeader.length)
         let count = try bytes.withUnsafeMutableBytes { try handle.read(into: $0, at: 0) }
         if count == FragmentFileHeader.length, let existing = FragmentFileHeader(bytes) {
@@ -150,9 +160,10 @@ extension FragmentStore {
             guard existing.fragmentIndex == layout.fragmentIndex, existing.inode == layout.inode, existing.group == layout.group else {
                 throw WireError(.corrupt, "\(handle.path) holds another fragment file's header")
             }
-            return
+            return existing
         }
         try layout.bytes.withUnsafeBytes { try handle.write($0, at: 0) }
+        return layout
     }
 
     /// The version a slot holds, nil for a hole or a corrupt slot (both may be overwritten).

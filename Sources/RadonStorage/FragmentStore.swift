@@ -11,8 +11,11 @@ import Synchronization
 /// Layout: `<dir>/g<group>/<inode>.<fragmentIndex>`, one file per (file, fragment index): a
 /// `FragmentFileHeader` then fixed-size slots, slot b holding block b's fragment behind a
 /// `SlotHeader` (version, effective length, CRC32C). Unwritten slots are holes and read as
-/// missing. Every call does its disk I/O on a dedicated thread pool, never on an event loop;
-/// writes are fsync'd (and the directory too when a file is created) before they return.
+/// missing. Files made since format 2 end each slot with a `SlotChunkTable`, so a range read
+/// checks only the chunks it covers. Disk I/O runs on a dedicated thread pool, never on the
+/// caller's thread, with one exception that never waits for a disk: a range read whose bytes
+/// are all in the page cache is served in place (`readRange`). Writes are fsync'd (and the
+/// directory too when a file is created) before they return.
 public final class FragmentStore: Sendable {
     /// The data directory.
     public let directory: String

@@ -51,6 +51,36 @@ final class POSIXFile {
         return done
     }
 
+    /// Reads `buffer.count` bytes at `offset` only if the page cache holds them all
+    /// (`preadv2` with `RWF_NOWAIT`): nil when the read would wait for the disk, when it would
+    /// come back short (part cached, or the end of the file: the caller then reads the waiting
+    /// way, which tells them apart) and where the kernel or C library cannot say. Lets a small
+    /// read be served on the thread that received its request, with no hand-off, without ever
+    /// waiting for a disk there.
+    func readIfCached(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int? {
+        guard let preadv2 = Self.linuxPreadv2, buffer.count > 0 else { return nil }
+        var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        while true {
+            let result = preadv2(descriptor, &vector, 1, off_t(offset), Self.readNoWait)
+            if result < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL { return nil }
+                throw POSIXFile.error("read", path)
+            }
+            return result == buffer.count ? result : nil
+        }
+    }
+
+    /// `RWF_NOWAIT` (linux/fs.h).
+    private static let readNoWait: Int32 = 0x08
+
+    /// glibc's `preadv2(2)`, which the Glibc module does not import (a GNU extension); nil where
+    /// the C library lacks it.
+    private static let linuxPreadv2: (@convention(c) (Int32, UnsafePointer<iovec>, Int32, off_t, Int32) -> Int)? = {
+        guard let symbol = dlsym(nil, "preadv2") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<iovec>, Int32, off_t, Int32) -> Int).self)
+    }()
+
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < bytes.count {

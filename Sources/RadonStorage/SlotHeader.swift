@@ -62,23 +62,39 @@ struct SlotHeader: Equatable {
     }
 }
 
-/// The 64-byte header at the start of every fragment file: which fragment file it is and the
-/// fragment capacity of its slots (so slot b sits at `length + b * slotSize`).
+/// The 64-byte header at the start of every fragment file: which fragment file it is, the
+/// fragment capacity of its slots and their format (so slot b sits at `length + b * slotSize`).
 ///
-/// Layout, big-endian: magic `RFRG` (u32), format (u16, 1), fragment index (u8), reserved (u8),
+/// Layout, big-endian: magic `RFRG` (u32), format (u16), fragment index (u8), reserved (u8),
 /// group (u32), inode (u64), fragment capacity (u32), 36 reserved zero bytes, CRC32C of the 60
 /// bytes before it (u32).
+///
+/// Formats: 1, a slot is its header and the fragment's capacity; 2 (what new files get), the
+/// same followed by the slot's `SlotChunkTable`. A file keeps the format it was created with
+/// (`FragmentStore.ensureHeader`), so files written before format 2 stay readable and
+/// writable; their range reads check the whole slot.
 struct FragmentFileHeader: Equatable {
     var group: UInt32
     var inode: UInt64
     var fragmentIndex: UInt8
     var fragmentCapacity: UInt32
+    var format: UInt16
 
     static let length = 64
     static let magic: UInt32 = 0x5246_5247  // "RFRG"
-    static let format: UInt16 = 1
+    /// Slots without a chunk table.
+    static let formatWithoutChunkTables: UInt16 = 1
+    /// Slots ending with a `SlotChunkTable`: what new files are made with.
+    static let formatWithChunkTables: UInt16 = 2
 
-    var slotSize: Int { SlotHeader.length + Int(fragmentCapacity) }
+    var hasChunkTables: Bool { format == Self.formatWithChunkTables }
+
+    /// Where a slot's chunk table starts, from the slot's start.
+    var chunkTableOffsetInSlot: Int { SlotHeader.length + Int(fragmentCapacity) }
+
+    var slotSize: Int {
+        SlotHeader.length + Int(fragmentCapacity) + (hasChunkTables ? SlotChunkTable.length(forCapacity: Int(fragmentCapacity)) : 0)
+    }
 
     /// Where slot `blockIndex` starts, or nil past what a file offset can address.
     func offset(ofBlock blockIndex: UInt64) -> Int? {
@@ -120,7 +136,7 @@ struct FragmentFileHeader: Equatable {
                 pointer.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
             }
             put(Self.magic, at: 0)
-            put(Self.format, at: 4)
+            put(format, at: 4)
             put(fragmentIndex, at: 6)
             put(group, at: 8)
             put(inode, at: 12)
@@ -137,22 +153,24 @@ struct FragmentFileHeader: Equatable {
             func get<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
                 T(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: T.self))
             }
-            guard get(0, UInt32.self) == Self.magic, get(4, UInt16.self) == Self.format,
+            let format = get(4, UInt16.self)
+            guard get(0, UInt32.self) == Self.magic, format == Self.formatWithoutChunkTables || format == Self.formatWithChunkTables,
                   get(60, UInt32.self) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: pointer[0..<60]))
             else { return nil }
             return FragmentFileHeader(
                 group: get(8, UInt32.self), inode: get(12, UInt64.self),
-                fragmentIndex: get(6, UInt8.self), fragmentCapacity: get(20, UInt32.self)
+                fragmentIndex: get(6, UInt8.self), fragmentCapacity: get(20, UInt32.self), format: format
             )
         }
         guard let decoded else { return nil }
         self = decoded
     }
 
-    init(group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32) {
+    init(group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32, format: UInt16 = Self.formatWithChunkTables) {
         self.group = group
         self.inode = inode
         self.fragmentIndex = fragmentIndex
         self.fragmentCapacity = fragmentCapacity
+        self.format = format
     }
 }

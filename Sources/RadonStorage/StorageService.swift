@@ -78,12 +78,13 @@ public struct StorageService: Sendable {
         case .readFragmentRange:
             let message = try request.decode(ReadFragmentRangeRequest.self)
             // No bytes wanted: the version from the slot header is the whole answer. Else the
-            // whole slot is read and checked against its stored CRC, and the range goes out
-            // with a CRC32C of its own (the stored one covers the whole fragment).
+            // chunks the range covers are read and checked against the slot's chunk table (or
+            // the whole slot against its stored CRC, where the table cannot vouch for it), and
+            // the range goes out with a CRC32C of its own.
             let reply = message.length == 0
                 ? ReadFragmentsReply(results: [try await store.slotVersion(message.file, block: message.blockIndex)])
-                : ReadFragmentsReply(results: try await store.read(message.file, blocks: .indices([message.blockIndex])))
-                    .restricted(toOffset: Int(message.offset), length: Int(message.length))
+                : ReadFragmentsReply(results: [try await store.readRange(message.file, block: message.blockIndex,
+                                                                         offset: Int(message.offset), length: Int(message.length))])
             if case .corrupt = reply.results.first?.fragment {
                 corruptSlots.increment()
                 logger.error("corrupt slot", metadata: ["file": "\(message.file)", "block": "\(message.blockIndex)"])

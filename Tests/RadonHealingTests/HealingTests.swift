@@ -153,7 +153,9 @@ enum FragmentRot {
             let size = lseek(descriptor, 0, SEEK_END)
             guard pread(descriptor, &header, 64, 0) == 64 else { continue }
             let capacity = header[20..<24].reduce(0) { $0 << 8 | Int($1) }
-            let slotSize = 32 + capacity
+            // Format 2 slots end with their chunk table: 16 bytes and a CRC per 4 KiB chunk.
+            let format = Int(header[4]) << 8 | Int(header[5])
+            let slotSize = 32 + capacity + (format == 2 ? 16 + 4 * ((capacity + 4095) / 4096) : 0)
             let slots = (Int(size) - 64) / slotSize
             guard capacity > 0, slots > 0 else { continue }
             let slot = next() % slots

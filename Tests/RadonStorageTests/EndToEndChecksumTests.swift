@@ -156,7 +156,8 @@ struct EndToEndChecksumTests {
             }
             // One bit of block 1's fragment 0 on node 0's disk.
             let code = try group.store.codecs.code(for: group.layout.volume)
-            let slotSize = SlotHeader.length + code.fragmentSize(at: 0)
+            let slotSize = FragmentFileHeader(group: ChecksumTestGroup.group, inode: group.layout.inode, fragmentIndex: 0,
+                                              fragmentCapacity: UInt32(code.fragmentSize(at: 0))).slotSize
             let path = "\(group.nodes[0].directory)/g\(ChecksumTestGroup.group)/\(group.layout.inode).0"
             let handle = try #require(FileHandle(forUpdatingAtPath: path))
             let offset = UInt64(FragmentFileHeader.length + slotSize + SlotHeader.length + 1234)

@@ -96,7 +96,7 @@ import RadonWire
             let slots = (0..<4).map { FragmentSlotWrite(blockIndex: UInt64($0), version: 3, effectiveLength: 1, bytes: fragmentBytes(block: UInt64($0), version: 3, count: capacity)) }
             try await node.client.writeFragments(group: 2, inode: 77, fragmentIndex: 1, fragmentCapacity: UInt32(capacity), slots: slots)
             let path = "\(node.directory)/g2/77.1"
-            let slotSize = SlotHeader.length + capacity
+            let slotSize = FragmentFileHeader(group: 2, inode: 77, fragmentIndex: 1, fragmentCapacity: UInt32(capacity)).slotSize
             let handle = try #require(FileHandle(forUpdatingAtPath: path))
             // Block 1: one flipped bit in the fragment bytes. Block 2: a damaged header field.
             // Block 3: the whole slot overwritten with garbage.

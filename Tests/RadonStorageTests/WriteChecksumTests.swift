@@ -81,10 +81,10 @@ import Testing
         }
     }
 
-    /// A range read: the daemon checks the whole slot, then sends the range with a CRC32C of
-    /// the range (the stored CRC cannot vouch for part of the fragment). A slot rotten outside
-    /// the range asked for is still refused.
-    @Test func rangeReadsCarryTheRangesChecksumAndRotAnywhereInTheSlotIsRefused() async throws {
+    /// A range read: the daemon checks the chunks the range covers against the slot's chunk
+    /// table, then sends the range with a CRC32C of the range (the stored CRC cannot vouch for
+    /// part of the fragment). Rot in a chunk the range covers is refused.
+    @Test func rangeReadsCarryTheRangesChecksumAndRotInTheRangeIsRefused() async throws {
         try await withStorageNode { node in
             let slots = [slot(0, version: 4), slot(1, version: 4)]
             try await node.client.writeFragments(group: 2, inode: 3, fragmentIndex: 1, fragmentCapacity: UInt32(Self.capacity), slots: slots)
@@ -96,9 +96,10 @@ import Testing
             let version = try await node.client.readFragmentRange(group: 2, inode: 3, fragmentIndex: 1, blockIndex: 0, offset: 0, length: 0)
             #expect(version.fragment == .present(version: 4, effectiveLength: UInt32(Self.capacity), bytes: ByteBuffer(), checksum: 0))
 
-            // Rot at byte 3000 of block 1's fragment; a range read of bytes 100..<150 is refused.
+            // Rot at byte 3000 of block 1's fragment, in the one chunk bytes 100..<150 lie in.
+            let layout = FragmentFileHeader(group: 2, inode: 3, fragmentIndex: 1, fragmentCapacity: UInt32(Self.capacity))
             let handle = try #require(FileHandle(forUpdatingAtPath: "\(node.directory)/g2/3.1"))
-            let offset = UInt64(FragmentFileHeader.length + (SlotHeader.length + Self.capacity) + SlotHeader.length + 3000)
+            let offset = UInt64(try #require(layout.offset(ofBlock: 1)) + SlotHeader.length + 3000)
             try handle.seek(toOffset: offset)
             let old = try #require(try handle.read(upToCount: 1)).first!
             try handle.seek(toOffset: offset)
