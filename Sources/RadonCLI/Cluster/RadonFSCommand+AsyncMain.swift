@@ -29,7 +29,7 @@ extension RadonFSCommand {
         } catch {
             exit(withError: config.map { blame(error, on: $0) } ?? error)
         }
-        if command is MetaServeCommand {
+        if command is MetaServeCommand || command is StorageCommand {
             runsTasksOnEventLoops()
         }
         do {
@@ -56,12 +56,15 @@ extension RadonFSCommand {
     /// starts any: a request's task then runs on the loop that read it, and its reply is
     /// written from there, so a metadata request crosses no thread unless its engine does.
     ///
-    /// Only the metadata service does this. Its requests are short (SQLite runs in place, see
-    /// `SQLiteEngine`; PostgreSQL on threads of its own), and most of a small file's cost there
+    /// The metadata service and the storage daemons do this. Their requests are short, or wait
+    /// elsewhere: SQLite runs in place (`SQLiteEngine`), PostgreSQL on threads of its own, and a
+    /// storage daemon's disk I/O on its store's pool, except small range reads served from the
+    /// page cache in place (`FragmentStore.readRange`). Most of a small request's cost there
     /// was thread wake-ups: with the loops as executor, a loop of creates took about 15 % less
-    /// of its CPU (README, "Benchmarks"). The storage daemons and the mount keep Swift's own
-    /// pool: their longer work (codecs, FUSE requests) would hold up a socket's loop, and with
-    /// the loops as executor they measured no faster.
+    /// of the metadata service's CPU, and a 4 KiB random read about 25 % less of the storage
+    /// daemons' (README, "Benchmarks"). The mount keeps Swift's own pool: its longer work
+    /// (codecs, FUSE requests) would hold up a socket's loop, and with the loops as executor it
+    /// measured no faster.
     private static func runsTasksOnEventLoops() {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
