@@ -59,6 +59,12 @@ extension FragmentStore {
         guard fileHeaderCount == FragmentFileHeader.length, let layout = FragmentFileHeader(fileHeader), layout.hasChunkTables,
               let slotOffset = layout.offset(ofBlock: block)
         else { return .wholeSlotNeeded }
+        if waiting {
+            // Something of this slot was not cached: have the kernel bring in the rest of it in
+            // the background, as the whole-slot read did before chunk tables, so the reads after
+            // this one in a working set that fits in memory find it cached. Advice only.
+            _ = posix_fadvise(handle.descriptor, off_t(slotOffset), off_t(layout.slotSize), POSIX_FADV_WILLNEED)
+        }
         return try withSlotLock(file, block: block) { () throws -> ChunkReadOutcome in
             var headerBytes = [UInt8](repeating: 0, count: SlotHeader.length)
             guard let headerCount = try headerBytes.withUnsafeMutableBytes({ try read(handle, into: $0, at: slotOffset) }) else { return .wouldWait }

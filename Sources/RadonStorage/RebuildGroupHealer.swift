@@ -209,6 +209,9 @@ struct GroupHealer: Sendable {
 
         var writes: [Int: [FragmentSlotWrite]] = [:]
         for (block, var plan) in plans.sorted(by: { $0.key < $1.key }) {
+            // `radonfs storage` runs its tasks on the event loops: a block's decode holds a loop
+            // (and the client requests on its sockets) for a millisecond or so, never a whole run.
+            await Task.yield()
             var fragments: [Int: [UInt8]] = [:]
             for position in plan.sources {
                 guard fragments.count < k, case let .present(version, _, bytes, _)? = answers[position]?[block], version == plan.version,
