@@ -125,11 +125,9 @@ extension FragmentStore {
                     }
                     try handle.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(SlotHeader.length + count)]), at: offset)
                     if layout.hasChunkTables {
-                        // From the bytes just checked against the sender's CRC; see SlotChunkTable.
-                        let fragment = UnsafeRawBufferPointer(rebasing: buffer[SlotHeader.length..<(SlotHeader.length + count)])
-                        try SlotChunkTable(version: slot.version, fragment: fragment).bytes.withUnsafeBytes {
-                            try handle.write($0, at: offset + layout.chunkTableOffsetInSlot)
-                        }
+                        // From the very bytes checked against the sender's CRC; see SlotChunkTable.
+                        let table = slot.bytes.withUnsafeReadableBytes { SlotChunkTable(version: slot.version, fragment: $0) }
+                        try table.bytes.withUnsafeBytes { try handle.write($0, at: offset + layout.chunkTableOffsetInSlot) }
                     }
                 }
                 return nil

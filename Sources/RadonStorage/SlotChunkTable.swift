@@ -45,12 +45,6 @@ struct SlotChunkTable: Equatable {
         }
     }
 
-    init(version: UInt64, byteCount: UInt32, checksums: [UInt32]) {
-        self.version = version
-        self.byteCount = byteCount
-        self.checksums = checksums
-    }
-
     /// The encoded table: `8 + 4 + 4 * checksums.count + 4` bytes.
     var bytes: [UInt8] {
         var bytes: [UInt8] = []
