@@ -28,7 +28,7 @@ extension MetaService {
     public func runOperationLogTrims() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(60))
-            let cutoff = WallClock.nanosecondsSinceEpoch() - OperationLog.retention.wireNanoseconds
+            let cutoff = WallClock.nanosecondsSinceEpoch() - OperationLog.retention.nanoseconds
             do {
                 let trimmed = try await store.trimOperationLog(before: cutoff)
                 if trimmed > 0 { logger.debug("operation log trimmed", metadata: ["rows": "\(trimmed)"]) }
@@ -81,13 +81,5 @@ actor IdentifiedRequests {
             oldest = (oldest + 1) % Self.rememberedCount
         }
         finished[identity] = response
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating), for comparisons with database times.
-    var wireNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
     }
 }

@@ -276,7 +276,6 @@ struct RequestInstruments: Sendable {
     func record(_ duration: Duration, failed: Bool) {
         requests.increment()
         if failed { failures.increment() }
-        let (seconds, attoseconds) = duration.components
-        latency.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        latency.recordNanoseconds(duration.nanoseconds)
     }
 }

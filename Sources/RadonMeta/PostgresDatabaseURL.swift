@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import RadonWire
 
 /// A PostgreSQL database named as libpq does, with one host or several:
 /// `postgres://user[:password]@host1:port1,host2:port2/database`.
@@ -87,8 +88,7 @@ public struct PostgresDatabaseURL: Sendable, Hashable, CustomStringConvertible {
     public func configuration(for host: Host, connectTimeout: Duration) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: host.name, port: host.port, username: user, password: password, database: database, tls: .disable)
-        let milliseconds = connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000
-        configuration.options.connectTimeout = .milliseconds(max(milliseconds, 1))
+        configuration.options.connectTimeout = .milliseconds(max(connectTimeout.milliseconds, 1))
         return configuration
     }
 }

@@ -77,7 +77,7 @@ final class PostgresSession: Sendable {
     /// already set costs no wait.
     func answer<Value: Sendable>(of answer: PostgresAnswer<Value>, signalledBy signal: DispatchSemaphore) throws -> Value {
         if let outcome = answer.outcome { return try outcome.get() }
-        let deadline = DispatchTime.now() + .nanoseconds(Int(PostgresEngine.answerLimit.wireNanoseconds))
+        let deadline = DispatchTime.now() + .nanoseconds(Int(PostgresEngine.answerLimit.nanoseconds))
         let key = ObjectIdentifier(answer)
         let closedAlready = waiters.withLock { state in
             if !state.closed { state.waiting[key] = signal }

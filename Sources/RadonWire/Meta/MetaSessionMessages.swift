@@ -183,6 +183,6 @@ public struct OpenFileReply: WireMessage, Hashable {
 extension Duration {
     /// Whole milliseconds, clamped to what a u32 wire field holds.
     public var wireMilliseconds: UInt32 {
-        UInt32(clamping: components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+        UInt32(clamping: milliseconds)
     }
 }
