@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "RadonFailoverTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", .product(name: "Logging", package: "swift-log")]),
         // Deployment: daemons from config files (one in a network namespace), the systemd units.
         .testTarget(name: "RadonDeployTests", dependencies: ["RadonTestSupport"]),
-        .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadonHealingTests", dependencies: ["RadonTestSupport", "RadonClient", "RadonWire", "RadonMeta", "RadonStorage", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

@@ -1,5 +1,6 @@
 import Foundation
 import RadonClient
+@testable import RadonStorage
 import RadonTestSupport
 import Testing
 
@@ -149,18 +150,16 @@ enum FragmentRot {
             let descriptor = open(path, O_RDWR)
             guard descriptor >= 0 else { continue }
             defer { close(descriptor) }
-            var header = [UInt8](repeating: 0, count: 64)
+            var header = [UInt8](repeating: 0, count: FragmentFileHeader.length)
             let size = lseek(descriptor, 0, SEEK_END)
-            guard pread(descriptor, &header, 64, 0) == 64 else { continue }
-            let capacity = header[20..<24].reduce(0) { $0 << 8 | Int($1) }
-            // Format 2 slots end with their chunk table: 16 bytes and a CRC per 4 KiB chunk.
-            let format = Int(header[4]) << 8 | Int(header[5])
-            let slotSize = 32 + capacity + (format == 2 ? 16 + 4 * ((capacity + 4095) / 4096) : 0)
-            let slots = (Int(size) - 64) / slotSize
+            guard pread(descriptor, &header, header.count, 0) == header.count, let layout = FragmentFileHeader(header) else { continue }
+            let capacity = Int(layout.fragmentCapacity)
+            let slots = (Int(size) - FragmentFileHeader.length) / layout.slotSize
             guard capacity > 0, slots > 0 else { continue }
             let slot = next() % slots
             guard chosen.insert("\(path)#\(slot)").inserted else { continue }
-            let offset = off_t(64 + slot * slotSize + 32 + next() % capacity)
+            // A byte of the fragment's room in the slot (the slot's own layout: header, bytes, chunk table).
+            let offset = off_t(try #require(layout.offset(ofBlock: UInt64(slot))) + SlotHeader.length + next() % capacity)
             var byte: UInt8 = 0
             guard pread(descriptor, &byte, 1, offset) == 1 else { continue }
             byte ^= UInt8(1 << (next() % 8))

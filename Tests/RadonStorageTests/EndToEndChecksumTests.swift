@@ -159,13 +159,7 @@ struct EndToEndChecksumTests {
             let slotSize = FragmentFileHeader(group: ChecksumTestGroup.group, inode: group.layout.inode, fragmentIndex: 0,
                                               fragmentCapacity: UInt32(code.fragmentSize(at: 0))).slotSize
             let path = "\(group.nodes[0].directory)/g\(ChecksumTestGroup.group)/\(group.layout.inode).0"
-            let handle = try #require(FileHandle(forUpdatingAtPath: path))
-            let offset = UInt64(FragmentFileHeader.length + slotSize + SlotHeader.length + 1234)
-            try handle.seek(toOffset: offset)
-            let old = try #require(try handle.read(upToCount: 1)).first!
-            try handle.seek(toOffset: offset)
-            try handle.write(contentsOf: [old ^ 0x02])
-            try handle.close()
+            try flipBits(in: path, at: FragmentFileHeader.length + slotSize + SlotHeader.length + 1234, mask: 0x02)
             #expect(try await group.stored(fragmentIndex: 0, block: 1) == .corrupt)
 
             var read: [UInt8] = []

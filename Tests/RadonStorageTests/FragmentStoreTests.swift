@@ -97,16 +97,11 @@ import RadonWire
             try await node.client.writeFragments(group: 2, inode: 77, fragmentIndex: 1, fragmentCapacity: UInt32(capacity), slots: slots)
             let path = "\(node.directory)/g2/77.1"
             let slotSize = FragmentFileHeader(group: 2, inode: 77, fragmentIndex: 1, fragmentCapacity: UInt32(capacity)).slotSize
-            let handle = try #require(FileHandle(forUpdatingAtPath: path))
             // Block 1: one flipped bit in the fragment bytes. Block 2: a damaged header field.
             // Block 3: the whole slot overwritten with garbage.
-            for (offset, byte) in [(FragmentFileHeader.length + slotSize + SlotHeader.length + 500, UInt8(0x01)),
-                                   (FragmentFileHeader.length + 2 * slotSize + 9, UInt8(0x80))] {
-                try handle.seek(toOffset: UInt64(offset))
-                let old = try #require(try handle.read(upToCount: 1)).first!
-                try handle.seek(toOffset: UInt64(offset))
-                try handle.write(contentsOf: [old ^ byte])
-            }
+            try flipBits(in: path, at: FragmentFileHeader.length + slotSize + SlotHeader.length + 500, mask: 0x01)
+            try flipBits(in: path, at: FragmentFileHeader.length + 2 * slotSize + 9, mask: 0x80)
+            let handle = try #require(FileHandle(forUpdatingAtPath: path))
             try handle.seek(toOffset: UInt64(FragmentFileHeader.length + 3 * slotSize))
             try handle.write(contentsOf: Array(repeating: UInt8(0x5A), count: slotSize))
             try handle.close()

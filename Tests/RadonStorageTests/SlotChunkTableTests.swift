@@ -47,16 +47,6 @@ import Testing
         { "\($0.directory)/g\(Self.group)/\(Self.inode).\(Self.fragmentIndex)" }
     }
 
-    /// Flips one bit at `offset` of the fragment file.
-    func flip(_ path: String, at offset: Int) throws {
-        let handle = try #require(FileHandle(forUpdatingAtPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let old = try #require(try handle.read(upToCount: 1)).first!
-        try handle.seek(toOffset: UInt64(offset))
-        try handle.write(contentsOf: [old ^ 0x10])
-    }
-
     @Test func aTableRoundTripsAndRefusesItselfDamaged() throws {
         let bytes = fragmentBytes(block: 3, version: 9, count: Self.capacity)
         let table = bytes.withUnsafeBytes { SlotChunkTable(version: 9, fragment: $0) }
@@ -86,7 +76,7 @@ import Testing
 
             // One bit in chunk 2 of block 1.
             let slotStart = try #require(layout.offset(ofBlock: 1))
-            try flip(path(node), at: slotStart + SlotHeader.length + 2 * chunk + 77)
+            try flipBits(in: path(node), at: slotStart + SlotHeader.length + 2 * chunk + 77, mask: 0x10)
             #expect(try await whole(node, block: 1) == .corrupt)
             #expect(try await range(node, block: 1, 0..<100) == expected(block: 1, version: 2, 0..<100),
                     "a range in chunk 0 reads no other chunk")
@@ -119,10 +109,10 @@ import Testing
             #expect(try await range(node, block: 0, 10..<60) == expected(block: 0, version: 2, 10..<60), "a table of version 1 under a slot of version 2")
 
             try await write(node, [slot(0, version: 3)])
-            try flip(path(node), at: tableOffset + 12 + 4)  // chunk 1's CRC in the table
+            try flipBits(in: path(node), at: tableOffset + 12 + 4, mask: 0x10)  // chunk 1's CRC in the table
             #expect(try await range(node, block: 0, 10..<60) == expected(block: 0, version: 3, 10..<60), "a rotten table")
             // With the table not vouching, rot outside the range is seen: the whole slot was checked.
-            try flip(path(node), at: try #require(layout.offset(ofBlock: 0)) + SlotHeader.length + 3 * SlotChunkTable.chunkSize + 5)
+            try flipBits(in: path(node), at: try #require(layout.offset(ofBlock: 0)) + SlotHeader.length + 3 * SlotChunkTable.chunkSize + 5, mask: 0x10)
             #expect(try await range(node, block: 0, 10..<60) == .corrupt)
         }
     }
@@ -142,7 +132,7 @@ import Testing
             #expect(FragmentFileHeader(Array(bytes.prefix(FragmentFileHeader.length)))?.format == FragmentFileHeader.formatWithoutChunkTables)
             #expect(try await whole(node, block: 1) == expected(block: 1, version: 5, 0..<Self.capacity))
             #expect(try await range(node, block: 1, 5000..<5100) == expected(block: 1, version: 5, 5000..<5100))
-            try flip(path(node), at: FragmentFileHeader.length + SlotHeader.length + Self.capacity + SlotHeader.length + 9000)
+            try flipBits(in: path(node), at: FragmentFileHeader.length + SlotHeader.length + Self.capacity + SlotHeader.length + 9000, mask: 0x10)
             #expect(try await range(node, block: 1, 5000..<5100) == .corrupt, "the whole slot is checked")
         }
     }

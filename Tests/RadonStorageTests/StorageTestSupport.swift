@@ -5,6 +5,7 @@ import RadonCodec
 @testable import RadonStorage
 import RadonTestSupport
 import RadonWire
+import Testing
 
 /// A fresh directory under /tmp, removed by `remove()`.
 func temporaryDirectory(_ label: String) -> String {
@@ -121,4 +122,14 @@ struct StorageProcess {
     func killIfRunning() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// Flips the bits of `mask` in the byte at `offset` of the file at `path`: rot on a daemon's disk.
+func flipBits(in path: String, at offset: Int, mask: UInt8) throws {
+    let handle = try #require(FileHandle(forUpdatingAtPath: path))
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64(offset))
+    let old = try #require(try handle.read(upToCount: 1)).first!
+    try handle.seek(toOffset: UInt64(offset))
+    try handle.write(contentsOf: [old ^ mask])
 }

@@ -98,13 +98,7 @@ import Testing
 
             // Rot at byte 3000 of block 1's fragment, in the one chunk bytes 100..<150 lie in.
             let layout = FragmentFileHeader(group: 2, inode: 3, fragmentIndex: 1, fragmentCapacity: UInt32(Self.capacity))
-            let handle = try #require(FileHandle(forUpdatingAtPath: "\(node.directory)/g2/3.1"))
-            let offset = UInt64(try #require(layout.offset(ofBlock: 1)) + SlotHeader.length + 3000)
-            try handle.seek(toOffset: offset)
-            let old = try #require(try handle.read(upToCount: 1)).first!
-            try handle.seek(toOffset: offset)
-            try handle.write(contentsOf: [old ^ 0x01])
-            try handle.close()
+            try flipBits(in: "\(node.directory)/g2/3.1", at: try #require(layout.offset(ofBlock: 1)) + SlotHeader.length + 3000, mask: 0x01)
             let rotten = try await node.client.readFragmentRange(group: 2, inode: 3, fragmentIndex: 1, blockIndex: 1, offset: 100, length: 50)
             #expect(rotten.fragment == .corrupt)
         }
