@@ -19,7 +19,9 @@ struct BenchFSCommand: AsyncParsableCommand {
             JuiceFS (with --targets juicefs) formatted with SQLite metadata and a local directory as its \
             object store, and a plain directory. Jobs: sequential write then read of one file with 1 MiB requests, \
             random 4 KiB reads then writes on it (fio, psync, direct=0, end_fsync=1 on writes, caches \
-            dropped before reads), then creating, stat-ing and deleting many small files. Needs root \
+            dropped before reads), concurrent writers (--writers threads on each of --mounts mounts of \
+            the same file system, a file each: their total rate and the slowest one's), then creating, \
+            stat-ing and deleting many small files. Needs root \
             (drop_caches, mount), fio, and for GlusterFS and JuiceFS `scripts/install-dependencies.sh --bench`.
             """
     )
@@ -48,6 +50,15 @@ struct BenchFSCommand: AsyncParsableCommand {
     @Option(help: "How many of the repetitions also run the small-file job (GlusterFS takes minutes per 10,000 files here; default: all).")
     var fileRepetitions: Int?
 
+    @Option(help: "Mounts of each target for the concurrent-writers job (its own and more, each a client of its own; 0 skips the job).")
+    var mounts = 3
+
+    @Option(help: "Writer threads per mount in the concurrent-writers job, each on a file of its own.")
+    var writers = 5
+
+    @Option(help: "Bytes each concurrent writer writes (e.g. 256MiB).")
+    var writerSize = "256MiB"
+
     @Option(help: "Erasure-code layout k+m for RadonFS and GlusterFS (n = k+m nodes or bricks).")
     var layout = "4+2"
 
@@ -74,6 +85,10 @@ struct BenchFSCommand: AsyncParsableCommand {
             throw ValidationError("--repetitions, --file-repetitions, --runtime, --threads and --files must be at least 1")
         }
         guard (ByteCount.parse(size) ?? 0) >= 1 << 20 else { throw ValidationError("--size must be at least 1MiB") }
+        guard (0...8).contains(mounts), (1...64).contains(writers) else {
+            throw ValidationError("--mounts must be 0 to 8 and --writers 1 to 64")
+        }
+        guard (ByteCount.parse(writerSize) ?? 0) >= 1 << 20 else { throw ValidationError("--writer-size must be at least 1MiB") }
         guard ByteCount.parse(fileSize) != nil else { throw ValidationError("--file-size: cannot read \(fileSize)") }
         _ = try parsedLayout()
         _ = try selectedTargetKeys()
@@ -92,7 +107,10 @@ struct BenchFSCommand: AsyncParsableCommand {
             randomThreads: threads,
             smallFileCount: quick ? 500 : files,
             smallFileSize: ByteCount.parse(fileSize) ?? 4096,
-            profileDirectory: profile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            profileDirectory: profile.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+            concurrentMounts: mounts,
+            concurrentWritersPerMount: writers,
+            concurrentFileSize: quick ? 32 << 20 : ByteCount.parse(writerSize) ?? 256 << 20
         )
         let rounds = quick ? 1 : repetitions
         let fileRounds = min(rounds, fileRepetitions ?? rounds)
@@ -154,6 +172,20 @@ struct BenchFSCommand: AsyncParsableCommand {
                 )
                 for (metric, value) in repetition.values { result.samples[metric.rawValue, default: []].append(value) }
                 for (metric, value) in repetition.cpuSecondsPerGiB { result.cpuSamples[metric.rawValue, default: []].append(value) }
+            }
+            // Last, with the other mounts up only for it: a second client of the same volume
+            // must not weigh on the jobs above (JuiceFS's clients, for one, share one SQLite
+            // file and wait on each other's locks).
+            let mounts = runner.settings.concurrentMounts
+            if mounts > 0 {
+                progress("\(target.title): \(mounts - 1) more mount(s) for the concurrent writers")
+                let directories = try await [directory] + target.addMounts(mounts - 1)
+                for round in 1...rounds {
+                    progress("\(target.title): concurrent writers, repetition \(round) of \(rounds)")
+                    let writers = try await runner.runConcurrentWriters(in: directories)
+                    result.samples[BenchFSMetric.concurrentWrite.rawValue, default: []].append(writers.total)
+                    result.samples[BenchFSMetric.slowestConcurrentWriter.rawValue, default: []].append(writers.slowest)
+                }
             }
         } catch {
             result.error = "\(error)"

@@ -21,6 +21,8 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
     private let redundancy: Int
     private var daemonWeStarted: pid_t?
     private var volumeCreated = false
+    /// The mount points `addMounts` mounted.
+    private var addedMountPoints: [String] = []
 
     init(workDirectory: String, dataFragments: Int, fragments: Int) {
         directory = "\(workDirectory)/glusterfs"
@@ -57,7 +59,27 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
         return mountPoint
     }
 
+    /// The volume mounted again (`mount -t glusterfs`: a glusterfs client process each) at
+    /// `mnt2`, `mnt3`, ...
+    func addMounts(_ count: Int) async throws -> [String] {
+        guard count > 0 else { return [] }
+        var mountPoints: [String] = []
+        for number in 2...(count + 1) {
+            let mountPoint = "\(directory)/mnt\(number)"
+            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            addedMountPoints.append(mountPoint)
+            try await BenchFSSystem.run("mount", ["-t", "glusterfs", "\(Self.hostName()):/\(volumeName)", mountPoint])
+            guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
+                throw CLIError("the GlusterFS volume did not appear at \(mountPoint); see /var/log/glusterfs/")
+            }
+            mountPoints.append(mountPoint)
+        }
+        return mountPoints
+    }
+
     func tearDown() async {
+        for added in addedMountPoints where LocalClusterLauncher.isMounted(added) { DownCommand.unmount(added) }
+        addedMountPoints = []
         if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
         if volumeCreated {
             _ = try? await gluster(["volume", "stop", volumeName, "force"], mustSucceed: false)
@@ -91,12 +113,12 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
         try await gluster(["volume", "delete", volumeName])
     }
 
-    @discardableResult
-    /// glusterd, the brick daemons (glusterfsd) and the FUSE client (glusterfs).
+    /// glusterd, the brick daemons (glusterfsd) and the FUSE clients (glusterfs).
     func servingProcesses() -> [pid_t] {
         BenchFSProcessCPU.processes { command, _ in command.hasPrefix("gluster") }
     }
 
+    @discardableResult
     private func gluster(_ arguments: [String], mustSucceed: Bool = true) async throws -> BenchFSSystem.CommandResult {
         try await BenchFSSystem.run("gluster", ["--mode=script"] + arguments, mustSucceed: mustSucceed)
     }

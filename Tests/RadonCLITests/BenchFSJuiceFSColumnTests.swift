@@ -5,22 +5,13 @@ import Testing
 /// goal of matching it, and no JuiceFS column when it was not measured.
 @Suite("bench fs: the JuiceFS column")
 struct BenchFSJuiceFSColumnTests {
-    static func report(_ targets: [BenchFSReport.TargetResult]) -> BenchFSReport {
-        var report = BenchFSReport(
-            date: "now", machine: .init(cores: 2, memoryGiB: 1, kernel: "test", loadAtStart: 0, loadAtEnd: 0),
-            command: "bench fs", settings: BenchFSJobSettings(fileSize: 1 << 30, randomRuntime: 1, randomThreads: 1, smallFileCount: 1, smallFileSize: 1),
-            dataFragments: 4, fragments: 6, repetitions: 1, smallFileRepetitions: 1, targets: targets)
-        report.compare()
-        return report
-    }
-
     @Test("RadonFS over JuiceFS per row, ok at 1.0x or more, MISS below")
     func ratiosAndVerdicts() throws {
         var radonFS = BenchFSReport.TargetResult(key: "radonfs", title: "RadonFS 4+2")
         radonFS.medians = [BenchFSMetric.sequentialWrite.rawValue: 300, BenchFSMetric.create.rawValue: 400]
         var juiceFS = BenchFSReport.TargetResult(key: "juicefs", title: "JuiceFS (1 copy)")
         juiceFS.medians = [BenchFSMetric.sequentialWrite.rawValue: 600, BenchFSMetric.create.rawValue: 250]
-        let report = Self.report([radonFS, juiceFS])
+        let report = BenchFSReport.compared([radonFS, juiceFS])
         let write = try #require(report.comparisons.first { $0.metric == BenchFSMetric.sequentialWrite.rawValue })
         #expect(write.radonFSOverJuiceFS == 0.5)
         let lines = BenchFSTable.render(report).split(separator: "\n")
@@ -35,7 +26,7 @@ struct BenchFSJuiceFSColumnTests {
     func noColumnWithoutJuiceFS() {
         var radonFS = BenchFSReport.TargetResult(key: "radonfs", title: "RadonFS 4+2")
         radonFS.medians = [BenchFSMetric.sequentialWrite.rawValue: 300]
-        let report = Self.report([radonFS])
+        let report = BenchFSReport.compared([radonFS])
         #expect(!BenchFSTable.render(report).contains("JuiceFS"))
         #expect(report.comparisons.allSatisfy { $0.radonFSOverJuiceFS == nil })
     }

@@ -59,11 +59,7 @@ struct BenchFSProcessCPUTests {
         radonFS.cpuMedians = ["seq-write": 1.5, "seq-read": 3.0]
         var glusterFS = BenchFSReport.TargetResult(key: "glusterfs", title: "GlusterFS 4+2")
         glusterFS.cpuMedians = ["seq-write": 3.0, "seq-read": 2.0]
-        var report = BenchFSReport(
-            date: "now", machine: .init(cores: 2, memoryGiB: 1, kernel: "test", loadAtStart: 0, loadAtEnd: 0),
-            command: "bench fs", settings: BenchFSJobSettings(fileSize: 1 << 30, randomRuntime: 1, randomThreads: 1, smallFileCount: 1, smallFileSize: 1),
-            dataFragments: 4, fragments: 6, repetitions: 1, smallFileRepetitions: 1, targets: [radonFS, glusterFS])
-        report.compare()
+        let report = BenchFSReport.compared([radonFS, glusterFS])
         let lines = BenchFSTable.render(report).split(separator: "\n")
         let write = try? #require(lines.first { $0.hasPrefix("seq write CPU") })
         let read = try? #require(lines.first { $0.hasPrefix("seq read CPU") })
