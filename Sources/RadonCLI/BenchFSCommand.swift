@@ -71,7 +71,7 @@ struct BenchFSCommand: AsyncParsableCommand {
     @Option(name: .customLong("up-argument"), help: "An extra argument for `radonfs up` (repeat for several).")
     var upArguments: [String] = []
 
-    @Flag(help: "A smoke run: 64 MiB file, 3 s random jobs, 500 files, one repetition.")
+    @Flag(help: "A smoke run: 64 MiB file, 3 s random jobs, 32 MiB per concurrent writer, 500 files, one repetition.")
     var quick = false
 
     @Flag(help: "Print the report as JSON instead of the table.")
