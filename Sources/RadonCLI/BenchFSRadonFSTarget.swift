@@ -44,7 +44,7 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     private var launcher: pid_t?
     private var clusterStarted = false
     /// The mounts `addMounts` started: `radonfs mount` processes of this binary.
-    private var addedMounts: [(pid: pid_t, mountPoint: String)] = []
+    private let addedMounts = BenchFSAddedMounts(stopGrace: .seconds(10))
 
     init(workDirectory: String, dataFragments: Int, fragments: Int, engine: Variant = .sqlite, extraArguments: [String]) {
         key = engine.rawValue
@@ -86,34 +86,20 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     func addMounts(_ count: Int) async throws -> [String] {
         guard count > 0 else { return [] }
         let state = try LocalClusterState.load(from: directory)
-        var mountPoints: [String] = []
-        for number in 2...(count + 1) {
-            let mountPoint = "\(directory)/mnt\(number)"
-            let logPath = "\(directory)/mount\(number).log"
-            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            let pid = try BenchFSSystem.start(
+        let logPath = { (number: Int) in "\(self.directory)/mount\(number).log" }
+        return try await addedMounts.add(count, under: directory) { mountPoint, number in
+            try BenchFSSystem.start(
                 BackgroundProcess.currentExecutable(),
                 ["mount", "--meta", LocalClusterLauncher.metaOption(state.metas), "-f", mountPoint]
                     + state.securityArguments(identity: LocalClusterState.clientIdentity),
-                logPath: logPath)
-            addedMounts.append((pid, mountPoint))
-            guard await BenchFSSystem.waitUntil(timeout: .seconds(30), { LocalClusterLauncher.isMounted(mountPoint) }) else {
-                throw CLIError("`radonfs mount` did not mount \(mountPoint):\n" + BackgroundProcess.lastLines(of: logPath))
-            }
-            mountPoints.append(mountPoint)
+                logPath: logPath(number))
+        } failure: { mountPoint, number in
+            "`radonfs mount` did not mount \(mountPoint):\n" + BackgroundProcess.lastLines(of: logPath(number))
         }
-        return mountPoints
     }
 
     func tearDown() async {
-        for added in addedMounts where LocalClusterLauncher.isMounted(added.mountPoint) {
-            DownCommand.unmount(added.mountPoint)
-        }
-        if !addedMounts.isEmpty {
-            await BackgroundProcess.stop(addedMounts.map(\.pid))
-            addedMounts.forEach { BackgroundProcess.reapIfExited($0.pid) }
-            addedMounts = []
-        }
+        await addedMounts.removeAll()
         if clusterStarted {
             _ = try? await BenchFSSystem.run(BackgroundProcess.currentExecutable(), ["down", "--dir", directory], mustSucceed: false)
             clusterStarted = false
@@ -130,7 +116,7 @@ final class BenchFSRadonFSTarget: BenchFSTarget {
     /// records.
     func servingProcesses() -> [pid_t] {
         guard let state = try? LocalClusterState.load(from: directory) else { return [] }
-        var pids = state.allPids + addedMounts.map(\.pid)
+        var pids = state.allPids + addedMounts.processes
         if let postgres = state.postgres {
             let local = LocalPostgres(state: postgres, clusterDirectory: directory)
             let masters = postgres.servers.compactMap { local.pid(of: $0) }
