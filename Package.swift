@@ -124,7 +124,8 @@ let package = Package(
         ]),
         .testTarget(name: "RadonCLITests", dependencies: ["RadonCLI", "RadonClient"]),
         .testTarget(name: "RadonWireTests", dependencies: [
-            "RadonWire", "RadonTestSupport", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            "RadonWire", "RadonTestSupport", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RadonStorageTests", dependencies: ["RadonStorage", "RadonWire", "RadonClient", "RadonTestSupport"]),
         .testTarget(name: "RadonMetaTests", dependencies: ["RadonMeta", "RadonWire", "RadonTestSupport"]),

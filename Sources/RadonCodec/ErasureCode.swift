@@ -37,15 +37,10 @@ extension ErasureCode {
         try encode(data) { Array($0) }
     }
 
-    /// Array-based encode that also gives each fragment's CRC32C, computed from the encoder's
-    /// own output before the bytes are copied anywhere: what a writer sends with a fragment so
-    /// the node can tell whether the bytes it got are the ones encoded.
-    public func encodeWithChecksums(_ data: [UInt8]) throws(ErasureCodeError) -> [ChecksummedFragment] {
-        try encode(data) { fragment in ChecksummedFragment(bytes: Array(fragment), checksum: CRC32C.checksum(fragment)) }
-    }
-
-    /// Encodes `data` into buffers of its own and hands each fragment to `take`, in order.
-    private func encode<Fragment>(
+    /// Encodes `data` into buffers of its own and hands each fragment to `take`, in order: the
+    /// caller copies each where it is going (an array, a network buffer) and may checksum the
+    /// encoder's own output first. The pointer is valid only during its call of `take`.
+    public func encode<Fragment>(
         _ data: [UInt8], _ take: (UnsafeRawBufferPointer) -> Fragment
     ) throws(ErasureCodeError) -> [Fragment] {
         let buffers = (0..<layout.fragmentCount).map {

@@ -33,7 +33,7 @@ public struct StorageService: Sendable {
         defer { durations[request.opcode]?.record(duration: ContinuousClock.now - started) }
         let response: WireResponse
         do {
-            response = .ok(try await reply(to: request))
+            response = try await reply(to: request)
         } catch {
             failures.increment()
             response = .failure(for: error)
@@ -44,7 +44,7 @@ public struct StorageService: Sendable {
         return response
     }
 
-    private func reply(to request: WireRequest) async throws -> ByteBuffer {
+    private func reply(to request: WireRequest) async throws -> WireResponse {
         guard let opcode = StorageOpcode(rawValue: request.opcode) else {
             throw WireError(.unsupported, "opcode \(request.opcode) is not a storage request")
         }
@@ -56,7 +56,7 @@ public struct StorageService: Sendable {
                                                 keepPrevious: message.keepPrevious)
             writeDuration.record(duration: ContinuousClock.now - started)
             bytesWritten.increment(by: message.slots.reduce(0) { $0 + $1.bytes.readableBytes })
-            return WriteFragmentsReply(staleSlots: outcome.staleSlots, blocksWithPrevious: outcome.blocksWithPrevious).encoded()
+            return .ok(WriteFragmentsReply(staleSlots: outcome.staleSlots, blocksWithPrevious: outcome.blocksWithPrevious))
         case .readFragments, .readPreviousFragments:
             let message = try request.decode(ReadFragmentsRequest.self)
             let results = try await store.read(message.file, blocks: message.blocks, includeBytes: message.includeBytes,
@@ -72,9 +72,9 @@ public struct StorageService: Sendable {
                 }
             }
             bytesRead.increment(by: shipped)
-            var buffer = ByteBufferAllocator().buffer(capacity: shipped + results.count * 32 + 8)
-            ReadFragmentsReply(results: results).encode(into: &buffer)
-            return buffer
+            // The fragments go out as the buffers they were read into, not copied behind the fields.
+            let (payload, trailingPayload) = ReadFragmentsReply(results: results).encodedParts(allocator: ByteBufferAllocator())
+            return .ok(payload, trailingPayload: trailingPayload)
         case .readFragmentRange:
             let message = try request.decode(ReadFragmentRangeRequest.self)
             // No bytes wanted: the version from the slot header is the whole answer. Else the
@@ -89,28 +89,28 @@ public struct StorageService: Sendable {
                 corruptSlots.increment()
                 logger.error("corrupt slot", metadata: ["file": "\(message.file)", "block": "\(message.blockIndex)"])
             }
-            return reply.encoded()
+            return .ok(reply)
         case .dropPrevious:
             let message = try request.decode(DropPreviousRequest.self)
             try await store.dropPrevious(message.file, slots: message.slots.map { ($0.blockIndex, $0.storedVersion) })
-            return ByteBuffer()
+            return .ok(ByteBuffer())
         case .deleteFile:
             let message = try request.decode(DeleteFileRequest.self)
-            return DeleteFileReply(removedFiles: try await store.deleteFile(group: message.group, inode: message.inode)).encoded()
+            return .ok(DeleteFileReply(removedFiles: try await store.deleteFile(group: message.group, inode: message.inode)))
         case .truncate:
             let message = try request.decode(TruncateRequest.self)
             try await store.truncate(group: message.group, inode: message.inode, blockCount: message.blockCount)
-            return ByteBuffer()
+            return .ok(ByteBuffer())
         case .listFiles:
             let message = try request.decode(ListFilesRequest.self)
             let page = try await store.listFiles(group: message.group, after: message.after, limit: Int(min(message.limit, 100_000)))
-            return ListFilesReply(files: page.files, hasMore: page.hasMore).encoded()
+            return .ok(ListFilesReply(files: page.files, hasMore: page.hasMore))
         case .listGroups:
             _ = try request.decode(WireEmpty.self)
-            return ListGroupsReply(groups: try await store.listGroups()).encoded()
+            return .ok(ListGroupsReply(groups: try await store.listGroups()))
         case .nodeStatus:
             _ = try request.decode(WireEmpty.self)
-            return try await nodeStatus().encoded()
+            return .ok(try await nodeStatus())
         }
     }
 

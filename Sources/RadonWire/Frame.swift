@@ -11,12 +11,22 @@ public struct Frame: Sendable {
     public var requestID: UInt64
     /// The payload; on receipt a slice of the connection's read buffer (no copy).
     public var payload: ByteBuffer
+    /// More payload bytes, sent after `payload` as they are: a fragment write's bytes go out
+    /// without first being copied behind its header fields. The receiver sees one payload of
+    /// all of them; a received frame's is always empty.
+    public var trailingPayload: [ByteBuffer]
 
-    public init(opcode: UInt8, status: UInt16 = 0, requestID: UInt64, payload: ByteBuffer) {
+    public init(opcode: UInt8, status: UInt16 = 0, requestID: UInt64, payload: ByteBuffer, trailingPayload: [ByteBuffer] = []) {
         self.opcode = opcode
         self.status = status
         self.requestID = requestID
         self.payload = payload
+        self.trailingPayload = trailingPayload
+    }
+
+    /// The payload's length on the wire: `payload` and every trailing part.
+    public var payloadLength: Int {
+        trailingPayload.reduce(payload.readableBytes) { $0 + $1.readableBytes }
     }
 
     /// `RDNF`.

@@ -60,8 +60,8 @@ struct FrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Writes a frame as its header and then its payload buffer as it is, so a multi-MiB payload is
-/// handed to the socket without being copied into a combined buffer.
+/// Writes a frame as its header and then its payload buffers as they are, so a multi-MiB payload
+/// is handed to the socket without being copied into a combined buffer.
 final class FrameEncoder: ChannelOutboundHandler {
     typealias OutboundIn = Frame
     typealias OutboundOut = ByteBuffer
@@ -71,17 +71,21 @@ final class FrameEncoder: ChannelOutboundHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let frame = unwrapOutboundIn(data)
-        let length = frame.payload.readableBytes
+        let length = frame.payloadLength
         let inline = length <= Self.inlinePayloadLimit
         var header = context.channel.allocator.buffer(capacity: Frame.headerLength + (inline ? length : 0))
         header.writeFrameHeader(opcode: frame.opcode, status: frame.status, requestID: frame.requestID, payloadLength: length)
         if inline {
-            var payload = frame.payload
-            header.writeBuffer(&payload)
+            header.writeImmutableBuffer(frame.payload)
+            for part in frame.trailingPayload { header.writeImmutableBuffer(part) }
             context.write(wrapOutboundOut(header), promise: promise)
-        } else {
-            context.write(wrapOutboundOut(header), promise: nil)
-            context.write(wrapOutboundOut(frame.payload), promise: promise)
+            return
+        }
+        context.write(wrapOutboundOut(header), promise: nil)
+        // Past the inline limit at least one part has bytes; empty ones are not written at all.
+        let parts = ([frame.payload] + frame.trailingPayload).filter { $0.readableBytes > 0 }
+        for (position, part) in parts.enumerated() {
+            context.write(wrapOutboundOut(part), promise: position == parts.count - 1 ? promise : nil)
         }
     }
 }

@@ -44,8 +44,8 @@ public final class WireConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if case .mutualTLS(let identity) = credentials {
-                            try channel.pipeline.syncOperations.addHandler(
-                                try NIOSSLClientHandler(context: identity.clientContext, serverHostname: nil))
+                            try channel.pipeline.syncOperations.addHandlers(
+                                try NIOSSLClientHandler(context: identity.clientContext, serverHostname: nil), DecryptedBytesHandoff())
                         }
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(FrameDecoder()),
@@ -87,8 +87,14 @@ public final class WireConnection: Sendable {
     /// `CancellationError` as soon as the calling task is cancelled, instead of waiting for the
     /// reply or the timeout. Other calls wait whatever happens to their caller: a mutation sent
     /// must not look failed while it may have been applied.
-    public func call(opcode: UInt8, payload: ByteBuffer, timeout: Duration = .seconds(30), abandonedOnCancel: Bool = false) async throws -> ByteBuffer {
-        let frame = try await callFrame(opcode: opcode, payload: payload, timeout: timeout, abandonedOnCancel: abandonedOnCancel)
+    ///
+    /// `trailingPayload` follows `payload` on the wire, each buffer sent as it is (not copied).
+    public func call(
+        opcode: UInt8, payload: ByteBuffer, trailingPayload: [ByteBuffer] = [], timeout: Duration = .seconds(30), abandonedOnCancel: Bool = false
+    ) async throws -> ByteBuffer {
+        let frame = try await callFrame(
+            opcode: opcode, payload: payload, trailingPayload: trailingPayload, timeout: timeout, abandonedOnCancel: abandonedOnCancel
+        )
         guard frame.status == WireStatus.ok.rawValue else {
             guard let status = WireStatus(rawValue: frame.status) else {
                 throw WireError(.internalError, "unknown reply status \(frame.status)")
@@ -119,12 +125,14 @@ public final class WireConnection: Sendable {
     /// a reset) is pinged, and the connection closed with `.unavailable` when the ping goes
     /// unanswered too, long before `timeout`.
     public func callFrame(
-        opcode: UInt8, payload: ByteBuffer, timeout: Duration, abandonedOnCancel: Bool = false, silenceWatch: SilenceWatch? = nil
+        opcode: UInt8, payload: ByteBuffer, trailingPayload: [ByteBuffer] = [], timeout: Duration, abandonedOnCancel: Bool = false,
+        silenceWatch: SilenceWatch? = nil
     ) async throws -> Frame {
         let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
         let reply = channel.eventLoop.makePromise(of: Frame.self)
         let call = PendingCall(
-            frame: Frame(opcode: opcode, requestID: requestID, payload: payload), reply: reply, timeout: TimeAmount(timeout),
+            frame: Frame(opcode: opcode, requestID: requestID, payload: payload, trailingPayload: trailingPayload), reply: reply,
+            timeout: TimeAmount(timeout),
             silenceWatch: silenceWatch
         )
         channel.writeAndFlush(call).whenFailure { error in

@@ -25,14 +25,18 @@ public struct WireRequest: Sendable {
 public struct WireResponse: Sendable {
     public var status: WireStatus
     public var payload: ByteBuffer
+    /// More payload bytes sent after `payload` as they are (`Frame.trailingPayload`): fragments
+    /// read from disk go out without being copied behind the reply's fields.
+    public var trailingPayload: [ByteBuffer]
 
-    public init(status: WireStatus, payload: ByteBuffer) {
+    public init(status: WireStatus, payload: ByteBuffer, trailingPayload: [ByteBuffer] = []) {
         self.status = status
         self.payload = payload
+        self.trailingPayload = trailingPayload
     }
 
-    public static func ok(_ payload: ByteBuffer = ByteBuffer()) -> WireResponse {
-        WireResponse(status: .ok, payload: payload)
+    public static func ok(_ payload: ByteBuffer = ByteBuffer(), trailingPayload: [ByteBuffer] = []) -> WireResponse {
+        WireResponse(status: .ok, payload: payload, trailingPayload: trailingPayload)
     }
 
     public static func ok(_ message: some WireMessage) -> WireResponse {

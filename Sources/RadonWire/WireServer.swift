@@ -80,7 +80,7 @@ public final class WireServer: Sendable {
                     // TLS no frame comes before the certificate was verified.
                     var firstFrameLimit: Int? = ClusterKey.byteCount
                     if case .mutualTLS(let identity) = credentials {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: identity.serverContext))
+                        try channel.pipeline.syncOperations.addHandlers(NIOSSLServerHandler(context: identity.serverContext), DecryptedBytesHandoff())
                         firstFrameLimit = nil
                     }
                     try channel.pipeline.syncOperations.addHandlers([

@@ -178,7 +178,9 @@ final class WireServerHandler: ChannelInboundHandler {
     private func requestFinished(opcode: UInt8, requestID: UInt64, response: WireResponse, channel: any Channel) {
         requestsInFlight -= 1
         guard case .authenticated = state else { return }
-        let size = Frame.headerLength + response.payload.readableBytes
+        let frame = Frame(opcode: opcode, status: response.status.rawValue, requestID: requestID, payload: response.payload,
+                          trailingPayload: response.trailingPayload)
+        let size = Frame.headerLength + frame.payloadLength
         unsentReplyBytes += size
         if unsentReplyBytes > limits.maximumUnsentReplyBytes {
             // A peer that asks and never reads: it loses its connection, not the server its memory.
@@ -194,7 +196,7 @@ final class WireServerHandler: ChannelInboundHandler {
             unsentReplyBytes -= size
             updateReading(channel)
         }
-        channel.writeAndFlush(Frame(opcode: opcode, status: response.status.rawValue, requestID: requestID, payload: response.payload), promise: written)
+        channel.writeAndFlush(frame, promise: written)
         updateReading(channel)
     }
 
@@ -213,7 +215,8 @@ final class WireServerHandler: ChannelInboundHandler {
 
     private func reply(to frame: Frame, with response: WireResponse, context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(Frame(
-            opcode: frame.opcode, status: response.status.rawValue, requestID: frame.requestID, payload: response.payload
+            opcode: frame.opcode, status: response.status.rawValue, requestID: frame.requestID, payload: response.payload,
+            trailingPayload: response.trailingPayload
         )), promise: nil)
     }
 

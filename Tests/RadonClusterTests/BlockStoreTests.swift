@@ -1,3 +1,4 @@
+import NIOCore
 import Logging
 @testable import RadonClient
 import Synchronization
@@ -17,7 +18,7 @@ final class MemoryTransport: FragmentTransport {
     /// The storage daemon's rules (`FragmentStore.write`): never back to an older version; an
     /// overwrite with `keepPrevious` keeps the replaced version unless one is kept already.
     func write(to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool) async throws -> Bool {
+               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool) async throws -> Bool {
         try state.withLock { state in
             guard !state.down.contains(node(address)) else { throw FileSystemError.io("node down") }
             let key = Key(node: node(address), inode: inode, block: blockIndex)
@@ -25,7 +26,7 @@ final class MemoryTransport: FragmentTransport {
             if keepPrevious, let old = state.slots[key], !old.corrupt, old.version < version, state.previous[key] == nil {
                 state.previous[key] = old
             }
-            state.slots[key] = Slot(version: version, effectiveLength: effectiveLength, bytes: bytes, checksum: checksum)
+            state.slots[key] = Slot(version: version, effectiveLength: effectiveLength, bytes: Array(bytes.readableBytesView), checksum: checksum)
             return state.previous[key] != nil
         }
     }

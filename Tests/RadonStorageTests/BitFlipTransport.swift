@@ -1,3 +1,4 @@
+import NIOCore
 @testable import RadonClient
 import RadonWire
 import Synchronization
@@ -46,7 +47,7 @@ final class BitFlipTransport: WrappingFragmentTransport, FragmentRangeTransport 
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool {
         let damage = faults.withLock { faults in
             guard faults.writes.contains(fragmentIndex) else { return false }
@@ -55,7 +56,7 @@ final class BitFlipTransport: WrappingFragmentTransport, FragmentRangeTransport 
         }
         return try await base.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
                                     blockIndex: blockIndex, version: version, effectiveLength: effectiveLength,
-                                    bytes: damage ? Self.flipped(bytes) : bytes, checksum: checksum, keepPrevious: keepPrevious)
+                                    bytes: damage ? ByteBuffer(bytes: Self.flipped(Array(bytes.readableBytesView))) : bytes, checksum: checksum, keepPrevious: keepPrevious)
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {

@@ -20,6 +20,13 @@ import Testing
         #expect(try await connection.call(opcode: 0x10, payload: ByteBuffer(), timeout: .seconds(5)).readableBytes == 0)
         let large = ByteBuffer(bytes: (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         #expect(try await connection.call(opcode: 0x10, payload: large, timeout: .seconds(20)) == large)
+        // A payload sent in parts arrives as one, large or small, empty parts included.
+        for parts in [[ByteBuffer(string: "ab"), ByteBuffer(), ByteBuffer(string: "c")], [ByteBuffer(string: "head"), large, ByteBuffer(string: "tail")]] {
+            var joined = ByteBuffer()
+            for var part in parts { joined.writeBuffer(&part) }
+            let reply = try await connection.call(opcode: 0x10, payload: parts[0], trailingPayload: Array(parts.dropFirst()), timeout: .seconds(20))
+            #expect(reply == joined)
+        }
     }
 
     @Test func manyRequestsInFlightOnOneConnectionComeBackMatched() async throws {

@@ -68,6 +68,14 @@ import Testing
             #expect(throws: WireError.self) { try WriteFragmentsRequest(decoding: encoded.getSlice(at: 0, length: length)!) }
         }
 
+        // Sent in parts (the fragments as their own buffers), the same bytes go on the wire.
+        let (payload, trailing) = request.encodedParts(allocator: ByteBufferAllocator())
+        var joined = payload
+        for var part in trailing { joined.writeBuffer(&part) }
+        #expect(joined == encoded)
+        #expect(trailing.count == 4, "fields, fragment, fields, fragment, keepPrevious")
+        #expect(trailing[0] == request.slots[0].bytes)
+
         let reply = ReadFragmentsReply(results: [
             FragmentReadResult(blockIndex: 5, fragment: .present(version: 11, effectiveLength: 4, bytes: ByteBuffer(bytes: bytes),
                                                                  checksum: CRC32C.checksum(bytes))),
@@ -80,6 +88,12 @@ import Testing
         for length in 0..<encodedReply.readableBytes {
             #expect(throws: WireError.self) { try ReadFragmentsReply(decoding: encodedReply.getSlice(at: 0, length: length)!) }
         }
+        // In parts (each present fragment its own buffer), the same bytes.
+        let (replyPayload, replyTrailing) = reply.encodedParts(allocator: ByteBufferAllocator())
+        var joinedReply = replyPayload
+        for var part in replyTrailing { joinedReply.writeBuffer(&part) }
+        #expect(joinedReply == encodedReply)
+        #expect(replyTrailing.first == ByteBuffer(bytes: bytes))
 
         let range = reply.restricted(toOffset: 1, length: 2)
         #expect(range.results.map(\.fragment) == [

@@ -163,6 +163,32 @@ struct WireTLSTests {
         }
     }
 
+    /// Fragment-sized frames in flight both ways at once come back intact: each server read
+    /// decrypts while earlier frames' payloads are still held by their requests, which is
+    /// where NIOSSL's reused buffer and the copy handed on behind it (`DecryptedBytesHandoff`)
+    /// meet.
+    @Test func manyLargeFramesInFlightArriveIntact() async throws {
+        try await withTestCertificates { certificates in
+            let server = try await Server(try certificates.credentials("storage-1", .storage))
+            let connection = try await WireConnection.connect(to: server.wire.localAddress, credentials: try certificates.credentials("laptop", .client))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for call in 0..<12 {
+                    group.addTask {
+                        let size = 700_000 + call * 131_071
+                        var payload = ByteBuffer()
+                        payload.writeBytes((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ call) })
+                        let reply = try await connection.call(opcode: Self.echo, payload: payload)
+                        #expect(reply == payload, "call \(call) came back changed")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(server.requestsHandled == 12)
+            connection.close()
+            try await server.wire.close()
+        }
+    }
+
     /// A relay that only forwards sees no plaintext: the request's words never cross the
     /// wire in the clear.
     @Test func aForwardingRelaySeesOnlyCiphertext() async throws {

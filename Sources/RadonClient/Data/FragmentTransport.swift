@@ -1,3 +1,4 @@
+import NIOCore
 /// How the block store reaches the fragment slots on storage nodes: one fragment of one block
 /// per call, so the store can fan out, hedge and vote without knowing the wire messages.
 protocol FragmentTransport: Sendable {
@@ -9,7 +10,7 @@ protocol FragmentTransport: Sendable {
     @discardableResult
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool
     /// Reads one fragment slot; every failure becomes `.failed` (the store decides what to do).
     /// A present answer carries the checksum its bytes left the node with, unchecked: the

@@ -28,7 +28,7 @@ struct StorageFragmentTransport: FragmentTransport {
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool {
         // A slot that already holds a newer version keeps it: a later write won, which is what
         // a reader will see anyway, so it is no failure of this one. Sent again on another path,

@@ -1,3 +1,4 @@
+import NIOCore
 /// A transport over another one that changes only some of its calls (the fault injectors of
 /// the tests: held reads, flipped bits): every call it does not implement itself goes to
 /// `wrapped` unchanged.
@@ -9,7 +10,7 @@ extension WrappingFragmentTransport {
     @discardableResult
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: [UInt8], checksum: UInt32, keepPrevious: Bool
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
     ) async throws -> Bool {
         try await wrapped.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
                                 blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: bytes,

@@ -69,7 +69,10 @@ public struct StorageClient: Sendable {
     ) async throws -> WriteFragmentsReply {
         let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex)
         let request = WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: [slot], keepPrevious: keepPrevious)
-        return try await connection.call(StorageOpcode.writeFragments.rawValue, request, timeout: timeout)
+        let (payload, fragmentBytesAndRest) = request.encodedParts(allocator: ByteBufferAllocator())
+        return try WriteFragmentsReply(decoding: try await connection.call(
+            opcode: StorageOpcode.writeFragments.rawValue, payload: payload, trailingPayload: fragmentBytesAndRest, timeout: timeout
+        ))
     }
 
     /// The previous copies of slots (what unconfirmed overwrites replaced), one result per

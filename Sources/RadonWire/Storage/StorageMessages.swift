@@ -57,6 +57,27 @@ public struct WriteFragmentsRequest: WireMessage {
         buffer.writeWireBool(keepPrevious)
     }
 
+    /// The bytes `encode(into:)` writes, as buffers to send one after another: the fields in
+    /// small buffers of their own, each slot's fragment bytes as the caller's buffer itself, so
+    /// megabytes of fragments are not copied into the request (`WireConnection.call`'s
+    /// `trailingPayload`).
+    public func encodedParts(allocator: ByteBufferAllocator) -> (payload: ByteBuffer, trailingPayload: [ByteBuffer]) {
+        var fields = allocator.buffer(capacity: 64)
+        file.encode(into: &fields)
+        fields.writeInteger(fragmentCapacity)
+        fields.writeInteger(UInt32(slots.count))
+        var parts: [ByteBuffer] = []
+        for slot in slots {
+            fields.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength, slot.checksum, UInt32(slot.bytes.readableBytes))
+            parts.append(fields)
+            parts.append(slot.bytes)
+            fields = allocator.buffer(capacity: 32)
+        }
+        fields.writeWireBool(keepPrevious)
+        parts.append(fields)
+        return (parts[0], Array(parts.dropFirst()))
+    }
+
     public init(from buffer: inout ByteBuffer) throws {
         file = try FragmentFileKey(from: &buffer)
         let capacity: UInt32 = try buffer.readWireInteger()
@@ -188,6 +209,31 @@ public struct ReadFragmentsReply: WireMessage, Equatable {
                 buffer.writeInteger(UInt8(2))
             }
         }
+    }
+
+    /// The bytes `encode(into:)` writes, as buffers to send one after another: the fields in
+    /// small buffers, each present fragment's bytes as the buffer it was read into (a reply's
+    /// `WireResponse.trailingPayload`).
+    public func encodedParts(allocator: ByteBufferAllocator) -> (payload: ByteBuffer, trailingPayload: [ByteBuffer]) {
+        var fields = allocator.buffer(capacity: 64)
+        fields.writeInteger(UInt32(results.count))
+        var parts: [ByteBuffer] = []
+        for result in results {
+            fields.writeInteger(result.blockIndex)
+            switch result.fragment {
+            case let .present(version, effectiveLength, bytes, checksum):
+                fields.writeMultipleIntegers(UInt8(0), version, effectiveLength, checksum, UInt32(bytes.readableBytes))
+                parts.append(fields)
+                parts.append(bytes)
+                fields = allocator.buffer(capacity: 64)
+            case .missing:
+                fields.writeInteger(UInt8(1))
+            case .corrupt:
+                fields.writeInteger(UInt8(2))
+            }
+        }
+        parts.append(fields)
+        return (parts[0], Array(parts.dropFirst()))
     }
 
     public init(from buffer: inout ByteBuffer) throws {
