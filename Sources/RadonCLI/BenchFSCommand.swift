@@ -13,7 +13,9 @@ struct BenchFSCommand: AsyncParsableCommand {
         commandName: "fs",
         abstract: "Benchmark the RadonFS mount against GlusterFS (disperse), JuiceFS and the local disk.",
         discussion: """
-            Each target is set up, measured and torn down in turn, all on this machine and on the \
+            Every target is set up first; then each repetition runs every target's jobs in turn, so a \
+            machine that gets busier or quieter during the run weighs on all targets alike; last, each \
+            target's concurrent writers run and it is torn down. All on this machine and on the \
             file system that holds --work-dir: RadonFS with `radonfs up --nodes n --layout k+m --mount`, \
             GlusterFS with glusterd, a disperse n redundancy m volume of n bricks and `mount -t glusterfs`, \
             JuiceFS (with --targets juicefs) formatted with SQLite metadata and a local directory as its \
@@ -117,12 +119,8 @@ struct BenchFSCommand: AsyncParsableCommand {
         let workDirectory = try makeWorkDirectory()
         let runner = BenchFSJobRunner(settings: settings) { progress($0) }
 
-        var results: [BenchFSReport.TargetResult] = []
         let targets = try makeTargets(workDirectory: workDirectory, dataFragments: dataFragments, fragments: fragments)
-        for target in targets {
-            results.append(await measure(target, rounds: rounds, fileRounds: fileRounds, runner: runner))
-            if benchFSInterruption.load(ordering: .relaxed) { break }
-        }
+        let results = await measure(targets, rounds: rounds, fileRounds: fileRounds, runner: runner)
 
         var report = BenchFSReport(
             date: ISO8601DateFormatter().string(from: Date()),
@@ -155,47 +153,93 @@ struct BenchFSCommand: AsyncParsableCommand {
         if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
     }
 
-    /// Sets the target up, runs every repetition, and tears it down whatever happened; a
-    /// failure is kept in the result so the other targets still get measured.
-    private func measure(_ target: any BenchFSTarget, rounds: Int, fileRounds: Int, runner: BenchFSJobRunner) async -> BenchFSReport.TargetResult {
-        var result = BenchFSReport.TargetResult(key: target.key, title: target.title)
-        do {
-            progress("\(target.title): setting up")
-            let directory = try await target.setUp()
-            for round in 1...rounds {
-                progress("\(target.title): repetition \(round) of \(rounds) in \(directory)")
-                let profileName = round == 1 ? target.key : nil
-                let repetition = try await runner.runRepetition(
-                    in: directory, smallFiles: round <= fileRounds,
-                    profiledProcess: target.profiledProcess, profileName: profileName,
-                    servingProcesses: { target.servingProcesses() }
-                )
-                for (metric, value) in repetition.values { result.samples[metric.rawValue, default: []].append(value) }
-                for (metric, value) in repetition.cpuSecondsPerGiB { result.cpuSamples[metric.rawValue, default: []].append(value) }
+    /// A target while it is measured: its results so far and, once it is up, where its jobs run.
+    private struct TargetRun {
+        let target: any BenchFSTarget
+        var result: BenchFSReport.TargetResult
+        /// Whether its set-up ran (even if it failed half-way: a tear-down is owed).
+        var isStarted = false
+        var directory: String?
+
+        /// Up, and nothing has failed on it yet.
+        var isMeasurable: Bool { directory != nil && result.error == nil }
+    }
+
+    /// Records why `run` stops being measured (its later jobs are skipped; it is still torn down).
+    private func fail(_ run: inout TargetRun, _ error: any Error) {
+        run.result.error = "\(error)"
+        progress("\(run.target.title): failed: \(error)")
+    }
+
+    /// Sets every target up, runs the repetitions round the targets (repetition 1 of each, then
+    /// 2 of each, ...), then each target's concurrent writers, and tears every target down
+    /// whatever happened. Interleaved, a machine whose load drifts during the run (shared hosts
+    /// swing by a fifth within minutes) drifts under every target alike, so the ratios between
+    /// targets stay fair. A failure is kept in its target's result; the others go on.
+    func measure(_ targets: [any BenchFSTarget], rounds: Int, fileRounds: Int, runner: BenchFSJobRunner) async -> [BenchFSReport.TargetResult] {
+        var runs = targets.map { TargetRun(target: $0, result: BenchFSReport.TargetResult(key: $0.key, title: $0.title)) }
+        var interrupted: Bool { benchFSInterruption.load(ordering: .relaxed) }
+        for index in runs.indices where !interrupted {
+            progress("\(runs[index].target.title): setting up")
+            runs[index].isStarted = true
+            do { runs[index].directory = try await runs[index].target.setUp() } catch { fail(&runs[index], error) }
+        }
+        for round in 1...rounds where !interrupted {
+            for index in runs.indices where runs[index].isMeasurable && !interrupted {
+                await runRepetition(round, of: rounds, fileRounds: fileRounds, on: &runs[index], runner: runner)
             }
-            // Last, with the other mounts up only for it: a second client of the same volume
-            // must not weigh on the jobs above (JuiceFS's clients, for one, share one SQLite
-            // file and wait on each other's locks).
-            let mounts = runner.settings.concurrentMounts
-            if mounts > 0 {
-                progress("\(target.title): \(mounts - 1) more mount(s) for the concurrent writers")
-                let directories = try await [directory] + target.addMounts(mounts - 1)
-                for round in 1...rounds {
-                    progress("\(target.title): concurrent writers, repetition \(round) of \(rounds)")
-                    let writers = try await runner.runConcurrentWriters(in: directories)
-                    result.samples[BenchFSMetric.concurrentWrite.rawValue, default: []].append(writers.total)
-                    result.samples[BenchFSMetric.slowestConcurrentWriter.rawValue, default: []].append(writers.slowest)
-                }
+        }
+        for index in runs.indices {
+            if runs[index].isMeasurable, !interrupted {
+                await runConcurrentWriters(rounds: rounds, on: &runs[index], runner: runner)
+            }
+            if runs[index].isStarted {
+                progress("\(runs[index].target.title): tearing down")
+                await runs[index].target.tearDown()
+            }
+            runs[index].result.medians = runs[index].result.samples.mapValues(Self.median)
+            runs[index].result.cpuMedians = runs[index].result.cpuSamples.mapValues(Self.median)
+        }
+        return runs.map(\.result)
+    }
+
+    /// One repetition of every job but the concurrent writers on one target.
+    private func runRepetition(_ round: Int, of rounds: Int, fileRounds: Int, on run: inout TargetRun, runner: BenchFSJobRunner) async {
+        guard let directory = run.directory else { return }
+        let target = run.target
+        progress("\(target.title): repetition \(round) of \(rounds) in \(directory)")
+        do {
+            let repetition = try await runner.runRepetition(
+                in: directory, smallFiles: round <= fileRounds,
+                profiledProcess: target.profiledProcess, profileName: round == 1 ? target.key : nil,
+                servingProcesses: { target.servingProcesses() }
+            )
+            for (metric, value) in repetition.values { run.result.samples[metric.rawValue, default: []].append(value) }
+            for (metric, value) in repetition.cpuSecondsPerGiB { run.result.cpuSamples[metric.rawValue, default: []].append(value) }
+        } catch {
+            fail(&run, error)
+        }
+    }
+
+    /// The concurrent writers, every repetition of them, with the target's other mounts up only
+    /// for this job: a second client of the same volume must not weigh on the other jobs
+    /// (JuiceFS's clients, for one, share one SQLite file and wait on each other's locks).
+    private func runConcurrentWriters(rounds: Int, on run: inout TargetRun, runner: BenchFSJobRunner) async {
+        let mounts = runner.settings.concurrentMounts
+        guard mounts > 0, let directory = run.directory else { return }
+        let target = run.target
+        do {
+            progress("\(target.title): \(mounts - 1) more mount(s) for the concurrent writers")
+            let directories = try await [directory] + target.addMounts(mounts - 1)
+            for round in 1...rounds {
+                progress("\(target.title): concurrent writers, repetition \(round) of \(rounds)")
+                let writers = try await runner.runConcurrentWriters(in: directories)
+                run.result.samples[BenchFSMetric.concurrentWrite.rawValue, default: []].append(writers.total)
+                run.result.samples[BenchFSMetric.slowestConcurrentWriter.rawValue, default: []].append(writers.slowest)
             }
         } catch {
-            result.error = "\(error)"
-            progress("\(target.title): failed: \(error)")
+            fail(&run, error)
         }
-        progress("\(target.title): tearing down")
-        await target.tearDown()
-        result.medians = result.samples.mapValues(Self.median)
-        result.cpuMedians = result.cpuSamples.mapValues(Self.median)
-        return result
     }
 
     private static func median(_ values: [Double]) -> Double {
