@@ -1,4 +1,5 @@
 import NIOCore
+
 /// How the block store reaches the fragment slots on storage nodes: one fragment of one block
 /// per call, so the store can fan out, hedge and vote without knowing the wire messages.
 protocol FragmentTransport: Sendable {

@@ -1,4 +1,5 @@
 import NIOCore
+
 /// A transport over another one that changes only some of its calls (the fault injectors of
 /// the tests: held reads, flipped bits): every call it does not implement itself goes to
 /// `wrapped` unchanged.
