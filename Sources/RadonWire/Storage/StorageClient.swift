@@ -57,9 +57,7 @@ public struct StorageClient: Sendable {
     }
 
     private func writeBatch(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite]) async throws -> [StaleSlot] {
-        let request = WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: slots)
-        let reply: WriteFragmentsReply = try await connection.call(StorageOpcode.writeFragments.rawValue, request, timeout: timeout)
-        return reply.staleSlots
+        try await send(WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: slots)).staleSlots
     }
 
     /// Writes one slot (a client's block write); with `keepPrevious` the daemon keeps the
@@ -68,7 +66,11 @@ public struct StorageClient: Sendable {
         group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32, slot: FragmentSlotWrite, keepPrevious: Bool
     ) async throws -> WriteFragmentsReply {
         let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex)
-        let request = WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: [slot], keepPrevious: keepPrevious)
+        return try await send(WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: [slot], keepPrevious: keepPrevious))
+    }
+
+    /// Sends a write with its fragments as buffers of their own, not copied into the request.
+    private func send(_ request: WriteFragmentsRequest) async throws -> WriteFragmentsReply {
         let (payload, fragmentBytesAndRest) = request.encodedParts(allocator: ByteBufferAllocator())
         return try WriteFragmentsReply(decoding: try await connection.call(
             opcode: StorageOpcode.writeFragments.rawValue, payload: payload, trailingPayload: fragmentBytesAndRest, timeout: timeout

@@ -48,13 +48,7 @@ public struct WriteFragmentsRequest: WireMessage {
     }
 
     public func encode(into buffer: inout ByteBuffer) {
-        file.encode(into: &buffer)
-        buffer.writeInteger(fragmentCapacity)
-        buffer.writeWireArray(slots) { buffer, slot in
-            buffer.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength, slot.checksum)
-            buffer.writeWireBytes(slot.bytes)
-        }
-        buffer.writeWireBool(keepPrevious)
+        parts(allocator: ByteBufferAllocator()).write(into: &buffer)
     }
 
     /// The bytes `encode(into:)` writes, as buffers to send one after another: the fields in
@@ -62,20 +56,21 @@ public struct WriteFragmentsRequest: WireMessage {
     /// megabytes of fragments are not copied into the request (`WireConnection.call`'s
     /// `trailingPayload`).
     public func encodedParts(allocator: ByteBufferAllocator) -> (payload: ByteBuffer, trailingPayload: [ByteBuffer]) {
-        var fields = allocator.buffer(capacity: 64)
-        file.encode(into: &fields)
-        fields.writeInteger(fragmentCapacity)
-        fields.writeInteger(UInt32(slots.count))
-        var parts: [ByteBuffer] = []
+        parts(allocator: allocator).finished()
+    }
+
+    /// The request's one definition on the wire.
+    private func parts(allocator: ByteBufferAllocator) -> WireParts {
+        var parts = WireParts(allocator: allocator)
+        file.encode(into: &parts.fields)
+        parts.fields.writeInteger(fragmentCapacity)
+        parts.fields.writeInteger(UInt32(slots.count))
         for slot in slots {
-            fields.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength, slot.checksum, UInt32(slot.bytes.readableBytes))
-            parts.append(fields)
-            parts.append(slot.bytes)
-            fields = allocator.buffer(capacity: 32)
+            parts.fields.writeMultipleIntegers(slot.blockIndex, slot.version, slot.effectiveLength, slot.checksum)
+            parts.appendWireBytes(slot.bytes)
         }
-        fields.writeWireBool(keepPrevious)
-        parts.append(fields)
-        return (parts[0], Array(parts.dropFirst()))
+        parts.fields.writeWireBool(keepPrevious)
+        return parts
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -197,43 +192,33 @@ public struct ReadFragmentsReply: WireMessage, Equatable {
     }
 
     public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeWireArray(results) { buffer, result in
-            buffer.writeInteger(result.blockIndex)
-            switch result.fragment {
-            case let .present(version, effectiveLength, bytes, checksum):
-                buffer.writeMultipleIntegers(UInt8(0), version, effectiveLength, checksum)
-                buffer.writeWireBytes(bytes)
-            case .missing:
-                buffer.writeInteger(UInt8(1))
-            case .corrupt:
-                buffer.writeInteger(UInt8(2))
-            }
-        }
+        parts(allocator: ByteBufferAllocator()).write(into: &buffer)
     }
 
     /// The bytes `encode(into:)` writes, as buffers to send one after another: the fields in
     /// small buffers, each present fragment's bytes as the buffer it was read into (a reply's
     /// `WireResponse.trailingPayload`).
     public func encodedParts(allocator: ByteBufferAllocator) -> (payload: ByteBuffer, trailingPayload: [ByteBuffer]) {
-        var fields = allocator.buffer(capacity: 64)
-        fields.writeInteger(UInt32(results.count))
-        var parts: [ByteBuffer] = []
+        parts(allocator: allocator).finished()
+    }
+
+    /// The reply's one definition on the wire.
+    private func parts(allocator: ByteBufferAllocator) -> WireParts {
+        var parts = WireParts(allocator: allocator)
+        parts.fields.writeInteger(UInt32(results.count))
         for result in results {
-            fields.writeInteger(result.blockIndex)
+            parts.fields.writeInteger(result.blockIndex)
             switch result.fragment {
             case let .present(version, effectiveLength, bytes, checksum):
-                fields.writeMultipleIntegers(UInt8(0), version, effectiveLength, checksum, UInt32(bytes.readableBytes))
-                parts.append(fields)
-                parts.append(bytes)
-                fields = allocator.buffer(capacity: 64)
+                parts.fields.writeMultipleIntegers(UInt8(0), version, effectiveLength, checksum)
+                parts.appendWireBytes(bytes)
             case .missing:
-                fields.writeInteger(UInt8(1))
+                parts.fields.writeInteger(UInt8(1))
             case .corrupt:
-                fields.writeInteger(UInt8(2))
+                parts.fields.writeInteger(UInt8(2))
             }
         }
-        parts.append(fields)
-        return (parts[0], Array(parts.dropFirst()))
+        return parts
     }
 
     public init(from buffer: inout ByteBuffer) throws {
