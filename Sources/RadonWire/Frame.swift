@@ -9,7 +9,8 @@ public struct Frame: Sendable {
     public var opcode: UInt8
     public var status: UInt16
     public var requestID: UInt64
-    /// The payload; on receipt a slice of the connection's read buffer (no copy).
+    /// The payload. On receipt, a buffer of its own, or a slice of a plain socket's read buffer
+    /// when the frame arrived whole in one read.
     public var payload: ByteBuffer
     /// More payload bytes, sent after `payload` as they are: a fragment write's bytes go out
     /// without first being copied behind its header fields. The receiver sees one payload of

@@ -44,11 +44,11 @@ public final class WireConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if case .mutualTLS(let identity) = credentials {
-                            try channel.pipeline.syncOperations.addHandlers(
-                                try NIOSSLClientHandler(context: identity.clientContext, serverHostname: nil), DecryptedBytesHandoff())
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: identity.clientContext, serverHostname: nil))
                         }
                         try channel.pipeline.syncOperations.addHandlers([
-                            ByteToMessageHandler(FrameDecoder()),
+                            FrameDecoder(slicesReceivedBuffers: !credentials.usesTLS),
                             FrameEncoder(),
                             WireClientHandler(credentials: credentials, authenticated: authenticated),
                         ])

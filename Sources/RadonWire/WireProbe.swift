@@ -22,7 +22,7 @@ public final class WireProbe: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder()), ProbeCollector(inbox: inbox),
+                        FrameDecoder(slicesReceivedBuffers: true), ProbeCollector(inbox: inbox),
                     ])
                 }
             }

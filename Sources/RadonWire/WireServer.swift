@@ -80,11 +80,11 @@ public final class WireServer: Sendable {
                     // TLS no frame comes before the certificate was verified.
                     var firstFrameLimit: Int? = ClusterKey.byteCount
                     if case .mutualTLS(let identity) = credentials {
-                        try channel.pipeline.syncOperations.addHandlers(NIOSSLServerHandler(context: identity.serverContext), DecryptedBytesHandoff())
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: identity.serverContext))
                         firstFrameLimit = nil
                     }
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(firstFrameLimit: firstFrameLimit)),
+                        FrameDecoder(firstFrameLimit: firstFrameLimit, slicesReceivedBuffers: !credentials.usesTLS),
                         FrameEncoder(),
                         WireServerHandler(
                             credentials: credentials, access: access, logger: connectionLogger,

@@ -164,9 +164,8 @@ struct WireTLSTests {
     }
 
     /// Fragment-sized frames in flight both ways at once come back intact: each server read
-    /// decrypts while earlier frames' payloads are still held by their requests, which is
-    /// where NIOSSL's reused buffer and the copy handed on behind it (`DecryptedBytesHandoff`)
-    /// meet.
+    /// decrypts into NIOSSL's reused buffer while earlier frames' payloads, copied out of it by
+    /// the frame decoder, are still held by their requests.
     @Test func manyLargeFramesInFlightArriveIntact() async throws {
         try await withTestCertificates { certificates in
             let server = try await Server(try certificates.credentials("storage-1", .storage))

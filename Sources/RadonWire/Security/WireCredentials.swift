@@ -16,4 +16,9 @@ extension WireCredentials {
         case .mutualTLS(let identity): identity.name
         }
     }
+
+    /// Whether connections with these credentials run TLS (and their reads are NIOSSL's buffers).
+    var usesTLS: Bool {
+        if case .mutualTLS = self { true } else { false }
+    }
 }
