@@ -44,7 +44,7 @@ final class MemoryTransport: FragmentTransport {
         state.withLock { state in
             guard !state.down.contains(node(address)) else { return .failed("node down") }
             guard let slot = state[keyPath: slots][Key(node: node(address), inode: inode, block: blockIndex)] else { return .missing }
-            return slot.corrupt ? .corrupt : .present(version: slot.version, effectiveLength: slot.effectiveLength, bytes: slot.bytes,
+            return slot.corrupt ? .corrupt : .present(version: slot.version, effectiveLength: slot.effectiveLength, bytes: ByteBuffer(bytes: slot.bytes),
                                                       checksum: slot.checksum)
         }
     }

@@ -1,3 +1,4 @@
+import NIOCore
 import RadonClient
 import RadonCodec
 import RadonTestSupport
@@ -12,7 +13,7 @@ struct BlockVoteTests {
     }
 
     func present(_ version: UInt64) -> FragmentAnswer {
-        .present(version: version, effectiveLength: 10, bytes: [UInt8(version)], checksum: CRC32C.checksum([UInt8(version)]))
+        .present(version: version, effectiveLength: 10, bytes: ByteBuffer(bytes: [UInt8(version)]), checksum: CRC32C.checksum([UInt8(version)]))
     }
 
     @Test func decodesWhenTheFirstKAgree() {
@@ -64,7 +65,7 @@ struct BlockVoteTests {
         for index in 3..<6 { ballot.recordPrevious(.missing, forFragment: index) }
         guard case .decode(let version, _, let fragments) = ballot.verdict() else { Issue.record("v7 has 6 fragments"); return }
         #expect(version == 7)
-        #expect(fragments.count == 4 && fragments.allSatisfy { $0.bytes == [7] })
+        #expect(fragments.count == 4 && fragments.allSatisfy { $0.bytes == ByteBuffer(bytes: [7]) })
         #expect(ballot.newestVersionSeen == 9)
     }
 

@@ -28,15 +28,15 @@ final class BitFlipTransport: WrappingFragmentTransport, FragmentRangeTransport 
     }
 
     /// `bytes` with one bit flipped in the middle.
-    static func flipped(_ bytes: [UInt8]) -> [UInt8] {
-        var bytes = bytes
-        if !bytes.isEmpty { bytes[bytes.count / 2] ^= 0x10 }
+    static func flipped(_ bytes: ByteBuffer) -> ByteBuffer {
+        var bytes = ByteBuffer(bytes: bytes.readableBytesView)
+        if bytes.readableBytes > 0 { bytes.setInteger(bytes.getInteger(at: bytes.readableBytes / 2, as: UInt8.self)! ^ 0x10, at: bytes.readableBytes / 2) }
         return bytes
     }
 
     /// `answer` as the faulty link delivers it from position `fragmentIndex`.
     private func delivered(_ answer: FragmentAnswer, fragmentIndex: Int) -> FragmentAnswer {
-        guard case .present(let version, let effectiveLength, let bytes, let checksum) = answer, !bytes.isEmpty else { return answer }
+        guard case .present(let version, let effectiveLength, let bytes, let checksum) = answer, bytes.readableBytes > 0 else { return answer }
         let damage = faults.withLock { faults in
             guard faults.reads.contains(fragmentIndex) else { return false }
             faults.flippedReads += 1
@@ -56,7 +56,7 @@ final class BitFlipTransport: WrappingFragmentTransport, FragmentRangeTransport 
         }
         return try await base.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
                                     blockIndex: blockIndex, version: version, effectiveLength: effectiveLength,
-                                    bytes: damage ? ByteBuffer(bytes: Self.flipped(Array(bytes.readableBytesView))) : bytes, checksum: checksum, keepPrevious: keepPrevious)
+                                    bytes: damage ? Self.flipped(bytes) : bytes, checksum: checksum, keepPrevious: keepPrevious)
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {

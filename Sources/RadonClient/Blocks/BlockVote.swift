@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Decides, from the fragments of one block gathered so far, what the block holds.
 ///
 /// The rules keep the promise "the right bytes or an error, never wrong bytes": a write is
@@ -25,7 +27,7 @@ public struct BlockVote: Sendable {
     /// What the reader should do next.
     public enum Verdict: Sendable {
         /// Decode these k fragments, all of `version`.
-        case decode(version: UInt64, effectiveLength: Int, fragments: [(index: Int, bytes: [UInt8])])
+        case decode(version: UInt64, effectiveLength: Int, fragments: [(index: Int, bytes: ByteBuffer)])
         /// The block was never written (or not with an acknowledged write): zeros.
         case hole
         /// Ask the nodes not asked yet before deciding.
@@ -127,7 +129,7 @@ public struct BlockVote: Sendable {
     }
 
     private func decodeVerdict(version: UInt64) -> Verdict {
-        var fragments: [(index: Int, bytes: [UInt8])] = []
+        var fragments: [(index: Int, bytes: ByteBuffer)] = []
         var effectiveLength = 0
         for index in answers.keys.sorted() where fragments.count < requiredCount {
             for answer in [answers[index], previousAnswers[index]] {

@@ -107,9 +107,11 @@ extension BlockStore {
         }
         var bytes = [UInt8](repeating: 0, count: range.count)
         for ask in asks where ask.length > 0 {
-            guard case .present(_, _, let fragmentBytes, _) = answers[ask.fragmentIndex], fragmentBytes.count == ask.length else { return nil }
+            guard case .present(_, _, let fragmentBytes, _) = answers[ask.fragmentIndex], fragmentBytes.readableBytes == ask.length else { return nil }
             let start = ask.fragmentIndex * lineSize + ask.offset - range.lowerBound
-            bytes.replaceSubrange(start..<start + ask.length, with: fragmentBytes)
+            bytes.withUnsafeMutableBytes { destination in
+                fragmentBytes.withUnsafeReadableBytes { UnsafeMutableRawBufferPointer(rebasing: destination[start..<start + ask.length]).copyMemory(from: $0) }
+            }
         }
         // Past the block's effective length a block reads as zeros, as `readBlock` gives it.
         if effectiveLength < range.upperBound {

@@ -111,7 +111,7 @@ extension BlockStore {
         case .decode(let version, let effectiveLength, let fragments):
             var bytes: [UInt8]
             do {
-                bytes = try code.decode(Dictionary(uniqueKeysWithValues: fragments.map { ($0.index, $0.bytes) }))
+                bytes = try code.decodeBlock(from: fragments)
             } catch {
                 throw FileSystemError.io("decoding block \(index) of inode \(layout.inode): \(error)")
             }

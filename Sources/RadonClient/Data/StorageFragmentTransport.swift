@@ -106,9 +106,8 @@ extension FragmentAnswer {
     /// A daemon's result as an answer, its checksum passed along unchecked.
     init(_ stored: StoredFragment) {
         switch stored {
-        case .present(let version, let effectiveLength, var bytes, let checksum):
-            self = .present(version: version, effectiveLength: Int(effectiveLength),
-                            bytes: bytes.readBytes(length: bytes.readableBytes) ?? [], checksum: checksum)
+        case .present(let version, let effectiveLength, let bytes, let checksum):
+            self = .present(version: version, effectiveLength: Int(effectiveLength), bytes: bytes, checksum: checksum)
         case .missing: self = .missing
         case .corrupt: self = .corrupt
         }

@@ -33,15 +33,34 @@ extension OpenFile {
                 next += 1
             }
         }
-        var result = [UInt8](repeating: 0, count: length)
-        for piece in pieces {
-            let block = try await blockBytes(piece.blockIndex)
-            let available = max(0, min(piece.length, block.count - piece.offsetInBlock))
-            guard available > 0 else { continue }
-            result.replaceSubrange(piece.offsetInRange..<piece.offsetInRange + available,
-                                   with: block[piece.offsetInBlock..<piece.offsetInBlock + available])
+        var blocks: [[UInt8]] = []
+        for piece in pieces { blocks.append(try await blockBytes(piece.blockIndex)) }
+        return Self.assemble(pieces, of: blocks, length: length)
+    }
+
+    /// The `length` bytes the `pieces` (which tile `0..<length`, block by block) take from
+    /// `blocks`, zeros past a block's end. A request for one whole block is that block's array
+    /// itself (shared, not copied); any other is copied once into an array that is not
+    /// zero-filled first, since every byte of it is written.
+    static func assemble(_ pieces: [BlockGeometry.Piece], of blocks: [[UInt8]], length: Int) -> [UInt8] {
+        if pieces.count == 1, let piece = pieces.first, piece.offsetInBlock == 0, piece.length == blocks[0].count {
+            return blocks[0]
         }
-        return result
+        return [UInt8](unsafeUninitializedCapacity: length) { result, initialized in
+            let output = UnsafeMutableRawBufferPointer(result)
+            for (piece, block) in zip(pieces, blocks) {
+                let available = max(0, min(piece.length, block.count - piece.offsetInBlock))
+                let destination = piece.offsetInRange
+                if available > 0 {
+                    block.withUnsafeBytes { source in
+                        UnsafeMutableRawBufferPointer(rebasing: output[destination..<destination + available])
+                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[piece.offsetInBlock..<piece.offsetInBlock + available]))
+                    }
+                }
+                UnsafeMutableRawBufferPointer(rebasing: output[destination + available..<destination + piece.length]).initializeMemory(as: UInt8.self, repeating: 0)
+            }
+            initialized = length
+        }
     }
 
     /// Starts fetching block `index` from the storage nodes unless it is at hand already.
