@@ -22,7 +22,7 @@ extension FragmentStore {
     /// overwritten: copies it into the previous copies, unless they already hold an older
     /// intact version of it (then the slot holds a version not yet known decodable, which
     /// goes, and the older one stays). True when a previous version is kept. Runs under the
-    /// slot's lock.
+    /// slot's lock. `scratch` is grown to a whole slot when a slot is copied.
     func keepAsPrevious(
         from handle: POSIXFile, in previousFile: () throws -> (handle: POSIXFile, layout: FragmentFileHeader), blockIndex: UInt64,
         version: UInt64, layout: FragmentFileHeader, scratch: inout [UInt8]
@@ -31,6 +31,7 @@ extension FragmentStore {
         let (previous, previousLayout) = try previousFile()
         guard let previousOffset = previousLayout.previousOffset(ofBlock: blockIndex) else { return false }
         if let kept = try storedVersion(in: previous, at: previousOffset, scratch: &scratch), kept < version { return true }
+        if scratch.count < layout.slotSize { scratch = [UInt8](repeating: 0, count: layout.slotSize) }
         return try scratch.withUnsafeMutableBytes { buffer in
             let count = try handle.read(into: buffer, at: offset)
             guard count >= SlotHeader.length, case let .valid(header) = SlotHeader.decode(UnsafeRawBufferPointer(buffer)),

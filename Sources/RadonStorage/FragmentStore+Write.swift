@@ -97,7 +97,8 @@ extension FragmentStore {
             return (opened.handle, previousLayout)
         }
 
-        var scratch = [UInt8](repeating: 0, count: layout.slotSize)
+        // A slot header's room; `keepAsPrevious` grows it to a whole slot when it copies one.
+        var scratch = [UInt8](repeating: 0, count: SlotHeader.length)
         var outcome = WriteOutcome()
         for slot in slots {
             let offset = layout.offset(ofBlock: slot.blockIndex)!
@@ -112,18 +113,16 @@ extension FragmentStore {
                 }
                 let count = slot.bytes.readableBytes
                 try scratch.withUnsafeMutableBytes { buffer in
-                    slot.bytes.withUnsafeReadableBytes { bytes in
-                        if count > 0 {
-                            UnsafeMutableRawBufferPointer(rebasing: buffer[SlotHeader.length...]).copyMemory(from: bytes)
-                        }
-                        // The sender's CRC, checked against these bytes before any slot was written.
-                        let header = SlotHeader(
-                            fragmentIndex: file.fragmentIndex, version: slot.version, effectiveLength: slot.effectiveLength,
-                            byteCount: UInt32(count), dataChecksum: slot.checksum
-                        )
-                        header.write(to: buffer)
+                    // The sender's CRC, checked against these bytes before any slot was written.
+                    let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<SlotHeader.length])
+                    SlotHeader(
+                        fragmentIndex: file.fragmentIndex, version: slot.version, effectiveLength: slot.effectiveLength,
+                        byteCount: UInt32(count), dataChecksum: slot.checksum
+                    ).write(to: header)
+                    // The header and the fragment as it arrived, in one write without joining them.
+                    try slot.bytes.withUnsafeReadableBytes { bytes in
+                        try handle.write([UnsafeRawBufferPointer(header), bytes], at: offset)
                     }
-                    try handle.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(SlotHeader.length + count)]), at: offset)
                     if layout.hasChunkTables {
                         // From the very bytes checked against the sender's CRC; see SlotChunkTable.
                         let table = slot.bytes.withUnsafeReadableBytes { SlotChunkTable(version: slot.version, fragment: $0) }

@@ -93,6 +93,32 @@ final class POSIXFile {
         }
     }
 
+    /// Writes `parts` back to back at `offset` with `pwritev`: a slot's header and its
+    /// fragment go out in one call without being copied together first.
+    func write(_ parts: [UnsafeRawBufferPointer], at offset: Int) throws {
+        let total = parts.reduce(0) { $0 + $1.count }
+        var done = 0
+        while done < total {
+            // The parts still to write, the first one cut where a short write stopped.
+            var skip = done
+            var vectors: [iovec] = []
+            for part in parts where part.count > 0 {
+                if skip >= part.count {
+                    skip -= part.count
+                    continue
+                }
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: part.baseAddress! + skip), iov_len: part.count - skip))
+                skip = 0
+            }
+            let result = pwritev(descriptor, vectors, Int32(vectors.count), off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFile.error("write", path)
+            }
+            done += result
+        }
+    }
+
     func synchronize() throws {
         guard fsync(descriptor) == 0 else { throw POSIXFile.error("fsync", path) }
     }

@@ -61,6 +61,22 @@ struct WriteBufferTests {
         #expect(block.isComplete(effectiveLength: Self.blockSize))
     }
 
+    /// A write of the whole block (from a slice of a larger request) is the block, with the
+    /// writes after it and the old contents laid under it as before.
+    @Test func aWholeBlockWriteIsTheBlock() {
+        let request = patternBytes(count: Self.blockSize + 300, seed: 7)
+        var block = DirtyBlock(blockSize: Self.blockSize, baseIsKnown: false)
+        block.write(request[300...], at: 0)
+        var expected = Array(request[300...])
+        #expect(block.bytes == expected)
+        #expect(block.isComplete(effectiveLength: Self.blockSize))
+        block.write([5, 5][...], at: 1000)
+        expected.replaceSubrange(1000..<1002, with: [5, 5])
+        #expect(block.bytes == expected)
+        block.merge(base: patternBytes(count: Self.blockSize, seed: 8))
+        #expect(block.bytes == expected, "every byte was written: nothing of the old contents shows")
+    }
+
     // MARK: Through a real cluster
 
     /// A client whose write budget is `capacity` bytes.

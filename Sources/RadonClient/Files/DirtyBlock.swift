@@ -50,6 +50,12 @@ struct DirtyBlock: Sendable {
     mutating func write(_ source: ArraySlice<UInt8>, at offset: Int) {
         guard !source.isEmpty else { return }
         written.insert(offset..<offset + source.count)
+        // A write of the whole block (a sequential writer's 1 MiB requests on 1 MiB blocks) is
+        // the block: one copy, no zero-filled block first.
+        if whole == nil, pieces.isEmpty, offset == 0, source.count == blockSize {
+            whole = Array(source)
+            return
+        }
         // A write that alone fills half the block (a sequential writer's) goes straight into
         // the whole block, not through a piece copied again a moment later.
         if whole == nil, (pieceByteCount + source.count) * Self.densityDenominator >= blockSize {

@@ -1,0 +1,26 @@
+import Foundation
+import Glibc
+@testable import RadonStorage
+import Testing
+
+/// The gathered write puts its parts back to back at the offset, empty parts and all.
+struct POSIXFileTests {
+    @Test func partsAreWrittenBackToBackAtTheOffset() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("posixfile-\(UUID().uuidString)").path
+        defer { unlink(path) }
+        let file = try #require(try POSIXFile.createExclusively(path))
+        let header = [UInt8](repeating: 0xAA, count: 37)
+        let body = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        try header.withUnsafeBytes { header in
+            try body.withUnsafeBytes { body in
+                try file.write([header, UnsafeRawBufferPointer(start: nil, count: 0), body], at: 4096)
+            }
+        }
+        var read = [UInt8](repeating: 0, count: 4096 + 37 + 300_000 + 10)
+        let count = try read.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+        #expect(count == 4096 + 37 + 300_000)
+        #expect(read[0..<4096].allSatisfy { $0 == 0 })
+        #expect(Array(read[4096..<4133]) == header)
+        #expect(Array(read[4133..<count]) == body)
+    }
+}
