@@ -56,10 +56,15 @@ extension ErasureCode {
     /// Array-based decode: fragments keyed by index, the block back. The arrays are read in
     /// place, not copied.
     public func decode(_ fragments: [Int: [UInt8]]) throws(ErasureCodeError) -> [UInt8] {
-        let sorted = fragments.sorted { $0.key < $1.key }
+        try decode(fragments.sorted { $0.key < $1.key }.map { (index: $0.key, bytes: $0.value) })
+    }
+
+    /// The block from fragments held in any `FragmentBytes` (arrays, a client's received
+    /// network buffers), each read in place while the codec runs, into a zeroed block.
+    public func decode<Bytes: FragmentBytes>(_ fragments: [(index: Int, bytes: Bytes)]) throws(ErasureCodeError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: blockSize)
-        try withBytes(of: sorted.map(\.value)[...], pinned: []) { (buffers) throws(ErasureCodeError) in
-            let indexed = zip(sorted, buffers).map { (index: $0.0.key, bytes: $0.1) }
+        try withBytes(of: fragments.map(\.bytes)[...], pinned: []) { (buffers) throws(ErasureCodeError) in
+            let indexed = zip(fragments, buffers).map { (index: $0.0.index, bytes: $0.1) }
             try output.withUnsafeMutableBytes { out in
                 Result { () throws(ErasureCodeError) in try decode(indexed, into: out) }
             }.get()
@@ -67,13 +72,26 @@ extension ErasureCode {
         return output
     }
 
-    /// Calls `body` with read-only views of all `arrays`, each pinned by a nested `withUnsafeBytes`.
-    private func withBytes(of arrays: ArraySlice<[UInt8]>, pinned: [UnsafeRawBufferPointer],
-                           _ body: ([UnsafeRawBufferPointer]) throws(ErasureCodeError) -> Void) throws(ErasureCodeError) {
-        guard let first = arrays.first else { return try body(pinned) }
-        try first.withUnsafeBytes { bytes in
-            Result { () throws(ErasureCodeError) in try withBytes(of: arrays.dropFirst(), pinned: pinned + [bytes], body) }
+    /// Calls `body` with read-only views of all `fragments`, each pinned by a nested
+    /// `withFragmentBytes`.
+    private func withBytes<Bytes: FragmentBytes>(of fragments: ArraySlice<Bytes>, pinned: [UnsafeRawBufferPointer],
+                                                 _ body: ([UnsafeRawBufferPointer]) throws(ErasureCodeError) -> Void) throws(ErasureCodeError) {
+        guard let first = fragments.first else { return try body(pinned) }
+        try first.withFragmentBytes { bytes in
+            Result { () throws(ErasureCodeError) in try withBytes(of: fragments.dropFirst(), pinned: pinned + [bytes], body) }
         }.get()
+    }
+}
+
+/// Bytes of one fragment that lend a read-only view of themselves for as long as a call runs:
+/// what `ErasureCode.decode(_:)` reads in place, whatever holds them.
+public protocol FragmentBytes {
+    func withFragmentBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result
+}
+
+extension Array: FragmentBytes where Element == UInt8 {
+    public func withFragmentBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withUnsafeBytes(body)
     }
 }
 

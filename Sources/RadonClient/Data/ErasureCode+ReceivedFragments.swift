@@ -7,8 +7,8 @@ extension ErasureCode {
     ///
     /// A systematic code holding every data fragment (0..<k) needs no decoding: the block is
     /// those lines back to back, each copied once into a block that is not zero-filled first
-    /// (together the lines cover all `blockSize` bytes). Any other set goes through the codec,
-    /// into a zeroed block, from views of the received buffers.
+    /// (together the lines cover all `blockSize` bytes). Any other set goes through the codec's
+    /// `decode(_:)`, which reads the received buffers in place.
     func decodeBlock(from fragments: [(index: Int, bytes: ByteBuffer)]) throws(ErasureCodeError) -> [UInt8] {
         let k = layout.dataCount
         let lineSize = fragmentSize(at: 0)
@@ -28,23 +28,6 @@ extension ErasureCode {
                 initialized = blockSize
             }
         }
-        var block = [UInt8](repeating: 0, count: blockSize)
-        try withReadableBytes(of: fragments.map(\.bytes)[...], pinned: []) { (views) throws(ErasureCodeError) in
-            let indexed = zip(fragments, views).map { (index: $0.0.index, bytes: $0.1) }
-            try block.withUnsafeMutableBytes { output in
-                Result { () throws(ErasureCodeError) in try decode(indexed, into: output) }
-            }.get()
-        }
-        return block
-    }
-
-    /// Calls `body` with read-only views of all `buffers`, each pinned by a nested
-    /// `withUnsafeReadableBytes`.
-    private func withReadableBytes(of buffers: ArraySlice<ByteBuffer>, pinned: [UnsafeRawBufferPointer],
-                                   _ body: ([UnsafeRawBufferPointer]) throws(ErasureCodeError) -> Void) throws(ErasureCodeError) {
-        guard let first = buffers.first else { return try body(pinned) }
-        try first.withUnsafeReadableBytes { bytes in
-            Result { () throws(ErasureCodeError) in try withReadableBytes(of: buffers.dropFirst(), pinned: pinned + [bytes], body) }
-        }.get()
+        return try decode(fragments)
     }
 }
