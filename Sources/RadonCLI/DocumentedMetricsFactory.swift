@@ -85,7 +85,7 @@ enum MetricHelp {
         "radonfs_storage_fragment_bytes_written_total": "Fragment bytes written to disk.",
         "radonfs_storage_fragment_bytes_read_total": "Fragment bytes read from disk.",
         "radonfs_storage_corrupt_slots_total": "Fragment slots found corrupt (CRC mismatch) when read.",
-        "radonfs_storage_write_seconds": "Time to write and fsync one request's fragments.",
+        "radonfs_storage_write_seconds": "Time to write one request's fragments, with their fsync unless the client deferred it to a syncFile request.",
         "radonfs_storage_disk_capacity_bytes": "Capacity of the file system holding the node's fragments.",
         "radonfs_storage_disk_free_bytes": "Free space on the file system holding the node's fragments.",
         "radonfs_storage_fragment_files": "Fragment files the node holds.",

@@ -24,8 +24,15 @@ extension FragmentStore {
     /// overwrite that fails on most nodes then leaves the block's old version readable. The
     /// reply names the blocks that have a previous copy; the client drops them
     /// (`dropPrevious`) once its write is durable on enough nodes.
+    ///
+    /// With `deferSync`, when no slot replaced a stored version (a hole or a corrupt slot is
+    /// none), the fsyncs are left to `synchronize(_:)`: new data reaches the page cache, which
+    /// a killed process does not lose, and is made durable when the client's file is synced (at
+    /// its fsync or close). A write that replaces a version is fsync'd here whatever is asked,
+    /// so a host that crashes before the next sync loses only data never synced, never a
+    /// version that was durable before.
     public func write(
-        _ file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite], keepPrevious: Bool = false
+        _ file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite], keepPrevious: Bool = false, deferSync: Bool = false
     ) async throws -> WriteOutcome {
         guard fragmentCapacity > 0, fragmentCapacity <= Self.maximumFragmentCapacity else {
             throw WireError(.invalidArgument, "fragment capacity \(fragmentCapacity) is outside 1...\(Self.maximumFragmentCapacity)")
@@ -41,7 +48,25 @@ extension FragmentStore {
         }
         return try await onIOThread {
             try Self.checkChecksums(of: slots, in: file)
-            return try self.writeSynchronously(file, layout: layout, slots: slots, keepPrevious: keepPrevious)
+            return try self.writeSynchronously(file, layout: layout, slots: slots, keepPrevious: keepPrevious, deferSync: deferSync)
+        }
+    }
+
+    /// fsyncs fragment file `file`, its previous copies and its group directory, so every write
+    /// to it whose fsync was deferred is durable. A file or directory that does not exist has
+    /// nothing to sync (deleted since, or never written here).
+    public func synchronize(_ file: FragmentFileKey) async throws {
+        try await onIOThread {
+            for path in [self.previousPath(of: file), self.path(of: file)] {
+                guard let handle = try POSIXFile.openIfExists(path, flags: O_RDONLY) else { continue }
+                try handle.synchronize()
+            }
+            let groupPath = self.groupDirectory(file.group)
+            var information = stat()
+            if stat(groupPath, &information) == 0 {
+                try POSIXFile.synchronizeDirectory(groupPath)
+            }
+            try POSIXFile.synchronizeDirectory(self.directory)
         }
     }
 
@@ -63,6 +88,8 @@ extension FragmentStore {
         public var staleSlots: [StaleSlot] = []
         /// Blocks whose previous version is kept beside the one just written.
         public var blocksWithPrevious: [UInt64] = []
+        /// The slots are written but not fsync'd (`deferSync`): `synchronize(_:)` makes them durable.
+        public var syncDeferred = false
     }
 
     /// Opens `path` for writing, creating it (and counting it when `counted`) if needed;
@@ -77,10 +104,12 @@ extension FragmentStore {
         throw WireError(.internalError, "\(path) vanished while being opened")
     }
 
-    private func writeSynchronously(_ file: FragmentFileKey, layout requested: FragmentFileHeader, slots: [FragmentSlotWrite], keepPrevious: Bool) throws -> WriteOutcome {
+    private func writeSynchronously(
+        _ file: FragmentFileKey, layout requested: FragmentFileHeader, slots: [FragmentSlotWrite], keepPrevious: Bool, deferSync: Bool
+    ) throws -> WriteOutcome {
         let groupPath = groupDirectory(file.group)
         if mkdir(groupPath, PrivateState.directoryMode) == 0 {
-            try POSIXFile.synchronizeDirectory(directory)
+            if !deferSync { try POSIXFile.synchronizeDirectory(directory) }
         } else if errno != EEXIST {
             throw POSIXFile.error("mkdir", groupPath)
         }
@@ -100,6 +129,8 @@ extension FragmentStore {
         // A slot header's room; `keepAsPrevious` grows it to a whole slot when it copies one.
         var scratch = [UInt8](repeating: 0, count: SlotHeader.length)
         var outcome = WriteOutcome()
+        // Whether a slot held an intact version this write replaced: then it is fsync'd now.
+        var replacedStored = false
         for slot in slots {
             let offset = layout.offset(ofBlock: slot.blockIndex)!
             let kept: StaleSlot? = try withSlotLock(file, block: slot.blockIndex) {
@@ -107,6 +138,7 @@ extension FragmentStore {
                 if let stored, stored > slot.version {
                     return StaleSlot(blockIndex: slot.blockIndex, storedVersion: stored)
                 }
+                if stored != nil { replacedStored = true }
                 if keepPrevious, let stored, stored < slot.version,
                    try keepAsPrevious(from: handle, in: previousFile, blockIndex: slot.blockIndex, version: stored, layout: layout, scratch: &scratch) {
                     outcome.blocksWithPrevious.append(slot.blockIndex)
@@ -132,6 +164,12 @@ extension FragmentStore {
                 return nil
             }
             if let kept { outcome.staleSlots.append(kept) }
+        }
+        if deferSync, !replacedStored, previous == nil {
+            // Not waited for; `synchronize` waits for what is left of it.
+            for slot in slots { handle.startWriteBack(at: layout.offset(ofBlock: slot.blockIndex)!, count: layout.slotSize) }
+            outcome.syncDeferred = true
+            return outcome
         }
         // The previous copies first: once the new versions are durable the old ones must be.
         try previous?.handle.synchronize()

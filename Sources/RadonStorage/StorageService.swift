@@ -53,10 +53,15 @@ public struct StorageService: Sendable {
             let message = try request.decode(WriteFragmentsRequest.self)
             let started = ContinuousClock.now
             let outcome = try await store.write(message.file, fragmentCapacity: message.fragmentCapacity, slots: message.slots,
-                                                keepPrevious: message.keepPrevious)
+                                                keepPrevious: message.keepPrevious, deferSync: message.deferSync)
             writeDuration.record(duration: ContinuousClock.now - started)
             bytesWritten.increment(by: message.slots.reduce(0) { $0 + $1.bytes.readableBytes })
-            return .ok(WriteFragmentsReply(staleSlots: outcome.staleSlots, blocksWithPrevious: outcome.blocksWithPrevious))
+            return .ok(WriteFragmentsReply(staleSlots: outcome.staleSlots, blocksWithPrevious: outcome.blocksWithPrevious,
+                                           syncDeferred: outcome.syncDeferred, boot: HostBoot.current))
+        case .syncFile:
+            let message = try request.decode(SyncFileRequest.self)
+            try await store.synchronize(message.file)
+            return .ok(SyncFileReply(boot: HostBoot.current))
         case .readFragments, .readPreviousFragments:
             let message = try request.decode(ReadFragmentsRequest.self)
             let results = try await store.read(message.file, blocks: message.blocks, includeBytes: message.includeBytes,

@@ -18,8 +18,9 @@ final class MemoryTransport: FragmentTransport {
     /// The storage daemon's rules (`FragmentStore.write`): never back to an older version; an
     /// overwrite with `keepPrevious` keeps the replaced version unless one is kept already.
     func write(to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool) async throws -> Bool {
-        try state.withLock { state in
+               blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool,
+               deferSync: Bool) async throws -> FragmentWriteReceipt {
+        FragmentWriteReceipt(keptPrevious: try state.withLock { state in
             guard !state.down.contains(node(address)) else { throw FileSystemError.io("node down") }
             let key = Key(node: node(address), inode: inode, block: blockIndex)
             if let old = state.slots[key], !old.corrupt, old.version > version { return state.previous[key] != nil }
@@ -28,8 +29,11 @@ final class MemoryTransport: FragmentTransport {
             }
             state.slots[key] = Slot(version: version, effectiveLength: effectiveLength, bytes: Array(bytes.readableBytesView), checksum: checksum)
             return state.previous[key] != nil
-        }
+        })
     }
+
+    /// Slots in memory are as durable as they get: writes never defer, so nothing is synced.
+    func sync(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws -> UInt64 { 1 }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {
         answer(in: \.slots, address: address, inode: inode, blockIndex: blockIndex)

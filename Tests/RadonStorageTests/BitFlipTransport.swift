@@ -47,8 +47,9 @@ final class BitFlipTransport: WrappingFragmentTransport, FragmentRangeTransport 
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
-    ) async throws -> Bool {
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool,
+        deferSync: Bool
+    ) async throws -> FragmentWriteReceipt {
         let damage = faults.withLock { faults in
             guard faults.writes.contains(fragmentIndex) else { return false }
             faults.flippedWrites += 1
@@ -56,7 +57,8 @@ final class BitFlipTransport: WrappingFragmentTransport, FragmentRangeTransport 
         }
         return try await base.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
                                     blockIndex: blockIndex, version: version, effectiveLength: effectiveLength,
-                                    bytes: damage ? Self.flipped(bytes) : bytes, checksum: checksum, keepPrevious: keepPrevious)
+                                    bytes: damage ? Self.flipped(bytes) : bytes, checksum: checksum, keepPrevious: keepPrevious,
+                                    deferSync: deferSync)
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {

@@ -24,7 +24,7 @@ extension BlockStore {
                             to: member.address, group: fresh.group.id, inode: fresh.inode, fragmentIndex: fragmentIndex,
                             fragmentCapacity: code.fragmentSize(at: fragmentIndex),
                             blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment.bytes,
-                            checksum: fragment.checksum, keepPrevious: false)
+                            checksum: fragment.checksum, keepPrevious: false, deferSync: false)
                         return (fragmentIndex, true)
                     } catch {
                         return (fragmentIndex, false)

@@ -46,9 +46,12 @@ public final class BlockStore: Sendable {
     // MARK: Writing
 
     /// Writes block `index` (`bytes` is the whole block) with a version newer than `floor`, and
-    /// returns that version.
+    /// returns that version. With `deferredSyncs`, nodes may leave the fsync of fragments that
+    /// replace no version to `syncDeferred`, and the writes they deferred are listed there.
     @discardableResult
-    func writeBlock(layout: FileLayout, index: UInt64, bytes: [UInt8], effectiveLength: Int, after floor: UInt64) async throws -> UInt64 {
+    func writeBlock(
+        layout: FileLayout, index: UInt64, bytes: [UInt8], effectiveLength: Int, after floor: UInt64, deferredSyncs: DeferredSyncs? = nil
+    ) async throws -> UInt64 {
         let layout = await membership.current(layout)
         let code = try codecs.code(for: layout.volume)
         let fragments: [ChecksummedFragment]
@@ -60,7 +63,7 @@ public final class BlockStore: Sendable {
         let version = clock.next(after: floor)
         try await writeFragments(fragments, indices: Array(fragments.indices), layout: layout, index: index,
                                  version: version, effectiveLength: effectiveLength, code: code, required: durableCount(layout),
-                                 keepPrevious: true)
+                                 keepPrevious: true, deferredSyncs: deferredSyncs)
         return version
     }
 
@@ -83,9 +86,13 @@ public final class BlockStore: Sendable {
     /// fails leaves the old version readable (see `readBlock`). Once `required` nodes have the
     /// block, nodes that have not answered within `stragglerGrace` are given up on and
     /// reported for repair, like nodes that failed.
+    ///
+    /// With `deferredSyncs`, "durable" above means in the nodes' page cache for the fragments
+    /// whose fsync they deferred (`FragmentTransport.write`): proof against a killed process,
+    /// not yet against a crashed host, until `syncDeferred`.
     func writeFragments(
         _ fragments: [ChecksummedFragment], indices: [Int], layout: FileLayout, index: UInt64, version: UInt64,
-        effectiveLength: Int, code: any ErasureCode, required: Int, keepPrevious: Bool = false
+        effectiveLength: Int, code: any ErasureCode, required: Int, keepPrevious: Bool = false, deferredSyncs: DeferredSyncs? = nil
     ) async throws {
         // Too few members up to acknowledge: fail before touching any slot, so a write that
         // cannot succeed does not overwrite good fragments of the block's current version.
@@ -99,7 +106,7 @@ public final class BlockStore: Sendable {
             let member = layout.members[fragmentIndex]
             let fragment = fragments[position]
             Task { [transport, hungNodes] in
-                var answer = FragmentWriteRound.Answer(fragmentIndex: fragmentIndex, failure: nil, keptPrevious: false)
+                var answer = FragmentWriteRound.Answer(fragmentIndex: fragmentIndex, failure: nil, keptPrevious: false, deferredUnderBoot: nil)
                 if member.state != .up {
                     answer.failure = .io("node \(member.id) is \(member.state)")
                 } else if hungNodes.isHung(member.address) {
@@ -108,11 +115,13 @@ public final class BlockStore: Sendable {
                     answer.failure = .io("node \(member.id) did not answer recent writes")
                 } else {
                     do {
-                        answer.keptPrevious = try await transport.write(
+                        let receipt = try await transport.write(
                             to: member.address, group: layout.group.id, inode: layout.inode, fragmentIndex: fragmentIndex,
                             fragmentCapacity: code.fragmentSize(at: fragmentIndex),
                             blockIndex: index, version: version, effectiveLength: effectiveLength, bytes: fragment.bytes,
-                            checksum: fragment.checksum, keepPrevious: keepPrevious)
+                            checksum: fragment.checksum, keepPrevious: keepPrevious, deferSync: deferredSyncs != nil)
+                        answer.keptPrevious = receipt.keptPrevious
+                        answer.deferredUnderBoot = receipt.deferredUnderBoot
                         hungNodes.markAnswered(member.address)
                     } catch {
                         answer.failure = FileSystemError(describing: error)
@@ -158,6 +167,15 @@ public final class BlockStore: Sendable {
             let message = "block \(index) of inode \(layout.inode) reached \(written) of \(indices.count) storage nodes, \(required) needed: "
                 + failures.sorted { $0.key < $1.key }.map { "fragment \($0.key): \($0.value.message.isEmpty ? "\($0.value)" : $0.value.message)" }.joined(separator: "; ")
             throw noSpace ? FileSystemError.noSpace(message) : FileSystemError.io(message)
+        }
+        if let deferredSyncs {
+            let deferred = answers.compactMap { answer -> (DeferredSyncs.FragmentFile, boot: UInt64)? in
+                guard answer.failure == nil, let boot = answer.deferredUnderBoot else { return nil }
+                let file = DeferredSyncs.FragmentFile(address: layout.members[answer.fragmentIndex].address, group: layout.group.id,
+                                                      inode: layout.inode, fragmentIndex: answer.fragmentIndex)
+                return (file, boot)
+            }
+            deferredSyncs.record(block: index, version: version, acknowledged: written, needed: Int(layout.volume.k), deferred: deferred)
         }
         // Durable: the versions this write replaced are no longer needed anywhere.
         await dropPrevious(on: answers.filter { $0.keptPrevious && $0.failure == nil }.map(\.fragmentIndex),

@@ -11,6 +11,8 @@ final class FragmentWriteRound: Sendable {
         var failure: FileSystemError?
         /// The node keeps the version this write replaced (to drop once the write is durable).
         var keptPrevious: Bool
+        /// The node left the fsync to a sync, answering under this host boot (`FragmentWriteReceipt`).
+        var deferredUnderBoot: UInt64?
     }
 
     private struct State {

@@ -28,8 +28,9 @@ struct StorageFragmentTransport: FragmentTransport {
 
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
-    ) async throws -> Bool {
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool,
+        deferSync: Bool
+    ) async throws -> FragmentWriteReceipt {
         // A slot that already holds a newer version keeps it: a later write won, which is what
         // a reader will see anyway, so it is no failure of this one. Sent again on another path,
         // the same version overwrites the slot with the same bytes.
@@ -40,13 +41,22 @@ struct StorageFragmentTransport: FragmentTransport {
                 group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex), fragmentCapacity: UInt32(fragmentCapacity),
                 slot: FragmentSlotWrite(blockIndex: blockIndex, version: version, effectiveLength: UInt32(effectiveLength), bytes: bytes,
                                         checksum: checksum),
-                keepPrevious: keepPrevious)
+                keepPrevious: keepPrevious, deferSync: deferSync)
         }
-        // Sent on two paths, the copy that landed first may have kept the previous version while
-        // the one that answered found the slot already written and kept nothing: say a copy is
-        // kept, so the client drops it once the write is durable (dropping nothing is harmless).
-        if keepPrevious, sends.withLock({ $0 }) > 1 { return true }
-        return reply.blocksWithPrevious.contains(blockIndex)
+        // Sent on two paths, the copy that landed first may have kept the previous version, or
+        // created the file and deferred its fsync, while the one that answered found the slot
+        // already written and did neither: say both, so the client drops the copy and syncs the
+        // file once the write is durable (neither is harmful when there is nothing to do).
+        let resent = sends.withLock { $0 } > 1
+        let keptPrevious = (keepPrevious && resent) || reply.blocksWithPrevious.contains(blockIndex)
+        let deferred = reply.syncDeferred || (deferSync && resent)
+        return FragmentWriteReceipt(keptPrevious: keptPrevious, deferredUnderBoot: deferred ? reply.boot : nil)
+    }
+
+    func sync(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws -> UInt64 {
+        try await router.perform(on: address, silentAfter: writeSilentAfter) { [self] path in
+            try await client(path, timeout: writeTimeout).syncFile(group: group, inode: inode, fragmentIndex: UInt8(fragmentIndex))
+        }
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {

@@ -11,11 +11,16 @@ extension WrappingFragmentTransport {
     @discardableResult
     func write(
         to address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, fragmentCapacity: Int,
-        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool
-    ) async throws -> Bool {
+        blockIndex: UInt64, version: UInt64, effectiveLength: Int, bytes: ByteBuffer, checksum: UInt32, keepPrevious: Bool,
+        deferSync: Bool
+    ) async throws -> FragmentWriteReceipt {
         try await wrapped.write(to: address, group: group, inode: inode, fragmentIndex: fragmentIndex, fragmentCapacity: fragmentCapacity,
                                 blockIndex: blockIndex, version: version, effectiveLength: effectiveLength, bytes: bytes,
-                                checksum: checksum, keepPrevious: keepPrevious)
+                                checksum: checksum, keepPrevious: keepPrevious, deferSync: deferSync)
+    }
+
+    func sync(at address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int) async throws -> UInt64 {
+        try await wrapped.sync(at: address, group: group, inode: inode, fragmentIndex: fragmentIndex)
     }
 
     func read(from address: WireAddress, group: UInt32, inode: UInt64, fragmentIndex: Int, blockIndex: UInt64) async -> FragmentAnswer {

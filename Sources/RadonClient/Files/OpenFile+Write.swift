@@ -166,17 +166,32 @@ extension OpenFile {
         prefetches.removeValue(forKey: index)?.cancel()
         let bytes = block.bytes
         cache.store(bytes, inode: inode, index: index)
-        let (store, layout) = (self.store, self.layout)
+        let (store, layout, deferredSyncs) = (self.store, self.layout, self.deferredSyncs)
         let task = Task {
             let outcome: Result<UInt64, FileSystemError>
             do {
-                outcome = .success(try await store.writeBlock(layout: layout, index: index, bytes: bytes, effectiveLength: effectiveLength, after: floorVersion))
+                outcome = .success(try await store.writeBlock(layout: layout, index: index, bytes: bytes, effectiveLength: effectiveLength,
+                                                              after: floorVersion, deferredSyncs: deferredSyncs))
             } catch {
                 outcome = .failure(FileSystemError(describing: error))
             }
             self.finishedSending(index, outcome: outcome)
         }
         inFlight[index] = (bytes, task)
+    }
+
+    /// Syncs the block writes nodes left unsynced. Two flushes at once (two handles) may each
+    /// have writes in the other's sync, so each sync first waits for the one started before it
+    /// (whose failure is its own caller's), and none returns before every write it could hold
+    /// is durable.
+    func syncDeferredWrites() async throws {
+        let (store, deferredSyncs, previous) = (self.store, self.deferredSyncs, lastDeferredSync)
+        let sync = Task {
+            _ = try? await previous?.value
+            try await store.syncDeferred(deferredSyncs)
+        }
+        lastDeferredSync = sync
+        try await sync.value
     }
 
     /// Sends blocks `indices`, several at once so the reads of the ones written only in part
@@ -219,7 +234,9 @@ extension OpenFile {
     }
 
     /// Makes every buffered write durable and publishes size and mtime: close-to-open
-    /// consistency rests on this.
+    /// consistency rests on this. The blocks go out first, then every node that left a block's
+    /// fsync for later syncs the file (`BlockStore.syncDeferred`), then the size is published:
+    /// what the service names is durable before anyone is told of it.
     ///
     /// Another handle may write while it waits (one process closing while another writes):
     /// it publishes the size it made durable, and stays modified if a write came meanwhile.
@@ -259,6 +276,7 @@ extension OpenFile {
             await pending.task.value
         }
         try takeDeferredError()
+        try await syncDeferredWrites()
         guard isModified else { return }
         var changes: UInt64 = 1
         if serviceThinksInline {

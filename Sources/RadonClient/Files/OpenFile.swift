@@ -85,6 +85,10 @@ actor OpenFile {
     var writtenSincePublish: Set<UInt64> = []
     /// Sends started in all, so a flush can tell one started while it published.
     var sendSerial: UInt64 = 0
+    /// Block writes the nodes have not fsync'd yet: synced at the next flush (fsync or close).
+    let deferredSyncs = DeferredSyncs()
+    /// The last sync of `deferredSyncs` started (`syncDeferredWrites`); each waits for the one before.
+    var lastDeferredSync: Task<Void, any Error>?
 
     /// Blocks sent at once per file: enough to keep n nodes busy while the next block is encoded.
     static let maximumBlocksInFlight = 4

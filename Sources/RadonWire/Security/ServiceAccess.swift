@@ -68,7 +68,7 @@ extension StorageOpcode {
     /// The roles allowed to make this request.
     public var allowedRoles: WireRoles {
         switch self {
-        case .writeFragments, .readFragments, .readPreviousFragments, .readFragmentRange:
+        case .writeFragments, .readFragments, .readPreviousFragments, .readFragmentRange, .syncFile:
             // Healers on storage daemons read from and write to their peers.
             [.client, .storage, .admin]
         case .dropPrevious, .truncate:
@@ -99,7 +99,8 @@ extension StorageOpcode {
     var writes: Bool {
         switch self {
         case .writeFragments, .dropPrevious, .truncate, .deleteFile: true
-        case .readFragments, .readPreviousFragments, .readFragmentRange, .listFiles, .listGroups, .nodeStatus: false
+        // A sync changes no fragment: it makes what was written durable.
+        case .readFragments, .readPreviousFragments, .readFragmentRange, .syncFile, .listFiles, .listGroups, .nodeStatus: false
         }
     }
 }

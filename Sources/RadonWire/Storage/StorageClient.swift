@@ -61,12 +61,25 @@ public struct StorageClient: Sendable {
     }
 
     /// Writes one slot (a client's block write); with `keepPrevious` the daemon keeps the
-    /// version it replaces until `dropPrevious`. The reply says which blocks have one kept.
+    /// version it replaces until `dropPrevious`. The reply says which blocks have one kept, and
+    /// whether the fsync was left to `syncFile` (`deferSync`; only for a slot that replaced no
+    /// stored version).
     public func writeFragment(
-        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32, slot: FragmentSlotWrite, keepPrevious: Bool
+        group: UInt32, inode: UInt64, fragmentIndex: UInt8, fragmentCapacity: UInt32, slot: FragmentSlotWrite, keepPrevious: Bool,
+        deferSync: Bool = false
     ) async throws -> WriteFragmentsReply {
         let file = FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex)
-        return try await send(WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: [slot], keepPrevious: keepPrevious))
+        return try await send(WriteFragmentsRequest(file: file, fragmentCapacity: fragmentCapacity, slots: [slot], keepPrevious: keepPrevious,
+                                                    deferSync: deferSync))
+    }
+
+    /// fsyncs fragment file `g<group>/<inode>.<fragmentIndex>` (with its previous copies and its
+    /// directory): every write to it whose fsync was deferred is durable once this returns, if
+    /// the boot returned is the one those writes were answered under.
+    public func syncFile(group: UInt32, inode: UInt64, fragmentIndex: UInt8) async throws -> UInt64 {
+        let request = SyncFileRequest(file: FragmentFileKey(group: group, inode: inode, fragmentIndex: fragmentIndex))
+        let reply: SyncFileReply = try await connection.call(StorageOpcode.syncFile.rawValue, request, timeout: timeout)
+        return reply.boot
     }
 
     /// Sends a write with its fragments as buffers of their own, not copied into the request.

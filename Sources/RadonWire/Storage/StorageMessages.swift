@@ -26,7 +26,9 @@ public struct FragmentFileKey: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// `writeFragments`: slots of one fragment file, all fsync'd before the reply.
+/// `writeFragments`: slots of one fragment file, all fsync'd before the reply, unless the
+/// sender lets the daemon defer the fsync of slots that replace no stored version
+/// (`deferSync`, answered with `WriteFragmentsReply.syncDeferred`) until `syncFile`.
 ///
 /// Each slot carries the CRC32C its sender computed where the fragment was made; the daemon
 /// checks every one before writing anything, and refuses the whole request with `.corrupt`
@@ -39,12 +41,18 @@ public struct WriteFragmentsRequest: WireMessage {
     /// Keep the version each slot held until the client confirms the new one (a client's
     /// overwrite); false for writes of a version already known decodable (repair, healing).
     public var keepPrevious: Bool
+    /// The daemon may leave the fsync to a later `syncFile` when no slot of the request
+    /// replaces a stored version: new data, which POSIX makes durable only at fsync (the client
+    /// syncs at fsync and close). A write that replaces a stored version is fsync'd before the
+    /// reply either way, so a crash of the host never costs data that was durable before.
+    public var deferSync: Bool
 
-    public init(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite], keepPrevious: Bool = false) {
+    public init(file: FragmentFileKey, fragmentCapacity: UInt32, slots: [FragmentSlotWrite], keepPrevious: Bool = false, deferSync: Bool = false) {
         self.file = file
         self.fragmentCapacity = fragmentCapacity
         self.slots = slots
         self.keepPrevious = keepPrevious
+        self.deferSync = deferSync
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -70,6 +78,7 @@ public struct WriteFragmentsRequest: WireMessage {
             parts.appendWireBytes(slot.bytes)
         }
         parts.fields.writeWireBool(keepPrevious)
+        parts.fields.writeWireBool(deferSync)
         return parts
     }
 
@@ -85,23 +94,35 @@ public struct WriteFragmentsRequest: WireMessage {
             return FragmentSlotWrite(blockIndex: block, version: version, effectiveLength: length, bytes: bytes, checksum: checksum)
         }
         keepPrevious = try buffer.readWireBool()
+        deferSync = try buffer.readWireBool()
     }
 }
 
-/// The reply to `writeFragments`: the slots kept because they held a newer version, and the
-/// blocks whose previous version is kept beside the new one (`keepPrevious`).
+/// The reply to `writeFragments`: the slots kept because they held a newer version, the
+/// blocks whose previous version is kept beside the new one (`keepPrevious`), and whether the
+/// fsync was left to a `syncFile` (`deferSync`), with the boot the page cache holding the
+/// slots belongs to.
 public struct WriteFragmentsReply: WireMessage, Hashable {
     public var staleSlots: [StaleSlot]
     public var blocksWithPrevious: [UInt64]
+    /// The slots are in the daemon's page cache, not yet fsync'd: a `syncFile` answered under
+    /// the same `boot` makes them durable.
+    public var syncDeferred: Bool
+    /// The daemon's host boot (`HostBoot`): a page cache lost in a reboot shows as another one.
+    public var boot: UInt64
 
-    public init(staleSlots: [StaleSlot], blocksWithPrevious: [UInt64] = []) {
+    public init(staleSlots: [StaleSlot], blocksWithPrevious: [UInt64] = [], syncDeferred: Bool = false, boot: UInt64 = 0) {
         self.staleSlots = staleSlots
         self.blocksWithPrevious = blocksWithPrevious
+        self.syncDeferred = syncDeferred
+        self.boot = boot
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeWireArray(staleSlots) { $0.writeMultipleIntegers($1.blockIndex, $1.storedVersion) }
         buffer.writeWireArray(blocksWithPrevious) { $0.writeInteger($1) }
+        buffer.writeWireBool(syncDeferred)
+        buffer.writeInteger(boot)
     }
 
     public init(from buffer: inout ByteBuffer) throws {
@@ -110,6 +131,44 @@ public struct WriteFragmentsReply: WireMessage, Hashable {
             return StaleSlot(blockIndex: block, storedVersion: version)
         }
         blocksWithPrevious = try buffer.readWireArray { try $0.readWireInteger() }
+        syncDeferred = try buffer.readWireBool()
+        boot = try buffer.readWireInteger()
+    }
+}
+
+/// `syncFile`: fsync one fragment file, its previous copies and its group directory, making
+/// every write whose fsync was deferred durable. The reply names the host boot, so a sender
+/// whose deferred writes were answered under another one knows they may be gone.
+public struct SyncFileRequest: WireMessage, Hashable {
+    public var file: FragmentFileKey
+
+    public init(file: FragmentFileKey) {
+        self.file = file
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        file.encode(into: &buffer)
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        file = try FragmentFileKey(from: &buffer)
+    }
+}
+
+/// The reply to `syncFile`: the host boot the fsync ran under (`HostBoot`).
+public struct SyncFileReply: WireMessage, Hashable {
+    public var boot: UInt64
+
+    public init(boot: UInt64) {
+        self.boot = boot
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(boot)
+    }
+
+    public init(from buffer: inout ByteBuffer) throws {
+        boot = try buffer.readWireInteger()
     }
 }
 

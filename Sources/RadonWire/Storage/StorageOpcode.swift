@@ -14,6 +14,8 @@ public enum StorageOpcode: UInt8, Sendable, CaseIterable {
     case dropPrevious = 0x19
     /// Part of one slot (`ReadFragmentRangeRequest`), answered as a `ReadFragmentsReply`.
     case readFragmentRange = 0x1A
+    /// fsync of one fragment file whose writes deferred it (`SyncFileRequest`).
+    case syncFile = 0x1B
 
     /// The opcode range the wire protocol gives the storage daemon.
     public static let range: ClosedRange<UInt8> = 0x10...0x3F
