@@ -130,6 +130,18 @@ struct DeferredSyncTests {
         #expect(ContinuousClock.now - again < .seconds(1))
     }
 
+    @Test func anOverwriteFsyncdSinceMakesLostSyncsOfOlderVersionsHarmless() async throws {
+        let written = try await Written(block: 4)
+        // Overwritten before the flush: every node fsyncs the new version as it lands.
+        try await written.store.writeBlock(layout: written.layout, index: 4, bytes: [UInt8](repeating: 3, count: Self.blockSize),
+                                           effectiveLength: Self.blockSize, after: 0, deferredSyncs: written.syncs)
+        written.transport.nodes.withLock { nodes in
+            for node in [0, 1, 3] { nodes.boots[node] = 7 }
+        }
+        try await written.store.syncDeferred(written.syncs)
+        #expect(written.reporter.damage.isEmpty)
+    }
+
     @Test func fewerThanKDurableFragmentsFailTheFlush() async throws {
         let written = try await Written(block: 5)
         written.transport.nodes.withLock { nodes in

@@ -13,7 +13,8 @@ import Synchronization
 /// Invariants: every deferred write a block write counted since the last `takeAll` is listed
 /// under its fragment file with the host boot it was answered under; `blocks[b]` holds the
 /// newest version of block b written since, the number of nodes that acknowledged it (synced
-/// or not), and how many of them it needs to stay decodable (k). Guarded by the mutex.
+/// or not), and how many of them it needs to stay decodable (k), unless that newest version
+/// was fsync'd by every node that took it (then nothing). Guarded by the mutex.
 final class DeferredSyncs: Sendable {
     /// One fragment file on one node.
     struct FragmentFile: Hashable, Sendable {
@@ -47,11 +48,16 @@ final class DeferredSyncs: Sendable {
     init() {}
 
     /// Records a block write: `deferred` are the fragment files whose nodes left it unsynced,
-    /// each with the boot it answered under; `acknowledged` nodes took it in all.
+    /// each with the boot it answered under; `acknowledged` nodes took it in all. A write that
+    /// no node deferred (an overwrite) is durable already: the block's older unsynced versions
+    /// no longer decide whether its data survives a lost sync.
     func record(block: UInt64, version: UInt64, acknowledged: Int, needed: Int, deferred: [(FragmentFile, boot: UInt64)]) {
-        guard !deferred.isEmpty else { return }
         state.withLock { state in
             if let known = state.blocks[block], known.version > version { return }
+            guard !deferred.isEmpty else {
+                state.blocks[block] = nil
+                return
+            }
             state.blocks[block] = WrittenBlock(version: version, acknowledged: acknowledged, needed: needed)
             for (file, boot) in deferred {
                 state.files[file, default: Unsynced()].boots.insert(boot)
