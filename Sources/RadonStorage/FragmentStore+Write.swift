@@ -109,7 +109,9 @@ extension FragmentStore {
     ) throws -> WriteOutcome {
         let groupPath = groupDirectory(file.group)
         if mkdir(groupPath, PrivateState.directoryMode) == 0 {
-            if !deferSync { try POSIXFile.synchronizeDirectory(directory) }
+            // Even for a deferred write: a later write that is not deferred fsyncs its file and
+            // the group directory, never the data directory (a group's is made once per node).
+            try POSIXFile.synchronizeDirectory(directory)
         } else if errno != EEXIST {
             throw POSIXFile.error("mkdir", groupPath)
         }

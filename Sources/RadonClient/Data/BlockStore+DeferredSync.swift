@@ -15,24 +15,24 @@ extension BlockStore {
         guard !files.isEmpty else { return }
         let lost = await syncAll(files)
         guard !lost.isEmpty else { return }
-        var lossesPerBlock: [UInt64: [(fragmentIndex: Int, reason: String)]] = [:]
+        var lossesPerBlock: [UInt64: [(file: DeferredSyncs.FragmentFile, reason: String)]] = [:]
         for (file, reason) in lost {
-            for block in files[file]?.blocks ?? [] { lossesPerBlock[block, default: []].append((file.fragmentIndex, reason)) }
+            for block in files[file]?.blocks ?? [] { lossesPerBlock[block, default: []].append((file, reason)) }
         }
-        let any = lost.first!.key
+        let inode = lost.first!.key.inode
         var undecodable: [String] = []
         for (block, losses) in lossesPerBlock.sorted(by: { $0.key < $1.key }) {
             guard let written = blocks[block] else { continue }
             let reasons = losses.map(\.reason).joined(separator: "; ")
             await repairs.fragmentsNeedRepair(FragmentDamage(
-                inode: any.inode, groupID: any.group, blockIndex: block, version: written.version,
-                fragmentIndices: losses.map(\.fragmentIndex).sorted(), reason: "unsynced write lost: \(reasons)"))
+                inode: inode, groupID: losses[0].file.group, blockIndex: block, version: written.version,
+                fragmentIndices: losses.map(\.file.fragmentIndex).sorted(), reason: "unsynced write lost: \(reasons)"))
             if written.acknowledged - losses.count < written.needed {
                 undecodable.append("block \(block) (\(reasons))")
             }
         }
         guard undecodable.isEmpty else {
-            throw FileSystemError.io("inode \(any.inode): too few fragments made durable: " + undecodable.joined(separator: ", "))
+            throw FileSystemError.io("inode \(inode): too few fragments made durable: " + undecodable.joined(separator: ", "))
         }
     }
 
