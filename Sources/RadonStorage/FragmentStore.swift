@@ -15,7 +15,9 @@ import Synchronization
 /// checks only the chunks it covers. Disk I/O runs on a dedicated thread pool, never on the
 /// caller's thread, with one exception that never waits for a disk: a range read whose bytes
 /// are all in the page cache is served in place (`readRange`). Writes are fsync'd (and the
-/// directory too when a file is created) before they return.
+/// directory too when a file is created) before they return, except a client's write of new
+/// data that asked to defer it (`write(_:fragmentCapacity:slots:keepPrevious:deferSync:)`),
+/// which `synchronize(_:)` makes durable.
 public final class FragmentStore: Sendable {
     /// The data directory.
     public let directory: String

@@ -141,7 +141,8 @@ public final class StorageDaemon: Sendable {
     }
 
     /// Stops heartbeats, closes the server and its connections, then lets the disk I/O in
-    /// flight finish (every acknowledged write was already fsync'd).
+    /// flight finish (every acknowledged write was already fsync'd, or is in the host's page
+    /// cache until the client's `syncFile`, which a daemon started again answers).
     public func stop() async {
         registration?.cancel()
         for server in servers { try? await server.close() }
