@@ -54,7 +54,8 @@ extension FragmentStore {
 
     /// fsyncs fragment file `file`, its previous copies and its group directory, so every write
     /// to it whose fsync was deferred is durable. A file or directory that does not exist has
-    /// nothing to sync (deleted since, or never written here).
+    /// nothing to sync (deleted since, or never written here). The data directory needs none:
+    /// a group directory's entry is fsync'd when it is made, deferred write or not.
     public func synchronize(_ file: FragmentFileKey) async throws {
         try await onIOThread {
             for path in [self.previousPath(of: file), self.path(of: file)] {
@@ -66,7 +67,6 @@ extension FragmentStore {
             if stat(groupPath, &information) == 0 {
                 try POSIXFile.synchronizeDirectory(groupPath)
             }
-            try POSIXFile.synchronizeDirectory(self.directory)
         }
     }
 

@@ -48,10 +48,6 @@ final class DeferringTransport: WrappingFragmentTransport {
 struct DeferredSyncTests {
     static let blockSize = BlockStoreTests.blockSize
 
-    func makeStore(_ transport: DeferringTransport, reporter: RecordingRepairs) -> BlockStore {
-        BlockStore(transport: transport, clock: VersionClock(), repairs: reporter, logger: Logger(label: "test"), hedgeDelay: .milliseconds(50))
-    }
-
     /// What the tests of a sync work with: a block store over deferring nodes, and block
     /// `index` written there and not synced yet.
     struct Written {
@@ -74,15 +70,9 @@ struct DeferredSyncTests {
     }
 
     @Test func newBlocksAreSyncedOnceOnEveryNodeAndOverwritesAreNotDeferred() async throws {
-        let transport = DeferringTransport()
-        let reporter = RecordingRepairs()
-        let store = makeStore(transport, reporter: reporter)
-        let layout = BlockStoreTests.layout()
-        let syncs = DeferredSyncs()
-        for index in 0..<3 as Range<UInt64> {
-            try await store.writeBlock(layout: layout, index: index, bytes: patternBytes(count: Self.blockSize, seed: index),
-                                       effectiveLength: Self.blockSize, after: 0, deferredSyncs: syncs)
-        }
+        let written = try await Written(block: 0)
+        let (transport, store, syncs, layout) = (written.transport, written.store, written.syncs, written.layout)
+        for index in 1..<3 as Range<UInt64> { try await written.write(block: index) }
         #expect(!syncs.isEmpty)
         try await store.syncDeferred(syncs)
         // One sync per fragment file (per node here: one inode), whatever the number of blocks.
@@ -96,7 +86,7 @@ struct DeferredSyncTests {
                                    effectiveLength: Self.blockSize, after: 0, deferredSyncs: syncs)
         #expect(syncs.isEmpty)
         #expect(try await store.readBlock(layout: layout, index: 1).bytes == [UInt8](repeating: 7, count: Self.blockSize))
-        #expect(reporter.damage.isEmpty)
+        #expect(written.reporter.damage.isEmpty)
     }
 
     @Test func aRebootedNodeIsReportedAndTheFlushHoldsWhileKFragmentsAreDurable() async throws {

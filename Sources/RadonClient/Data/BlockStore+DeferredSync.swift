@@ -67,7 +67,6 @@ extension BlockStore {
         var graceTimer: Task<Void, Never>?
         defer { graceTimer?.cancel() }
         waiting: for await event in events {
-            guard answered.count < asked else { break }
             switch event {
             case let .answered(file, problem):
                 answered.insert(file)
