@@ -103,7 +103,8 @@ extension MojetteGeometry {
                 fusedLower = max(fusedLower, residualColumns[t].lowerBound - offsets[t])
                 fusedUpper = min(fusedUpper, residualColumns[t].upperBound - offsets[t])
             }
-            fusedSteps = chained && fusedLower + 2 <= fusedUpper ? fusedLower..<fusedUpper : 0..<0
+            // The fused kernel takes four steps at a time for four rows, two for three.
+            fusedSteps = chained && fusedLower + (e == 4 ? 4 : 2) <= fusedUpper ? fusedLower..<fusedUpper : 0..<0
         }
 
         /// The key of a plan in a cache: the lost rows and the slopes as bit sets (k <= 32,

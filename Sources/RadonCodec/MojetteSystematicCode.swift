@@ -5,7 +5,12 @@
 ///
 /// Storage: k lines plus n - k projections of L + |p| * (k - 1) pixels, e.g. 4+2 with 64 KiB
 /// blocks stores 1.5015 bytes per data byte.
-public struct MojetteSystematicCode: SystematicErasureCode {
+///
+/// A final class of constants, like `ReedSolomonCode`: every caller holds it as
+/// `any ErasureCode`, and a call through the existential copied a struct's value (its slopes
+/// array, its plan cache, a retain and a release each), about 3% of a 64 KiB 8+4 rebuild in a
+/// profile; a class reference is one pointer.
+public final class MojetteSystematicCode: SystematicErasureCode {
     public var kind: CodecKind { .mojetteSystematic }
     public var layout: CodecLayout { block.layout }
     public var blockSize: Int { block.blockSize }

@@ -97,14 +97,14 @@ import Testing
 
     /// The one-pass residual-and-sweep kernel for three and four lost rows (`sweepFused`), with
     /// the blocked form at the ragged ends: every loss pattern of 6, 8 and 10 rows with the
-    /// systematic slopes, on lines long enough for its two-step loop and its odd last step, and
-    /// on lines so short that nothing is left for it. Patterns it cannot take fall back, so the
+    /// systematic slopes, on lines long enough for its loop and every count of steps left for a
+    /// short last iteration, and on lines so short that nothing is left for it. Patterns it cannot take fall back, so the
     /// test also checks that it takes the 8+4 and 10+4 ones the benchmarks measure.
     @Test func oneSweepPassForThreeAndFourLostRows() throws {
         for (k, e) in [(8, 3), (8, 4), (10, 4), (6, 3)] {
             let slopes = (0..<e).map(MojetteGeometry.systematicSlope(parity:))
             for missing in combinations(of: k, choose: e) {
-                for (linePixels, blockPixels) in [(83, 64), (84, 5), (3, 64)] {
+                for (linePixels, blockPixels) in [(83, 64), (84, 5), (85, 64), (86, 6), (3, 64)] {
                     try check(k: k, linePixels: linePixels, missing: missing, slopes: slopes, fused: false,
                               blockPixels: blockPixels, fusedSweep: true)
                 }
