@@ -98,8 +98,9 @@ import Testing
     /// The one-pass residual-and-sweep kernel for three and four lost rows (`sweepFused`), with
     /// the blocked form at the ragged ends: every loss pattern of 6, 8 and 10 rows with the
     /// systematic slopes, on lines long enough for its loop and every count of steps left for a
-    /// short last iteration, and on lines so short that nothing is left for it. Patterns it cannot take fall back, so the
-    /// test also checks that it takes the 8+4 and 10+4 ones the benchmarks measure.
+    /// short last iteration, and on lines so short that nothing is left for it. Patterns it
+    /// cannot take fall back, so the test also checks that it takes the 8+4 and 10+4 ones the
+    /// benchmarks measure.
     @Test func oneSweepPassForThreeAndFourLostRows() throws {
         for (k, e) in [(8, 3), (8, 4), (10, 4), (6, 3)] {
             let slopes = (0..<e).map(MojetteGeometry.systematicSlope(parity:))
@@ -123,6 +124,24 @@ import Testing
         for missing in combinations(of: 8, choose: 4) {
             try check(k: 8, linePixels: 70, missing: missing, slopes: [-2, -1, 1, 2], fused: false, blockPixels: 7, fusedSweep: true)
         }
+    }
+
+    /// The four-row fused kernel takes four steps per iteration, so a plan gives it four steps
+    /// or none: on lines of 18 to 20 pixels the 8+4 patterns leave 2 to 5 steps for it, and
+    /// those leaving 2 or 3 go the blocked way instead. Every one rebuilds exactly.
+    @Test func theFourRowFusedSweepGetsFourStepsOrNone() throws {
+        let slopes = (0..<4).map(MojetteGeometry.systematicSlope(parity:))
+        var fusedCounts = Set<Int>()
+        for linePixels in 18...20 {
+            let grid = MojetteGeometry(rowCount: 8, linePixels: linePixels)
+            for missing in combinations(of: 8, choose: 4) {
+                let plan = try MojetteGeometry.InversePlan(grid: grid, missing: missing, slopes: slopes, allowFusedKernel: true)
+                #expect(plan.fusedSteps.isEmpty || plan.fusedSteps.count >= 4, "L \(linePixels) missing \(missing): \(plan.fusedSteps)")
+                fusedCounts.insert(plan.fusedSteps.count)
+                try check(k: 8, linePixels: linePixels, missing: missing, slopes: slopes, fused: false, fusedSweep: true)
+            }
+        }
+        #expect(fusedCounts.isSuperset(of: [4, 5]), "fused step counts met: \(fusedCounts.sorted())")
     }
 
     /// The forwarding sweep against the plain one on real line lengths (64 KiB and 1 MiB blocks
