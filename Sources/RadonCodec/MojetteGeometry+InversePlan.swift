@@ -103,8 +103,8 @@ extension MojetteGeometry {
                 fusedLower = max(fusedLower, residualColumns[t].lowerBound - offsets[t])
                 fusedUpper = min(fusedUpper, residualColumns[t].upperBound - offsets[t])
             }
-            // The fused kernel takes four steps at a time for four rows, two for three.
-            fusedSteps = chained && fusedLower + (e == 4 ? 4 : 2) <= fusedUpper ? fusedLower..<fusedUpper : 0..<0
+            let fewest = MojetteGeometry.fusedStepsPerIteration(rowCount: e)
+            fusedSteps = chained && fusedLower + fewest <= fusedUpper ? fusedLower..<fusedUpper : 0..<0
         }
 
         /// The key of a plan in a cache: the lost rows and the slopes as bit sets (k <= 32,

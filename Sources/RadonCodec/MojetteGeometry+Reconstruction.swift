@@ -175,6 +175,10 @@ extension MojetteGeometry {
         }
     }
 
+    /// Steps per iteration of `sweepFused` for `rowCount` lost rows, and so the fewest a plan
+    /// may give it (`InversePlan.fusedSteps`).
+    static func fusedStepsPerIteration(rowCount e: Int) -> Int { e == 4 ? 4 : 2 }
+
     /// The residual and the sweep of three or four lost rows in one pass, for steps where every
     /// pixel read exists (`InversePlan.fusedSteps`). `residuals[t * count + q]` is source q of
     /// row t's residual (its projection, then the present rows), indexed by step like
@@ -195,7 +199,7 @@ extension MojetteGeometry {
         // A short last iteration is moved back to end at the last step, making up to three steps
         // again: a step reads only its residual's sources (never a lost row) and pixels made at
         // earlier steps or, for row t - 1, remade the same way, so it writes the same bytes.
-        precondition(steps.count >= (e == 4 ? 4 : 2), "the fused sweep takes four (three rows: two) steps at a time")
+        precondition(steps.count >= fusedStepsPerIteration(rowCount: e), "the fused sweep takes \(fusedStepsPerIteration(rowCount: e)) steps at a time")
         if e == 4 {
             let own0 = UnsafeMutableRawPointer(mutating: sources[0]), own1 = UnsafeMutableRawPointer(mutating: sources[4])
             let own2 = UnsafeMutableRawPointer(mutating: sources[8]), own3 = UnsafeMutableRawPointer(mutating: sources[12])
